@@ -1,0 +1,245 @@
+/* The arena allocator: blocks, the slow path, resets, savepoints, cleanups. */
+#include <stdalign.h>
+
+#include "zmem/arena.h"
+
+#define BLOCK_ALIGN alignof(max_align_t)
+#define HEADER_SIZE                                                                                \
+    ((sizeof(zm_arena_block) + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1))
+/* Geometric growth stops here; larger requests still get a block of their own. */
+#define MAX_GROW_BLOCK ((size_t)64 << 20)
+
+static char *block_start(zm_arena_block *b) {
+    return (char *)b + HEADER_SIZE;
+}
+
+static char *block_end(zm_arena_block *b) {
+    return (char *)b + b->size;
+}
+
+/* ---------------------------------------------------------------------------
+ * Set-up and tear-down
+ * ------------------------------------------------------------------------- */
+
+void zm_arena_init_sized(zm_arena *ar, zm_allocator backing, size_t block_size) {
+    memset(ar, 0, sizeof *ar);
+    ar->backing = backing;
+    if (block_size < HEADER_SIZE + 64) block_size = HEADER_SIZE + 64;
+    ar->block_size = block_size;
+}
+
+void zm_arena_init(zm_arena *ar, zm_allocator backing) {
+    zm_arena_init_sized(ar, backing, ZM_ARENA_DEFAULT_BLOCK);
+}
+
+/* Runs cleanups registered after stop, most recent first. */
+static void run_cleanups(zm_arena *ar, zm_arena_cleanup *stop) {
+    while (ar->cleanups != NULL && ar->cleanups != stop) {
+        zm_arena_cleanup *c = ar->cleanups;
+        ar->cleanups = c->prev;
+        c->fn(c->arg);
+    }
+}
+
+static void free_blocks(zm_arena *ar, zm_arena_block *b) {
+    while (b != NULL) {
+        zm_arena_block *next = b->next;
+        ar->capacity -= b->size - HEADER_SIZE;
+        zm_free(ar->backing, b, b->size, BLOCK_ALIGN);
+        b = next;
+    }
+}
+
+static void enter_block(zm_arena *ar, zm_arena_block *b) {
+    ar->cur = b;
+    ar->ptr = b ? block_start(b) : NULL;
+    ar->end = b ? block_end(b) : NULL;
+    ar->last = NULL;
+}
+
+void zm_arena_deinit(zm_arena *ar) {
+    run_cleanups(ar, NULL);
+    free_blocks(ar, ar->first);
+    ar->first = NULL;
+    enter_block(ar, NULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * Allocation
+ * ------------------------------------------------------------------------- */
+
+/* Bumps len bytes at align out of block b, or returns NULL if they don't fit. */
+static void *bump_in(zm_arena *ar, zm_arena_block *b, size_t len, size_t align) {
+    uintptr_t start = (uintptr_t)block_start(b), end = (uintptr_t)block_end(b);
+    uintptr_t p = (start + (align - 1)) & ~(uintptr_t)(align - 1);
+    if (p < start || p > end || len > end - p) return NULL;
+    enter_block(ar, b);
+    ar->last = (char *)p;
+    ar->ptr = (char *)(p + len);
+    return (void *)p;
+}
+
+void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
+    if (!zm_is_valid_align(align)) return NULL;
+    if (len == 0) return (void *)(uintptr_t)align;
+
+    /* A block kept by a retaining reset or a restore comes next: reuse it. */
+    zm_arena_block *next = ar->cur ? ar->cur->next : ar->first;
+    if (next != NULL) {
+        void *p = bump_in(ar, next, len, align);
+        if (p != NULL) return p;
+    }
+
+    /* A new block, sized for the request and at least the geometric step. */
+    size_t pad = align > BLOCK_ALIGN ? align - 1 : 0;
+    if (len > SIZE_MAX - HEADER_SIZE - pad) return NULL;
+    size_t need = HEADER_SIZE + pad + len;
+    size_t grow = ar->capacity < MAX_GROW_BLOCK ? ar->capacity : MAX_GROW_BLOCK;
+    size_t size = grow > ar->block_size ? grow : ar->block_size;
+    if (need > size) size = need;
+    zm_arena_block *b = zm_alloc(ar->backing, size, BLOCK_ALIGN);
+    if (b == NULL) return NULL;
+    b->size = size;
+    ar->capacity += size - HEADER_SIZE;
+    /* Insert after the current block so that retained blocks stay in use order. */
+    if (ar->cur == NULL) {
+        b->next = ar->first;
+        ar->first = b;
+    } else {
+        b->next = ar->cur->next;
+        ar->cur->next = b;
+    }
+    return bump_in(ar, b, len, align);
+}
+
+char *zm_arena_strndup(zm_arena *ar, const char *s, size_t len) {
+    if (len == SIZE_MAX) return NULL;
+    char *p = zm_arena_alloc(ar, len + 1, 1);
+    if (p == NULL) return NULL;
+    if (len) memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * The allocator view
+ * ------------------------------------------------------------------------- */
+
+static bool is_latest(const zm_arena *ar, const char *p, size_t len) {
+    return p == ar->last && p + len == ar->ptr;
+}
+
+static void *arena_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
+    (void)ra;
+    return zm_arena_alloc(ctx, len, align);
+}
+
+static bool arena_vt_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
+                            uintptr_t ra) {
+    (void)align, (void)ra;
+    zm_arena *ar = ctx;
+    char *p = ptr;
+    if (!is_latest(ar, p, len)) return new_len <= len;
+    if (new_len > (size_t)(ar->end - p)) return false;
+    ar->ptr = p + new_len;
+    return true;
+}
+
+static void *arena_vt_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
+                            uintptr_t ra) {
+    return arena_vt_resize(ctx, ptr, len, align, new_len, ra) ? ptr : NULL;
+}
+
+static void arena_vt_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra) {
+    (void)align, (void)ra;
+    zm_arena *ar = ctx;
+    if (is_latest(ar, ptr, len)) {
+        ar->ptr = ptr;
+        ar->last = NULL;
+    }
+}
+
+static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize,
+                                                 arena_vt_remap, arena_vt_free};
+
+zm_allocator zm_arena_allocator(zm_arena *ar) {
+    return (zm_allocator){ar, &arena_vtable};
+}
+
+/* ---------------------------------------------------------------------------
+ * Reset, savepoints, cleanups, accounting
+ * ------------------------------------------------------------------------- */
+
+bool zm_arena_reset(zm_arena *ar, zm_arena_reset_mode mode, size_t limit) {
+    run_cleanups(ar, NULL);
+    if (mode == ZM_ARENA_FREE_ALL) {
+        free_blocks(ar, ar->first);
+        ar->first = NULL;
+        enter_block(ar, NULL);
+        return true;
+    }
+    if (mode == ZM_ARENA_RETAIN_CAPACITY) limit = SIZE_MAX;
+
+    bool ok = true;
+    zm_arena_block **link = &ar->first;
+    size_t kept = 0;
+    while (*link != NULL && (*link)->size <= limit - kept) {
+        kept += (*link)->size;
+        link = &(*link)->next;
+    }
+    zm_arena_block *rest = *link;
+    *link = NULL;
+    if (ar->first == NULL && rest != NULL) {
+        /* The first block alone is over the limit: shrink it in place if the
+           backing allocator can, else give it back too. */
+        zm_arena_block *b = rest;
+        if (limit >= HEADER_SIZE + 64 && zm_resize(ar->backing, b, b->size, BLOCK_ALIGN, limit)) {
+            rest = b->next;
+            ar->capacity -= b->size - limit;
+            b->size = limit;
+            b->next = NULL;
+            ar->first = b;
+        } else {
+            ok = limit < HEADER_SIZE + 64; /* nothing useful could be kept */
+        }
+    }
+    free_blocks(ar, rest);
+    enter_block(ar, ar->first);
+    return ok;
+}
+
+size_t zm_arena_capacity(const zm_arena *ar) {
+    return ar->capacity;
+}
+
+size_t zm_arena_used(const zm_arena *ar) {
+    if (ar->cur == NULL) return 0;
+    size_t used = 0;
+    for (zm_arena_block *b = ar->first; b != ar->cur; b = b->next) used += b->size - HEADER_SIZE;
+    return used + (size_t)(ar->ptr - block_start(ar->cur));
+}
+
+zm_arena_mark zm_arena_save(const zm_arena *ar) {
+    return (zm_arena_mark){ar->cur, ar->ptr, ar->cleanups};
+}
+
+void zm_arena_restore(zm_arena *ar, zm_arena_mark mark) {
+    run_cleanups(ar, mark.cleanups);
+    if (mark.block == NULL) {
+        enter_block(ar, NULL);
+        return;
+    }
+    enter_block(ar, mark.block);
+    ar->ptr = mark.ptr;
+}
+
+zm_status zm_arena_on_reset(zm_arena *ar, void (*fn)(void *arg), void *arg) {
+    if (fn == NULL) return ZM_EINVAL;
+    zm_arena_cleanup *c = zm_arena_new(ar, zm_arena_cleanup);
+    if (c == NULL) return ZM_ENOMEM;
+    c->fn = fn;
+    c->arg = arg;
+    c->prev = ar->cleanups;
+    ar->cleanups = c;
+    return ZM_OK;
+}

@@ -1,0 +1,9 @@
+/* zmem — the umbrella header: includes every public module. */
+#ifndef ZMEM_H
+#define ZMEM_H
+
+#include "zmem/status.h"
+#include "zmem/allocator.h"
+#include "zmem/arena.h"
+
+#endif
