@@ -1,0 +1,345 @@
+/* zmem — JSON: values, a strict parser, a writer, and building values in code.
+ *
+ * A parsed document lives in one arena: freeing it is one reset. Values built
+ * in code come from any zm_allocator: the per-call arena (they die with it),
+ * or a zm_json_pool's allocator (they go back to the pools when released with
+ * zm_json_free).
+ *
+ * Values are read through the accessors below; the struct is public so that
+ * the accessors can be inline, not so that callers write its fields.
+ */
+#ifndef ZMEM_JSON_H
+#define ZMEM_JSON_H
+
+#include <stdio.h>
+
+#include "zmem/allocator.h"
+#include "zmem/arena.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+ * The value model
+ * ------------------------------------------------------------------------- */
+
+typedef enum zm_json_type {
+    ZM_JSON_NULL = 0,
+    ZM_JSON_BOOL,
+    ZM_JSON_INT,    /* an integer that fits int64 */
+    ZM_JSON_REAL,   /* a double */
+    ZM_JSON_NUMBER, /* a number kept as its exact text (too big for int64, or by option) */
+    ZM_JSON_STRING, /* length-counted UTF-8; may hold NUL */
+    ZM_JSON_ARRAY,
+    ZM_JSON_OBJECT, /* members in insertion order; hashed lookup once it grows */
+} zm_json_type;
+
+typedef struct zm_json zm_json;
+
+typedef struct zm_json_member {
+    const char *key; /* UTF-8, NUL-terminated for convenience, may hold NUL */
+    size_t key_len;
+    zm_json *value;
+} zm_json_member;
+
+/* Flags of a value (zm_json.flags); internal bookkeeping. */
+enum {
+    ZM_JSON_F_OWNS_STR = 1,  /* the string/number text was allocated with the value */
+    ZM_JSON_F_SHARED = 2,    /* shared, immutable (a template's constant subtree) */
+    ZM_JSON_F_OWNS_KEYS = 4, /* object keys were allocated with the object */
+};
+
+struct zm_json {
+    uint8_t type;  /* zm_json_type */
+    uint8_t flags; /* ZM_JSON_F_* */
+    uint32_t hash_cap; /* objects: slots of the hash index (0 = none) */
+    union {
+        bool b;
+        int64_t i;
+        double d;
+        struct {
+            const char *ptr; /* NUL-terminated for convenience */
+            size_t len;
+        } s; /* ZM_JSON_STRING, ZM_JSON_NUMBER */
+        struct {
+            zm_json **items;
+            size_t len, cap;
+        } a;
+        struct {
+            zm_json_member *items;
+            size_t len, cap;
+            uint32_t *index; /* hash_cap slots: member position + 1, 0 = empty */
+        } o;
+    } u;
+};
+
+/* The type of v. A NULL v reads as ZM_JSON_NULL. */
+static inline zm_json_type zm_json_typeof(const zm_json *v) {
+    return v ? (zm_json_type)v->type : ZM_JSON_NULL;
+}
+
+/* Type tests. zm_json_is_number is true for INT, REAL and NUMBER. */
+static inline bool zm_json_is_null(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_NULL;
+}
+static inline bool zm_json_is_bool(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_BOOL;
+}
+static inline bool zm_json_is_int(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_INT;
+}
+static inline bool zm_json_is_number(const zm_json *v) {
+    zm_json_type t = zm_json_typeof(v);
+    return t == ZM_JSON_INT || t == ZM_JSON_REAL || t == ZM_JSON_NUMBER;
+}
+static inline bool zm_json_is_string(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_STRING;
+}
+static inline bool zm_json_is_array(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_ARRAY;
+}
+static inline bool zm_json_is_object(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_OBJECT;
+}
+
+/* The boolean of v; false when v is not a bool. */
+static inline bool zm_json_bool(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_BOOL && v->u.b;
+}
+
+/* The integer of v (ZM_JSON_INT); 0 for anything else. */
+static inline int64_t zm_json_int(const zm_json *v) {
+    return zm_json_typeof(v) == ZM_JSON_INT ? v->u.i : 0;
+}
+
+/* The value of a number as a double (INT converted, NUMBER text read);
+   0.0 for anything else. */
+double zm_json_real(const zm_json *v);
+
+/* Reads v as an int64 exactly. ZM_OK; ZM_ETYPE when v is not a number;
+   ZM_ELIMIT when it is a number but not an integer within int64 (a REAL with
+   an integral value in range, like 3.0, is accepted). */
+zm_status zm_json_get_int(const zm_json *v, int64_t *out);
+
+/* The bytes of a string (or the text of a ZM_JSON_NUMBER), NUL-terminated,
+   and their count in *len (len may be NULL). NULL when v is neither. The
+   memory belongs to the value. */
+static inline const char *zm_json_str(const zm_json *v, size_t *len) {
+    zm_json_type t = zm_json_typeof(v);
+    if (t != ZM_JSON_STRING && t != ZM_JSON_NUMBER) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (len) *len = v->u.s.len;
+    return v->u.s.ptr;
+}
+
+/* The number of items of an array or members of an object; 0 otherwise. */
+static inline size_t zm_json_len(const zm_json *v) {
+    zm_json_type t = zm_json_typeof(v);
+    return t == ZM_JSON_ARRAY ? v->u.a.len : t == ZM_JSON_OBJECT ? v->u.o.len : 0;
+}
+
+/* The item at index i of an array; NULL if v is not an array or i is out of
+   range. */
+static inline zm_json *zm_json_at(const zm_json *v, size_t i) {
+    return zm_json_typeof(v) == ZM_JSON_ARRAY && i < v->u.a.len ? v->u.a.items[i] : NULL;
+}
+
+/* The member at position i (insertion order) of an object; NULL if v is not
+   an object or i is out of range. */
+static inline const zm_json_member *zm_json_member_at(const zm_json *v, size_t i) {
+    return zm_json_typeof(v) == ZM_JSON_OBJECT && i < v->u.o.len ? &v->u.o.items[i] : NULL;
+}
+
+/* The value of member key (key_len bytes) of an object; NULL when v is not an
+   object or has no such member. With duplicate members (kept only when the
+   parser was told to) the first one is found. */
+zm_json *zm_json_getn(const zm_json *v, const char *key, size_t key_len);
+
+/* zm_json_getn with a NUL-terminated key. */
+zm_json *zm_json_get(const zm_json *v, const char *key);
+
+/* True when a and b are the same JSON value: same type (INT 1 and REAL 1.0
+   are equal numbers; NUMBER text compares by numeric value where it can),
+   same strings, same items in order, same members regardless of order. */
+bool zm_json_equal(const zm_json *a, const zm_json *b);
+
+/* ---------------------------------------------------------------------------
+ * Parsing
+ * ------------------------------------------------------------------------- */
+
+/* Parse flags: every relaxation is opt-in; the default is strict RFC 8259. */
+enum {
+    ZM_JSON_ALLOW_COMMENTS = 1u << 0,       /* // line and block comments */
+    ZM_JSON_ALLOW_TRAILING_COMMAS = 1u << 1,/* [1,2,] and {"a":1,} */
+    ZM_JSON_ALLOW_NAN_INF = 1u << 2,        /* NaN, Infinity, -Infinity */
+    ZM_JSON_ALLOW_BOM = 1u << 3,            /* a leading UTF-8 byte order mark */
+    ZM_JSON_ALLOW_LONE_SURROGATES = 1u << 4,/* \ud800 alone, kept as WTF-8 */
+    ZM_JSON_NUMBERS_AS_TEXT = 1u << 5,      /* every number is ZM_JSON_NUMBER */
+};
+
+/* What to do with a repeated key in one object. */
+typedef enum zm_json_dup_mode {
+    ZM_JSON_DUP_ERROR = 0, /* the default: the document is rejected (see README) */
+    ZM_JSON_DUP_FIRST,     /* the first member wins; later ones are dropped */
+    ZM_JSON_DUP_LAST,      /* the last member wins, at the first one's position */
+} zm_json_dup_mode;
+
+#define ZM_JSON_DEFAULT_MAX_DEPTH 512
+
+typedef struct zm_json_parse_opts {
+    uint32_t flags;          /* ZM_JSON_ALLOW_* and ZM_JSON_NUMBERS_AS_TEXT */
+    uint32_t max_depth;      /* 0 = ZM_JSON_DEFAULT_MAX_DEPTH */
+    zm_json_dup_mode dup_keys;
+} zm_json_parse_opts;
+
+/* Where and why a parse failed. message names what was expected and what
+   was found, e.g. "expected ',' or '}' after object member, found ']'". */
+typedef struct zm_json_error {
+    zm_status status; /* ZM_ESYNTAX, ZM_EDEPTH, ZM_ENOMEM, ZM_ELIMIT, ZM_EINVAL */
+    size_t offset;    /* byte offset of the problem */
+    size_t line;      /* 1-based */
+    size_t column;    /* 1-based, in bytes */
+    char message[160];
+} zm_json_error;
+
+typedef struct zm_json_doc zm_json_doc;
+
+/* Parses len bytes of text into a new document whose every byte lives in one
+   arena made from a. opts may be NULL (strict defaults); err may be NULL.
+   On ZM_OK *doc is the caller's (free it with zm_json_doc_free); on failure
+   *doc is NULL, nothing is left allocated and err says where and why. */
+zm_status zm_json_parse(zm_allocator a, const char *text, size_t len,
+                        const zm_json_parse_opts *opts, zm_json_doc **doc, zm_json_error *err);
+
+/* The root value of a document; it lives as long as the document. */
+zm_json *zm_json_doc_root(const zm_json_doc *doc);
+
+/* Gives back everything the document holds. NULL is a no-op. */
+void zm_json_doc_free(zm_json_doc *doc);
+
+/* Parses into a caller's arena, with no document: the value dies with the
+   arena (the per-call pattern). On failure the arena is rewound to where it
+   was, so nothing of the failed parse stays. */
+zm_status zm_json_parse_arena(zm_arena *ar, const char *text, size_t len,
+                              const zm_json_parse_opts *opts, zm_json **root,
+                              zm_json_error *err);
+
+/* ---------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------- */
+
+enum {
+    ZM_JSON_WRITE_PRETTY = 1u << 0,  /* newlines and 2-space indentation */
+    ZM_JSON_WRITE_INDENT4 = 1u << 1, /* with PRETTY: 4 spaces */
+    ZM_JSON_WRITE_ASCII = 1u << 2,   /* escape every non-ASCII character as \uXXXX */
+    ZM_JSON_WRITE_NAN_INF = 1u << 3, /* write non-finite reals as NaN/Infinity;
+                                        without it they are an error (ZM_EINVAL) */
+};
+
+/* Writes v as JSON text into a new buffer from a. On ZM_OK, *out is exactly
+   *out_len + 1 bytes, NUL-terminated, owned by the caller and freed with
+   zm_free(a, *out, *out_len + 1, 1). ZM_ENOMEM or ZM_EINVAL (a non-finite real
+   without ZM_JSON_WRITE_NAN_INF, invalid UTF-8 in a built string) leave
+   nothing allocated. */
+zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char **out,
+                        size_t *out_len);
+
+/* A stream's sink: takes len bytes; returns ZM_OK or an error that stops the
+   writer and is returned by it. */
+typedef zm_status (*zm_json_sink)(void *ctx, const char *data, size_t len);
+
+/* Writes v through sink in chunks (no allocation). Returns ZM_OK, the sink's
+   error, or ZM_EINVAL as zm_json_write. */
+zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink sink, void *ctx);
+
+/* Writes v to a stdio stream (a sink over fwrite); ZM_EIO on a write error. */
+zm_status zm_json_write_file(const zm_json *v, uint32_t flags, FILE *f);
+
+/* ---------------------------------------------------------------------------
+ * Building values in code. Every constructor allocates from a; values made
+ * from an arena die with it, values made from a pool's allocator are given
+ * back with zm_json_free. Strings and keys are copied unless the function
+ * says it borrows. Constructors return NULL on out-of-memory (nothing leaked).
+ * ------------------------------------------------------------------------- */
+
+zm_json *zm_json_new_null(zm_allocator a);
+zm_json *zm_json_new_bool(zm_allocator a, bool b);
+zm_json *zm_json_new_int(zm_allocator a, int64_t i);
+/* A REAL; non-finite values are accepted here and refused by the writer. */
+zm_json *zm_json_new_real(zm_allocator a, double d);
+/* A string of len bytes copied from s. No UTF-8 check here; the writer checks. */
+zm_json *zm_json_new_string(zm_allocator a, const char *s, size_t len);
+/* A string that borrows s: s must outlive the value and stay unchanged. */
+zm_json *zm_json_new_string_ref(zm_allocator a, const char *s, size_t len);
+/* An empty array / object with room for cap items (0 is fine). */
+zm_json *zm_json_new_array(zm_allocator a, size_t cap);
+zm_json *zm_json_new_object(zm_allocator a, size_t cap);
+
+/* Appends item to array arr (item is now owned by arr). ZM_OK, ZM_ENOMEM
+   (arr unchanged, item still the caller's) or ZM_ETYPE. */
+zm_status zm_json_array_push(zm_allocator a, zm_json *arr, zm_json *item);
+
+/* Sets member key of obj to value: replaces the value of an existing member
+   (the old value is released with zm_json_free(a, ...)) or appends a new one
+   with a copy of the key. value is now owned by obj. ZM_OK, ZM_ENOMEM (obj
+   unchanged, value still the caller's) or ZM_ETYPE. */
+zm_status zm_json_object_set(zm_allocator a, zm_json *obj, const char *key, size_t key_len,
+                             zm_json *value);
+
+/* Appends a member without looking for an existing one (the caller knows the
+   key is new), borrowing key: it must outlive obj. The fast path for builders
+   with constant keys. */
+zm_status zm_json_object_add_ref(zm_allocator a, zm_json *obj, const char *key,
+                                 size_t key_len, zm_json *value);
+
+/* Removes member key from obj, releasing its value with zm_json_free(a, ...).
+   ZM_OK, ZM_ENOTFOUND or ZM_ETYPE. Order of the others is kept. */
+zm_status zm_json_object_remove(zm_allocator a, zm_json *obj, const char *key, size_t key_len);
+
+/* Deep-copies v into new values from a (shared template subtrees are copied
+   too). Returns ZM_OK with *out the caller's, or ZM_ENOMEM with nothing kept. */
+zm_status zm_json_clone(zm_allocator a, const zm_json *v, zm_json **out);
+
+/* Releases a value built from a, with everything it owns, recursively.
+   Shared (template) subtrees and borrowed strings are left alone. With an
+   arena allocator this gives the memory back only where the arena can (its
+   latest allocation); the rest dies at the reset. NULL is a no-op. */
+void zm_json_free(zm_allocator a, zm_json *v);
+
+/* ---------------------------------------------------------------------------
+ * The JSON pool: objects and arrays built by code come from zm_pools
+ * (size classes for value nodes, member and item arrays) and go back to them.
+ * ------------------------------------------------------------------------- */
+
+typedef struct zm_json_pool zm_json_pool;
+
+/* Makes a pool whose slabs come from backing. Returns ZM_OK with *pool the
+   caller's (zm_json_pool_destroy), or ZM_ENOMEM. */
+zm_status zm_json_pool_create(zm_allocator backing, zm_json_pool **pool);
+
+/* The allocator that builds values from the pool: requests of a pooled size
+   class come from its pools, larger ones from backing. Give values back with
+   zm_json_free(zm_json_pool_allocator(p), v). */
+zm_allocator zm_json_pool_allocator(zm_json_pool *pool);
+
+/* Counters of a pool. */
+typedef struct zm_json_pool_stats {
+    size_t live_values;    /* value nodes handed out and not given back */
+    size_t pooled_bytes;   /* bytes held by the pools' slabs */
+    size_t pool_hits;      /* requests served from a pool */
+    size_t backing_allocs; /* requests passed to the backing allocator */
+} zm_json_pool_stats;
+
+/* Fills *out with the pool's counters. */
+void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out);
+
+/* Frees every slab at once (values still live die with it) and the pool. */
+void zm_json_pool_destroy(zm_json_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
