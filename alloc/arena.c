@@ -4,8 +4,7 @@
 #include "zmem/arena.h"
 
 #define BLOCK_ALIGN alignof(max_align_t)
-#define HEADER_SIZE                                                                                \
-    ((sizeof(zm_arena_block) + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1))
+#define HEADER_SIZE ((sizeof(zm_arena_block) + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1))
 /* Geometric growth stops here; larger requests still get a block of their own. */
 #define MAX_GROW_BLOCK ((size_t)64 << 20)
 
@@ -159,8 +158,8 @@ static void arena_vt_free(void *ctx, void *ptr, size_t len, size_t align, uintpt
     }
 }
 
-static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize,
-                                                 arena_vt_remap, arena_vt_free};
+static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize, arena_vt_remap,
+                                                 arena_vt_free};
 
 zm_allocator zm_arena_allocator(zm_arena *ar) {
     return (zm_allocator){ar, &arena_vtable};

@@ -55,9 +55,9 @@ typedef struct zm_arena_mark {
 } zm_arena_mark;
 
 typedef enum zm_arena_reset_mode {
-    ZM_ARENA_FREE_ALL,           /* give every block back */
-    ZM_ARENA_RETAIN_CAPACITY,    /* keep every block for reuse */
-    ZM_ARENA_RETAIN_WITH_LIMIT,  /* keep blocks up to limit bytes, give back the rest */
+    ZM_ARENA_FREE_ALL,          /* give every block back */
+    ZM_ARENA_RETAIN_CAPACITY,   /* keep every block for reuse */
+    ZM_ARENA_RETAIN_WITH_LIMIT, /* keep blocks up to limit bytes, give back the rest */
 } zm_arena_reset_mode;
 
 /* The default size of the first block (bytes, header included). */

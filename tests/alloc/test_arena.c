@@ -80,13 +80,13 @@ static void test_latest_in_place(void) {
     char *p = zm_alloc(a, 100, 1);
     CHECK(p != NULL);
     memset(p, 'x', 100);
-    CHECK(zm_resize(a, p, 100, 1, 200));   /* grow the latest */
-    CHECK(zm_resize(a, p, 200, 1, 50));    /* shrink it */
+    CHECK(zm_resize(a, p, 100, 1, 200)); /* grow the latest */
+    CHECK(zm_resize(a, p, 200, 1, 50));  /* shrink it */
     char *q = zm_alloc(a, 10, 1);
-    CHECK(q == p + 50);                    /* the shrunk tail was given back */
-    CHECK(!zm_resize(a, p, 50, 1, 60));    /* p is no longer the latest */
-    CHECK(zm_resize(a, p, 50, 1, 40));     /* shrinking anything succeeds */
-    zm_free(a, q, 10, 1);                  /* freeing the latest rewinds */
+    CHECK(q == p + 50);                 /* the shrunk tail was given back */
+    CHECK(!zm_resize(a, p, 50, 1, 60)); /* p is no longer the latest */
+    CHECK(zm_resize(a, p, 50, 1, 40));  /* shrinking anything succeeds */
+    zm_free(a, q, 10, 1);               /* freeing the latest rewinds */
     CHECK(zm_alloc(a, 10, 1) == q);
     char *r = zm_realloc(a, q, 10, 5000, 1); /* past the block: moves */
     CHECK(r != NULL && r != q);
