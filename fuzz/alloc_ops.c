@@ -37,28 +37,28 @@ typedef enum kind {
 typedef struct slot {
     unsigned char *p; /* NULL = empty */
     size_t len, align;
-    size_t seed; /* offset into pattern */
+    size_t seed;  /* offset into pattern */
     uint64_t seq; /* allocation order, for savepoints */
 } slot;
 
 typedef struct mark {
     zm_arena_mark m;
-    uint64_t seq;                /* blocks with seq >= this die at restore */
-    size_t used;                 /* zm_arena_used at save time */
-    size_t cleanups;             /* cleanups registered at save time */
-    size_t lens[SLOTS];          /* lengths at save time: growth since is undone */
+    uint64_t seq;       /* blocks with seq >= this die at restore */
+    size_t used;        /* zm_arena_used at save time */
+    size_t cleanups;    /* cleanups registered at save time */
+    size_t lens[SLOTS]; /* lengths at save time: growth since is undone */
 } mark;
 
 typedef struct model {
     kind k;
-    zm_allocator a;     /* the allocator under test */
-    fz_track backing;   /* what the allocator under test draws from (arenas) */
+    zm_allocator a;   /* the allocator under test */
+    fz_track backing; /* what the allocator under test draws from (arenas) */
     zm_arena ar;
     bool arena;
     slot s[SLOTS];
-    size_t live;        /* bytes live in the model */
+    size_t live; /* bytes live in the model */
     uint64_t seq;
-    int latest;         /* arena: slot of the latest allocation, or -1 */
+    int latest;                  /* arena: slot of the latest allocation, or -1 */
     unsigned char *freed_latest; /* arena: where the freed latest block was */
     size_t freed_len, freed_align;
     mark marks[MAX_MARKS];
@@ -85,8 +85,8 @@ static void on_cleanup(void *arg) {
 /* Block contents: a block with seed s holds the bytes of pattern[s...]. One
    buffer of pseudo-random bytes, made once, so that fill and verify are
    memcpy and memcmp (fast, and not traced byte by byte). */
-#define MAX_LEN   ((size_t)1 + 65535 * 4)
-#define SEEDS     4096
+#define MAX_LEN ((size_t)1 + 65535 * 4)
+#define SEEDS   4096
 static uint8_t pattern[MAX_LEN + SEEDS];
 
 static void pattern_init(void) {
@@ -119,8 +119,8 @@ static void verify_all(model *m, const char *when) {
 /* Checks that slot i is aligned and overlaps no other live block. */
 static void check_place(model *m, int i) {
     slot *s = &m->s[i];
-    FZ_CHECKF(((uintptr_t)s->p & (s->align - 1)) == 0, "block %p not aligned to %zu",
-              (void *)s->p, s->align);
+    FZ_CHECKF(((uintptr_t)s->p & (s->align - 1)) == 0, "block %p not aligned to %zu", (void *)s->p,
+              s->align);
     uintptr_t a0 = (uintptr_t)s->p, a1 = a0 + s->len;
     FZ_CHECKF(a1 > a0, "block %p of %zu bytes wraps around", (void *)s->p, s->len);
     for (int j = 0; j < SLOTS; j++) {
@@ -148,8 +148,8 @@ static size_t pick_len(fz_in *in) {
 
 static size_t pick_align(fz_in *in) {
     uint8_t c = fz_u8(in);
-    if (c < 200) return (size_t)1 << (c % 5);  /* 1 .. 16 */
-    return (size_t)1 << (5 + c % 8);           /* 32 .. 4096 */
+    if (c < 200) return (size_t)1 << (c % 5); /* 1 .. 16 */
+    return (size_t)1 << (5 + c % 8);          /* 32 .. 4096 */
 }
 
 /* ---------------------------------------------------------------------------
@@ -168,8 +168,10 @@ static void step_alloc(model *m, fz_in *in, int direct) {
     if (m->s[i].p != NULL) return;
     if (m->live + len > LIVE_LIMIT) return;
     unsigned char *p;
-    if (m->arena && direct) p = zm_arena_alloc(&m->ar, len, align);
-    else p = zm_alloc(m->a, len, align);
+    if (m->arena && direct)
+        p = zm_arena_alloc(&m->ar, len, align);
+    else
+        p = zm_alloc(m->a, len, align);
     fz_trace("alloc slot %d len %zu align %zu%s -> %p", i, len, align, direct ? " direct" : "",
              (void *)p);
     if (m->arena && m->freed_latest != NULL) {
@@ -211,14 +213,15 @@ static void step_change(model *m, fz_in *in, int how) {
             FZ_CHECKF(q != NULL, "arena: shrinking a block in place failed");
     } else if (how == 1) {
         q = zm_remap(m->a, s->p, old_len, s->align, new_len);
-        if (m->arena)
-            FZ_CHECKF(q == NULL || q == s->p, "arena: remap moved a block");
+        if (m->arena) FZ_CHECKF(q == NULL || q == s->p, "arena: remap moved a block");
     } else {
         q = zm_realloc(m->a, s->p, old_len, new_len, s->align);
-        if (q == NULL)
-            FZ_CHECKF(!m->arena || m->backing.failures > 0, "arena realloc failed");
+        if (q == NULL) FZ_CHECKF(!m->arena || m->backing.failures > 0, "arena realloc failed");
     }
-    fz_trace("%s slot %d %p len %zu -> %zu%s -> %p", how == 0 ? "resize" : how == 1 ? "remap" : "realloc",
+    fz_trace("%s slot %d %p len %zu -> %zu%s -> %p",
+             how == 0   ? "resize"
+             : how == 1 ? "remap"
+                        : "realloc",
              i, (void *)s->p, old_len, new_len, was_latest ? " (latest)" : "", (void *)q);
     if (m->arena && !was_latest && new_len > old_len && how != 2)
         FZ_CHECKF(q == NULL, "arena: a block that is not the latest grew in place");
@@ -431,12 +434,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int n = 0; n < MAX_STEPS && in.n > 0; n++) {
         uint8_t op = fz_u8(&in);
         switch (op % 16) {
-        case 0: case 1: case 2: step_alloc(&m, &in, 0); break;
+        case 0:
+        case 1:
+        case 2: step_alloc(&m, &in, 0); break;
         case 3: step_alloc(&m, &in, 1); break;
-        case 4: case 5: step_change(&m, &in, 0); break;
+        case 4:
+        case 5: step_change(&m, &in, 0); break;
         case 6: step_change(&m, &in, 1); break;
         case 7: step_change(&m, &in, 2); break;
-        case 8: case 9: step_free(&m, &in); break;
+        case 8:
+        case 9: step_free(&m, &in); break;
         case 10: step_reset(&m, &in); break;
         case 11: step_save(&m); break;
         case 12: step_restore(&m, &in); break;

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noreturn, format(printf, 3, 4)))
 #endif
-static void fz_fail(const char *file, int line, const char *fmt, ...);
+static void
+fz_fail(const char *file, int line, const char *fmt, ...);
 
 static void fz_fail(const char *file, int line, const char *fmt, ...) {
     va_list ap;
@@ -50,7 +51,8 @@ static void fz_fail(const char *file, int line, const char *fmt, ...) {
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 1, 2)))
 #endif
-static void fz_trace(const char *fmt, ...) {
+static void
+fz_trace(const char *fmt, ...) {
     static int on = -1;
     if (on < 0) on = getenv("ZMEM_FUZZ_TRACE") != NULL;
     if (!on) return;
@@ -114,10 +116,10 @@ typedef struct fz_track {
     fz_block *slots;
     size_t cap, used; /* used counts live slots and tombstones */
     size_t live_blocks, live_bytes, peak_bytes;
-    size_t calls;      /* allocation-like calls seen (alloc, growing resize/remap) */
-    size_t fail_at;    /* index of the call to fail; SIZE_MAX = never */
-    int sticky;        /* fail every call from fail_at on */
-    size_t failures;   /* calls failed on purpose */
+    size_t calls;    /* allocation-like calls seen (alloc, growing resize/remap) */
+    size_t fail_at;  /* index of the call to fail; SIZE_MAX = never */
+    int sticky;      /* fail every call from fail_at on */
+    size_t failures; /* calls failed on purpose */
 } fz_track;
 
 static inline size_t fz__hash(uintptr_t p, size_t cap) {
@@ -151,8 +153,7 @@ static void fz__grow(fz_track *t) {
 
 static void fz__insert(fz_track *t, uintptr_t p, size_t len, size_t align) {
     if ((t->used + 1) * 2 > t->cap) fz__grow(t);
-    FZ_CHECKF(fz__find(t, p) == NULL, "allocator returned %p, which is already live",
-              (void *)p);
+    FZ_CHECKF(fz__find(t, p) == NULL, "allocator returned %p, which is already live", (void *)p);
     size_t i = fz__hash(p, t->cap);
     while (t->slots[i].ptr > 1) i = (i + 1) & (t->cap - 1);
     if (t->slots[i].ptr == 0) t->used++;
@@ -194,8 +195,7 @@ static void *fz__alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
     return p;
 }
 
-static bool fz__resize(void *ctx, void *p, size_t len, size_t align, size_t new_len,
-                       uintptr_t ra) {
+static bool fz__resize(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
     fz_track *t = ctx;
     FZ_CHECKF(len > 0 && new_len > 0, "resize with a zero length reached the vtable");
     fz_block *b = fz__expect(t, p, len, align, "resize");
@@ -207,8 +207,7 @@ static bool fz__resize(void *ctx, void *p, size_t len, size_t align, size_t new_
     return true;
 }
 
-static void *fz__remap(void *ctx, void *p, size_t len, size_t align, size_t new_len,
-                       uintptr_t ra) {
+static void *fz__remap(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
     fz_track *t = ctx;
     FZ_CHECKF(len > 0 && new_len > 0, "remap with a zero length reached the vtable");
     fz_block *b = fz__expect(t, p, len, align, "remap");
@@ -267,8 +266,8 @@ static inline void fz_track_finish(fz_track *t, const char *what) {
     if (t->live_blocks != 0) {
         for (size_t i = 0; i < t->cap; i++)
             if (t->slots[i].ptr > 1)
-                fprintf(stderr, "leaked block %p: %zu bytes, align %zu\n",
-                        (void *)t->slots[i].ptr, t->slots[i].len, t->slots[i].align);
+                fprintf(stderr, "leaked block %p: %zu bytes, align %zu\n", (void *)t->slots[i].ptr,
+                        t->slots[i].len, t->slots[i].align);
         fz_fail(__FILE__, __LINE__, "%s: %zu block(s), %zu byte(s) leaked", what, t->live_blocks,
                 t->live_bytes);
     }

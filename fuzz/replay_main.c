@@ -97,8 +97,10 @@ static long replay_dir(const char *dir) {
             snprintf(path, plen, "%s/%s", dir, names[i]);
             struct stat st;
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-                if (replay_file(path) == 0) count++;
-                else bad = 1;
+                if (replay_file(path) == 0)
+                    count++;
+                else
+                    bad = 1;
             }
             free(path);
         }
@@ -121,8 +123,10 @@ int main(int argc, char **argv) {
         }
         if (S_ISDIR(st.st_mode)) {
             long n = replay_dir(argv[i]);
-            if (n < 0) status = 2;
-            else total += n;
+            if (n < 0)
+                status = 2;
+            else
+                total += n;
         } else if (replay_file(argv[i]) == 0) {
             total++;
         } else {
