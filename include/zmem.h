@@ -5,5 +5,7 @@
 #include "zmem/status.h"
 #include "zmem/allocator.h"
 #include "zmem/arena.h"
+#include "zmem/failing.h"
+#include "zmem/testing.h"
 
 #endif
