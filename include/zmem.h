@@ -7,5 +7,6 @@
 #include "zmem/arena.h"
 #include "zmem/failing.h"
 #include "zmem/testing.h"
+#include "zmem/debug.h"
 
 #endif
