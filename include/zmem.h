@@ -5,7 +5,10 @@
 #include "zmem/status.h"
 #include "zmem/allocator.h"
 #include "zmem/arena.h"
+#include "zmem/failing.h"
+#include "zmem/testing.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
+#include "zmem/debug.h"
 
 #endif
