@@ -18,6 +18,8 @@
 
 #include "fuzz_common.h"
 #include "zmem/arena.h"
+#include "zmem/debug.h"
+#include "zmem/failing.h"
 
 #define SLOTS      64
 #define MAX_MARKS  8
@@ -30,7 +32,10 @@ typedef enum kind {
     K_ARENA_PAGE, /* an arena over the (tracked) page allocator */
     K_C,
     K_PAGE,
-    K_MIMALLOC, /* the default allocator: mimalloc unless ZMEM_ALLOCATOR=c */
+    K_MIMALLOC,    /* the default allocator: mimalloc unless ZMEM_ALLOCATOR=c */
+    K_DEBUG,       /* the debug allocator over libc */
+    K_ARENA_DEBUG, /* an arena over the debug allocator (guards around its blocks) */
+    K_FAILING,     /* the failing allocator over libc */
     K_COUNT
 } kind;
 
@@ -52,7 +57,10 @@ typedef struct mark {
 typedef struct model {
     kind k;
     zm_allocator a;   /* the allocator under test */
-    fz_track backing; /* what the allocator under test draws from (arenas) */
+    fz_track backing; /* what the allocator under test draws from, tracked */
+    zm_debug dbg;
+    zm_failing fail;
+    bool has_dbg, has_fail;
     zm_arena ar;
     bool arena;
     slot s[SLOTS];
@@ -71,6 +79,11 @@ typedef struct model {
 } model;
 
 static model *g_model; /* for the cleanup callback */
+
+/* True when a failure was induced on purpose, so that a NULL is expected. */
+static bool induced(const model *m) {
+    return m->backing.failures > 0 || (m->has_fail && m->fail.has_induced_failure);
+}
 
 static void on_cleanup(void *arg) {
     model *m = g_model;
@@ -183,8 +196,8 @@ static void step_alloc(model *m, fz_in *in, int direct) {
         m->freed_latest = NULL;
     }
     if (p == NULL) {
-        /* Only an injected backing failure may make these allocators fail. */
-        FZ_CHECKF(!m->arena || m->backing.failures > 0, "arena alloc of %zu failed", len);
+        /* Only an induced failure may make an allocation this small fail. */
+        FZ_CHECKF(induced(m), "alloc of %zu bytes (align %zu) failed", len, align);
         return;
     }
     m->s[i] = (slot){p, len, align, (size_t)(m->seq * 67 % SEEDS), m->seq};
@@ -216,7 +229,7 @@ static void step_change(model *m, fz_in *in, int how) {
         if (m->arena) FZ_CHECKF(q == NULL || q == s->p, "arena: remap moved a block");
     } else {
         q = zm_realloc(m->a, s->p, old_len, new_len, s->align);
-        if (q == NULL) FZ_CHECKF(!m->arena || m->backing.failures > 0, "arena realloc failed");
+        if (q == NULL) FZ_CHECKF(induced(m), "realloc to %zu bytes failed", new_len);
     }
     fz_trace("%s slot %d %p len %zu -> %zu%s -> %p",
              how == 0   ? "resize"
@@ -294,18 +307,19 @@ static void step_reset(model *m, fz_in *in) {
     check_cleanups_ran(m, 0);
     FZ_CHECK(zm_arena_used(&m->ar) == 0);
     size_t cap = zm_arena_capacity(&m->ar);
+    /* What the arena holds of the allocator right under it. */
+    size_t held_blocks = m->has_dbg ? m->dbg.live_blocks : m->backing.live_blocks;
+    size_t held_bytes = m->has_dbg ? m->dbg.live_bytes : m->backing.live_bytes;
     if (mode == ZM_ARENA_FREE_ALL) {
         FZ_CHECK(cap == 0);
-        FZ_CHECKF(m->backing.live_blocks == 0, "arena: free_all reset kept %zu backing block(s)",
-                  m->backing.live_blocks);
+        FZ_CHECKF(held_blocks == 0, "arena: free_all reset kept %zu backing block(s)", held_blocks);
     } else if (mode == ZM_ARENA_RETAIN_CAPACITY) {
         FZ_CHECKF(cap == cap_before, "arena: retain_capacity reset changed capacity %zu -> %zu",
                   cap_before, cap);
     } else {
         FZ_CHECKF(cap <= limit, "arena: reset with limit %zu kept %zu bytes", limit, cap);
-        FZ_CHECKF(m->backing.live_bytes <= limit,
-                  "arena: reset with limit %zu kept %zu backing bytes", limit,
-                  m->backing.live_bytes);
+        FZ_CHECKF(held_bytes <= limit, "arena: reset with limit %zu kept %zu backing bytes", limit,
+                  held_bytes);
     }
 }
 
@@ -356,7 +370,7 @@ static void step_cleanup(model *m, fz_in *in) {
         m->clean_ids[m->nclean++] = id;
         m->latest = -1; /* the record is the arena's latest allocation now */
     } else {
-        FZ_CHECKF(st == ZM_ENOMEM && m->backing.failures > 0, "on_reset failed: %d", (int)st);
+        FZ_CHECKF(st == ZM_ENOMEM && induced(m), "on_reset failed: %d", (int)st);
     }
     m->freed_latest = NULL;
 }
@@ -392,24 +406,45 @@ static void setup(model *m, fz_in *in) {
     uint8_t bs = fz_u8(in);
     fz_trace("kind %d fail %02x block %02x", (int)m->k, fail, bs);
     m->latest = -1;
+    zm_allocator base = zm_c_allocator();
+    if (m->k == K_ARENA_PAGE || m->k == K_PAGE) base = zm_page_allocator();
+    /* ZMEM_ALLOCATOR=c asks for libc everywhere (valgrind runs set it:
+       mimalloc's own blocks are invisible to memcheck). */
+    if (m->k == K_MIMALLOC) base = zm_default_allocator();
+    zm_allocator tracked = fz_track_init(&m->backing, base);
     switch (m->k) {
     case K_ARENA_C:
-    case K_ARENA_PAGE: {
-        zm_allocator inner = m->k == K_ARENA_C ? zm_c_allocator() : zm_page_allocator();
-        zm_allocator backing = fz_track_init(&m->backing, inner);
+    case K_ARENA_PAGE:
+    case K_ARENA_DEBUG: {
+        zm_allocator backing = tracked;
+        if (m->k == K_ARENA_DEBUG) {
+            zm_debug_options o = zm_debug_defaults();
+            o.quarantine_bytes = (size_t)(bs & 0x30) << 12;
+            zm_debug_init(&m->dbg, tracked, &o);
+            m->has_dbg = true;
+            backing = zm_debug_allocator(&m->dbg);
+        }
         zm_arena_init_sized(&m->ar, backing, (size_t)64 << (bs % 12));
         m->a = zm_arena_allocator(&m->ar);
         m->arena = true;
         if (fail & 0x80) fz_track_fail_at(&m->backing, fail & 0x1f, (fail & 0x40) != 0);
         break;
     }
-    case K_C: m->a = zm_c_allocator(); break;
-    case K_PAGE: m->a = zm_page_allocator(); break;
-    default:
-        /* ZMEM_ALLOCATOR=c asks for libc everywhere (valgrind runs set it:
-           mimalloc's own blocks are invisible to memcheck). */
-        m->a = zm_default_allocator();
+    case K_DEBUG: {
+        zm_debug_options o = zm_debug_defaults();
+        o.quarantine_bytes = (size_t)(bs & 0x30) << 12;
+        o.never_reuse = (bs & 0x40) != 0;
+        zm_debug_init(&m->dbg, tracked, &o);
+        m->has_dbg = true;
+        m->a = zm_debug_allocator(&m->dbg);
         break;
+    }
+    case K_FAILING:
+        zm_failing_init(&m->fail, tracked, fail, bs);
+        m->has_fail = true;
+        m->a = zm_failing_allocator(&m->fail);
+        break;
+    default: m->a = tracked; break;
     }
 }
 
@@ -418,11 +453,23 @@ static void teardown(model *m) {
     if (m->arena) {
         zm_arena_deinit(&m->ar);
         check_cleanups_ran(m, 0);
-        fz_track_finish(&m->backing, "arena backing after deinit");
     } else {
         for (int i = 0; i < SLOTS; i++)
             if (m->s[i].p) zm_free(m->a, m->s[i].p, m->s[i].len, m->s[i].align);
     }
+    if (m->has_dbg) {
+        FZ_CHECKF(m->dbg.counts.errors == 0, "debug allocator saw %zu misuse(s): %s",
+                  m->dbg.counts.errors, m->dbg.first_error);
+        FZ_CHECKF(m->dbg.live_blocks == 0, "%zu block(s) live in the debug allocator",
+                  m->dbg.live_blocks);
+        size_t leaks = zm_debug_deinit(&m->dbg);
+        FZ_CHECKF(leaks == 0, "debug allocator: %zu leak(s)", leaks);
+    }
+    if (m->has_fail)
+        FZ_CHECKF(m->fail.allocated_bytes == m->fail.freed_bytes,
+                  "failing allocator: %zu bytes allocated, %zu freed", m->fail.allocated_bytes,
+                  m->fail.freed_bytes);
+    fz_track_finish(&m->backing, "backing allocator at the end");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
