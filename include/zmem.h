@@ -8,5 +8,6 @@
 #include "zmem/failing.h"
 #include "zmem/testing.h"
 #include "zmem/debug.h"
+#include "zmem/stats.h"
 
 #endif
