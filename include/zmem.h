@@ -10,5 +10,6 @@
 #include "zmem/json.h"
 #include "zmem/template.h"
 #include "zmem/debug.h"
+#include "zmem/stats.h"
 
 #endif
