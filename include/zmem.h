@@ -5,5 +5,10 @@
 #include "zmem/status.h"
 #include "zmem/allocator.h"
 #include "zmem/arena.h"
+#include "zmem/heap.h"
+#include "zmem/fixed_buffer.h"
+#include "zmem/stack_fallback.h"
+#include "zmem/pool.h"
+#include "zmem/locked.h"
 
 #endif
