@@ -9,5 +9,6 @@
 #include "zmem/testing.h"
 #include "zmem/debug.h"
 #include "zmem/stats.h"
+#include "zmem/adapt.h"
 
 #endif
