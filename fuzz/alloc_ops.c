@@ -20,6 +20,11 @@
 #include "zmem/arena.h"
 #include "zmem/debug.h"
 #include "zmem/failing.h"
+#include "zmem/fixed_buffer.h"
+#include "zmem/heap.h"
+#include "zmem/locked.h"
+#include "zmem/pool.h"
+#include "zmem/stack_fallback.h"
 
 #define SLOTS      64
 #define MAX_MARKS  8
@@ -36,6 +41,12 @@ typedef enum kind {
     K_DEBUG,       /* the debug allocator over libc */
     K_ARENA_DEBUG, /* an arena over the debug allocator (guards around its blocks) */
     K_FAILING,     /* the failing allocator over libc */
+    K_POOL,        /* a pool over libc (sizes, alignment and cap from the set-up) */
+    K_FIXED,       /* a fixed buffer (size and misalignment from the set-up) */
+    K_STACK_FB,    /* a stack fallback: a small fixed buffer, then libc */
+    K_HEAP,        /* a heap: mimalloc's, or a list heap when ZMEM_ALLOCATOR=c */
+    K_HEAP_LIST,   /* a list heap over libc */
+    K_LOCKED,      /* an arena behind a zm_locked */
     K_COUNT
 } kind;
 
@@ -61,6 +72,18 @@ typedef struct model {
     zm_debug dbg;
     zm_failing fail;
     bool has_dbg, has_fail;
+    bool bump; /* the latest block can grow, shrink and be freed in place */
+    zm_pool pool;
+    bool is_pool;
+    size_t preheated; /* pool: creates left that must make no backing call */
+    zm_fixed_buffer fb;
+    bool is_fixed;
+    zm_stack_fallback sf;
+    bool is_sf;
+    zm_heap heap;
+    bool is_heap, heap_bulk;
+    zm_locked lk;
+    bool has_lock;
     zm_arena ar;
     bool arena;
     slot s[SLOTS];
@@ -175,37 +198,70 @@ static void drop(model *m, int i) {
     if (m->latest == i) m->latest = -1;
 }
 
+/* What the allocator under test must answer to alloc(len, align): 1 a
+   block, 0 NULL, -1 either (an induced failure may intervene). */
+static int expect_alloc(model *m, size_t len, size_t align) {
+    if (induced(m)) return -1;
+    if (m->is_pool) {
+        if (len != m->pool.item_size || align > m->pool.item_align) return 0;
+        if (m->pool.max_items && zm_pool_live(&m->pool) == m->pool.max_items) return 0;
+        return 1;
+    }
+    if (m->is_fixed) {
+        uintptr_t start = (uintptr_t)m->fb.buf + m->fb.used, end = (uintptr_t)m->fb.buf + m->fb.len;
+        uintptr_t p = (start + align - 1) & ~(uintptr_t)(align - 1);
+        return p >= start && p <= end && len <= end - p;
+    }
+    return 1;
+}
+
 static void step_alloc(model *m, fz_in *in, int direct) {
     int i = fz_u8(in) % SLOTS;
     size_t len = pick_len(in), align = pick_align(in);
+    if (m->is_pool && (fz_u8(in) & 3) != 0) {
+        /* Mostly the pool's own size. */
+        len = m->pool.item_size;
+        if (align > m->pool.item_align) align = m->pool.item_align;
+    }
     if (m->s[i].p != NULL) return;
     if (m->live + len > LIVE_LIMIT) return;
+    int want = expect_alloc(m, len, align);
+    size_t calls = m->backing.calls;
     unsigned char *p;
     if (m->arena && direct)
         p = zm_arena_alloc(&m->ar, len, align);
+    else if (m->is_pool && direct && len == m->pool.item_size && align <= m->pool.item_align)
+        p = zm_pool_create(&m->pool);
     else
         p = zm_alloc(m->a, len, align);
     fz_trace("alloc slot %d len %zu align %zu%s -> %p", i, len, align, direct ? " direct" : "",
              (void *)p);
-    if (m->arena && m->freed_latest != NULL) {
-        /* The arena's latest block, once freed, is given out again. */
+    if (m->freed_latest != NULL) {
+        /* A bump allocator's latest block, once freed, is given out again for
+           the same request; a pool gives the last destroyed item first. */
         if (p != NULL && len == m->freed_len && align == m->freed_align)
-            FZ_CHECKF(p == m->freed_latest,
-                      "arena: freed latest block %p not reused (got %p for %zu bytes)",
+            FZ_CHECKF(p == m->freed_latest, "freed block %p not reused (got %p for %zu bytes)",
                       (void *)m->freed_latest, (void *)p, len);
         m->freed_latest = NULL;
     }
-    if (p == NULL) {
-        /* Only an induced failure may make an allocation this small fail. */
-        FZ_CHECKF(induced(m), "alloc of %zu bytes (align %zu) failed", len, align);
-        return;
+    if (want >= 0 && !induced(m))
+        FZ_CHECKF((p != NULL) == want, "alloc of %zu bytes (align %zu) %s", len, align,
+                  p ? "succeeded where it cannot" : "failed");
+    if (m->is_pool && p != NULL && m->preheated > 0) {
+        FZ_CHECKF(m->backing.calls == calls,
+                  "pool: a preheated create called the backing allocator");
+        m->preheated--;
     }
+    if (p == NULL) return;
+    if (m->is_fixed)
+        FZ_CHECKF(zm_fixed_buffer_owns(&m->fb, p) && zm_fixed_buffer_owns(&m->fb, p + len - 1),
+                  "fixed buffer: block %p+%zu outside the buffer", (void *)p, len);
     m->s[i] = (slot){p, len, align, (size_t)(m->seq * 67 % SEEDS), m->seq};
     m->seq++;
     m->live += len;
     fill(&m->s[i], 0, len);
     check_place(m, i);
-    if (m->arena) m->latest = i;
+    if (m->bump) m->latest = i;
 }
 
 /* How: 0 resize, 1 remap, 2 realloc. */
@@ -222,22 +278,26 @@ static void step_change(model *m, fz_in *in, int how) {
     unsigned char *q;
     if (how == 0) {
         q = zm_resize(m->a, s->p, old_len, s->align, new_len) ? s->p : NULL;
-        if (m->arena && new_len <= old_len)
-            FZ_CHECKF(q != NULL, "arena: shrinking a block in place failed");
+        if (m->bump && new_len <= old_len)
+            FZ_CHECKF(q != NULL, "shrinking a block in place failed");
+        if (m->is_pool && new_len != old_len) FZ_CHECKF(q == NULL, "pool: an item was resized");
     } else if (how == 1) {
         q = zm_remap(m->a, s->p, old_len, s->align, new_len);
-        if (m->arena) FZ_CHECKF(q == NULL || q == s->p, "arena: remap moved a block");
+        if (m->bump) FZ_CHECKF(q == NULL || q == s->p, "remap moved a bump allocator's block");
+        if (m->is_pool && new_len != old_len) FZ_CHECKF(q == NULL, "pool: an item was remapped");
     } else {
         q = zm_realloc(m->a, s->p, old_len, new_len, s->align);
-        if (q == NULL) FZ_CHECKF(induced(m), "realloc to %zu bytes failed", new_len);
+        if (q == NULL)
+            FZ_CHECKF(induced(m) || m->is_pool || m->is_fixed, "realloc to %zu bytes failed",
+                      new_len);
     }
     fz_trace("%s slot %d %p len %zu -> %zu%s -> %p",
              how == 0   ? "resize"
              : how == 1 ? "remap"
                         : "realloc",
              i, (void *)s->p, old_len, new_len, was_latest ? " (latest)" : "", (void *)q);
-    if (m->arena && !was_latest && new_len > old_len && how != 2)
-        FZ_CHECKF(q == NULL, "arena: a block that is not the latest grew in place");
+    if (m->bump && !was_latest && new_len > old_len && how != 2)
+        FZ_CHECKF(q == NULL, "a block that is not the latest grew in place");
     if (q == NULL) {
         verify(s, old_len, "after a failed resize");
         return;
@@ -246,7 +306,7 @@ static void step_change(model *m, fz_in *in, int how) {
     if (how == 2 && q != s->p) {
         /* A moved block is a new allocation as far as savepoints go. */
         seq = m->seq++;
-        if (m->arena) m->latest = i;
+        if (m->bump) m->latest = i;
     }
     m->live = m->live - old_len + new_len;
     s->p = q;
@@ -266,11 +326,14 @@ static void step_free(model *m, fz_in *in) {
     bool was_latest = m->latest == i;
     unsigned char *p = s->p;
     size_t len = s->len, align = s->align;
-    zm_free(m->a, p, len, align);
+    if (m->is_pool && (s->seq & 1))
+        zm_pool_destroy(&m->pool, p);
+    else
+        zm_free(m->a, p, len, align);
     fz_trace("free slot %d %p len %zu%s", i, (void *)p, len, was_latest ? " (latest)" : "");
     drop(m, i);
     m->freed_latest = NULL;
-    if (m->arena && was_latest) {
+    if ((m->bump && was_latest) || m->is_pool) {
         m->freed_latest = p;
         m->freed_len = len;
         m->freed_align = align;
@@ -292,6 +355,24 @@ static void check_cleanups_ran(model *m, size_t keep) {
 static void step_reset(model *m, fz_in *in) {
     uint8_t c = fz_u8(in);
     size_t limit = (size_t)fz_u16(in) * 16;
+    if (m->is_pool || m->is_fixed) {
+        for (int i = 0; i < SLOTS; i++)
+            if (m->s[i].p) drop(m, i);
+        m->latest = -1;
+        m->freed_latest = NULL;
+        if (m->is_pool) {
+            size_t calls = m->backing.calls;
+            zm_pool_reset(&m->pool);
+            FZ_CHECK(zm_pool_live(&m->pool) == 0);
+            FZ_CHECK(m->backing.calls == calls);
+            m->preheated = zm_pool_capacity(&m->pool); /* creates up to it need no call */
+        } else {
+            zm_fixed_buffer_reset(&m->fb);
+            FZ_CHECK(zm_fixed_buffer_used(&m->fb) == 0);
+        }
+        fz_trace("reset");
+        return;
+    }
     if (!m->arena) return;
     zm_arena_reset_mode mode = c % 3 == 0   ? ZM_ARENA_FREE_ALL
                                : c % 3 == 1 ? ZM_ARENA_RETAIN_CAPACITY
@@ -323,7 +404,20 @@ static void step_reset(model *m, fz_in *in) {
     }
 }
 
-static void step_save(model *m) {
+static void step_save(model *m, fz_in *in) {
+    if (m->is_pool) {
+        size_t n = fz_u8(in) % 64;
+        zm_status st = zm_pool_preheat(&m->pool, n);
+        fz_trace("preheat %zu -> %s", n, zm_status_name(st));
+        if (st == ZM_OK) {
+            if (n > m->preheated) m->preheated = n;
+        } else if (st == ZM_ELIMIT) {
+            FZ_CHECK(m->pool.max_items != 0 && n > m->pool.max_items - zm_pool_live(&m->pool));
+        } else {
+            FZ_CHECKF(st == ZM_ENOMEM && induced(m), "preheat failed: %s", zm_status_name(st));
+        }
+        return;
+    }
     if (!m->arena || m->nmarks == MAX_MARKS) return;
     mark *mk = &m->marks[m->nmarks++];
     mk->m = zm_arena_save(&m->ar);
@@ -415,6 +509,7 @@ static void setup(model *m, fz_in *in) {
     switch (m->k) {
     case K_ARENA_C:
     case K_ARENA_PAGE:
+    case K_LOCKED:
     case K_ARENA_DEBUG: {
         zm_allocator backing = tracked;
         if (m->k == K_ARENA_DEBUG) {
@@ -427,6 +522,12 @@ static void setup(model *m, fz_in *in) {
         zm_arena_init_sized(&m->ar, backing, (size_t)64 << (bs % 12));
         m->a = zm_arena_allocator(&m->ar);
         m->arena = true;
+        m->bump = true;
+        if (m->k == K_LOCKED) {
+            FZ_CHECK(zm_locked_init(&m->lk, m->a) == ZM_OK);
+            m->has_lock = true;
+            m->a = zm_locked_allocator(&m->lk);
+        }
         if (fail & 0x80) fz_track_fail_at(&m->backing, fail & 0x1f, (fail & 0x40) != 0);
         break;
     }
@@ -444,6 +545,43 @@ static void setup(model *m, fz_in *in) {
         m->has_fail = true;
         m->a = zm_failing_allocator(&m->fail);
         break;
+    case K_POOL: {
+        size_t size = 1 + bs % 128 + (bs >= 224 ? 1000 : 0);
+        size_t align = (size_t)1 << ((fail >> 2) % 8);
+        size_t max = (size_t)(fail & 3) * 8;
+        FZ_CHECK(zm_pool_init(&m->pool, tracked, size, align, max) == ZM_OK);
+        FZ_CHECK(m->pool.item_size >= size && m->pool.item_align >= align);
+        m->is_pool = true;
+        m->a = zm_pool_allocator(&m->pool);
+        if (fail & 0x80) fz_track_fail_at(&m->backing, fail & 0x03, false);
+        break;
+    }
+    case K_FIXED:
+    case K_STACK_FB: {
+        static unsigned char buf[(size_t)1 << 20];
+        size_t off = fail & 15, len = (size_t)64 << (bs % 15);
+        if (len > sizeof buf - off) len = sizeof buf - off;
+        if (m->k == K_FIXED) {
+            zm_fixed_buffer_init(&m->fb, buf + off, len);
+            m->is_fixed = m->bump = true;
+            m->a = zm_fixed_buffer_allocator(&m->fb);
+        } else {
+            zm_stack_fallback_init(&m->sf, buf + off, (size_t)64 << (bs % 7), tracked);
+            m->is_sf = true;
+            m->a = zm_stack_fallback_allocator(&m->sf);
+        }
+        break;
+    }
+    case K_HEAP:
+    case K_HEAP_LIST:
+        if (m->k == K_HEAP)
+            FZ_CHECK(zm_heap_init(&m->heap) == ZM_OK);
+        else
+            zm_heap_init_backed(&m->heap, tracked);
+        m->is_heap = true;
+        m->heap_bulk = (bs & 1) != 0;
+        m->a = zm_heap_allocator(&m->heap);
+        break;
     default: m->a = tracked; break;
     }
 }
@@ -453,7 +591,16 @@ static void teardown(model *m) {
     if (m->arena) {
         zm_arena_deinit(&m->ar);
         check_cleanups_ran(m, 0);
-    } else {
+        if (m->has_lock) zm_locked_deinit(&m->lk);
+    } else if (m->is_pool) {
+        zm_pool_deinit(&m->pool); /* every item dies with it */
+    } else if (m->is_heap) {
+        /* A heap frees what is still live at deinit; or free each first. */
+        if (!m->heap_bulk)
+            for (int i = 0; i < SLOTS; i++)
+                if (m->s[i].p) zm_free(m->a, m->s[i].p, m->s[i].len, m->s[i].align);
+        zm_heap_deinit(&m->heap);
+    } else if (!m->is_fixed) {
         for (int i = 0; i < SLOTS; i++)
             if (m->s[i].p) zm_free(m->a, m->s[i].p, m->s[i].len, m->s[i].align);
     }
@@ -492,7 +639,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 8:
         case 9: step_free(&m, &in); break;
         case 10: step_reset(&m, &in); break;
-        case 11: step_save(&m); break;
+        case 11: step_save(&m, &in); break;
         case 12: step_restore(&m, &in); break;
         case 13: step_cleanup(&m, &in); break;
         case 14: step_edge(&m, &in); break;
