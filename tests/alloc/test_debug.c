@@ -232,11 +232,20 @@ static void test_overrun_and_underrun(void) {
     zm_free(a, p, 10, 1);
     CHECK_EQ(c.dbg.counts.underruns, 1);
 
+    /* Found when the block is resized or remapped, too. */
+    p = zm_alloc(a, 8, 8);
+    p[8] = 0;
+    p = zm_realloc(a, p, 8, 64, 8);
+    CHECK_EQ(c.dbg.counts.overruns, 2);
+    CHECK(has(cap_text(&c), "found at remap from "));
+    zm_free(a, p, 64, 8);
+    CHECK_EQ(c.dbg.counts.overruns, 2); /* a moved block has fresh guards */
+
     /* Still live at deinit: the overrun is found there, then the leak. */
     p = zm_alloc(a, 100, 64);
     p[100] = 1;
     CHECK_EQ(cap_close(&c), 1);
-    CHECK_EQ(c.dbg.counts.overruns, 2);
+    CHECK_EQ(c.dbg.counts.overruns, 3);
     CHECK(has(cap_text(&c), "past its end overwritten (up to end+0), found at deinit"));
     CHECK(has(cap_text(&c), "zmem debug: leak: 100-byte block"));
     cap_free(&c);
