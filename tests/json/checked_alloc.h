@@ -22,6 +22,7 @@ typedef struct checked {
     size_t attempts; /* allocation attempts (failed ones included) */
     size_t fail_at;  /* 1-based attempt to fail; 0 = none */
     size_t misuse;   /* frees/resizes with a wrong length or alignment, or unknown blocks */
+    bool no_remap;   /* refuse every resize and remap: growth must allocate and copy */
 } checked;
 
 static size_t ck_hash(const void *p, size_t cap) {
@@ -102,7 +103,7 @@ static void *ck_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
 static bool ck_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
     checked *c = ctx;
     ck_block *e = ck_verify(c, p, len, align);
-    if (e == NULL) return false;
+    if (e == NULL || c->no_remap) return false;
     if (!c->inner.vtable->resize(c->inner.ctx, p, len, align, nl, ra)) return false;
     e->len = nl;
     c->live = c->live - len + nl;
@@ -112,7 +113,7 @@ static bool ck_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, u
 static void *ck_remap(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
     checked *c = ctx;
     ck_block *e = ck_verify(c, p, len, align);
-    if (e == NULL) return NULL;
+    if (e == NULL || c->no_remap) return NULL;
     void *q = c->inner.vtable->remap(c->inner.ctx, p, len, align, nl, ra);
     if (q == NULL) return NULL;
     ck_remove(c, e);
@@ -150,11 +151,13 @@ typedef zm_status (*ck_fn)(zm_allocator a, void *arg);
 
 /* Runs fn once to count its allocations, then once per allocation with that
    one failing: each failing run must return ZM_ENOMEM and leave no live
-   block, and no run may misuse the allocator. Returns the number of
-   allocations swept (0 means the sweep itself failed a check). */
-static size_t ck_sweep(const char *name, ck_fn fn, void *arg) {
+   block, and no run may misuse the allocator. With no_remap, every resize
+   and remap is refused, so growth allocates (and those allocations fail in
+   turn). Returns the number of allocations swept (0: a check failed). */
+static size_t ck_sweep_mode(const char *name, ck_fn fn, void *arg, bool no_remap) {
     checked c;
     zm_allocator a = checked_init(&c);
+    c.no_remap = no_remap;
     zm_status st = fn(a, arg);
     size_t n = c.attempts;
     bool ok = st == ZM_OK && c.live == 0 && c.misuse == 0;
@@ -174,6 +177,13 @@ static size_t ck_sweep(const char *name, ck_fn fn, void *arg) {
     CHECK(ok);
     checked_deinit(&c);
     return ok ? n : 0;
+}
+
+/* ck_sweep_mode with remaps allowed, then refused; returns the larger count. */
+static size_t ck_sweep(const char *name, ck_fn fn, void *arg) {
+    size_t a = ck_sweep_mode(name, fn, arg, false);
+    size_t b = a ? ck_sweep_mode(name, fn, arg, true) : 0;
+    return a && b ? (a > b ? a : b) : 0;
 }
 
 #endif
