@@ -12,9 +12,17 @@
  * Marking. Every node of a constant subtree carries ZM_JSON_F_SHARED: the
  * writer reads it, zm_json_free leaves it alone, instantiate links it as is.
  * The only unshared nodes of a template are placeholders (strings "{{name}}")
- * and the containers on the way to them (the spine). An instance is a fresh
- * copy of the spine, made with one arena allocation whose size is computed
- * when the template is put.
+ * and the containers on the way to them (the spine).
+ *
+ * Instantiating. When a template is put, its spine is laid out once as an
+ * image: the exact bytes of an instance's spine (nodes, item and member
+ * arrays, hash indexes) as if it lived at the image's own address, with a
+ * list of the pointer slots that point inside the image (relocations) and of
+ * the slots that take a binding (holes). An instance is then one arena
+ * allocation, one memcpy, a few pointer adjustments and one lookup per hole.
+ * Each hole remembers the position at which its name was found in the last
+ * bindings object, so that bindings of the same shape are looked up without
+ * a scan (with duplicate keys in bindings, which one is used is unspecified).
  *
  * Not thread-safe: a cache belongs to one thread (or to one lock).
  */
@@ -28,6 +36,14 @@
  * Records
  * ------------------------------------------------------------------------- */
 
+/* A slot of an instance that takes a binding. */
+typedef struct hole {
+    size_t off;       /* of the slot (a zm_json *) from the start of the spine */
+    const char *name; /* the placeholder's name (in the template's block) */
+    size_t len;
+    size_t hint; /* where name was found in the last bindings */
+} hole;
+
 typedef struct tmpl tmpl;
 struct tmpl {
     tmpl *prev, *next;        /* LRU list (live) or the retired list (replaced, still pinned) */
@@ -39,10 +55,15 @@ struct tmpl {
     uint64_t hash;
     const char *name;
     size_t name_len;
-    zm_json *root;
-    size_t spine_bytes; /* arena bytes an instance takes (0: the root is shared) */
-    size_t pins;        /* live instances */
-    bool live;          /* reachable by name */
+    zm_json *root;      /* shared, a placeholder, or the start of a spine */
+    char *image;        /* the spine as an instance has it; NULL when the root has none */
+    size_t spine_bytes; /* its size */
+    size_t *relocs;     /* offsets of the image's slots pointing into the image */
+    size_t nrelocs;
+    hole *holes; /* in document order */
+    size_t nholes;
+    size_t pins; /* live instances */
+    bool live;   /* reachable by name */
 };
 
 struct zm_template_cache {
@@ -57,10 +78,29 @@ struct zm_template_cache {
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
+static inline uint64_t load64(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load32(const char *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* The hash of a template name: eight bytes at a time, multiply and fold.
+   Names are short; this is on every instantiation. */
 static uint64_t hash_name(const char *s, size_t len) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = len * k;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) h = (h ^ load64(s + i)) * k, h ^= h >> 29;
+    uint64_t tail = 0;
+    if (i < len) memcpy(&tail, s + i, len - i);
+    h = (h ^ tail) * k;
+    return h ^ (h >> 32);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -80,6 +120,20 @@ static void set_err(zm_json_error *err, zm_status st, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+}
+
+/* memcmp(a, b, n) == 0 for the short names and keys of templates, without a
+   call. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n) {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8)
+            if (load64(a + i) != load64(b + i)) return false;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
 }
 
 /* Bytes of a name worth quoting in a message. */
@@ -120,7 +174,7 @@ static tmpl **find_slot(const zm_template_cache *tc, const char *name, size_t le
     tmpl **slot = &tc->buckets[h & (tc->nbuckets - 1)];
     while (*slot != NULL) {
         tmpl *t = *slot;
-        if (t->hash == h && t->name_len == len && memcmp(t->name, name, len) == 0) return slot;
+        if (t->hash == h && t->name_len == len && bytes_eq(t->name, name, len)) return slot;
         slot = &t->hnext;
     }
     return slot;
@@ -242,44 +296,80 @@ static bool is_placeholder(const zm_json *v) {
 }
 
 typedef struct sizes {
-    size_t n8; /* nodes, item and member arrays */
-    size_t n4; /* hash indexes */
-    size_t n1; /* string and key bytes, each with a NUL */
+    size_t n8;      /* nodes, item and member arrays */
+    size_t n4;      /* hash indexes */
+    size_t n1;      /* string and key bytes, each with a NUL */
+    size_t spine;   /* bytes of the spine image */
+    size_t nrelocs; /* its slots pointing into itself */
+    size_t nholes;  /* its slots taking a binding */
 } sizes;
 
 static bool add_ok(size_t *acc, size_t n) {
-    if (n > SIZE_MAX / 2 - *acc) return false;
+    if (n > SIZE_MAX / 4 - *acc) return false;
     *acc += n;
     return true;
 }
 
-/* Adds the bytes of v's compact copy to *sz. False on overflow. */
-static bool measure(const zm_json *v, sizes *sz) {
-    if (!add_ok(&sz->n8, ALIGN8(sizeof(zm_json)))) return false;
-    switch (v->type) {
-    case ZM_JSON_STRING:
-    case ZM_JSON_NUMBER: return add_ok(&sz->n1, v->u.s.len + 1);
-    case ZM_JSON_ARRAY:
-        if (!add_ok(&sz->n8, ALIGN8(v->u.a.len * sizeof(zm_json *)))) return false;
-        for (size_t i = 0; i < v->u.a.len; i++)
-            if (!measure(v->u.a.items[i], sz)) return false;
-        return true;
-    case ZM_JSON_OBJECT:
-        if (!add_ok(&sz->n8, ALIGN8(v->u.o.len * sizeof(zm_json_member)))) return false;
-        if (v->u.o.index != NULL && !add_ok(&sz->n4, (size_t)v->hash_cap * sizeof(uint32_t)))
-            return false;
-        for (size_t i = 0; i < v->u.o.len; i++) {
-            if (!add_ok(&sz->n1, v->u.o.items[i].key_len + 1)) return false;
-            if (!measure(v->u.o.items[i].value, sz)) return false;
-        }
-        return true;
-    default: return true;
-    }
+/* Bytes a spine copy of container v takes. */
+static size_t spine_size(const zm_json *v) {
+    if (v->type == ZM_JSON_ARRAY)
+        return ALIGN8(sizeof(zm_json)) + ALIGN8(v->u.a.len * sizeof(zm_json *));
+    size_t index = v->u.o.index != NULL ? (size_t)v->hash_cap * sizeof(uint32_t) : 0;
+    return ALIGN8(sizeof(zm_json)) + ALIGN8(v->u.o.len * sizeof(zm_json_member)) + ALIGN8(index);
 }
 
+/* Adds what v's compact copy and spine image take to *sz; *ph tells whether
+   v holds a placeholder. False on overflow. */
+static bool measure(const zm_json *v, sizes *sz, bool *ph) {
+    *ph = false;
+    if (!add_ok(&sz->n8, ALIGN8(sizeof(zm_json)))) return false;
+    size_t n, spine_children = 0, holes = 0;
+    switch (v->type) {
+    case ZM_JSON_STRING:
+    case ZM_JSON_NUMBER: *ph = is_placeholder(v); return add_ok(&sz->n1, v->u.s.len + 1);
+    case ZM_JSON_ARRAY:
+        n = v->u.a.len;
+        if (n > SIZE_MAX / 4 / sizeof(zm_json *)) return false;
+        if (!add_ok(&sz->n8, ALIGN8(n * sizeof(zm_json *)))) return false;
+        for (size_t i = 0; i < n; i++) {
+            const zm_json *c = v->u.a.items[i];
+            bool cph;
+            if (!measure(c, sz, &cph)) return false;
+            if (cph && c->type == ZM_JSON_STRING)
+                holes++;
+            else if (cph)
+                spine_children++;
+        }
+        break;
+    case ZM_JSON_OBJECT:
+        n = v->u.o.len;
+        if (n > SIZE_MAX / 4 / sizeof(zm_json_member)) return false;
+        if (!add_ok(&sz->n8, ALIGN8(n * sizeof(zm_json_member)))) return false;
+        if (v->u.o.index != NULL && !add_ok(&sz->n4, (size_t)v->hash_cap * sizeof(uint32_t)))
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            const zm_json *c = v->u.o.items[i].value;
+            bool cph;
+            if (!add_ok(&sz->n1, v->u.o.items[i].key_len + 1)) return false;
+            if (!measure(c, sz, &cph)) return false;
+            if (cph && c->type == ZM_JSON_STRING)
+                holes++;
+            else if (cph)
+                spine_children++;
+        }
+        break;
+    default: return true;
+    }
+    if (spine_children + holes == 0) return true;
+    *ph = true;
+    sz->nholes += holes;
+    sz->nrelocs += 1 + (v->type == ZM_JSON_OBJECT && v->u.o.index != NULL) + spine_children;
+    return add_ok(&sz->spine, spine_size(v));
+}
+
+/* Where the next bytes of each kind go while a template's block is filled. */
 typedef struct bump {
     char *p8, *p4, *p1;
-    size_t spine; /* arena bytes of an instance's spine */
 } bump;
 
 static const char *copy_bytes(bump *b, const char *s, size_t len) {
@@ -295,8 +385,7 @@ static bool is_shared(const zm_json *v) {
 }
 
 /* Copies v into the block, compactly. Every node of a subtree without a
-   placeholder is marked shared; the bytes the spine of an instance will take
-   are added to b->spine. */
+   placeholder is marked shared. */
 static zm_json *copy_tree(const zm_json *v, bump *b) {
     zm_json *c = (zm_json *)(void *)b->p8;
     b->p8 += ALIGN8(sizeof(zm_json));
@@ -318,7 +407,6 @@ static zm_json *copy_tree(const zm_json *v, bump *b) {
         }
         c->u.a.items = items;
         c->u.a.cap = n;
-        if (!shared) b->spine += ALIGN8(sizeof(zm_json)) + ALIGN8(n * sizeof(zm_json *));
         break;
     }
     case ZM_JSON_OBJECT: {
@@ -333,61 +421,131 @@ static zm_json *copy_tree(const zm_json *v, bump *b) {
         }
         c->u.o.items = m;
         c->u.o.cap = n;
-        size_t index_bytes = 0;
-        if (v->u.o.index != NULL && v->hash_cap != 0) {
-            index_bytes = (size_t)v->hash_cap * sizeof(uint32_t);
+        if (v->u.o.index != NULL) {
+            size_t bytes = (size_t)v->hash_cap * sizeof(uint32_t);
             uint32_t *idx = (uint32_t *)(void *)b->p4;
-            memcpy(idx, v->u.o.index, index_bytes);
-            b->p4 += index_bytes;
+            if (bytes) memcpy(idx, v->u.o.index, bytes);
+            b->p4 += bytes;
             c->u.o.index = idx;
-        } else {
-            c->u.o.index = NULL;
-            c->hash_cap = 0;
         }
-        if (!shared)
-            b->spine +=
-                ALIGN8(sizeof(zm_json)) + ALIGN8(n * sizeof(zm_json_member)) + ALIGN8(index_bytes);
         break;
     }
     default: break;
     }
     /* Everything here belongs to the block: nothing is owned separately. */
-    c->flags =
-        (uint8_t)((v->flags & ~(ZM_JSON_F_OWNS_STR | ZM_JSON_F_OWNS_KEYS)) & ~ZM_JSON_F_SHARED);
+    c->flags = (uint8_t)(v->flags & ~(ZM_JSON_F_OWNS_STR | ZM_JSON_F_OWNS_KEYS | ZM_JSON_F_SHARED));
     if (shared) c->flags |= ZM_JSON_F_SHARED;
     return c;
 }
 
-/* Builds the template record for name and root in one block from a. */
+/* Lays out the spine image of a template (see the top of the file). */
+typedef struct imager {
+    char *base, *p;
+    size_t *relocs;
+    size_t nrelocs;
+    hole *holes;
+    size_t nholes;
+} imager;
+
+static void add_reloc(imager *im, void *slot) {
+    im->relocs[im->nrelocs++] = (size_t)((char *)slot - im->base);
+}
+
+/* Fills *slot for child c of a spine node: c itself when it is shared, a
+   hole when it is a placeholder, else a spine copy of c. */
+static zm_json *image_node(const zm_json *t, imager *im);
+
+static void image_child(zm_json **slot, const zm_json *c, imager *im) {
+    if (is_shared(c)) {
+        *slot = (zm_json *)c;
+    } else if (c->type == ZM_JSON_STRING) {
+        hole *h = &im->holes[im->nholes++];
+        h->off = (size_t)((char *)slot - im->base);
+        h->name = c->u.s.ptr + 2;
+        h->len = c->u.s.len - 4;
+        h->hint = 0;
+        *slot = (zm_json *)c; /* the image reads as the template until filled */
+    } else {
+        *slot = image_node(c, im);
+        add_reloc(im, slot);
+    }
+}
+
+static zm_json *image_node(const zm_json *t, imager *im) {
+    zm_json *c = (zm_json *)(void *)im->p;
+    im->p += ALIGN8(sizeof(zm_json));
+    *c = *t;
+    if (t->type == ZM_JSON_ARRAY) {
+        size_t n = t->u.a.len;
+        zm_json **items = (zm_json **)(void *)im->p;
+        im->p += ALIGN8(n * sizeof(zm_json *));
+        c->u.a.items = items;
+        add_reloc(im, &c->u.a.items);
+        for (size_t i = 0; i < n; i++) image_child(&items[i], t->u.a.items[i], im);
+    } else {
+        size_t n = t->u.o.len;
+        zm_json_member *m = (zm_json_member *)(void *)im->p;
+        im->p += ALIGN8(n * sizeof(zm_json_member));
+        memcpy(m, t->u.o.items, n * sizeof *m);
+        c->u.o.items = m;
+        add_reloc(im, &c->u.o.items);
+        for (size_t i = 0; i < n; i++) image_child(&m[i].value, t->u.o.items[i].value, im);
+        if (t->u.o.index != NULL) {
+            size_t bytes = (size_t)t->hash_cap * sizeof(uint32_t);
+            if (bytes) memcpy(im->p, t->u.o.index, bytes);
+            c->u.o.index = (uint32_t *)(void *)im->p;
+            im->p += ALIGN8(bytes);
+            add_reloc(im, &c->u.o.index);
+        }
+    }
+    return c;
+}
+
+/* Builds the template record for name and root in one block from a:
+   [record][nodes, arrays][spine image][holes][relocations][indexes][bytes]. */
 static zm_status make_template(zm_template_cache *tc, const char *name, const zm_json *root,
                                tmpl **out, zm_json_error *err) {
     size_t name_len = strlen(name);
-    sizes sz = {0, 0, 0};
-    if (!measure(root, &sz) || !add_ok(&sz.n1, name_len + 1)) return ZM_ENOMEM;
-    size_t head = ALIGN8(sizeof(tmpl));
-    size_t total = head;
-    if (!add_ok(&total, sz.n8) || !add_ok(&total, ALIGN8(sz.n4)) || !add_ok(&total, sz.n1))
-        return ZM_ENOMEM;
+    sizes sz;
+    memset(&sz, 0, sizeof sz);
+    bool ph;
+    if (!measure(root, &sz, &ph) || !add_ok(&sz.n1, name_len + 1)) return ZM_ENOMEM;
+    size_t off_image = ALIGN8(sizeof(tmpl)) + sz.n8;
+    size_t off_holes = off_image + sz.spine;
+    size_t off_relocs = off_holes + sz.nholes * sizeof(hole);
+    size_t off_index = off_relocs + sz.nrelocs * sizeof(size_t);
+    size_t off_bytes = off_index + ALIGN8(sz.n4);
+    size_t total = off_bytes;
+    if (!add_ok(&total, sz.n1)) return ZM_ENOMEM;
     if (tc->budget != 0 && total > tc->budget) {
-        if (err != NULL) {
-            memset(err, 0, sizeof *err);
-            err->status = ZM_ELIMIT;
-            snprintf(err->message, sizeof err->message,
-                     "template needs %zu bytes, more than the cache's budget of %zu", total,
-                     tc->budget);
-        }
+        set_err(err, ZM_ELIMIT, "template needs %zu bytes, more than the cache's budget of %zu",
+                total, tc->budget);
         return ZM_ELIMIT;
     }
     char *block = zm_alloc(tc->a, total, alignof(max_align_t));
     if (block == NULL) return ZM_ENOMEM;
     tmpl *t = (tmpl *)(void *)block;
     memset(t, 0, sizeof *t);
-    bump b = {block + head, block + head + sz.n8, block + head + sz.n8 + ALIGN8(sz.n4), 0};
+    bump b = {block + ALIGN8(sizeof(tmpl)), block + off_index, block + off_bytes};
     t->name = copy_bytes(&b, name, name_len);
     t->name_len = name_len;
     t->hash = hash_name(name, name_len);
     t->root = copy_tree(root, &b);
-    t->spine_bytes = b.spine;
+    if (sz.spine != 0) {
+        imager im = {block + off_image,
+                     block + off_image,
+                     (size_t *)(void *)(block + off_relocs),
+                     0,
+                     (hole *)(void *)(block + off_holes),
+                     0};
+        image_node(t->root, &im);
+        t->image = im.base;
+        t->spine_bytes = sz.spine;
+        t->relocs = im.relocs;
+        t->nrelocs = im.nrelocs;
+        t->holes = im.holes;
+        t->nholes = im.nholes;
+    }
     t->a = tc->a;
     t->cache = tc;
     t->block_len = total;
@@ -481,64 +639,26 @@ zm_status zm_template_remove(zm_template_cache *tc, const char *name) {
     return ZM_OK;
 }
 
-/* Instantiation state: the spine's memory, the bindings, where to report. */
-typedef struct inst {
-    char *p;
-    const zm_json *bindings;
-    zm_json_error *err;
-} inst;
-
-/* The value bound to placeholder ph, or NULL (err says which) when none is. */
-static zm_json *bind(const zm_json *ph, inst *in) {
-    const char *name = ph->u.s.ptr + 2;
-    size_t n = ph->u.s.len - 4;
-    zm_json *v = NULL;
-    if (in->bindings != NULL && in->bindings->type == ZM_JSON_OBJECT)
-        v = zm_json_getn(in->bindings, name, n);
-    if (v == NULL)
-        set_err(in->err, ZM_ENOTFOUND, "no binding for placeholder \"{{%.*s}}\"", quoted_len(n),
-                name);
-    return v;
-}
-
-/* Links child c of a spine node into an instance: shared as is, bound, or
-   copied as spine. NULL when a binding is missing. */
-static zm_json *link_child(const zm_json *c, inst *in);
-
-/* Copies spine node t (an array or object holding a placeholder somewhere). */
-static zm_json *build(const zm_json *t, inst *in) {
-    zm_json *c = (zm_json *)(void *)in->p;
-    in->p += ALIGN8(sizeof(zm_json));
-    *c = *t;
-    if (t->type == ZM_JSON_ARRAY) {
-        size_t n = t->u.a.len;
-        zm_json **items = (zm_json **)(void *)in->p;
-        in->p += ALIGN8(n * sizeof(zm_json *));
-        for (size_t i = 0; i < n; i++)
-            if ((items[i] = link_child(t->u.a.items[i], in)) == NULL) return NULL;
-        c->u.a.items = items;
-    } else {
-        size_t n = t->u.o.len;
-        zm_json_member *m = (zm_json_member *)(void *)in->p;
-        in->p += ALIGN8(n * sizeof(zm_json_member));
-        memcpy(m, t->u.o.items, n * sizeof *m);
-        for (size_t i = 0; i < n; i++)
-            if ((m[i].value = link_child(m[i].value, in)) == NULL) return NULL;
-        c->u.o.items = m;
-        if (t->u.o.index != NULL) {
-            size_t bytes = (size_t)t->hash_cap * sizeof(uint32_t);
-            memcpy(in->p, t->u.o.index, bytes);
-            c->u.o.index = (uint32_t *)(void *)in->p;
-            in->p += ALIGN8(bytes);
+/* The value of member name of bindings, trying first the position where it
+   was found last time. NULL when there is none. */
+static zm_json *bind(hole *h, const zm_json *bindings) {
+    if (bindings == NULL || bindings->type != ZM_JSON_OBJECT) return NULL;
+    const zm_json_member *m = bindings->u.o.items;
+    size_t n = bindings->u.o.len;
+    if (h->hint < n && m[h->hint].key_len == h->len && bytes_eq(m[h->hint].key, h->name, h->len))
+        return m[h->hint].value;
+    if (bindings->u.o.index != NULL) return zm_json_getn(bindings, h->name, h->len);
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].key_len == h->len && bytes_eq(m[i].key, h->name, h->len)) {
+            h->hint = i;
+            return m[i].value;
         }
     }
-    return c;
+    return NULL;
 }
 
-static zm_json *link_child(const zm_json *c, inst *in) {
-    if (c->flags & ZM_JSON_F_SHARED) return (zm_json *)c;
-    if (c->type == ZM_JSON_STRING) return bind(c, in);
-    return build(c, in);
+static void missing(zm_json_error *err, const char *name, size_t len) {
+    set_err(err, ZM_ENOTFOUND, "no binding for placeholder \"{{%.*s}}\"", quoted_len(len), name);
 }
 
 zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const zm_json *bindings,
@@ -570,23 +690,46 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
     }
     pin(tc, t);
 
-    inst in = {NULL, bindings, err};
-    zm_json *v;
-    zm_status st = ZM_ENOTFOUND;
-    if (t->spine_bytes == 0) {
-        v = is_shared(t->root) ? t->root : bind(t->root, &in);
-    } else if ((in.p = zm_arena_alloc(ar, t->spine_bytes, 8)) == NULL) {
-        v = NULL;
-        st = ZM_ENOMEM;
+    if (t->image == NULL) { /* the root is shared, or a placeholder */
+        zm_json *v = t->root;
+        if (!is_shared(v)) {
+            hole h = {0, v->u.s.ptr + 2, v->u.s.len - 4, 0};
+            if ((v = bind(&h, bindings)) == NULL) {
+                missing(err, h.name, h.len);
+                zm_arena_restore(ar, mark); /* unpins t; t may be gone after this */
+                return ZM_ENOTFOUND;
+            }
+        }
+        *out = v;
+        return ZM_OK;
+    }
+
+    char *p = zm_arena_alloc(ar, t->spine_bytes, 8);
+    if (p == NULL) {
         set_err(err, ZM_ENOMEM, "out of memory");
-    } else {
-        v = build(t->root, &in);
+        zm_arena_restore(ar, mark);
+        return ZM_ENOMEM;
     }
-    if (v == NULL) {
-        zm_arena_restore(ar, mark); /* unpins t; t may be gone after this */
-        return st;
+    memcpy(p, t->image, t->spine_bytes);
+    uintptr_t delta = (uintptr_t)p - (uintptr_t)t->image;
+    const size_t *relocs = t->relocs;
+    for (size_t i = 0, n = t->nrelocs; i < n; i++) {
+        uintptr_t at;
+        memcpy(&at, p + relocs[i], sizeof at);
+        at += delta;
+        memcpy(p + relocs[i], &at, sizeof at);
     }
-    *out = v;
+    hole *holes = t->holes;
+    for (size_t i = 0, n = t->nholes; i < n; i++) {
+        zm_json *v = bind(&holes[i], bindings);
+        if (v == NULL) {
+            missing(err, holes[i].name, holes[i].len);
+            zm_arena_restore(ar, mark);
+            return ZM_ENOTFOUND;
+        }
+        memcpy(p + holes[i].off, &v, sizeof v);
+    }
+    *out = (zm_json *)(void *)p;
     return ZM_OK;
 }
 

@@ -484,9 +484,9 @@ out:
 
 /* A budgeted cache, so that puts evict, swept too. */
 static zm_status sweep_budget(zm_allocator a, void *arg) {
-    (void)arg;
+    const size_t *budget = arg;
     zm_template_cache *tc = NULL;
-    zm_status st = zm_template_cache_create(a, 1200, &tc);
+    zm_status st = zm_template_cache_create(a, *budget, &tc);
     if (st != ZM_OK) return st;
     for (int i = 0; i < 12 && st == ZM_OK; i++) {
         char name[16];
@@ -499,7 +499,13 @@ static zm_status sweep_budget(zm_allocator a, void *arg) {
 
 static void test_sweep(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_cache, NULL));
-    CHECK(ZM_CHECK_SWEEP(sweep_budget, NULL));
+    /* A budget for two and a half templates. */
+    zm_template_cache *tc;
+    CHECK_EQ(zm_template_cache_create(A(), 0, &tc), ZM_OK);
+    CHECK_EQ(put(tc, "t0", response_template), ZM_OK);
+    size_t budget = stats(tc).bytes * 5 / 2;
+    zm_template_cache_destroy(tc);
+    CHECK(ZM_CHECK_SWEEP(sweep_budget, &budget));
 }
 
 int main(void) {
