@@ -12,6 +12,8 @@
 #include "zmem/locked.h"
 #include "zmem/failing.h"
 #include "zmem/testing.h"
+#include "zmem/debug.h"
+#include "zmem/stats.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
 
