@@ -7,5 +7,6 @@
 #include "zmem/arena.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
+#include "zmem/prim.h"
 
 #endif
