@@ -3,9 +3,27 @@
 
 #include "zmem/arena.h"
 
+/* Under AddressSanitizer the memory not handed out is poisoned, and the inline
+   fast path is disabled by keeping end == ptr, so that every allocation comes
+   through here and unpoisons exactly what it hands out. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define BLOCK_ALIGN alignof(max_align_t)
-#define HEADER_SIZE                                                                                \
-    ((sizeof(zm_arena_block) + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1))
+#define HEADER_SIZE ((sizeof(zm_arena_block) + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1))
 /* Geometric growth stops here; larger requests still get a block of their own. */
 #define MAX_GROW_BLOCK ((size_t)64 << 20)
 
@@ -15,6 +33,17 @@ static char *block_start(zm_arena_block *b) {
 
 static char *block_end(zm_arena_block *b) {
     return (char *)b + b->size;
+}
+
+/* Moves the bump pointer; the fast path may run up to the block's end,
+   except under AddressSanitizer. */
+static void set_ptr(zm_arena *ar, char *p) {
+    ar->ptr = p;
+#ifdef ARENA_ASAN
+    ar->end = p;
+#else
+    ar->end = ar->limit;
+#endif
 }
 
 /* ---------------------------------------------------------------------------
@@ -45,6 +74,7 @@ static void free_blocks(zm_arena *ar, zm_arena_block *b) {
     while (b != NULL) {
         zm_arena_block *next = b->next;
         ar->capacity -= b->size - HEADER_SIZE;
+        UNPOISON(block_start(b), b->size - HEADER_SIZE);
         zm_free(ar->backing, b, b->size, BLOCK_ALIGN);
         b = next;
     }
@@ -52,9 +82,14 @@ static void free_blocks(zm_arena *ar, zm_arena_block *b) {
 
 static void enter_block(zm_arena *ar, zm_arena_block *b) {
     ar->cur = b;
-    ar->ptr = b ? block_start(b) : NULL;
-    ar->end = b ? block_end(b) : NULL;
+    ar->limit = b ? block_end(b) : NULL;
+    set_ptr(ar, b ? block_start(b) : NULL);
     ar->last = NULL;
+}
+
+/* Poisons every byte of the blocks from b on (AddressSanitizer builds). */
+static void poison_from(zm_arena_block *b) {
+    for (; b != NULL; b = b->next) POISON(block_start(b), b->size - HEADER_SIZE);
 }
 
 void zm_arena_deinit(zm_arena *ar) {
@@ -68,20 +103,38 @@ void zm_arena_deinit(zm_arena *ar) {
  * Allocation
  * ------------------------------------------------------------------------- */
 
-/* Bumps len bytes at align out of block b, or returns NULL if they don't fit. */
-static void *bump_in(zm_arena *ar, zm_arena_block *b, size_t len, size_t align) {
-    uintptr_t start = (uintptr_t)block_start(b), end = (uintptr_t)block_end(b);
+/* Bumps len bytes at align from start up to end, or returns 0 if they don't fit. */
+static uintptr_t fit(uintptr_t start, uintptr_t end, size_t len, size_t align) {
     uintptr_t p = (start + (align - 1)) & ~(uintptr_t)(align - 1);
-    if (p < start || p > end || len > end - p) return NULL;
-    enter_block(ar, b);
+    if (p < start || p > end || len > end - p) return 0;
+    return p;
+}
+
+static void *hand_out(zm_arena *ar, uintptr_t p, size_t len) {
     ar->last = (char *)p;
-    ar->ptr = (char *)(p + len);
+    set_ptr(ar, (char *)(p + len));
+    UNPOISON((void *)p, len);
     return (void *)p;
+}
+
+/* Bumps len bytes at align out of block b from its start, making it current,
+   or returns NULL if they don't fit. */
+static void *bump_in(zm_arena *ar, zm_arena_block *b, size_t len, size_t align) {
+    uintptr_t p = fit((uintptr_t)block_start(b), (uintptr_t)block_end(b), len, align);
+    if (p == 0) return NULL;
+    enter_block(ar, b);
+    return hand_out(ar, p, len);
 }
 
 void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
     if (!zm_is_valid_align(align)) return NULL;
     if (len == 0) return (void *)(uintptr_t)align;
+
+    /* The current block, when the fast path was not allowed to use it. */
+    if (ar->cur != NULL) {
+        uintptr_t p = fit((uintptr_t)ar->ptr, (uintptr_t)ar->limit, len, align);
+        if (p != 0) return hand_out(ar, p, len);
+    }
 
     /* A block kept by a retaining reset or a restore comes next: reuse it. */
     zm_arena_block *next = ar->cur ? ar->cur->next : ar->first;
@@ -101,6 +154,7 @@ void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
     if (b == NULL) return NULL;
     b->size = size;
     ar->capacity += size - HEADER_SIZE;
+    POISON(block_start(b), size - HEADER_SIZE);
     /* Insert after the current block so that retained blocks stay in use order. */
     if (ar->cur == NULL) {
         b->next = ar->first;
@@ -140,8 +194,12 @@ static bool arena_vt_resize(void *ctx, void *ptr, size_t len, size_t align, size
     zm_arena *ar = ctx;
     char *p = ptr;
     if (!is_latest(ar, p, len)) return new_len <= len;
-    if (new_len > (size_t)(ar->end - p)) return false;
-    ar->ptr = p + new_len;
+    if (new_len > (size_t)(ar->limit - p)) return false;
+    if (new_len > len)
+        UNPOISON(p + len, new_len - len);
+    else
+        POISON(p + new_len, len - new_len);
+    set_ptr(ar, p + new_len);
     return true;
 }
 
@@ -154,13 +212,14 @@ static void arena_vt_free(void *ctx, void *ptr, size_t len, size_t align, uintpt
     (void)align, (void)ra;
     zm_arena *ar = ctx;
     if (is_latest(ar, ptr, len)) {
-        ar->ptr = ptr;
+        POISON(ptr, len);
+        set_ptr(ar, ptr);
         ar->last = NULL;
     }
 }
 
-static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize,
-                                                 arena_vt_remap, arena_vt_free};
+static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize, arena_vt_remap,
+                                                 arena_vt_free};
 
 zm_allocator zm_arena_allocator(zm_arena *ar) {
     return (zm_allocator){ar, &arena_vtable};
@@ -193,6 +252,7 @@ bool zm_arena_reset(zm_arena *ar, zm_arena_reset_mode mode, size_t limit) {
         /* The first block alone is over the limit: shrink it in place if the
            backing allocator can, else give it back too. */
         zm_arena_block *b = rest;
+        UNPOISON(block_start(b), b->size - HEADER_SIZE);
         if (limit >= HEADER_SIZE + 64 && zm_resize(ar->backing, b, b->size, BLOCK_ALIGN, limit)) {
             rest = b->next;
             ar->capacity -= b->size - limit;
@@ -204,6 +264,7 @@ bool zm_arena_reset(zm_arena *ar, zm_arena_reset_mode mode, size_t limit) {
         }
     }
     free_blocks(ar, rest);
+    poison_from(ar->first);
     enter_block(ar, ar->first);
     return ok;
 }
@@ -226,11 +287,14 @@ zm_arena_mark zm_arena_save(const zm_arena *ar) {
 void zm_arena_restore(zm_arena *ar, zm_arena_mark mark) {
     run_cleanups(ar, mark.cleanups);
     if (mark.block == NULL) {
+        poison_from(ar->first);
         enter_block(ar, NULL);
         return;
     }
     enter_block(ar, mark.block);
-    ar->ptr = mark.ptr;
+    set_ptr(ar, mark.ptr);
+    POISON(mark.ptr, (size_t)(ar->limit - mark.ptr));
+    poison_from(mark.block->next);
 }
 
 zm_status zm_arena_on_reset(zm_arena *ar, void (*fn)(void *arg), void *arg) {

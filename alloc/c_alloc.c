@@ -17,14 +17,12 @@ static void *c_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
     return p;
 }
 
-static bool c_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                     uintptr_t ra) {
+static bool c_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len, uintptr_t ra) {
     (void)ctx, (void)len, (void)align, (void)ra;
     return new_len <= malloc_usable_size(ptr);
 }
 
-static void *c_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                     uintptr_t ra) {
+static void *c_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len, uintptr_t ra) {
     (void)ctx, (void)len, (void)ra;
     if (align > C_MALLOC_ALIGN) return NULL; /* realloc would lose the alignment */
     return realloc(ptr, new_len);

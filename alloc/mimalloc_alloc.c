@@ -29,8 +29,7 @@ static void mi_zm_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t
     mi_free_size_aligned(ptr, len, align);
 }
 
-static const zm_allocator_vtable mi_vtable = {mi_zm_alloc, mi_zm_resize, mi_zm_remap,
-                                              mi_zm_free};
+static const zm_allocator_vtable mi_vtable = {mi_zm_alloc, mi_zm_resize, mi_zm_remap, mi_zm_free};
 
 zm_allocator zm_mimalloc_allocator(void) {
     return (zm_allocator){NULL, &mi_vtable};

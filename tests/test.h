@@ -16,7 +16,7 @@ static int zt_checks;
         zt_checks++;                                                                               \
         if (!(cond)) {                                                                             \
             zt_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
@@ -37,7 +37,7 @@ static int zt_checks;
         const char *zt_sa = (a), *zt_sb = (b);                                                     \
         if (zt_sa == NULL || zt_sb == NULL || strcmp(zt_sa, zt_sb) != 0) {                         \
             zt_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s == %s (\"%s\" != \"%s\")\n", __FILE__,       \
+            fprintf(stderr, "%s:%d: check failed: %s == %s (\"%s\" != \"%s\")\n", __FILE__,        \
                     __LINE__, #a, #b, zt_sa ? zt_sa : "(null)", zt_sb ? zt_sb : "(null)");         \
         }                                                                                          \
     } while (0)

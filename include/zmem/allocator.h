@@ -51,13 +51,13 @@ typedef struct zm_allocator {
 } zm_allocator;
 
 #if defined(__GNUC__) || defined(__clang__)
-#define ZM_RET_ADDR() ((uintptr_t)__builtin_return_address(0))
-#define ZM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ZM_RET_ADDR()  ((uintptr_t)__builtin_return_address(0))
+#define ZM_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define ZM_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define ZM_TYPEOF(x) __typeof__(x)
+#define ZM_TYPEOF(x)   __typeof__(x)
 #else
-#define ZM_RET_ADDR() ((uintptr_t)0)
-#define ZM_LIKELY(x) (x)
+#define ZM_RET_ADDR()  ((uintptr_t)0)
+#define ZM_LIKELY(x)   (x)
 #define ZM_UNLIKELY(x) (x)
 #endif
 
@@ -92,8 +92,7 @@ static inline void zm_free(zm_allocator a, void *ptr, size_t len, size_t align) 
    is now new_len bytes long), false otherwise (the block is unchanged).
    Growing from or shrinking to zero length is never possible in place, except
    0 -> 0. */
-static inline bool zm_resize(zm_allocator a, void *ptr, size_t len, size_t align,
-                             size_t new_len) {
+static inline bool zm_resize(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len) {
     if (len == 0 || new_len == 0) return len == new_len;
     if (len == new_len) return true;
     return a.vtable->resize(a.ctx, ptr, len, align, new_len, ZM_RET_ADDR());
@@ -102,8 +101,7 @@ static inline bool zm_resize(zm_allocator a, void *ptr, size_t len, size_t align
 /* Changes the length of a block, perhaps moving it. Returns the block (moved
    or not), or NULL when the allocator cannot remap it; the old block is then
    untouched and still owned by the caller. Lengths must be non-zero. */
-static inline void *zm_remap(zm_allocator a, void *ptr, size_t len, size_t align,
-                             size_t new_len) {
+static inline void *zm_remap(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len) {
     if (len == 0 || new_len == 0) return NULL;
     if (len == new_len) return ptr;
     return a.vtable->remap(a.ctx, ptr, len, align, new_len, ZM_RET_ADDR());
@@ -146,10 +144,10 @@ static inline void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, s
    zm_destroy(a, p): gives back what zm_create made.
    zm_alloc_array(a, T, n): n uninitialised Ts, or NULL (also on overflow).
    zm_free_array(a, p, n): gives back what zm_alloc_array made. */
-#define zm_create(a, T) ((T *)zm_alloc((a), sizeof(T), _Alignof(T)))
+#define zm_create(a, T)         ((T *)zm_alloc((a), sizeof(T), _Alignof(T)))
 #define zm_alloc_array(a, T, n) ((T *)zm_alloc_n((a), (n), sizeof(T), _Alignof(T)))
 #ifdef ZM_TYPEOF
-#define zm_destroy(a, p) zm_free((a), (p), sizeof(*(p)), _Alignof(ZM_TYPEOF(*(p))))
+#define zm_destroy(a, p)       zm_free((a), (p), sizeof(*(p)), _Alignof(ZM_TYPEOF(*(p))))
 #define zm_free_array(a, p, n) zm_free_n((a), (p), (n), sizeof(*(p)), _Alignof(ZM_TYPEOF(*(p))))
 #endif
 

@@ -12,6 +12,11 @@
  *
  * An arena is not thread-safe; give each thread its own, or wrap its allocator
  * in a zm_locked.
+ *
+ * Built with AddressSanitizer, the arena poisons the memory it has not handed
+ * out (and everything a reset or restore frees), so an overrun past an
+ * allocation into the rest of a block is reported. In such a build every
+ * allocation takes the out-of-line path.
  */
 #ifndef ZMEM_ARENA_H
 #define ZMEM_ARENA_H
@@ -37,7 +42,8 @@ typedef struct zm_arena_cleanup {
    holds blocks. The fields are public for the inline fast path only. */
 typedef struct zm_arena {
     char *ptr;                  /* next free byte of the current block */
-    char *end;                  /* end of the current block */
+    char *end;                  /* where the inline fast path must stop */
+    char *limit;                /* end of the current block */
     char *last;                 /* start of the latest allocation, or NULL */
     zm_arena_block *first;      /* blocks in the order they are used */
     zm_arena_block *cur;        /* the block being bumped */
@@ -55,9 +61,9 @@ typedef struct zm_arena_mark {
 } zm_arena_mark;
 
 typedef enum zm_arena_reset_mode {
-    ZM_ARENA_FREE_ALL,           /* give every block back */
-    ZM_ARENA_RETAIN_CAPACITY,    /* keep every block for reuse */
-    ZM_ARENA_RETAIN_WITH_LIMIT,  /* keep blocks up to limit bytes, give back the rest */
+    ZM_ARENA_FREE_ALL,          /* give every block back */
+    ZM_ARENA_RETAIN_CAPACITY,   /* keep every block for reuse */
+    ZM_ARENA_RETAIN_WITH_LIMIT, /* keep blocks up to limit bytes, give back the rest */
 } zm_arena_reset_mode;
 
 /* The default size of the first block (bytes, header included). */

@@ -51,8 +51,8 @@ enum {
 };
 
 struct zm_json {
-    uint8_t type;  /* zm_json_type */
-    uint8_t flags; /* ZM_JSON_F_* */
+    uint8_t type;      /* zm_json_type */
+    uint8_t flags;     /* ZM_JSON_F_* */
     uint32_t hash_cap; /* objects: slots of the hash index (0 = none) */
     union {
         bool b;
@@ -172,12 +172,12 @@ bool zm_json_equal(const zm_json *a, const zm_json *b);
 
 /* Parse flags: every relaxation is opt-in; the default is strict RFC 8259. */
 enum {
-    ZM_JSON_ALLOW_COMMENTS = 1u << 0,       /* // line and block comments */
-    ZM_JSON_ALLOW_TRAILING_COMMAS = 1u << 1,/* [1,2,] and {"a":1,} */
-    ZM_JSON_ALLOW_NAN_INF = 1u << 2,        /* NaN, Infinity, -Infinity */
-    ZM_JSON_ALLOW_BOM = 1u << 3,            /* a leading UTF-8 byte order mark */
-    ZM_JSON_ALLOW_LONE_SURROGATES = 1u << 4,/* \ud800 alone, kept as WTF-8 */
-    ZM_JSON_NUMBERS_AS_TEXT = 1u << 5,      /* every number is ZM_JSON_NUMBER */
+    ZM_JSON_ALLOW_COMMENTS = 1u << 0,        /* // line and block comments */
+    ZM_JSON_ALLOW_TRAILING_COMMAS = 1u << 1, /* [1,2,] and {"a":1,} */
+    ZM_JSON_ALLOW_NAN_INF = 1u << 2,         /* NaN, Infinity, -Infinity */
+    ZM_JSON_ALLOW_BOM = 1u << 3,             /* a leading UTF-8 byte order mark */
+    ZM_JSON_ALLOW_LONE_SURROGATES = 1u << 4, /* \ud800 alone, kept as WTF-8 */
+    ZM_JSON_NUMBERS_AS_TEXT = 1u << 5,       /* every number is ZM_JSON_NUMBER */
 };
 
 /* What to do with a repeated key in one object. */
@@ -190,8 +190,8 @@ typedef enum zm_json_dup_mode {
 #define ZM_JSON_DEFAULT_MAX_DEPTH 512
 
 typedef struct zm_json_parse_opts {
-    uint32_t flags;          /* ZM_JSON_ALLOW_* and ZM_JSON_NUMBERS_AS_TEXT */
-    uint32_t max_depth;      /* 0 = ZM_JSON_DEFAULT_MAX_DEPTH */
+    uint32_t flags;     /* ZM_JSON_ALLOW_* and ZM_JSON_NUMBERS_AS_TEXT */
+    uint32_t max_depth; /* 0 = ZM_JSON_DEFAULT_MAX_DEPTH */
     zm_json_dup_mode dup_keys;
 } zm_json_parse_opts;
 
@@ -224,8 +224,7 @@ void zm_json_doc_free(zm_json_doc *doc);
    arena (the per-call pattern). On failure the arena is rewound to where it
    was, so nothing of the failed parse stays. */
 zm_status zm_json_parse_arena(zm_arena *ar, const char *text, size_t len,
-                              const zm_json_parse_opts *opts, zm_json **root,
-                              zm_json_error *err);
+                              const zm_json_parse_opts *opts, zm_json **root, zm_json_error *err);
 
 /* ---------------------------------------------------------------------------
  * Writing
@@ -292,8 +291,8 @@ zm_status zm_json_object_set(zm_allocator a, zm_json *obj, const char *key, size
 /* Appends a member without looking for an existing one (the caller knows the
    key is new), borrowing key: it must outlive obj. The fast path for builders
    with constant keys. */
-zm_status zm_json_object_add_ref(zm_allocator a, zm_json *obj, const char *key,
-                                 size_t key_len, zm_json *value);
+zm_status zm_json_object_add_ref(zm_allocator a, zm_json *obj, const char *key, size_t key_len,
+                                 zm_json *value);
 
 /* Removes member key from obj, releasing its value with zm_json_free(a, ...).
    ZM_OK, ZM_ENOTFOUND or ZM_ETYPE. Order of the others is kept. */

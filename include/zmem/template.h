@@ -23,13 +23,13 @@ extern "C" {
 typedef struct zm_template_cache zm_template_cache;
 
 typedef struct zm_template_stats {
-    size_t templates;  /* templates held */
-    size_t bytes;      /* bytes held by templates, counted against the budget */
-    size_t budget;     /* the byte budget (0 = none) */
-    size_t hits;       /* instantiations of a template that was present */
-    size_t misses;     /* instantiations of a name that was not */
-    size_t evictions;  /* templates evicted to keep within the budget */
-    size_t pinned;     /* templates pinned by live instances */
+    size_t templates; /* templates held */
+    size_t bytes;     /* bytes held by templates, counted against the budget */
+    size_t budget;    /* the byte budget (0 = none) */
+    size_t hits;      /* instantiations of a template that was present */
+    size_t misses;    /* instantiations of a name that was not */
+    size_t evictions; /* templates evicted to keep within the budget */
+    size_t pinned;    /* templates pinned by live instances */
 } zm_template_stats;
 
 /* Makes a cache whose memory comes from a, keeping at most budget bytes of

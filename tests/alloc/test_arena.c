@@ -2,6 +2,17 @@
 #include "test.h"
 #include "zmem/arena.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifdef TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* A backing allocator that counts its calls and live bytes. */
 typedef struct counting {
     zm_allocator inner;
@@ -80,13 +91,13 @@ static void test_latest_in_place(void) {
     char *p = zm_alloc(a, 100, 1);
     CHECK(p != NULL);
     memset(p, 'x', 100);
-    CHECK(zm_resize(a, p, 100, 1, 200));   /* grow the latest */
-    CHECK(zm_resize(a, p, 200, 1, 50));    /* shrink it */
+    CHECK(zm_resize(a, p, 100, 1, 200)); /* grow the latest */
+    CHECK(zm_resize(a, p, 200, 1, 50));  /* shrink it */
     char *q = zm_alloc(a, 10, 1);
-    CHECK(q == p + 50);                    /* the shrunk tail was given back */
-    CHECK(!zm_resize(a, p, 50, 1, 60));    /* p is no longer the latest */
-    CHECK(zm_resize(a, p, 50, 1, 40));     /* shrinking anything succeeds */
-    zm_free(a, q, 10, 1);                  /* freeing the latest rewinds */
+    CHECK(q == p + 50);                 /* the shrunk tail was given back */
+    CHECK(!zm_resize(a, p, 50, 1, 60)); /* p is no longer the latest */
+    CHECK(zm_resize(a, p, 50, 1, 40));  /* shrinking anything succeeds */
+    zm_free(a, q, 10, 1);               /* freeing the latest rewinds */
     CHECK(zm_alloc(a, 10, 1) == q);
     char *r = zm_realloc(a, q, 10, 5000, 1); /* past the block: moves */
     CHECK(r != NULL && r != q);
@@ -172,7 +183,34 @@ static void test_savepoints_and_cleanups(void) {
     CHECK_EQ(c.live, 0);
 }
 
+/* Under AddressSanitizer, what the arena has not handed out is poisoned. */
+static void test_asan_poisoning(void) {
+#ifdef TEST_ASAN
+    zm_arena ar;
+    zm_arena_init(&ar, zm_c_allocator());
+    char *p = zm_arena_alloc(&ar, 24, 8);
+    CHECK(p != NULL);
+    CHECK(!__asan_region_is_poisoned(p, 24));
+    CHECK(__asan_address_is_poisoned(p + 24));
+    zm_arena_mark m = zm_arena_save(&ar);
+    char *q = zm_arena_alloc(&ar, 100, 1);
+    CHECK(!__asan_region_is_poisoned(q, 100));
+    zm_arena_restore(&ar, m);
+    CHECK(__asan_address_is_poisoned(q));
+    zm_allocator a = zm_arena_allocator(&ar);
+    char *r = zm_alloc(a, 16, 1);
+    CHECK(zm_resize(a, r, 16, 1, 8));
+    CHECK(__asan_address_is_poisoned(r + 8));
+    CHECK(zm_resize(a, r, 8, 1, 32));
+    CHECK(!__asan_region_is_poisoned(r, 32));
+    zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    CHECK(__asan_address_is_poisoned(p));
+    zm_arena_deinit(&ar);
+#endif
+}
+
 int main(void) {
+    RUN(test_asan_poisoning);
     RUN(test_basic_and_alignment);
     RUN(test_large_gets_own_block);
     RUN(test_latest_in_place);
