@@ -11,18 +11,22 @@ static const zm_json empty_object = {.type = ZM_JSON_OBJECT};
  * Running one primitive
  * ------------------------------------------------------------------------- */
 
+/* The error for params that are not an object. */
+static zm_status not_object(zm_prim_ctx *ctx, const zm_json *params) {
+    return zm__fail_at(ctx, NULL, "type: expected object, found %s",
+                       zm_json_is_array(params)    ? "array"
+                       : zm_json_is_string(params) ? "string"
+                       : zm_json_is_number(params) ? "number"
+                       : zm_json_is_bool(params)   ? "boolean"
+                                                   : "null");
+}
+
 /* Checks params, then runs p. On failure the error is recorded on ctx. */
 static zm_status run_prim(zm_prim_ctx *ctx, const zm__prim *p, const zm_json *params,
                           zm_json **result) {
     ctx->stats.calls++;
     ctx->now_ms = zm__ctx_clock(ctx);
-    if (!zm_json_is_object(params))
-        return zm__fail_at(ctx, NULL, "type: expected object, found %s",
-                           zm_json_is_array(params)    ? "array"
-                           : zm_json_is_string(params) ? "string"
-                           : zm_json_is_number(params) ? "number"
-                           : zm_json_is_bool(params)   ? "boolean"
-                                                       : "null");
+    if (!zm_json_is_object(params)) return not_object(ctx, params);
     if (p->compiled != NULL) {
         zm_status st = zm__schema_validate(ctx, p->compiled, params);
         if (st != ZM_OK) return st;
@@ -93,7 +97,7 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
     if (p == NULL)
         return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
                        shown(len), name);
-    if (!zm_json_is_object(value)) return zm__fail_at(ctx, NULL, "type: expected object");
+    if (!zm_json_is_object(value)) return not_object(ctx, value);
     return p->compiled ? zm__schema_validate(ctx, p->compiled, value) : ZM_OK;
 }
 
