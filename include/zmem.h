@@ -17,5 +17,6 @@
 #include "zmem/adapt.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
+#include "zmem/prim.h"
 
 #endif
