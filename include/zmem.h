@@ -5,6 +5,8 @@
 #include "zmem/status.h"
 #include "zmem/allocator.h"
 #include "zmem/arena.h"
+#include "zmem/failing.h"
+#include "zmem/testing.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
 

@@ -1,0 +1,116 @@
+/* Every allocating public function of the allocator core, under the sweep. */
+#include "test.h"
+#include "zmem/arena.h"
+#include "zmem/testing.h"
+
+static zm_status sweep_realloc(zm_allocator a, void *arg) {
+    (void)arg;
+    char *p = zm_realloc(a, NULL, 0, 16, 8); /* a plain allocation */
+    if (p == NULL) return ZM_ENOMEM;
+    memset(p, 'a', 16);
+    size_t len = 16;
+    static const size_t steps[] = {100, 5000, 40, 70000, 8};
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        char *q = zm_realloc(a, p, len, steps[i], 8);
+        if (q == NULL) {
+            zm_free(a, p, len, 8);
+            return ZM_ENOMEM;
+        }
+        if (q[0] != 'a') return ZM_EINTERNAL;
+        p = q, len = steps[i];
+    }
+    p = zm_realloc(a, p, len, 0, 8); /* frees */
+    return p != NULL ? ZM_OK : ZM_EINTERNAL;
+}
+
+static zm_status sweep_dupes(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_status st = ZM_ENOMEM;
+    char *d = zm_dupe(a, "bytes\0in", 8);
+    if (d == NULL) return ZM_ENOMEM;
+    char *s = zm_strdup(a, "a string");
+    if (s == NULL) goto free_d;
+    char *n = zm_strndup(a, "abcdef", 3);
+    if (n == NULL) goto free_s;
+    st = strcmp(n, "abc") == 0 && strcmp(s, "a string") == 0 ? ZM_OK : ZM_EINTERNAL;
+    zm_free(a, n, 4, 1);
+free_s:
+    zm_free(a, s, 9, 1);
+free_d:
+    zm_free(a, d, 8, 1);
+    return st;
+}
+
+static void count_cleanup(void *arg) {
+    (*(int *)arg)++;
+}
+
+/* Many allocations over several small blocks, cleanups, strings, savepoints
+   and every kind of reset; the arena is deinit on every path. */
+static zm_status sweep_arena(zm_allocator a, void *arg) {
+    (void)arg;
+    int cleaned = 0;
+    zm_status st = ZM_ENOMEM;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, a, 256);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 40; i++)
+            if (zm_arena_alloc(&ar, 24 + (size_t)i, 8) == NULL) goto out;
+        if (zm_arena_on_reset(&ar, count_cleanup, &cleaned) != ZM_OK) goto out;
+        zm_arena_mark m = zm_arena_save(&ar);
+        if (zm_arena_strndup(&ar, "a string in the arena", 21) == NULL) goto out;
+        if (zm_arena_alloc(&ar, 3000, 64) == NULL) goto out; /* a block of its own */
+        if (zm_arena_on_reset(&ar, count_cleanup, &cleaned) != ZM_OK) goto out;
+        zm_arena_restore(&ar, m);
+        if (zm_arena_new_array(&ar, double, 100) == NULL) goto out;
+        static const zm_arena_reset_mode modes[] = {ZM_ARENA_RETAIN_CAPACITY,
+                                                    ZM_ARENA_RETAIN_WITH_LIMIT, ZM_ARENA_FREE_ALL};
+        zm_arena_reset(&ar, modes[round], 200);
+    }
+    /* The arena as an allocator, growing its latest block through zm_realloc. */
+    zm_allocator aa = zm_arena_allocator(&ar);
+    char *p = zm_alloc(aa, 10, 1);
+    if (p == NULL) goto out;
+    p = zm_realloc(aa, p, 10, 5000, 1);
+    if (p == NULL) goto out;
+    st = ZM_OK;
+out:
+    zm_arena_deinit(&ar);
+    return st;
+}
+
+/* zm_arena_reset keeping one block that must be shrunk in place. */
+static zm_status sweep_arena_limit(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, a, 8192);
+    if (zm_arena_alloc(&ar, 100, 8) == NULL) return ZM_ENOMEM;
+    zm_arena_reset(&ar, ZM_ARENA_RETAIN_WITH_LIMIT, 1024); /* resizes the block */
+    void *p = zm_arena_alloc(&ar, 100, 8);
+    zm_arena_deinit(&ar);
+    return p != NULL ? ZM_OK : ZM_ENOMEM;
+}
+
+static void test_core_wrappers(void) {
+    CHECK(ZM_CHECK_SWEEP(sweep_realloc, NULL));
+    CHECK(ZM_CHECK_SWEEP(sweep_dupes, NULL));
+}
+
+static void test_arena(void) {
+    CHECK(ZM_CHECK_SWEEP(sweep_arena, NULL));
+    CHECK(ZM_CHECK_SWEEP(sweep_arena_limit, NULL));
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_arena, NULL, NULL, &r),
+             ZM_OK);
+    CHECK(r.alloc_count > 10); /* the sweep really covered many blocks */
+    CHECK_EQ(
+        zm_check_allocation_failures(zm_default_allocator(), sweep_arena_limit, NULL, NULL, &r),
+        ZM_OK);
+    CHECK_EQ(r.resize_count, 1);
+}
+
+int main(void) {
+    RUN(test_core_wrappers);
+    RUN(test_arena);
+    return zt_finish("sweep_alloc");
+}
