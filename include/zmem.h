@@ -9,5 +9,8 @@
 #include "zmem/testing.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
+#include "zmem/prim.h"
+#include "zmem/store.h"
+#include "zmem/transform.h"
 
 #endif
