@@ -1,17 +1,22 @@
 /* The page allocator: whole pages from mmap, grown and shrunk with mremap. */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "zmem/allocator.h"
 
+/* The page size, asked of the kernel once. Threads racing on the first call
+   store the same value; the atomic makes that well defined. */
 static size_t page_size(void) {
-    static size_t cached;
-    if (cached == 0) {
-        long ps = sysconf(_SC_PAGESIZE);
-        cached = ps > 0 ? (size_t)ps : 4096;
+    static _Atomic size_t cached;
+    size_t ps = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (ps == 0) {
+        long n = sysconf(_SC_PAGESIZE);
+        ps = n > 0 ? (size_t)n : 4096;
+        atomic_store_explicit(&cached, ps, memory_order_relaxed);
     }
-    return cached;
+    return ps;
 }
 
 /* Rounds n up to a whole number of pages; 0 on overflow. */

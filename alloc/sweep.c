@@ -5,181 +5,9 @@
 #include <stdio.h>
 
 #include "where.h"
+#include "zmem/debug.h"
 #include "zmem/failing.h"
 #include "zmem/testing.h"
-
-/* ---------------------------------------------------------------------------
- * The tracker: a table of live blocks keyed by address, between the failing
- * allocator and backing. It sees each block's length and where it was
- * allocated, so it can name leaks, and it refuses frees of unknown blocks.
- * ------------------------------------------------------------------------- */
-
-typedef struct trk_entry {
-    uintptr_t ptr; /* 0 = empty slot */
-    size_t len;
-    size_t align;
-    uintptr_t ra;
-    size_t seq; /* allocation order, to name the first leaked block */
-} trk_entry;
-
-typedef struct tracker {
-    zm_allocator backing;
-    trk_entry *tab;
-    size_t cap; /* a power of two, or 0 */
-    size_t count;
-    size_t seq;
-    size_t misuse;
-    char misuse_msg[320];
-} tracker;
-
-static size_t trk_slot(const tracker *t, uintptr_t p) {
-    uint64_t h = (uint64_t)p * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 32) & (t->cap - 1);
-}
-
-static trk_entry *trk_find(tracker *t, uintptr_t p) {
-    if (t->cap == 0) return NULL;
-    for (size_t i = trk_slot(t, p);; i = (i + 1) & (t->cap - 1)) {
-        if (t->tab[i].ptr == p) return &t->tab[i];
-        if (t->tab[i].ptr == 0) return NULL;
-    }
-}
-
-static void trk_put(tracker *t, trk_entry e) {
-    size_t i = trk_slot(t, e.ptr);
-    while (t->tab[i].ptr != 0) i = (i + 1) & (t->cap - 1);
-    t->tab[i] = e;
-    t->count++;
-}
-
-/* Removes the entry at e, shifting later entries of its run back. */
-static void trk_remove(tracker *t, trk_entry *e) {
-    size_t i = (size_t)(e - t->tab), mask = t->cap - 1;
-    for (size_t j = (i + 1) & mask; t->tab[j].ptr != 0; j = (j + 1) & mask) {
-        size_t home = trk_slot(t, t->tab[j].ptr);
-        /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
-        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-        if (!stays) {
-            t->tab[i] = t->tab[j];
-            i = j;
-        }
-    }
-    t->tab[i].ptr = 0;
-    t->count--;
-}
-
-/* Makes room for one more entry; false when backing could not. */
-static bool trk_reserve(tracker *t) {
-    if ((t->count + 1) * 2 <= t->cap) return true;
-    size_t ncap = t->cap ? t->cap * 2 : 64;
-    trk_entry *ntab = zm_alloc_n(t->backing, ncap, sizeof *ntab, _Alignof(trk_entry));
-    if (ntab == NULL) return false;
-    memset(ntab, 0, ncap * sizeof *ntab);
-    trk_entry *old = t->tab;
-    size_t ocap = t->cap;
-    t->tab = ntab;
-    t->cap = ncap;
-    t->count = 0;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].ptr != 0) trk_put(t, old[i]);
-    zm_free_n(t->backing, old, ocap, sizeof *old, _Alignof(trk_entry));
-    return true;
-}
-
-static void trk_misuse(tracker *t, const char *fmt, ...) {
-    if (t->misuse++ != 0) return; /* keep the first */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->misuse_msg, sizeof t->misuse_msg, fmt, ap);
-    va_end(ap);
-}
-
-/* Finds the entry of ptr for an operation named op, or reports misuse. */
-static trk_entry *trk_check(tracker *t, const char *op, void *ptr, size_t len, size_t align) {
-    char w[ZM__WHERE_MAX];
-    trk_entry *e = trk_find(t, (uintptr_t)ptr);
-    if (e == NULL) {
-        trk_misuse(t, "%s of %p, which is not a live block (double free?)", op, ptr);
-        return NULL;
-    }
-    if (e->len != len || e->align != align) {
-        trk_misuse(t,
-                   "%s of %zu-byte block (alignment %zu) allocated at %s with length %zu and "
-                   "alignment %zu",
-                   op, e->len, e->align, zm__where(w, sizeof w, e->ra), len, align);
-        return NULL;
-    }
-    return e;
-}
-
-static void *trk_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    tracker *t = ctx;
-    if (!trk_reserve(t)) return NULL;
-    void *p = t->backing.vtable->alloc(t->backing.ctx, len, align, ra);
-    if (p != NULL) trk_put(t, (trk_entry){(uintptr_t)p, len, align, ra, t->seq++});
-    return p;
-}
-
-static bool trk_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                       uintptr_t ra) {
-    tracker *t = ctx;
-    trk_entry *e = trk_check(t, "resize", ptr, len, align);
-    if (e == NULL) return false;
-    if (!t->backing.vtable->resize(t->backing.ctx, ptr, len, align, new_len, ra)) return false;
-    e->len = new_len;
-    return true;
-}
-
-static void *trk_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                       uintptr_t ra) {
-    tracker *t = ctx;
-    trk_entry *e = trk_check(t, "remap", ptr, len, align);
-    if (e == NULL) return NULL;
-    void *p = t->backing.vtable->remap(t->backing.ctx, ptr, len, align, new_len, ra);
-    if (p == NULL) return NULL;
-    trk_entry moved = *e;
-    trk_remove(t, e);
-    moved.ptr = (uintptr_t)p;
-    moved.len = new_len;
-    trk_put(t, moved);
-    return p;
-}
-
-static void trk_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra) {
-    tracker *t = ctx;
-    trk_entry *e = trk_check(t, "free", ptr, len, align);
-    if (e == NULL) {
-        /* A wrong length: give the block back with the right one. */
-        e = trk_find(t, (uintptr_t)ptr);
-        if (e == NULL) return;
-        len = e->len, align = e->align;
-    }
-    trk_remove(t, e);
-    t->backing.vtable->free(t->backing.ctx, ptr, len, align, ra);
-}
-
-static const zm_allocator_vtable trk_vtable = {trk_alloc, trk_resize, trk_remap, trk_free};
-
-/* Frees every block still in the table, reporting the count, bytes and the
-   first-allocated one in r. */
-static void trk_collect(tracker *t, zm_sweep_report *r) {
-    size_t first_seq = SIZE_MAX;
-    r->leaked_blocks = 0, r->leaked_bytes = 0, r->leak_len = 0, r->leak_ret_addr = 0;
-    for (size_t i = 0; i < t->cap; i++) {
-        trk_entry e = t->tab[i];
-        if (e.ptr == 0) continue;
-        r->leaked_blocks++;
-        r->leaked_bytes += e.len;
-        if (e.seq < first_seq) {
-            first_seq = e.seq;
-            r->leak_len = e.len;
-            r->leak_ret_addr = e.ra;
-        }
-        t->backing.vtable->free(t->backing.ctx, (void *)e.ptr, e.len, e.align, 0);
-        t->tab[i].ptr = 0;
-    }
-    t->count = 0;
-}
 
 /* ---------------------------------------------------------------------------
  * The sweep
@@ -189,24 +17,47 @@ typedef struct sweep {
     zm_allocator backing;
     zm_sweep_fn fn;
     void *arg;
-    tracker trk;
+    zm_debug_options dopts;
     zm_failing fail;
     zm_sweep_report *r;
+    char misuse[512]; /* the debug allocator's first report line in the run */
 } sweep;
 
-/* Runs fn once with the given failure indices; fills the run's part of the
-   report (status, induced failure, leaks, misuse). */
+/* Remembers the oldest live block as the leak to name. */
+static void oldest_live(const zm_debug_block *b, void *ctx) {
+    zm_sweep_report *r = ctx;
+    r->leaked_blocks++;
+    r->leaked_bytes += b->len;
+    if (r->leaked_blocks == 1 || b->seq < r->leak_seq) {
+        r->leak_seq = b->seq;
+        r->leak_len = b->len;
+        r->leak_ret_addr = b->ret_addr;
+        /* The innermost frame is always the failing allocator: leave it out. */
+        r->leak_nframes = b->nframes > 1 ? b->nframes - 1 : 0;
+        if (r->leak_nframes > 0)
+            memcpy(r->leak_frames, b->frames + 1, (size_t)r->leak_nframes * sizeof(void *));
+    }
+}
+
+/* Runs fn once with the given failure indices, through a fresh debug
+   allocator over backing; fills the run's part of the report (status, the
+   induced failure, leaks, misuse) and frees whatever fn left behind. */
 static void run_once(sweep *s, size_t fail_index, size_t resize_fail_index) {
     zm_sweep_report *r = s->r;
-    s->trk.misuse = 0;
-    s->trk.misuse_msg[0] = '\0';
-    zm_failing_init(&s->fail, (zm_allocator){&s->trk, &trk_vtable}, fail_index, resize_fail_index);
+    zm_debug dbg;
+    zm_debug_init(&dbg, s->backing, &s->dopts);
+    zm_failing_init(&s->fail, zm_debug_allocator(&dbg), fail_index, resize_fail_index);
     r->status = s->fn(zm_failing_allocator(&s->fail), s->arg);
     r->runs++;
     r->fail_ret_addr = s->fail.induced_ret_addr;
     r->fail_len = s->fail.induced_len;
-    r->misuse_count = s->trk.misuse;
-    trk_collect(&s->trk, r);
+    r->leaked_blocks = 0, r->leaked_bytes = 0, r->leak_len = 0, r->leak_ret_addr = 0;
+    r->leak_nframes = 0;
+    zm_debug_each_live(&dbg, oldest_live, r);
+    zm_debug_deinit(&dbg); /* checks guards and quarantine, frees leaked blocks */
+    r->misuse_count = dbg.counts.errors;
+    memcpy(s->misuse, dbg.first_error, sizeof s->misuse);
+    s->misuse[sizeof s->misuse - 1] = '\0';
 }
 
 const char *zm_sweep_problem_str(zm_sweep_problem problem) {
@@ -264,6 +115,8 @@ static zm_status fail_with(sweep *s, zm_sweep_problem problem) {
             "allocated at %s",
             r->leaked_bytes, r->leaked_blocks, r->leaked_blocks == 1 ? "" : "s", r->leak_len,
             zm__where(w, sizeof w, r->leak_ret_addr));
+        for (int i = 0; i < r->leak_nframes; i++)
+            say(r, "\n    #%d %s", i, zm__where(w, sizeof w, (uintptr_t)r->leak_frames[i]));
         break;
     case ZM_SWEEP_SWALLOWED:
         say(r, " although the allocation failed: the failure was swallowed");
@@ -280,7 +133,7 @@ static zm_status fail_with(sweep *s, zm_sweep_problem problem) {
         break;
     case ZM_SWEEP_MISUSE:
         say(r, "; %zu misuse%s, the first: %s", r->misuse_count, r->misuse_count == 1 ? "" : "s",
-            s->trk.misuse_msg);
+            s->misuse);
         break;
     case ZM_SWEEP_BASELINE_FAILED: return r->status;
     case ZM_SWEEP_OK: return ZM_OK;
@@ -313,7 +166,12 @@ zm_status zm_check_allocation_failures(zm_allocator backing, zm_sweep_fn fn, voi
     sweep s;
     memset(&s, 0, sizeof s);
     s.backing = backing, s.fn = fn, s.arg = arg, s.r = report;
-    s.trk.backing = backing;
+    s.dopts = zm_debug_defaults();
+    s.dopts.out = NULL;
+    s.dopts.quarantine_bytes = (size_t)1 << 20; /* so a double free is never of a reused address */
+    s.dopts.backtrace_depth = opts->backtrace_depth == 0  ? 8
+                              : opts->backtrace_depth < 0 ? 0
+                                                          : opts->backtrace_depth;
     zm_sweep_report *r = report;
     zm_status st = ZM_OK;
 
@@ -380,7 +238,6 @@ done:
         r->fail_index = SIZE_MAX;
         r->status = ZM_OK;
     }
-    zm_free_n(backing, s.trk.tab, s.trk.cap, sizeof *s.trk.tab, _Alignof(trk_entry));
     return st;
 }
 

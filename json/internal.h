@@ -17,13 +17,67 @@
 
 #define ZM__JSON_HASH_MIN 16
 
-/* The hash of a key. Seeded per process (from the address space layout), so
-   that colliding keys cannot be precomputed. */
-uint64_t zm__json_hash(const char *key, size_t len);
-
 /* The number of index slots for n members: a power of two >= 2n, at least
    64. 0 when n is too large for a 32-bit index. */
 uint32_t zm__json_index_cap(size_t n);
+
+/* The hash seed's anchor: its address moves with the address space layout,
+   which is random per process, so colliding keys cannot be precomputed. A
+   constant, so there is no start-up race. */
+extern const char zm__json_seed_anchor;
+
+static inline uint64_t zm__mix(uint64_t a, uint64_t b) {
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 zm__u128;
+    zm__u128 r = (zm__u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t h = a * b;
+    return h ^ (h >> 32) ^ (a >> 29) * b;
+#endif
+}
+
+static inline uint64_t zm__load32(const void *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+static inline uint64_t zm__load64(const void *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* The hash of a key (after wyhash's layout: short keys are read as two
+   overlapping words, longer ones 16 bytes at a time; never past the key). */
+static inline uint64_t zm__json_hash(const char *key, size_t len) {
+    const uint64_t k0 = 0xa0761d6478bd642fu, k1 = 0xe7037ed1a0b428dbu;
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t seed = (uint64_t)(uintptr_t)&zm__json_seed_anchor, a, b;
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t q = (len >> 3) << 2;
+            a = zm__load32(p) << 32 | zm__load32(p + q);
+            b = zm__load32(p + len - 4) << 32 | zm__load32(p + len - 4 - q);
+        } else if (len > 0) {
+            a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = len;
+        while (i > 16) {
+            seed = zm__mix(zm__load64(p) ^ k1, zm__load64(p + 8) ^ seed);
+            p += 16;
+            i -= 16;
+        }
+        a = zm__load64(p + i - 16);
+        b = zm__load64(p + i - 8);
+    }
+    return zm__mix(k1 ^ len, zm__mix(a ^ k1, b ^ seed ^ k0));
+}
 
 /* True when member m has the key key (len bytes). */
 static inline bool zm__json_key_eq(const zm_json_member *m, const char *key, size_t len) {
@@ -32,13 +86,32 @@ static inline bool zm__json_key_eq(const zm_json_member *m, const char *key, siz
 
 /* Looks key (hash h) up in index (cap slots) over items. Returns the member's
    position, or SIZE_MAX. */
-size_t zm__json_index_find(const uint32_t *index, uint32_t cap, const zm_json_member *items,
-                           const char *key, size_t len, uint64_t h);
+static inline size_t zm__json_index_find(const uint32_t *index, uint32_t cap,
+                                         const zm_json_member *items, const char *key, size_t len,
+                                         uint64_t h) {
+    uint32_t mask = cap - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t e = index[i];
+        if (e == 0) return SIZE_MAX;
+        if (zm__json_key_eq(&items[e - 1], key, len)) return e - 1;
+    }
+}
 
 /* Adds items[pos] (hash h) to index unless a member with the same key is
    there already. Returns pos, or the position of that earlier member. */
-size_t zm__json_index_add(uint32_t *index, uint32_t cap, const zm_json_member *items, size_t pos,
-                          uint64_t h);
+static inline size_t zm__json_index_add(uint32_t *index, uint32_t cap, const zm_json_member *items,
+                                        size_t pos, uint64_t h) {
+    uint32_t mask = cap - 1;
+    const zm_json_member *m = &items[pos];
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t e = index[i];
+        if (e == 0) {
+            index[i] = (uint32_t)pos + 1;
+            return pos;
+        }
+        if (zm__json_key_eq(&items[e - 1], m->key, m->key_len)) return e - 1;
+    }
+}
 
 /* Clears index and adds the first n members of items (first of equal keys wins). */
 void zm__json_index_fill(uint32_t *index, uint32_t cap, const zm_json_member *items, size_t n);
@@ -95,42 +168,81 @@ static inline int zm__utf8_check(const unsigned char *p, size_t avail) {
 const char *zm__utf8_reason(int reason);
 
 /* ---------------------------------------------------------------------------
- * Scanning eight bytes at a time
+ * Scanning strings many bytes at a time: 16 with SSE2, else 8 with plain
+ * 64-bit arithmetic on little-endian machines, else one.
  * ------------------------------------------------------------------------- */
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define ZM__SSE2 1
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                        \
     (defined(__GNUC__) || defined(__clang__))
 #define ZM__SWAR 1
 #endif
 
-static inline uint64_t zm__load64(const void *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-/* For the 8 bytes of x, a mask with the high bit set in the lowest byte that
-   a JSON string cannot hold as is ('"', '\\', a control character) or that
-   starts a multi-byte character (>= 0x80). Bits above the lowest set one may
-   be spurious; the lowest is exact. */
-static inline uint64_t zm__str_special(uint64_t x) {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
-}
-
-/* True for the bytes zm__str_special flags. */
+/* True for the bytes a JSON string cannot hold as is ('"', '\\', a control
+   character) and those that start or continue a multi-byte character. */
 static inline bool zm__str_is_special(unsigned char c) {
     return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
 }
 
-/* The number of plain bytes (not flagged by zm__str_special) at the start of
-   the n bytes at p. */
+#ifdef ZM__SSE2
+/* The bit mask of the special bytes among the 16 at p. */
+static inline unsigned zm__str_special16(const void *p) {
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    /* signed: below 0x20 are the control characters and every byte >= 0x80 */
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
+
+#ifdef ZM__SWAR
+/* For the 8 bytes of x, a mask with the high bit set in the lowest special
+   byte. Bits above the lowest set one may be spurious; the lowest is exact. */
+static inline uint64_t zm__str_special8(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x) & high;
+}
+#endif
+
+/* The first special byte at or after p, in a buffer that is known to hold
+   one (the parser's copy ends with NUL bytes) and to be readable 15 bytes
+   past it. */
+static inline unsigned char *zm__str_skip_plain(unsigned char *p) {
+#if defined(ZM__SSE2)
+    for (;;) {
+        unsigned m = zm__str_special16(p);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#elif defined(ZM__SWAR)
+    for (;;) {
+        uint64_t t = zm__str_special8(zm__load64(p));
+        if (t) return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+#else
+    while (!zm__str_is_special(*p)) p++;
+    return p;
+#endif
+}
+
+/* The number of plain (not special) bytes at the start of the n bytes at p. */
 static inline size_t zm__str_plain_run(const unsigned char *p, size_t n) {
     size_t i = 0;
-#ifdef ZM__SWAR
+#if defined(ZM__SSE2)
+    while (n - i >= 16) {
+        unsigned m = zm__str_special16(p + i);
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#elif defined(ZM__SWAR)
     while (n - i >= 8) {
-        uint64_t t = zm__str_special(zm__load64(p + i));
+        uint64_t t = zm__str_special8(zm__load64(p + i));
         if (t) return i + ((size_t)__builtin_ctzll(t) >> 3);
         i += 8;
     }

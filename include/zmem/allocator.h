@@ -160,7 +160,10 @@ static inline void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, s
 zm_allocator zm_c_allocator(void);
 
 /* mimalloc: mi_malloc_aligned & co. When zmem was built without mimalloc this
-   returns the libc allocator; zm_have_mimalloc() tells which. */
+   returns the libc allocator; zm_have_mimalloc() tells which. Under valgrind
+   it returns the libc allocator too: valgrind replaces only those mimalloc
+   functions that alias malloc, free and realloc, and mixing them with the
+   others would crash (valgrind then checks every block instead). */
 zm_allocator zm_mimalloc_allocator(void);
 
 /* True when zmem was built with mimalloc. */
@@ -170,7 +173,8 @@ bool zm_have_mimalloc(void);
    up to the page size; use it to back arenas and pools, not for small items. */
 zm_allocator zm_page_allocator(void);
 
-/* The default general-purpose allocator: mimalloc when zmem has it, else libc.
+/* The default general-purpose allocator: mimalloc when zmem has it (and the
+   program does not run under valgrind), else libc.
    Setting the environment variable ZMEM_ALLOCATOR=c (or =libc) before the
    first call selects libc, so that valgrind and ASan see every block. */
 zm_allocator zm_default_allocator(void);

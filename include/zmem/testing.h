@@ -19,10 +19,11 @@
  *     and free instead (zm_realloc does). So these runs may return any status,
  *     ZM_OK included; they must only free everything and misuse nothing.
  *
- * Every run goes through a zm_debug allocator over backing, so a leak is
- * reported with its size and where the leaked block was allocated, and a
- * double free, a wrong length or an overrun committed on an error path is
- * reported as misuse.
+ * Every run goes through a fresh zm_debug allocator over backing (with a
+ * 1 MiB quarantine and, by default, 8-frame backtraces), so a leak is
+ * reported with its size, where the leaked block was allocated and its
+ * backtrace, and a double free, a wrong length, an overrun or a write after
+ * free committed on an error path is reported as misuse.
  *
  * fn is run from the calling thread only and must allocate from the allocator
  * it is given (not from a global one) for the sweep to see it.
@@ -84,8 +85,12 @@ typedef struct zm_sweep_report {
     size_t leaked_blocks;    /* blocks the faulty run left allocated */
     size_t leak_len;         /* the length of the first block it left allocated */
     uintptr_t leak_ret_addr; /* where that block was allocated (0 unknown) */
+    uint64_t leak_seq;       /* its place in the run's allocation order */
+    void *leak_frames[16];   /* its allocation backtrace, innermost first */
+    int leak_nframes;        /* frames in leak_frames (0 without backtraces) */
     size_t misuse_count;     /* errors the debug allocator saw in the faulty run */
-    char message[1024];      /* all of the above for a person, NUL-terminated; "" if OK */
+    char message[2048];      /* all of the above for a person, NUL-terminated, "" if OK:
+                                one line, then the leak's backtrace one frame a line */
 } zm_sweep_report;
 
 /* Sweeps fn over every allocation and every resize/remap failure, as described

@@ -1,4 +1,5 @@
 /* The arena's own promises: bumping, reuse after reset, savepoints, cleanups. */
+#include "counting.h"
 #include "test.h"
 #include "zmem/arena.h"
 
@@ -12,42 +13,6 @@
 #ifdef TEST_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
-
-/* A backing allocator that counts its calls and live bytes. */
-typedef struct counting {
-    zm_allocator inner;
-    size_t allocs, frees, resizes, live;
-} counting;
-
-static void *cnt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    void *p = c->inner.vtable->alloc(c->inner.ctx, len, align, ra);
-    if (p) c->allocs++, c->live += len;
-    return p;
-}
-static bool cnt_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    counting *c = ctx;
-    c->resizes++;
-    bool ok = c->inner.vtable->resize(c->inner.ctx, p, len, align, nl, ra);
-    if (ok) c->live = c->live - len + nl;
-    return ok;
-}
-static void *cnt_remap(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    (void)ctx, (void)p, (void)len, (void)align, (void)nl, (void)ra;
-    return NULL;
-}
-static void cnt_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    c->frees++, c->live -= len;
-    c->inner.vtable->free(c->inner.ctx, p, len, align, ra);
-}
-static const zm_allocator_vtable cnt_vt = {cnt_alloc, cnt_resize, cnt_remap, cnt_free};
-
-static zm_allocator counting_init(counting *c) {
-    memset(c, 0, sizeof *c);
-    c->inner = zm_default_allocator();
-    return (zm_allocator){c, &cnt_vt};
-}
 
 static void test_basic_and_alignment(void) {
     counting c;

@@ -93,6 +93,24 @@ static zm_status double_frees(zm_allocator a, void *arg) {
     return ZM_OK;
 }
 
+/* Writes into x after freeing it when the second allocation fails. The sweep
+   keeps freed blocks in quarantine, so the write lands in memory that is
+   still allocated and is seen when the run ends. */
+static zm_status writes_after_free(zm_allocator a, void *arg) {
+    (void)arg;
+    char *x = zm_alloc(a, 16, 8);
+    if (x == NULL) return ZM_ENOMEM;
+    char *y = zm_alloc(a, 8, 8);
+    if (y == NULL) {
+        zm_free(a, x, 16, 8);
+        x[3] = 'z'; /* the bug */
+        return ZM_ENOMEM;
+    }
+    zm_free(a, y, 8, 8);
+    zm_free(a, x, 16, 8);
+    return ZM_OK;
+}
+
 /* Frees with the wrong length on the success path. */
 static zm_status wrong_length(zm_allocator a, void *arg) {
     (void)arg;
@@ -161,6 +179,12 @@ static void test_leak_on_error_path_is_caught(void) {
     CHECK_EQ(r.fail_len, 7);
     /* zm_strndup is out of line: the block was allocated from inside leaky. */
     CHECK(r.leak_ret_addr > (uintptr_t)leaky && r.leak_ret_addr < (uintptr_t)leaky + 1024);
+#ifdef __GLIBC__
+    /* The backtrace: zm_strndup, then leaky (the ret_addr), then the sweep. */
+    CHECK(r.leak_nframes >= 3);
+    CHECK((uintptr_t)r.leak_frames[1] == r.leak_ret_addr);
+    CHECK(has(r.message, "\n    #1 0x"));
+#endif
     CHECK(has(r.message, "zmem sweep: leak: with allocation #1 of 2 failing (7 bytes"));
     CHECK(has(r.message, "fn returned ZM_ENOMEM and leaked 10 bytes in 1 block; the first "
                          "leaked block (10 bytes) was allocated at 0x"));
@@ -213,8 +237,14 @@ static void test_other_problems(void) {
     CHECK_EQ(zm_check_allocation_failures(b, double_frees, NULL, NULL, &r), ZM_EINTERNAL);
     CHECK_EQ(r.problem, ZM_SWEEP_MISUSE);
     CHECK_EQ(r.fail_index, 1);
-    CHECK(has(r.message, "double free"));
+    CHECK(has(r.message, "; 1 misuse, the first: zmem debug: double free: free of 24-byte block"));
     fprintf(stderr, "expected report: %s\n", r.message);
+
+    CHECK_EQ(zm_check_allocation_failures(b, writes_after_free, NULL, NULL, &r), ZM_EINTERNAL);
+    CHECK_EQ(r.problem, ZM_SWEEP_MISUSE);
+    CHECK_EQ(r.fail_index, 1);
+    CHECK(has(r.message, "the first: zmem debug: use after free: 16-byte block at "));
+    CHECK(has(r.message, " was written at offset 3 after it was freed at "));
 
     CHECK_EQ(zm_check_allocation_failures(b, wrong_length, NULL, NULL, &r), ZM_EINTERNAL);
     CHECK_EQ(r.problem, ZM_SWEEP_MISUSE);

@@ -1,0 +1,975 @@
+/* The parser: strict RFC 8259 by default, opt-in relaxations, one arena.
+ *
+ * How it works:
+ *  - The text is copied into the arena once, followed by PAD NUL bytes. The
+ *    NULs are a sentinel (no token and no string runs past one), so the hot
+ *    loops need no bounds checks, and 8-byte loads near the end stay inside
+ *    the copy. Strings are decoded in place in the copy and NUL-terminated
+ *    over their closing quote: a string costs no allocation of its own.
+ *  - The parser is iterative: an explicit stack of open containers (frames),
+ *    so hostile nesting meets the depth limit, never a stack overflow.
+ *  - Each value node is bumped from the arena as it is read; its pointer (and
+ *    for a member, its key) goes on a scratch stack. When a container closes,
+ *    its node, item pointers or members, and hash index are laid out in one
+ *    block of exactly the right size: the items are one memcpy away.
+ *  - Objects with more than ZM__JSON_HASH_MIN members get their hash index
+ *    here, at parse time: parsed values are read-only and may be read from
+ *    several threads, so a lazily built index would need a lock or atomics.
+ *    Duplicate keys are found while the members are laid out (through the
+ *    index, or by a scan for small objects).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "internal.h"
+#include "num.h"
+
+typedef unsigned char u8;
+
+/* NUL bytes after the copied text. */
+#define PAD 16
+
+/* Scratch stack sizes kept on the C stack before the heap is used. */
+#define LOCAL_WORDS  1024
+#define LOCAL_FRAMES 128
+
+typedef struct parser {
+    const char *text;     /* the caller's text, for line and column */
+    u8 *buf, *end;        /* the copy; *end is the first sentinel NUL */
+    zm_arena *ar;         /* where the values go */
+    zm_allocator scratch; /* where the scratch stacks grow */
+    uint32_t flags;
+    uint32_t max_depth;
+    zm_json_dup_mode dup;
+    /* The scratch stack, in words: an open array's items are one word each
+       (a zm_json pointer), an open object's members three (key, key_len,
+       value: the layout of zm_json_member). */
+    uintptr_t *stk;
+    size_t stk_cap;
+    bool stk_heap;
+    size_t *frames; /* open containers: start in stk << 1 | is_object */
+    size_t frames_cap;
+    bool frames_heap;
+    zm_status status; /* the first error */
+    size_t err_off;
+    char msg[160];
+} parser;
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------- */
+
+/* Describes what is at p: a character, a run of letters, a byte, the end. */
+static void describe(const parser *P, const u8 *p, char *out, size_t n) {
+    if (p >= P->end) {
+        snprintf(out, n, "the end of the input");
+    } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+        int k = 0;
+        while (k < 12 && p + k < P->end && (p[k] | 0x20) >= 'a' && (p[k] | 0x20) <= 'z') k++;
+        snprintf(out, n, "'%.*s'", k, (const char *)p);
+    } else if (*p > 0x20 && *p < 0x7F) {
+        snprintf(out, n, "'%c'", *p);
+    } else if (*p == ' ') {
+        snprintf(out, n, "' '");
+    } else if (*p == 0) {
+        snprintf(out, n, "a NUL byte");
+    } else if (*p < 0x20) {
+        snprintf(out, n, "control character U+%04X", *p);
+    } else {
+        snprintf(out, n, "byte 0x%02X", *p);
+    }
+}
+
+/* Records an error at p (the first one only). Returns NULL for chaining. */
+static u8 *fail(parser *P, zm_status st, const u8 *p, const char *fmt, ...) {
+    if (P->status != ZM_OK) return NULL;
+    P->status = st;
+    P->err_off = (size_t)(p - P->buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(P->msg, sizeof P->msg, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+/* "expected <what>, found <what is at p>". */
+static u8 *fail_found(parser *P, const u8 *p, const char *expected) {
+    char found[48];
+    describe(P, p, found, sizeof found);
+    return fail(P, ZM_ESYNTAX, p, "expected %s, found %s", expected, found);
+}
+
+static u8 *fail_oom(parser *P, const u8 *p) {
+    return fail(P, ZM_ENOMEM, p, "out of memory");
+}
+
+/* An error inside a string at p: a control character or the end. */
+static u8 *fail_in_string(parser *P, const u8 *p) {
+    if (p >= P->end) return fail_found(P, p, "'\"' to close the string");
+    return fail(P, ZM_ESYNTAX, p,
+                "control character U+%04X in a string: it must be escaped (\\n, \\u%04x...)", *p,
+                *p);
+}
+
+static u8 *fail_utf8(parser *P, const u8 *p, int reason) {
+    return fail(P, ZM_ESYNTAX, p, "invalid UTF-8 in a string (byte 0x%02X): %s", *p,
+                zm__utf8_reason(reason));
+}
+
+/* ---------------------------------------------------------------------------
+ * Whitespace and comments
+ * ------------------------------------------------------------------------- */
+
+#ifndef ZM__SSE2
+static const bool is_ws[256] = {[' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true};
+#endif
+
+/* Skips whitespace from p, 16 bytes at a time with SSE2 (pretty-printed
+   documents are mostly indentation), else runs of spaces 8 at a time. */
+static inline u8 *skip_ws(u8 *p) {
+#if defined(ZM__SSE2)
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    for (;;) {
+        __m128i x = _mm_loadu_si128((const __m128i *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFF;
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#elif defined(ZM__SWAR)
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu, high = 0x8080808080808080u;
+    for (;;) {
+        /* exact: the high bit of each byte that is not a space */
+        uint64_t y = zm__load64(p) ^ 0x2020202020202020u;
+        uint64_t ns = (((y & low7) + low7) | y) & high;
+        if (ns == 0) {
+            p += 8;
+            continue;
+        }
+        p += (size_t)__builtin_ctzll(ns) >> 3;
+        if (!is_ws[*p]) return p;
+        p++;
+    }
+#else
+    while (is_ws[*p]) p++;
+    return p;
+#endif
+}
+
+/* Skips whitespace and comments from p (at '/'). Returns where the next
+   token starts (a '/' that opens no comment is left for the caller to
+   reject), or NULL on an unterminated block comment. */
+static u8 *skip_comments(parser *P, u8 *p) {
+    while (*p == '/') {
+        if (p[1] == '/') {
+            p += 2;
+            while (p < P->end && *p != '\n') p++;
+        } else if (p[1] == '*') {
+            u8 *start = p;
+            p += 2;
+            while (p < P->end && !(p[0] == '*' && p[1] == '/')) p++;
+            if (p >= P->end) return fail(P, ZM_ESYNTAX, start, "unterminated /* comment");
+            p += 2;
+        } else {
+            return p;
+        }
+        p = skip_ws(p);
+    }
+    return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * Strings
+ * ------------------------------------------------------------------------- */
+
+static inline int hexval(u8 c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Reads 4 hex digits at p into *cp. */
+static inline bool hex4(const u8 *p, uint32_t *cp) {
+    int a = hexval(p[0]), b = hexval(p[1]), c = hexval(p[2]), d = hexval(p[3]);
+    if ((a | b | c | d) < 0) return false;
+    *cp = (uint32_t)(a << 12 | b << 8 | c << 4 | d);
+    return true;
+}
+
+/* Writes code point cp (surrogates too, as WTF-8 does) as UTF-8 at d. */
+static inline u8 *put_utf8(u8 *d, uint32_t cp) {
+    if (cp < 0x80) {
+        *d++ = (u8)cp;
+    } else if (cp < 0x800) {
+        *d++ = (u8)(0xC0 | cp >> 6);
+        *d++ = (u8)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *d++ = (u8)(0xE0 | cp >> 12);
+        *d++ = (u8)(0x80 | (cp >> 6 & 0x3F));
+        *d++ = (u8)(0x80 | (cp & 0x3F));
+    } else {
+        *d++ = (u8)(0xF0 | cp >> 18);
+        *d++ = (u8)(0x80 | (cp >> 12 & 0x3F));
+        *d++ = (u8)(0x80 | (cp >> 6 & 0x3F));
+        *d++ = (u8)(0x80 | (cp & 0x3F));
+    }
+    return d;
+}
+
+static inline void set_string(zm_json *out, const char *s, size_t len) {
+    out->type = ZM_JSON_STRING;
+    out->flags = 0;
+    out->hash_cap = 0;
+    out->u.s.ptr = s;
+    out->u.s.len = len;
+}
+
+/* The rest of a string from p (at its first backslash), s being where its
+   content starts: decodes in place, the output never longer than the input.
+   Returns the position after the closing quote, or NULL. */
+static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len) {
+    u8 *d = p;
+    for (;;) {
+        u8 c = *p;
+        if (c == '\\') {
+            switch (p[1]) {
+            case '"': *d++ = '"'; break;
+            case '\\': *d++ = '\\'; break;
+            case '/': *d++ = '/'; break;
+            case 'b': *d++ = '\b'; break;
+            case 'f': *d++ = '\f'; break;
+            case 'n': *d++ = '\n'; break;
+            case 'r': *d++ = '\r'; break;
+            case 't': *d++ = '\t'; break;
+            case 'u': {
+                uint32_t cp, lo;
+                if (!hex4(p + 2, &cp)) {
+                    const u8 *q = p + 2;
+                    while (hexval(*q) >= 0) q++;
+                    return fail_found(P, q, "4 hex digits after \\u");
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &lo) && lo >= 0xDC00 &&
+                        lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        p += 6;
+                    } else if (!(P->flags & ZM_JSON_ALLOW_LONE_SURROGATES)) {
+                        return fail(P, ZM_ESYNTAX, p,
+                                    "unpaired high surrogate \\u%04x: expected a low surrogate "
+                                    "escape (\\udc00-\\udfff) right after it",
+                                    cp);
+                    }
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF &&
+                           !(P->flags & ZM_JSON_ALLOW_LONE_SURROGATES)) {
+                    return fail(P, ZM_ESYNTAX, p,
+                                "unpaired low surrogate \\u%04x: expected a high surrogate "
+                                "escape (\\ud800-\\udbff) right before it",
+                                cp);
+                }
+                d = put_utf8(d, cp);
+                p += 6;
+                continue;
+            }
+            default: {
+                char found[48];
+                describe(P, p + 1, found, sizeof found);
+                return fail(P, ZM_ESYNTAX, p,
+                            "invalid escape: expected one of \" \\ / b f n r t u after '\\', "
+                            "found %s",
+                            found);
+            }
+            }
+            p += 2;
+        } else if (c == '"') {
+            *d = '\0';
+            *str = (const char *)s;
+            *len = (size_t)(d - s);
+            return p + 1;
+        } else if (c < 0x20) {
+            return fail_in_string(P, p);
+        } else if (c >= 0x80) {
+            int n = zm__utf8_check(p, (size_t)(P->end - p));
+            if (n < 0) return fail_utf8(P, p, -n);
+            memmove(d, p, (size_t)n);
+            d += n;
+            p += n;
+        } else {
+            size_t k = (size_t)(zm__str_skip_plain(p + 1) - p);
+            memmove(d, p, k);
+            d += k;
+            p += k;
+        }
+    }
+}
+
+/* Parses the string whose opening quote is at p: *str and *len are set to
+   its decoded, NUL-terminated content. Returns the position after the
+   closing quote, or NULL. */
+static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) {
+    u8 *s = ++p;
+    for (;;) {
+        p = zm__str_skip_plain(p);
+        u8 c = *p;
+        if (ZM_LIKELY(c == '"')) {
+            *p = '\0';
+            *str = (const char *)s;
+            *len = (size_t)(p - s);
+            return p + 1;
+        }
+        if (c == '\\') return parse_escaped(P, s, p, str, len);
+        if (c < 0x20) return fail_in_string(P, p);
+        do {
+            /* the common 3-byte case (most of CJK) first */
+            c = *p;
+            if (c >= 0xE1 && c != 0xED && c <= 0xEF && (p[1] & 0xC0) == 0x80 &&
+                (p[2] & 0xC0) == 0x80) {
+                p += 3;
+                continue;
+            }
+            int n = zm__utf8_check(p, (size_t)(P->end - p));
+            if (ZM_UNLIKELY(n < 0)) return fail_utf8(P, p, -n);
+            p += n;
+        } while (*p >= 0x80);
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Numbers
+ * ------------------------------------------------------------------------- */
+
+static inline bool is_digit(u8 c) {
+    return (unsigned)(c - '0') < 10;
+}
+
+/* Keeps the len bytes at s as a ZM_JSON_NUMBER: copied, NUL-terminated. */
+static bool number_text(parser *P, const u8 *s, size_t len, zm_json *out) {
+    char *t = zm_arena_strndup(P->ar, (const char *)s, len);
+    if (t == NULL) return fail_oom(P, s), false;
+    out->type = ZM_JSON_NUMBER;
+    out->flags = 0;
+    out->hash_cap = 0;
+    out->u.s.ptr = t;
+    out->u.s.len = len;
+    return true;
+}
+
+static inline void set_real(zm_json *out, double d) {
+    out->type = ZM_JSON_REAL;
+    out->flags = 0;
+    out->hash_cap = 0;
+    out->u.d = d;
+}
+
+/* Powers of ten exact in a double. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Parses the number at p (at '-' or a digit) into out: INT when it is an
+   integer within int64, REAL otherwise, NUMBER text when it is an integer
+   beyond int64, overflows a double, or the caller asked for text. -0 is the
+   REAL -0.0. Returns the position after the number, or NULL. */
+static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
+    u8 *start = p;
+    bool neg = *p == '-';
+    p += neg;
+    u8 *ds = p;
+    uint64_t m = 0;
+    if (*p == '0') {
+        p++;
+        if (ZM_UNLIKELY(is_digit(*p)))
+            return fail(P, ZM_ESYNTAX, p,
+                        "leading zeros are not allowed: expected '.', 'e' or the end of the "
+                        "number after '0', found '%c'",
+                        *p);
+    } else if (ZM_LIKELY(is_digit(*p))) {
+        do m = m * 10 + (uint64_t)(*p++ - '0');
+        while (is_digit(*p));
+    } else {
+        return fail_found(P, p, "a digit after '-'");
+    }
+    size_t nint = (size_t)(p - ds), nfrac = 0;
+    bool is_int = true;
+    if (*p == '.') {
+        u8 *fs = ++p;
+        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit after '.'");
+        do m = m * 10 + (uint64_t)(*p++ - '0');
+        while (is_digit(*p));
+        nfrac = (size_t)(p - fs);
+        is_int = false;
+    }
+    int64_t e10 = 0;
+    if ((*p | 0x20) == 'e') {
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '-' || *p == '+') p++;
+        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
+        do {
+            if (e10 < 1000000) e10 = e10 * 10 + (*p - '0');
+            p++;
+        } while (is_digit(*p));
+        if (eneg) e10 = -e10;
+        is_int = false;
+    }
+    size_t len = (size_t)(p - start);
+    if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
+        return number_text(P, start, len, out) ? p : NULL;
+    if (is_int) {
+        /* up to 19 digits cannot overflow m */
+        if (nint < 19 || (nint == 19 && m <= (uint64_t)INT64_MAX + neg)) {
+            if (neg && m == 0) {
+                set_real(out, -0.0);
+            } else {
+                out->type = ZM_JSON_INT;
+                out->flags = 0;
+                out->hash_cap = 0;
+                out->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+            }
+            return p;
+        }
+        return number_text(P, start, len, out) ? p : NULL;
+    }
+    /* Clinger's fast path: m and 10^|e| both exact, so one rounding. */
+#if FLT_EVAL_METHOD == 0
+    if (nint + nfrac <= 19 && m <= ((uint64_t)1 << 53)) {
+        int64_t e = e10 - (int64_t)nfrac;
+        if (m == 0) {
+            set_real(out, neg ? -0.0 : 0.0);
+            return p;
+        }
+        if (e >= -22 && e <= 22) {
+            double d = (double)m;
+            d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
+            set_real(out, neg ? -d : d);
+            return p;
+        }
+    }
+#endif
+    double d;
+    if (!zm__parse_double((const char *)start, len, &d))
+        return number_text(P, start, len, out) ? p : NULL;
+    set_real(out, d);
+    return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * Closing containers
+ * ------------------------------------------------------------------------- */
+
+_Static_assert(sizeof(zm_json_member) == 3 * sizeof(uintptr_t) &&
+                   offsetof(zm_json_member, key_len) == sizeof(uintptr_t) &&
+                   offsetof(zm_json_member, value) == 2 * sizeof(uintptr_t),
+               "zm_json_member must be three words: the scratch stack relies on it");
+
+/* Lays out the array whose n item pointers are at first. Returns its node. */
+static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u8 *p) {
+    zm_json *v = zm_arena_alloc(P->ar, sizeof(zm_json) + n * sizeof(zm_json *), _Alignof(zm_json));
+    if (v == NULL) return fail_oom(P, p), NULL;
+    zm_json **items = NULL;
+    if (n) {
+        items = (zm_json **)(v + 1);
+        memcpy(items, first, n * sizeof *items);
+    }
+    v->type = ZM_JSON_ARRAY;
+    v->flags = 0;
+    v->hash_cap = 0;
+    v->u.a.items = items;
+    v->u.a.len = v->u.a.cap = n;
+    return v;
+}
+
+/* A key for a message: up to 40 printable bytes. */
+static void printable_key(const char *k, size_t len, char *out, size_t n) {
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 4 < n; i++) {
+        if (i == 40) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        unsigned char c = (unsigned char)k[i];
+        out[o++] = c >= 0x20 && c < 0x7F && c != '"' ? (char)c : '?';
+    }
+    out[o] = '\0';
+}
+
+/* Key equality for keys in the parser's copy, which is readable at least 8
+   bytes past any key's start: the first 8 bytes compare as one word. */
+static inline bool key_eq(const zm_json_member *a, const zm_json_member *b) {
+    size_t len = a->key_len;
+    if (len != b->key_len) return false;
+    uint64_t mask = len >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (len * 8)) - 1;
+    if (((zm__load64(a->key) ^ zm__load64(b->key)) & mask) != 0) return false;
+    return len <= 8 || memcmp(a->key + 8, b->key + 8, len - 8) == 0;
+}
+
+/* Lays out the object whose n members are at first. Repeated keys are
+   handled as P->dup says. Returns its node.
+   Why duplicates are an error by default: RFC 8259 leaves their meaning
+   open, and parsers disagree (some keep the first, most the last), so a
+   document with a repeated key can mean one thing to the component that
+   checks it and another to the one that acts on it; that ambiguity has been
+   used to smuggle values past validators. I-JSON (RFC 7493) forbids them. */
+static zm_json *close_object(parser *P, const uintptr_t *first, size_t n, const u8 *p) {
+    if (n > UINT32_MAX - 2) return fail(P, ZM_ELIMIT, p, "object with too many members"), NULL;
+    uint32_t cap = n > ZM__JSON_HASH_MIN ? zm__json_index_cap(n) : 0;
+    size_t bytes = sizeof(zm_json) + n * sizeof(zm_json_member) + (size_t)cap * sizeof(uint32_t);
+    zm_json *v = zm_arena_alloc(P->ar, bytes, _Alignof(zm_json));
+    if (v == NULL) return fail_oom(P, p), NULL;
+    zm_json_member *members = (zm_json_member *)(v + 1);
+    uint32_t *index = (uint32_t *)(members + n);
+    if (n) memcpy(members, first, n * sizeof *members);
+    if (cap) memset(index, 0, (size_t)cap * sizeof *index);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m != i) members[m] = members[i];
+        size_t j = m;
+        if (cap) {
+            j = zm__json_index_add(index, cap, members, m,
+                                   zm__json_hash(members[m].key, members[m].key_len));
+        } else {
+            for (size_t q = 0; q < m; q++) {
+                if (key_eq(&members[q], &members[m])) {
+                    j = q;
+                    break;
+                }
+            }
+        }
+        if (ZM_LIKELY(j == m)) {
+            m++;
+        } else if (P->dup == ZM_JSON_DUP_LAST) {
+            members[j].value = members[m].value;
+        } else if (P->dup != ZM_JSON_DUP_FIRST) {
+            char key[48];
+            printable_key(members[m].key, members[m].key_len, key, sizeof key);
+            return fail(P, ZM_ESYNTAX, (const u8 *)members[m].key - 1,
+                        "duplicate key \"%s\" in an object (keys must be unique; "
+                        "ZM_JSON_DUP_FIRST or ZM_JSON_DUP_LAST accept them)",
+                        key),
+                   NULL;
+        }
+    }
+    v->type = ZM_JSON_OBJECT;
+    v->flags = 0;
+    v->hash_cap = cap;
+    v->u.o.items = n ? members : NULL;
+    v->u.o.len = v->u.o.cap = m;
+    v->u.o.index = cap ? index : NULL;
+    return v;
+}
+
+/* ---------------------------------------------------------------------------
+ * The scratch stacks
+ * ------------------------------------------------------------------------- */
+
+/* Makes room for k more words above *sp, rebasing *sp and *send. */
+static bool grow_stk(parser *P, uintptr_t **sp, uintptr_t **send, size_t k, const u8 *p) {
+    size_t used = (size_t)(*sp - P->stk);
+    void *items = P->stk;
+    if (!zm__stack_grow(P->scratch, &items, &P->stk_cap, sizeof(uintptr_t), &P->stk_heap, used + k))
+        return fail_oom(P, p), false;
+    P->stk = items;
+    *sp = P->stk + used;
+    *send = P->stk + P->stk_cap;
+    return true;
+}
+
+static bool grow_frames(parser *P, const u8 *p) {
+    void *items = P->frames;
+    if (!zm__stack_grow(P->scratch, &items, &P->frames_cap, sizeof(size_t), &P->frames_heap,
+                        P->frames_cap + 1))
+        return fail_oom(P, p), false;
+    P->frames = items;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * The main loop
+ * ------------------------------------------------------------------------- */
+
+/* Parses the whole copy; on success the root value is the pointer P->stk[0]. */
+static zm_status run(parser *P) {
+    u8 *p = P->buf;
+    const uint32_t flags = P->flags;
+    const bool comments = (flags & ZM_JSON_ALLOW_COMMENTS) != 0;
+    const bool trailing = (flags & ZM_JSON_ALLOW_TRAILING_COMMAS) != 0;
+    uintptr_t *sp = P->stk, *send = P->stk + P->stk_cap;
+    zm_json *v;
+    size_t depth = 0;
+    bool in_obj = false;
+
+    if (P->end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        if (!(flags & ZM_JSON_ALLOW_BOM)) {
+            fail(P, ZM_ESYNTAX, p,
+                 "expected a JSON value, found a UTF-8 byte order mark (ZM_JSON_ALLOW_BOM "
+                 "accepts it)");
+            goto fail;
+        }
+        p += 3;
+    }
+
+/* A new node from the arena, in v. */
+#define NEW_NODE()                                                                                 \
+    do {                                                                                           \
+        v = zm_arena_alloc(P->ar, sizeof(zm_json), _Alignof(zm_json));                             \
+        if (ZM_UNLIKELY(v == NULL)) {                                                              \
+            fail_oom(P, p);                                                                        \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+#define SKIP_WS()                                                                                  \
+    do {                                                                                           \
+        if (ZM_UNLIKELY(*p <= ' ')) p = skip_ws(p);                                                \
+        if (ZM_UNLIKELY(*p == '/') && comments && (p = skip_comments(P, p)) == NULL) goto fail;    \
+    } while (0)
+
+value:
+    SKIP_WS();
+value_nows:
+    /* One free word: for this value, or for the container it opens. */
+    if (ZM_UNLIKELY(sp == send) && !grow_stk(P, &sp, &send, 1, p)) goto fail;
+    switch (*p) {
+    case '"': {
+        const char *str;
+        size_t len;
+        NEW_NODE();
+        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
+        set_string(v, str, len);
+        *sp++ = (uintptr_t)v;
+        goto after_value;
+    }
+    case '-':
+        if (ZM_UNLIKELY(p[1] == 'I') && (flags & ZM_JSON_ALLOW_NAN_INF) &&
+            memcmp(p + 1, "Infinity", 8) == 0) {
+            NEW_NODE();
+            set_real(v, -INFINITY);
+            *sp++ = (uintptr_t)v;
+            p += 9;
+            goto after_value;
+        }
+        /* fall through */
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        NEW_NODE();
+        if ((p = parse_number(P, p, v)) == NULL) goto fail;
+        *sp++ = (uintptr_t)v;
+        goto after_value;
+    case '{':
+        if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
+        if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 1 | 1;
+        in_obj = true;
+        p++;
+        SKIP_WS();
+        if (*p == '"') goto key;
+        if (*p == '}') {
+            p++;
+            goto close_obj;
+        }
+        fail_found(P, p, "a string key or '}' after '{'");
+        goto fail;
+    case '[':
+        if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
+        if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 1;
+        in_obj = false;
+        p++;
+        SKIP_WS();
+        if (*p == ']') {
+            p++;
+            goto close_arr;
+        }
+        goto value_nows;
+    case 't':
+        if (memcmp(p, "true", 4) != 0) break;
+        NEW_NODE();
+        v->type = ZM_JSON_BOOL;
+        v->flags = 0;
+        v->hash_cap = 0;
+        v->u.b = true;
+        *sp++ = (uintptr_t)v;
+        p += 4;
+        goto after_value;
+    case 'f':
+        if (memcmp(p, "false", 5) != 0) break;
+        NEW_NODE();
+        v->type = ZM_JSON_BOOL;
+        v->flags = 0;
+        v->hash_cap = 0;
+        v->u.b = false;
+        *sp++ = (uintptr_t)v;
+        p += 5;
+        goto after_value;
+    case 'n':
+        if (memcmp(p, "null", 4) != 0) break;
+        NEW_NODE();
+        v->type = ZM_JSON_NULL;
+        v->flags = 0;
+        v->hash_cap = 0;
+        v->u.i = 0;
+        *sp++ = (uintptr_t)v;
+        p += 4;
+        goto after_value;
+    case 'N':
+        if (!(flags & ZM_JSON_ALLOW_NAN_INF) || memcmp(p, "NaN", 3) != 0) break;
+        NEW_NODE();
+        set_real(v, NAN);
+        *sp++ = (uintptr_t)v;
+        p += 3;
+        goto after_value;
+    case 'I':
+        if (!(flags & ZM_JSON_ALLOW_NAN_INF) || memcmp(p, "Infinity", 8) != 0) break;
+        NEW_NODE();
+        set_real(v, INFINITY);
+        *sp++ = (uintptr_t)v;
+        p += 8;
+        goto after_value;
+    default: break;
+    }
+    fail_found(P, p, depth == 0 ? "a JSON value" : "a value");
+    goto fail;
+
+after_value:
+    if (ZM_UNLIKELY(depth == 0)) goto done;
+    SKIP_WS();
+    if (ZM_LIKELY(*p == ',')) {
+        p++;
+        SKIP_WS();
+        if (in_obj) {
+            if (ZM_LIKELY(*p == '"')) goto key;
+            if (*p == '}' && trailing) {
+                p++;
+                goto close_obj;
+            }
+            fail_found(P, p, "a string key after ','");
+            goto fail;
+        }
+        if (*p == ']' && trailing) {
+            p++;
+            goto close_arr;
+        }
+        goto value_nows;
+    }
+    if (in_obj) {
+        if (ZM_LIKELY(*p == '}')) {
+            p++;
+            goto close_obj;
+        }
+        fail_found(P, p, "',' or '}' after an object member");
+        goto fail;
+    }
+    if (ZM_LIKELY(*p == ']')) {
+        p++;
+        goto close_arr;
+    }
+    fail_found(P, p, "',' or ']' after an array item");
+    goto fail;
+
+key: /* p is at the key's opening quote */
+    if (ZM_UNLIKELY(send - sp < 3) && !grow_stk(P, &sp, &send, 3, p)) goto fail;
+    {
+        const char *str;
+        size_t len;
+        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
+        sp[0] = (uintptr_t)str;
+        sp[1] = (uintptr_t)len;
+        sp += 2;
+    }
+    if (ZM_LIKELY(*p == ':')) {
+        p++;
+        goto value;
+    }
+    SKIP_WS();
+    if (ZM_LIKELY(*p == ':')) {
+        p++;
+        goto value;
+    }
+    fail_found(P, p, "':' after an object key");
+    goto fail;
+
+close_arr : {
+    /* the container's own word was free when it opened */
+    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    if ((v = close_array(P, first, (size_t)(sp - first), p)) == NULL) goto fail;
+    sp = first;
+    *sp++ = (uintptr_t)v;
+    in_obj = depth && (P->frames[depth - 1] & 1);
+    goto after_value;
+}
+
+close_obj : {
+    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    if ((v = close_object(P, first, (size_t)(sp - first) / 3, p)) == NULL) goto fail;
+    sp = first;
+    *sp++ = (uintptr_t)v;
+    in_obj = depth && (P->frames[depth - 1] & 1);
+    goto after_value;
+}
+
+too_deep:
+    fail(P, ZM_EDEPTH, p, "nesting deeper than the limit of %u levels (max_depth)",
+         (unsigned)P->max_depth);
+    goto fail;
+
+done:
+    SKIP_WS();
+    if (p != P->end) {
+        fail_found(P, p, "the end of the input after the JSON value");
+        goto fail;
+    }
+    return ZM_OK;
+
+fail:
+    return P->status;
+#undef SKIP_WS
+#undef NEW_NODE
+}
+
+/* ---------------------------------------------------------------------------
+ * Entry points
+ * ------------------------------------------------------------------------- */
+
+/* Fills err from P (line and column counted in the caller's text). */
+static void report(const parser *P, size_t len, zm_json_error *err) {
+    if (err == NULL) return;
+    memset(err, 0, sizeof *err);
+    err->status = P->status;
+    if (P->status == ZM_OK) return;
+    size_t off = P->err_off < len ? P->err_off : len;
+    size_t line = 1, line_start = 0;
+    const char *t = P->text, *q;
+    while (t != NULL && (q = memchr(t + line_start, '\n', off - line_start)) != NULL) {
+        line++;
+        line_start = (size_t)(q - t) + 1;
+    }
+    err->offset = off;
+    err->line = line;
+    err->column = off - line_start + 1;
+    memcpy(err->message, P->msg, sizeof err->message);
+}
+
+static void report_simple(zm_json_error *err, zm_status st, const char *msg) {
+    if (err == NULL) return;
+    memset(err, 0, sizeof *err);
+    err->status = st;
+    err->line = err->column = 1;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+}
+
+/* Parses text into ar, its scratch stacks growing from scratch. */
+static zm_status parse_into(zm_arena *ar, zm_allocator scratch, const char *text, size_t len,
+                            const zm_json_parse_opts *opts, zm_json **root, zm_json_error *err) {
+    uintptr_t stk[LOCAL_WORDS];
+    size_t frames[LOCAL_FRAMES];
+    parser P;
+    memset(&P, 0, sizeof P);
+    P.text = text;
+    P.ar = ar;
+    P.scratch = scratch;
+    P.flags = opts ? opts->flags : 0;
+    P.max_depth = opts && opts->max_depth ? opts->max_depth : ZM_JSON_DEFAULT_MAX_DEPTH;
+    P.dup = opts ? opts->dup_keys : ZM_JSON_DUP_ERROR;
+    P.stk = stk;
+    P.stk_cap = LOCAL_WORDS;
+    P.frames = frames;
+    P.frames_cap = LOCAL_FRAMES;
+
+    if (len > SIZE_MAX - PAD - 64) {
+        report_simple(err, ZM_ELIMIT, "input too large");
+        return ZM_ELIMIT;
+    }
+    P.buf = zm_arena_alloc(ar, len + PAD, 8);
+    if (P.buf == NULL) {
+        report_simple(err, ZM_ENOMEM, "out of memory");
+        return ZM_ENOMEM;
+    }
+    if (len) memcpy(P.buf, text, len);
+    memset(P.buf + len, 0, PAD);
+    P.end = P.buf + len;
+
+    zm_status st = run(&P);
+    if (st == ZM_OK) {
+        *root = (zm_json *)P.stk[0];
+    }
+    zm__stack_free(scratch, P.stk, P.stk_cap, sizeof(uintptr_t), P.stk_heap);
+    zm__stack_free(scratch, P.frames, P.frames_cap, sizeof(size_t), P.frames_heap);
+    report(&P, len, err);
+    return st;
+}
+
+/* The first block of a document's arena: the copy of the text plus about
+   twice as much for the values (documents measured need 2.2 to 4.6 times
+   their text), so that most documents need one block. */
+static size_t first_block(size_t len) {
+    size_t want = len < SIZE_MAX / 4 ? 3 * len + 1024 : SIZE_MAX / 2;
+    return want < ZM_ARENA_DEFAULT_BLOCK ? ZM_ARENA_DEFAULT_BLOCK : want;
+}
+
+zm_status zm_json_parse(zm_allocator a, const char *text, size_t len,
+                        const zm_json_parse_opts *opts, zm_json_doc **doc, zm_json_error *err) {
+    if (doc == NULL || (text == NULL && len != 0)) {
+        report_simple(err, ZM_EINVAL, "invalid argument");
+        return ZM_EINVAL;
+    }
+    *doc = NULL;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, a, first_block(len));
+    zm_json_doc *d = zm_arena_new(&ar, zm_json_doc);
+    if (d == NULL) {
+        zm_arena_deinit(&ar);
+        report_simple(err, ZM_ENOMEM, "out of memory");
+        return ZM_ENOMEM;
+    }
+    zm_json *root = NULL;
+    zm_status st = parse_into(&ar, a, text ? text : "", len, opts, &root, err);
+    if (st != ZM_OK) {
+        zm_arena_deinit(&ar);
+        return st;
+    }
+    d->root = root;
+    d->arena = ar; /* the arena's blocks do not point back at the struct */
+    *doc = d;
+    return ZM_OK;
+}
+
+zm_json *zm_json_doc_root(const zm_json_doc *doc) {
+    return doc ? doc->root : NULL;
+}
+
+void zm_json_doc_free(zm_json_doc *doc) {
+    if (doc == NULL) return;
+    zm_arena ar = doc->arena; /* doc lives in the arena: copy it out first */
+    zm_arena_deinit(&ar);
+}
+
+zm_status zm_json_parse_arena(zm_arena *ar, const char *text, size_t len,
+                              const zm_json_parse_opts *opts, zm_json **root, zm_json_error *err) {
+    if (ar == NULL || root == NULL || (text == NULL && len != 0)) {
+        report_simple(err, ZM_EINVAL, "invalid argument");
+        return ZM_EINVAL;
+    }
+    zm_arena_mark mark = zm_arena_save(ar);
+    zm_json *r = NULL;
+    zm_status st = parse_into(ar, ar->backing, text ? text : "", len, opts, &r, err);
+    if (st != ZM_OK) {
+        zm_arena_restore(ar, mark);
+        return st;
+    }
+    *root = r;
+    return ZM_OK;
+}

@@ -1,0 +1,444 @@
+/* The writer: compact or pretty text, optional ASCII-only escaping, into a
+ * buffer grown through an allocator or in chunks through a sink.
+ *
+ * Iterative (an explicit stack of open containers), so no nesting depth can
+ * overflow the C stack. The output position is reserved ahead in runs
+ * (a string's worst case per chunk of input, a number's longest text), so the
+ * inner loops write without checks. Strings are validated as UTF-8 while
+ * they are escaped: parsed strings always are, but built ones may not be.
+ */
+#include <math.h>
+
+#include "internal.h"
+#include "num.h"
+
+typedef unsigned char u8;
+
+/* The stream's buffer, and the most a single reserve may ask for in it. */
+#define SINK_BUF    8192
+#define MAX_RESERVE 4096
+/* Input bytes of a string escaped per reserve: at most 6 output bytes each
+   (\u00XX), plus a character straddling the end and 16 bytes of over-store. */
+#define STR_CHUNK   512
+#define STR_RESERVE (6 * (STR_CHUNK + 16) + 64)
+
+typedef struct writer {
+    char *buf, *p, *end; /* the buffer, the write position, its end */
+    zm_allocator a;      /* growing mode: where the buffer comes from */
+    bool grow;
+    zm_json_sink sink; /* stream mode */
+    void *ctx;
+    uint32_t flags;
+    zm_status st; /* the first error */
+} writer;
+
+/* ---------------------------------------------------------------------------
+ * The buffer
+ * ------------------------------------------------------------------------- */
+
+/* Makes room for n bytes at w->p: grows the buffer, or flushes it to the
+   sink (n <= MAX_RESERVE in stream mode). */
+static bool reserve_slow(writer *w, size_t n) {
+    if (w->st != ZM_OK) return false;
+    if (w->grow) {
+        size_t used = (size_t)(w->p - w->buf), cap = (size_t)(w->end - w->buf);
+        size_t ncap = cap ? cap : 1024;
+        while (ncap - used < n) {
+            if (ncap > SIZE_MAX / 2) {
+                w->st = ZM_ENOMEM;
+                return false;
+            }
+            ncap *= 2;
+        }
+        char *nb = zm_realloc(w->a, cap ? w->buf : NULL, cap, ncap, 1);
+        if (nb == NULL) {
+            w->st = ZM_ENOMEM;
+            return false;
+        }
+        w->buf = nb;
+        w->p = nb + used;
+        w->end = nb + ncap;
+        return true;
+    }
+    if (w->p > w->buf) {
+        zm_status st = w->sink(w->ctx, w->buf, (size_t)(w->p - w->buf));
+        if (st != ZM_OK) {
+            w->st = st;
+            return false;
+        }
+        w->p = w->buf;
+    }
+    return true;
+}
+
+static inline bool reserve(writer *w, size_t n) {
+    return ZM_LIKELY((size_t)(w->end - w->p) >= n) || reserve_slow(w, n);
+}
+
+/* Writes n bytes of data, in chunks if need be. */
+static bool put(writer *w, const char *data, size_t n) {
+    while (n > 0) {
+        size_t k = n < MAX_RESERVE ? n : MAX_RESERVE;
+        if (!reserve(w, k)) return false;
+        memcpy(w->p, data, k);
+        w->p += k;
+        data += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* A newline and depth levels of indentation. */
+static bool newline(writer *w, size_t depth) {
+    size_t n = depth * (w->flags & ZM_JSON_WRITE_INDENT4 ? 4 : 2);
+    if (!reserve(w, 1)) return false;
+    *w->p++ = '\n';
+    while (n > 0) {
+        size_t k = n < MAX_RESERVE ? n : MAX_RESERVE;
+        if (!reserve(w, k)) return false;
+        memset(w->p, ' ', k);
+        w->p += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Strings
+ * ------------------------------------------------------------------------- */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* The letter of a two-character escape, or 0 (then \u00XX is used). */
+static const char short_escape[128] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                       ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
+
+static inline char *put_u_escape(char *o, uint32_t u) {
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = hex_digits[u >> 12 & 15];
+    o[3] = hex_digits[u >> 8 & 15];
+    o[4] = hex_digits[u >> 4 & 15];
+    o[5] = hex_digits[u & 15];
+    return o + 6;
+}
+
+/* For an encoded surrogate at p (0xED 0xA0..0xBF, avail bytes readable):
+   its code point if the sequence is complete, else 0. */
+static uint32_t wtf8_surrogate(const u8 *p, size_t avail) {
+    if (avail < 3 || p[0] != 0xED || p[1] < 0xA0 || p[1] > 0xBF || (p[2] & 0xC0) != 0x80) return 0;
+    return 0xD000u | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+}
+
+/* Writes s (len bytes) as a quoted JSON string. Invalid UTF-8 is ZM_EINVAL,
+   except lone surrogates encoded as WTF-8 (what the parser makes of \ud800
+   with ZM_JSON_ALLOW_LONE_SURROGATES), which are written as \u escapes so
+   that the text reads back the same; a high surrogate encoded right before
+   a low one is not WTF-8 and is refused. */
+static bool write_string(writer *w, const char *s, size_t len) {
+    const u8 *in = (const u8 *)s, *iend = in + len;
+    const bool ascii = (w->flags & ZM_JSON_WRITE_ASCII) != 0;
+    if (!reserve(w, len < STR_CHUNK ? 6 * len + 128 : STR_RESERVE)) return false;
+    *w->p++ = '"';
+    while (in < iend) {
+        size_t left = (size_t)(iend - in);
+        if (!reserve(w, left < STR_CHUNK ? 6 * left + 128 : STR_RESERVE)) return false;
+        const u8 *lim = (size_t)(iend - in) > STR_CHUNK ? in + STR_CHUNK : iend;
+        char *o = w->p;
+        while (in < lim) {
+            /* a run of plain bytes: 16 at a time, stored before they are checked */
+#ifdef ZM__SSE2
+            while (iend - in >= 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)in);
+                _mm_storeu_si128((__m128i *)o, x);
+                unsigned m = zm__str_special16(in);
+                if (m) {
+                    unsigned k = (unsigned)__builtin_ctz(m);
+                    in += k;
+                    o += k;
+                    goto special;
+                }
+                in += 16;
+                o += 16;
+                if (in >= lim) goto chunk_done;
+            }
+#endif
+            while (in < iend && !zm__str_is_special(*in)) *o++ = (char)*in++;
+            if (in >= iend) break;
+#ifdef ZM__SSE2
+        special :
+#endif
+        {
+            u8 c = *in;
+            if (c < 0x80) {
+                char e = short_escape[c];
+                if (e) {
+                    o[0] = '\\';
+                    o[1] = e;
+                    o += 2;
+                } else {
+                    o = put_u_escape(o, c);
+                }
+                in++;
+                continue;
+            }
+            int n = zm__utf8_check(in, (size_t)(iend - in));
+            if (ZM_UNLIKELY(n < 0)) {
+                uint32_t cp = wtf8_surrogate(in, (size_t)(iend - in));
+                if (cp == 0 ||
+                    (cp < 0xDC00 && wtf8_surrogate(in + 3, (size_t)(iend - in - 3)) >= 0xDC00)) {
+                    w->st = ZM_EINVAL;
+                    return false;
+                }
+                o = put_u_escape(o, cp);
+                in += 3;
+                continue;
+            }
+            if (!ascii) {
+                o[0] = (char)in[0];
+                o[1] = (char)in[1];
+                if (n > 2) o[2] = (char)in[2];
+                if (n > 3) o[3] = (char)in[3];
+                o += n;
+                in += n;
+                continue;
+            }
+            uint32_t cp;
+            if (n == 2)
+                cp = (uint32_t)(c & 0x1F) << 6 | (in[1] & 0x3F);
+            else if (n == 3)
+                cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(in[1] & 0x3F) << 6 | (in[2] & 0x3F);
+            else
+                cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(in[1] & 0x3F) << 12 |
+                     (uint32_t)(in[2] & 0x3F) << 6 | (in[3] & 0x3F);
+            in += n;
+            if (cp < 0x10000) {
+                o = put_u_escape(o, cp);
+            } else {
+                cp -= 0x10000;
+                o = put_u_escape(o, 0xD800 + (cp >> 10));
+                o = put_u_escape(o, 0xDC00 + (cp & 0x3FF));
+            }
+        }
+        }
+#ifdef ZM__SSE2
+    chunk_done:
+#endif
+        w->p = o;
+    }
+    if (!reserve(w, 1)) return false;
+    *w->p++ = '"';
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Numbers
+ * ------------------------------------------------------------------------- */
+
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+/* Writes i in decimal at o (at most 20 bytes). Returns the end. */
+static inline char *put_int(char *o, int64_t i) {
+    uint64_t u = (uint64_t)i;
+    if (i < 0) {
+        *o++ = '-';
+        u = 0 - u;
+    }
+    char tmp[20], *t = tmp + 20;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        t -= 2;
+        memcpy(t, digit_pairs + 2 * u, 2);
+    } else {
+        *--t = (char)('0' + u);
+    }
+    size_t n = (size_t)(tmp + 20 - t);
+    memcpy(o, t, n);
+    return o + n;
+}
+
+static bool write_real(writer *w, double d) {
+    if (!reserve(w, ZM__DOUBLE_BUF + 8)) return false;
+    if (ZM_UNLIKELY(!isfinite(d))) {
+        if (!(w->flags & ZM_JSON_WRITE_NAN_INF)) {
+            w->st = ZM_EINVAL;
+            return false;
+        }
+        const char *t = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+        size_t n = strlen(t);
+        memcpy(w->p, t, n);
+        w->p += n;
+        return true;
+    }
+    w->p += zm__format_double(d, w->p);
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * The value walk
+ * ------------------------------------------------------------------------- */
+
+typedef struct wframe {
+    const zm_json *v;
+    size_t i;
+} wframe;
+
+/* Writes a scalar, or the opening bracket of a container (*open is then set
+   when it has children). */
+static bool write_one(writer *w, const zm_json *v, bool *open) {
+    *open = false;
+    switch (zm_json_typeof(v)) {
+    case ZM_JSON_NULL:
+        if (!reserve(w, 4)) return false;
+        memcpy(w->p, "null", 4);
+        w->p += 4;
+        return true;
+    case ZM_JSON_BOOL:
+        if (!reserve(w, 5)) return false;
+        if (v->u.b) {
+            memcpy(w->p, "true", 4);
+            w->p += 4;
+        } else {
+            memcpy(w->p, "false", 5);
+            w->p += 5;
+        }
+        return true;
+    case ZM_JSON_INT:
+        if (!reserve(w, 24)) return false;
+        w->p = put_int(w->p, v->u.i);
+        return true;
+    case ZM_JSON_REAL: return write_real(w, v->u.d);
+    case ZM_JSON_NUMBER: return put(w, v->u.s.ptr, v->u.s.len);
+    case ZM_JSON_STRING: return write_string(w, v->u.s.ptr, v->u.s.len);
+    case ZM_JSON_ARRAY:
+    case ZM_JSON_OBJECT: {
+        bool arr = v->type == ZM_JSON_ARRAY;
+        if (!reserve(w, 2)) return false;
+        *w->p++ = arr ? '[' : '{';
+        if (zm_json_len(v) == 0)
+            *w->p++ = arr ? ']' : '}';
+        else
+            *open = true;
+        return true;
+    }
+    }
+    w->st = ZM_EINVAL; /* not a value type */
+    return false;
+}
+
+/* Writes v; the stack of open containers grows from stack_a past 64 levels. */
+static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
+    const bool pretty = (w->flags & ZM_JSON_WRITE_PRETTY) != 0;
+    wframe local[64];
+    void *stack = local;
+    size_t cap = 64, n = 0;
+    bool on_heap = false, open;
+    for (;;) {
+        if (!write_one(w, v, &open)) goto out;
+        if (open) {
+            if (n == cap &&
+                !zm__stack_grow(stack_a, &stack, &cap, sizeof(wframe), &on_heap, n + 1)) {
+                w->st = ZM_ENOMEM;
+                goto out;
+            }
+            ((wframe *)stack)[n++] = (wframe){v, 0};
+        }
+        /* The next value to write, closing what is finished. */
+        for (;;) {
+            if (n == 0) goto out;
+            wframe *f = &((wframe *)stack)[n - 1];
+            const zm_json *c = f->v;
+            if (f->i == zm_json_len(c)) {
+                n--;
+                if (pretty && !newline(w, n)) goto out;
+                if (!reserve(w, 1)) goto out;
+                *w->p++ = c->type == ZM_JSON_ARRAY ? ']' : '}';
+                continue;
+            }
+            size_t i = f->i++;
+            if (i > 0) {
+                if (!reserve(w, 1)) goto out;
+                *w->p++ = ',';
+            }
+            if (pretty && !newline(w, n)) goto out;
+            if (c->type == ZM_JSON_ARRAY) {
+                v = c->u.a.items[i];
+            } else {
+                const zm_json_member *m = &c->u.o.items[i];
+                if (!write_string(w, m->key ? m->key : "", m->key_len)) goto out;
+                if (!reserve(w, 2)) goto out;
+                *w->p++ = ':';
+                if (pretty) *w->p++ = ' ';
+                v = m->value;
+            }
+            break;
+        }
+    }
+out:
+    zm__stack_free(stack_a, stack, cap, sizeof(wframe), on_heap);
+    return w->st;
+}
+
+/* ---------------------------------------------------------------------------
+ * Entry points
+ * ------------------------------------------------------------------------- */
+
+zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char **out,
+                        size_t *out_len) {
+    if (out == NULL || out_len == NULL) return ZM_EINVAL;
+    writer w = {.a = a, .grow = true, .flags = flags};
+    zm_status st = walk(&w, v, a);
+    if (st == ZM_OK && reserve(&w, 1)) *w.p = '\0';
+    st = w.st;
+    size_t used = (size_t)(w.p - w.buf), cap = (size_t)(w.end - w.buf);
+    if (st != ZM_OK) {
+        zm_free(a, w.buf, cap, 1);
+        return st;
+    }
+    char *buf = w.buf;
+    if (cap != used + 1) {
+        buf = zm_realloc(a, w.buf, cap, used + 1, 1);
+        if (buf == NULL) {
+            zm_free(a, w.buf, cap, 1);
+            return ZM_ENOMEM;
+        }
+    }
+    *out = buf;
+    *out_len = used;
+    return ZM_OK;
+}
+
+zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink sink, void *ctx) {
+    if (sink == NULL) return ZM_EINVAL;
+    char buf[SINK_BUF];
+    writer w = {
+        .buf = buf, .p = buf, .end = buf + sizeof buf, .sink = sink, .ctx = ctx, .flags = flags};
+    zm_status st = walk(&w, v, zm_default_allocator());
+    if (st == ZM_OK && w.p > w.buf) st = sink(ctx, w.buf, (size_t)(w.p - w.buf));
+    return st;
+}
+
+static zm_status file_sink(void *ctx, const char *data, size_t len) {
+    return fwrite(data, 1, len, ctx) == len ? ZM_OK : ZM_EIO;
+}
+
+zm_status zm_json_write_file(const zm_json *v, uint32_t flags, FILE *f) {
+    if (f == NULL) return ZM_EINVAL;
+    zm_status st = zm_json_write_stream(v, flags, file_sink, f);
+    if (st == ZM_OK && fflush(f) != 0) st = ZM_EIO;
+    return st;
+}
