@@ -245,8 +245,8 @@ static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, si
                          zm_json *const *kept, size_t call, const zm_json **out) {
     size_t i = 1, idx = 0;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (idx > (SIZE_MAX - 9) / 10) idx = SIZE_MAX - 1;
-        idx = idx * 10 + (size_t)(s[i] - '0');
+        /* Saturates: a huge index is simply not an earlier call. */
+        idx = idx > (SIZE_MAX - 9) / 10 ? SIZE_MAX : idx * 10 + (size_t)(s[i] - '0');
         i++;
     }
     if (i < n && s[i] != '.')
@@ -271,9 +271,11 @@ static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, si
         } else if (zm_json_is_array(v)) {
             size_t k = 0;
             bool digits = true;
-            for (size_t j = start; j < i; j++) {
-                if (s[j] < '0' || s[j] > '9' || k > SIZE_MAX / 10 - 1) digits = false;
-                if (digits) k = k * 10 + (size_t)(s[j] - '0');
+            for (size_t j = start; j < i && digits; j++) {
+                if (s[j] < '0' || s[j] > '9' || k > (SIZE_MAX - 9) / 10)
+                    digits = false;
+                else
+                    k = k * 10 + (size_t)(s[j] - '0');
             }
             if (digits) next = zm_json_at(v, k);
         }
