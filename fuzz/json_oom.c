@@ -19,8 +19,8 @@ static void expect(zm_status st, zm_status truth, const fz_track *t, const char 
                   what);
         return;
     }
-    FZ_CHECKF(st == truth, "%s gave %s; with nothing failing it gives %s", what,
-              zm_status_name(st), zm_status_name(truth));
+    FZ_CHECKF(st == truth, "%s gave %s; with nothing failing it gives %s", what, zm_status_name(st),
+              zm_status_name(truth));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -91,8 +91,8 @@ static void check_number(const char *text, size_t len, const zm_json *root, cons
                   "number %s read as %.17g, strtod reads %.17g", num, got, want);
         if (isfinite(got)) {
             int have = sig_digits(out, out_len), need = shortest_digits(got);
-            FZ_CHECKF(have <= need, "%s written as %.*s: %d digits where %d do", num,
-                      (int)out_len, out, have, need);
+            FZ_CHECKF(have <= need, "%s written as %.*s: %d digits where %d do", num, (int)out_len,
+                      out, have, need);
         }
     } else if (zm_json_typeof(root) == ZM_JSON_INT) {
         long long want = strtoll(num, NULL, 10);
@@ -113,8 +113,8 @@ static void check_error(zm_status st, const zm_json_error *err, const char *text
     for (size_t i = 0; i < err->offset; i++) lines += text[i] == '\n';
     FZ_CHECKF(err->line >= 1 && err->line <= lines, "error line %zu at offset %zu (%zu lines)",
               err->line, err->offset, lines);
-    FZ_CHECKF(err->column >= 1 && err->column <= err->offset + 1,
-              "error column %zu at offset %zu", err->column, err->offset);
+    FZ_CHECKF(err->column >= 1 && err->column <= err->offset + 1, "error column %zu at offset %zu",
+              err->column, err->offset);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -190,14 +190,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     /* What was written reads back to an equal value, which writes the same. */
     zm_json_parse_opts ropts = {0};
-    ropts.flags = opts.flags & (ZM_JSON_ALLOW_NAN_INF | ZM_JSON_ALLOW_LONE_SURROGATES |
-                                ZM_JSON_NUMBERS_AS_TEXT);
+    ropts.flags = opts.flags &
+                  (ZM_JSON_ALLOW_NAN_INF | ZM_JSON_ALLOW_LONE_SURROGATES | ZM_JSON_NUMBERS_AS_TEXT);
     ropts.max_depth = opts.max_depth;
     zm_json_doc *doc2 = NULL;
     st = zm_json_parse(a, out, out_len, &ropts, &doc2, &err);
-    FZ_CHECKF(st == ZM_OK, "written text does not parse: %s at %zu: %s\n%.*s",
-              zm_status_name(st), err.offset, err.message, (int)(out_len < 300 ? out_len : 300),
-              out);
+    FZ_CHECKF(st == ZM_OK, "written text does not parse: %s at %zu: %s\n%.*s", zm_status_name(st),
+              err.offset, err.message, (int)(out_len < 300 ? out_len : 300), out);
     zm_json *root2 = zm_json_doc_root(doc2);
     FZ_CHECKF(zm_json_equal(root, root2), "written text reads back to a different value:\n%.*s",
               (int)(out_len < 300 ? out_len : 300), out);

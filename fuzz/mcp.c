@@ -104,13 +104,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         o.len = 0;
         o.writes = 0;
+        size_t failures = t.failures;
         zm_status st;
         if ((setup & 4) && n == 0)
             st = mcp_handle_too_long(srv, len + 1000, len, &sink);
         else
             st = mcp_handle_line(srv, line, len, &sink);
-        fz_trace("line %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), line,
-                 zm_status_name(st), (int)(o.len < 300 ? o.len : 300), o.p ? o.p : "");
+        fz_trace("line %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), line, zm_status_name(st),
+                 (int)(o.len < 300 ? o.len : 300), o.p ? o.p : "");
         FZ_CHECKF(st == ZM_OK || (st == ZM_ENOMEM && t.failures > 0), "handle_line: %s",
                   zm_status_name(st));
         FZ_CHECKF(o.writes <= 1, "%zu lines written for one message", o.writes);
@@ -127,7 +128,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             check_message(v);
         }
-        if (!((setup & 4) && n == 0))
+        /* Out of memory, the server may not get as far as seeing that the
+           message was a notification: it answers with an error then. */
+        if (!((setup & 4) && n == 0) && t.failures == failures)
             FZ_CHECKF(!is_notification(&check, line, len), "a notification got a response");
         zm_arena_reset(&check, ZM_ARENA_RETAIN_CAPACITY, 0);
     }

@@ -97,16 +97,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *resp = NULL;
         size_t resp_len = 0;
         zm_status st = zm_prim_call_json(reg, ctx, req, len, &resp, &resp_len);
-        fz_trace("request %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), req,
-                 zm_status_name(st), (int)(resp_len < 200 ? resp_len : 200), resp);
+        fz_trace("request %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), req, zm_status_name(st),
+                 (int)(resp_len < 200 ? resp_len : 200), resp);
         FZ_CHECKF(resp != NULL, "no response (status %s)", zm_status_name(st));
         FZ_CHECK(resp[resp_len] == '\0');
         FZ_CHECKF(memchr(resp, '\n', resp_len) == NULL, "a response holds a newline");
         zm_json *r = NULL;
         zm_json_error err;
         zm_status pst = zm_json_parse_arena(&check, resp, resp_len, NULL, &r, &err);
-        FZ_CHECKF(pst == ZM_OK, "the response is not JSON (%s at %zu): %.*s",
-                  zm_status_name(pst), err.offset, (int)(resp_len < 500 ? resp_len : 500), resp);
+        FZ_CHECKF(pst == ZM_OK, "the response is not JSON (%s at %zu): %.*s", zm_status_name(pst),
+                  err.offset, (int)(resp_len < 500 ? resp_len : 500), resp);
         check_response(r, true);
         FZ_CHECKF(zm_json_bool(zm_json_get(r, "ok")) == (st == ZM_OK),
                   "\"ok\" disagrees with the status %s", zm_status_name(st));

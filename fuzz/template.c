@@ -147,7 +147,8 @@ static void step_put(state *s, fz_in *in) {
            unpinned is held past it. */
         zm_template_stats ts;
         zm_template_stats_get(s->tc, &ts);
-        if (s->budget == 0) FZ_CHECK(zm_template_has(s->tc, names[k]));
+        if (s->budget == 0)
+            FZ_CHECK(zm_template_has(s->tc, names[k]));
         else if (ts.pinned == 0)
             FZ_CHECKF(ts.bytes <= s->budget, "%zu bytes held over a budget of %zu", ts.bytes,
                       s->budget);
@@ -167,8 +168,7 @@ static void step_instantiate(state *s, fz_in *in) {
     if (s->ninst == INSTANCES) return;
     /* Bindings live in the instances' arena, as long as the instances. */
     zm_json *bindings = NULL;
-    if (n > 0 && zm_json_parse_arena(&s->ar, p, n, NULL, &bindings, NULL) != ZM_OK)
-        bindings = NULL;
+    if (n > 0 && zm_json_parse_arena(&s->ar, p, n, NULL, &bindings, NULL) != ZM_OK) bindings = NULL;
     zm_arena_mark before = zm_arena_save(&s->ar);
     size_t used = zm_arena_used(&s->ar);
     (void)before;
