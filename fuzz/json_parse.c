@@ -10,12 +10,15 @@
  *    (the writer is a fixed point); the stream writer gives the same bytes;
  *  - a document that is a single number reads as strtod reads it (correctly
  *    rounded) and is written with no more digits than needed;
- *  - every block taken is given back with its exact length and alignment.
+ *  - every block taken is given back with its exact length and alignment:
+ *    the debug allocator sees no leak, no overrun and no misuse, over a
+ *    tracking allocator that sees the debug allocator's own tables go too.
  */
 #include <math.h>
 #include <stdbool.h>
 
 #include "fuzz_common.h"
+#include "zmem/debug.h"
 #include "zmem/json.h"
 
 typedef struct membuf {
@@ -117,6 +120,16 @@ static void check_error(zm_status st, const zm_json_error *err, const char *text
               err->column, err->offset);
 }
 
+/* Checks that the run left nothing behind and misused nothing. */
+static void finish(zm_debug *dbg, fz_track *t, const char *what) {
+    FZ_CHECKF(dbg->counts.errors == 0, "%s: the debug allocator saw misuse: %s", what,
+              dbg->first_error);
+    FZ_CHECKF(dbg->live_blocks == 0, "%s: %zu block(s) (%zu bytes) leaked", what, dbg->live_blocks,
+              dbg->live_bytes);
+    FZ_CHECK(zm_debug_deinit(dbg) == 0);
+    fz_track_finish(t, what);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_in in = {data, size};
     uint8_t b0 = fz_u8(&in), b1 = fz_u8(&in), b2 = fz_u8(&in);
@@ -130,7 +143,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = in.n;
 
     fz_track t;
-    zm_allocator a = fz_track_init(&t, zm_c_allocator());
+    zm_debug dbg;
+    zm_debug_options dopts = zm_debug_defaults();
+    dopts.out = NULL; /* counted, and reported below */
+    zm_debug_init(&dbg, fz_track_init(&t, zm_c_allocator()), &dopts);
+    zm_allocator a = zm_debug_allocator(&dbg);
     zm_json_doc *doc = NULL;
     zm_json_error err;
     memset(&err, 0, sizeof err);
@@ -153,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                   aerr.offset, err.offset);
         FZ_CHECK(zm_arena_used(&ar) == used_before);
         zm_arena_deinit(&ar);
-        fz_track_finish(&t, "failed parse");
+        finish(&dbg, &t, "failed parse");
         return 0;
     }
     FZ_CHECK(doc != NULL);
@@ -169,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FZ_CHECKF(opts.flags & ZM_JSON_ALLOW_LONE_SURROGATES,
                   "a parsed document could not be written (EINVAL)");
         zm_json_doc_free(doc);
-        fz_track_finish(&t, "unwritable document");
+        finish(&dbg, &t, "unwritable document");
         return 0;
     }
     FZ_CHECKF(st == ZM_OK, "write failed: %s", zm_status_name(st));
@@ -212,6 +229,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     zm_free(a, out, out_len + 1, 1);
     zm_json_doc_free(doc2);
     zm_json_doc_free(doc);
-    fz_track_finish(&t, "parse and write");
+    finish(&dbg, &t, "parse and write");
     return 0;
 }
