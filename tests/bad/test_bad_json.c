@@ -7,6 +7,7 @@
    Arguments: the sample document, then optionally more real documents to
    truncate (skipped when ZMEM_TEST_SCALE=small). */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -118,6 +119,51 @@ static void test_deep_nesting(void) {
     zm_arena_deinit(&ar);
     CHECK_EQ(b.live, 0);
     free(s);
+}
+
+/* A million deep with the limit raised to allow it: parsed, written, compared,
+   copied and freed on a thread with a 256 KiB stack, where any recursion
+   per level would overflow. */
+static void *deep_work(void *arg) {
+    size_t n = *(size_t *)arg;
+    char *s = malloc(2 * n);
+    if (s == NULL) return NULL;
+    memset(s, '[', n);
+    memset(s + n, ']', n);
+    budget b;
+    zm_allocator a = budget_init(&b, SIZE_MAX);
+    zm_json_parse_opts opts = {0};
+    opts.max_depth = (uint32_t)n;
+    zm_json_doc *d = NULL;
+    zm_json_error err;
+    CHECK_EQ(zm_json_parse(a, s, 2 * n, &opts, &d, &err), ZM_OK);
+    if (d != NULL) {
+        zm_json *root = zm_json_doc_root(d);
+        char *out = NULL;
+        size_t out_len = 0;
+        CHECK_EQ(zm_json_write(a, root, 0, &out, &out_len), ZM_OK);
+        CHECK(out_len == 2 * n && out != NULL && memcmp(out, s, 2 * n) == 0);
+        if (out) zm_free(a, out, out_len + 1, 1);
+        zm_json *copy = NULL;
+        CHECK_EQ(zm_json_clone(a, root, &copy), ZM_OK);
+        CHECK(zm_json_equal(root, copy));
+        zm_json_free(a, copy);
+        zm_json_doc_free(d);
+    }
+    CHECK_EQ(b.live, 0);
+    free(s);
+    return NULL;
+}
+
+static void test_deep_allowed(void) {
+    size_t n = zt_small() ? 100000 : 1000000;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)256 << 10);
+    pthread_t t;
+    CHECK(pthread_create(&t, &attr, deep_work, &n) == 0);
+    pthread_join(t, NULL);
+    pthread_attr_destroy(&attr);
 }
 
 /* ---------------------------------------------------------------------------
@@ -460,6 +506,7 @@ int main(int argc, char **argv) {
     sample_path = argc > 1 ? argv[1] : "sample.json";
     for (int i = 2; i < argc && n_extra < 8; i++) extra_paths[n_extra++] = argv[i];
     RUN(test_deep_nesting);
+    RUN(test_deep_allowed);
     RUN(test_utf8);
     RUN(test_nul);
     RUN(test_truncated);
