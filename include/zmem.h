@@ -11,9 +11,10 @@
 #include "zmem/pool.h"
 #include "zmem/locked.h"
 #include "zmem/failing.h"
-#include "zmem/testing.h"
 #include "zmem/debug.h"
+#include "zmem/testing.h"
 #include "zmem/stats.h"
+#include "zmem/adapt.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
 
