@@ -366,6 +366,17 @@ static void print_cell(double v) {
         printf(" %9.1f", v);
 }
 
+static double ratio(double a, double b) {
+    return a > 0 && b > 0 ? a / b : -1;
+}
+
+static void print_ratio(double q) {
+    if (q < 0)
+        printf(" %9s", "-");
+    else
+        printf(" %8.2fx", q);
+}
+
 static const file_result *find_file(const file_result *fr, size_t n, const char *name) {
     for (size_t i = 0; i < n; i++)
         if (strcmp(fr[i].name, name) == 0) return &fr[i];
@@ -380,10 +391,6 @@ static void print_target(const char *what, double ratio, double target) {
     }
     printf("  %-40s %7.2fx   target >= %4.1fx   %s\n", what, ratio, target,
            ratio >= target ? "met" : "MISSED");
-}
-
-static double ratio(double a, double b) {
-    return a > 0 && b > 0 ? a / b : -1;
 }
 
 int main(int argc, char **argv) {
@@ -454,20 +461,18 @@ int main(int argc, char **argv) {
         printf("\n%s MB/s\n%-16s %9s", pass ? "Write (compact)" : "Parse", "file", "KB");
         for (int lib = 0; lib < LIB_COUNT; lib++)
             if (pass == 0 || lib != LIB_SIMDJSON) printf(" %9s", lib_names[lib]);
-        printf(" %9s\n", "z/cJSON");
+        printf(" %9s%s\n", "z/cJSON", pass ? "" : "    z/simd");
         for (size_t i = 0; i < nfr; i++) {
             printf("%-16s %9.1f", fr[i].name, fr[i].size / 1024.0);
             for (int lib = 0; lib < LIB_COUNT; lib++) {
                 if (pass == 1 && lib == LIB_SIMDJSON) continue;
                 print_cell(pass ? fr[i].r[lib].write : fr[i].r[lib].parse);
             }
-            double z = pass ? fr[i].r[LIB_ZMEM].write : fr[i].r[LIB_ZMEM].parse;
-            double c = pass ? fr[i].r[LIB_CJSON].write : fr[i].r[LIB_CJSON].parse;
-            double q = ratio(z, c);
-            if (q < 0)
-                printf(" %9s\n", "-");
-            else
-                printf(" %8.2fx\n", q);
+            const result *r = fr[i].r;
+            print_ratio(pass ? ratio(r[LIB_ZMEM].write, r[LIB_CJSON].write)
+                             : ratio(r[LIB_ZMEM].parse, r[LIB_CJSON].parse));
+            if (pass == 0) print_ratio(ratio(r[LIB_ZMEM].parse, r[LIB_SIMDJSON].parse));
+            printf("\n");
         }
     }
 
