@@ -18,5 +18,7 @@
 #include "zmem/json.h"
 #include "zmem/template.h"
 #include "zmem/prim.h"
+#include "zmem/store.h"
+#include "zmem/transform.h"
 
 #endif
