@@ -204,11 +204,11 @@ static double measure(double (*round)(void), double *best) {
     return m / N_OBJ;
 }
 
-static void print_row(const char *name, double ns, double best) {
+static void print_row(const char *name, double ns, double best, const char *unit) {
     if (ns < 0)
         printf("  %-34s FAILED\n", name);
     else
-        printf("  %-34s %7.2f ns/object (best %.2f)\n", name, ns, best);
+        printf("  %-34s %7.2f ns/%s (best %.2f)\n", name, ns, unit, best);
 }
 
 /* Prints a ratio line: how many times faster `fast` is than `slow`, against a
@@ -234,11 +234,11 @@ static void bench_arena(void) {
 
     double best, ns_glibc, ns_mi = -1, ns_bump, ns_arena, ns_vt;
     ns_glibc = measure(round_glibc, &best);
-    print_row(GLIBC_NAME " malloc + free", ns_glibc, best);
+    print_row(GLIBC_NAME " malloc + free", ns_glibc, best, "object");
     EXPECT(ns_glibc > 0, GLIBC_NAME " malloc failed");
 #ifdef ZMEM_HAVE_MIMALLOC
     ns_mi = measure(round_mimalloc, &best);
-    print_row("mimalloc mi_malloc + mi_free", ns_mi, best);
+    print_row("mimalloc mi_malloc + mi_free", ns_mi, best, "object");
     EXPECT(ns_mi > 0, "mi_malloc failed");
 #else
     printf("  %-34s skipped: zmem was built without mimalloc\n", "mimalloc mi_malloc + mi_free");
@@ -250,7 +250,7 @@ static void bench_arena(void) {
     if (bump_buf == NULL) return;
     bump_state = (bump){bump_buf, bump_buf + bump_len};
     ns_bump = measure(round_bump, &best);
-    print_row("inline bump pointer (floor)", ns_bump, best);
+    print_row("inline bump pointer (floor)", ns_bump, best, "object");
     free(bump_buf);
 
     counted backing = {zm_default_allocator(), 0};
@@ -258,9 +258,9 @@ static void bench_arena(void) {
     round_arena(); /* the first round grows the arena */
     size_t calls = backing.calls;
     ns_arena = measure(round_arena, &best);
-    print_row("zm_arena_alloc + reset", ns_arena, best);
+    print_row("zm_arena_alloc + reset", ns_arena, best, "object");
     ns_vt = measure(round_arena_vtable, &best);
-    print_row("zm_alloc(arena allocator) + reset", ns_vt, best);
+    print_row("zm_alloc(arena allocator) + reset", ns_vt, best, "object");
     EXPECT(ns_arena > 0 && ns_vt > 0, "arena allocation failed");
     printf("  backing calls in steady state: %zu (arena capacity %.1f MB)\n", backing.calls - calls,
            (double)zm_arena_capacity(&arena) / 1e6);
@@ -354,20 +354,20 @@ static void bench_pool(void) {
            LIVE, OBJ_SIZE, CHURN_OPS, POOL_ROUNDS);
     double best, ns_glibc, ns_mi = -1, ns_pool, ns_vt;
     ns_glibc = measure_churn(churn_glibc, &best);
-    print_row(GLIBC_NAME " malloc + free", ns_glibc, best);
+    print_row(GLIBC_NAME " malloc + free", ns_glibc, best, "op");
     EXPECT(ns_glibc > 0, GLIBC_NAME " churn failed");
 #ifdef ZMEM_HAVE_MIMALLOC
     ns_mi = measure_churn(churn_mimalloc, &best);
-    print_row("mimalloc mi_malloc + mi_free", ns_mi, best);
+    print_row("mimalloc mi_malloc + mi_free", ns_mi, best, "op");
     EXPECT(ns_mi > 0, "mimalloc churn failed");
 #else
     printf("  %-34s skipped: zmem was built without mimalloc\n", "mimalloc mi_malloc + mi_free");
 #endif
     ns_pool = measure_churn(churn_pool, &best);
-    print_row("zm_pool_create + zm_pool_destroy", ns_pool, best);
+    print_row("zm_pool_create + zm_pool_destroy", ns_pool, best, "op");
     EXPECT(ns_pool > 0, "pool churn failed");
     ns_vt = measure_churn(churn_pool_vtable, &best);
-    print_row("zm_alloc/zm_free(pool allocator)", ns_vt, best);
+    print_row("zm_alloc/zm_free(pool allocator)", ns_vt, best, "op");
     EXPECT(ns_vt > 0, "pool view churn failed");
 
     print_ratio(GLIBC_NAME " / zm_pool", ns_glibc, ns_pool, 2, true);
