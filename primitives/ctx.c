@@ -153,7 +153,6 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
 
     ctx->pool = o.json_pool;
     ctx->templates = o.templates;
-#ifndef ZM_PRIM_NO_TEMPLATES
     if (ctx->pool == NULL) {
         if (zm_json_pool_create(a, &ctx->pool) != ZM_OK) goto oom;
         ctx->owns_pool = true;
@@ -163,7 +162,6 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
         if (zm_template_cache_create(a, budget, &ctx->templates) != ZM_OK) goto oom;
         ctx->owns_templates = true;
     }
-#endif
     /* Buffers that answer errors and responses without growing in the usual case. */
     if (!zm__buf_reserve(a, &ctx->err_msg, ERR_BUF_INITIAL) ||
         !zm__buf_reserve(a, &ctx->err_field, ERR_BUF_INITIAL) ||
@@ -183,10 +181,8 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
     zm_allocator a = ctx->a;
     zm_arena_deinit(&ctx->arena);
     zm_arena_deinit(&ctx->req_arena);
-#ifndef ZM_PRIM_NO_TEMPLATES
     if (ctx->owns_templates) zm_template_cache_destroy(ctx->templates);
     if (ctx->owns_pool) zm_json_pool_destroy(ctx->pool);
-#endif
     zm__buf_free(a, &ctx->agent_id);
     zm__buf_free(a, &ctx->session_id);
     zm__buf_free(a, &ctx->err_msg);

@@ -7,13 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_cmd.h"
 #include "mcp.h"
 #include "run_cmd.h"
 #include "zmem.h"
-
-#ifdef ZMEM_HAVE_JSON_TOOL
-int zm_tool_json_main(int argc, char **argv);
-#endif
 
 static const char usage[] =
     "usage: zmem <command> [options]\n"
@@ -24,10 +21,8 @@ static const char usage[] =
     "        (or {\"id\":..., \"batch\":[...]}), one response line per request\n"
     "  mcp [--max-line BYTES]\n"
     "        serve the primitives as Model Context Protocol tools over stdio\n"
-#ifdef ZMEM_HAVE_JSON_TOOL
-    "  json ...\n"
+    "  json check|fmt|bench ...\n"
     "        JSON tools (zmem json --help)\n"
-#endif
     "\n"
     "options:\n"
     "  -h, --help     show this help\n"
@@ -49,9 +44,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "run") == 0) return zm_tool_run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "mcp") == 0) return zm_tool_mcp_main(argc - 1, argv + 1);
-#ifdef ZMEM_HAVE_JSON_TOOL
     if (strcmp(cmd, "json") == 0) return zm_tool_json_main(argc - 1, argv + 1);
-#endif
     fprintf(stderr, "zmem: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

@@ -540,10 +540,8 @@ static zm_status read_userdata(zm_prim_ctx *ctx, const zm_json *params, zm_json 
     (void)params;
     *result = zm_json_new_int(zm_prim_alloc(ctx), *(int *)zm_prim_userdata(ctx));
     CHECK(zm_prim_longlived(ctx).vtable != NULL);
-#ifndef ZM_PRIM_NO_TEMPLATES
     CHECK(zm_prim_json_pool(ctx) != NULL);
     CHECK(zm_prim_templates(ctx) != NULL);
-#endif
     return *result ? ZM_OK : ZM_ENOMEM;
 }
 
