@@ -64,7 +64,7 @@ set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, .
     return st;
 }
 
-/* A printable, bounded form of a name for messages. */
+/* How many bytes of a name (len bytes) messages show: at most 100. */
 static int shown(size_t len) {
     return len > 100 ? 100 : (int)len;
 }
