@@ -78,6 +78,7 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
     const zm__prim *p = zm__registry_find(reg, name ? name : "", len);
     zm_status st;
     if (p == NULL) {
+        ctx->stats.calls++;
         st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
                      shown(len), name ? name : "");
     } else {
