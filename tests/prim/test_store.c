@@ -634,6 +634,79 @@ static void test_model(void) {
     zm_store_destroy(s);
 }
 
+/* Random graphs against a plain breadth-first search over an adjacency
+   matrix: the same nodes at the same (shortest) depths, each reached by an
+   edge from a node one level up. */
+#define G_NODES 14
+#define G_RELS  3
+
+static void test_graph_model(void) {
+    static bool adj[G_RELS][G_NODES][G_NODES];
+    memset(adj, 0, sizeof adj);
+    zm_store *s;
+    CHECK_EQ(zm_store_create(zm_default_allocator(), NULL, &s), ZM_OK);
+    int rounds = zt_small() ? 40 : 400;
+    for (int r = 0; r < rounds; r++) {
+        int f = (int)rnd(G_NODES), t = (int)rnd(G_NODES), rel = (int)rnd(G_RELS);
+        char fn[8], tn[8], rn[8];
+        snprintf(fn, sizeof fn, "n%d", f);
+        snprintf(tn, sizeof tn, "n%d", t);
+        snprintf(rn, sizeof rn, "r%d", rel);
+        bool created;
+        CHECK_EQ(zm_store_link(s, fn, strlen(fn), tn, strlen(tn), rn, strlen(rn), NULL, NULL, 0, r,
+                               &created),
+                 ZM_OK);
+        CHECK(created == !adj[rel][f][t]);
+        adj[rel][f][t] = true;
+
+        /* A walk from a random node. */
+        int start = (int)rnd(G_NODES), dir = 1 + (int)rnd(3), depth = 1 + (int)rnd(8);
+        int want_rel = (int)rnd(G_RELS + 1) - 1; /* -1: any */
+        int dist[G_NODES];
+        for (int i = 0; i < G_NODES; i++) dist[i] = -1;
+        dist[start] = 0;
+        int queue[G_NODES], head = 0, tail = 0, reached = 0;
+        queue[tail++] = start;
+        while (head < tail) {
+            int u = queue[head++];
+            if (dist[u] >= depth) continue;
+            for (int v = 0; v < G_NODES; v++) {
+                bool e = false;
+                for (int rr = 0; rr < G_RELS; rr++) {
+                    if (want_rel >= 0 && rr != want_rel) continue;
+                    e = e || ((dir & 1) && adj[rr][u][v]) || ((dir & 2) && adj[rr][v][u]);
+                }
+                if (e && dist[v] < 0) dist[v] = dist[u] + 1, queue[tail++] = v, reached++;
+            }
+        }
+        char sn[8], wr[8];
+        snprintf(sn, sizeof sn, "n%d", start);
+        snprintf(wr, sizeof wr, "r%d", want_rel);
+        zm_store_hit *h;
+        size_t n;
+        bool tr;
+        zm_status st = zm_store_neighbors(
+            s, sn, strlen(sn), want_rel >= 0 ? wr : NULL, want_rel >= 0 ? strlen(wr) : 0,
+            (zm_store_direction)dir, (uint32_t)depth, 100, zm_arena_allocator(&ar), &h, &n, &tr);
+        CHECK_EQ(st, ZM_OK);
+        CHECK_EQ(n, reached);
+        CHECK(!tr);
+        for (size_t i = 0; i < n; i++) {
+            int v = atoi(h[i].node + 1);
+            CHECK_EQ(h[i].depth, dist[v]);
+            /* The edge joins v to a node one level up. */
+            const char *other = h[i].outgoing ? h[i].edge.from : h[i].edge.to;
+            const char *self = h[i].outgoing ? h[i].edge.to : h[i].edge.from;
+            CHECK_EQ(atoi(self + 1), v);
+            CHECK_EQ(dist[atoi(other + 1)], dist[v] - 1);
+            if (want_rel >= 0) CHECK_STR(h[i].edge.relation, wr);
+            if (i > 0) CHECK(h[i - 1].depth <= h[i].depth);
+        }
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    }
+    zm_store_destroy(s);
+}
+
 /* ---------------------------------------------------------------------------
  * Failed writes change nothing and leak nothing: the sweep.
  * ------------------------------------------------------------------------- */
@@ -743,6 +816,7 @@ int main(void) {
     RUN(test_graph);
     RUN(test_reads_do_not_allocate);
     RUN(test_model);
+    RUN(test_graph_model);
     RUN(test_sweep);
     zm_arena_deinit(&ar);
     return zt_finish("store");
