@@ -1,25 +1,37 @@
-/* Exact number conversion between JSON text and double. Private to json/. */
+/* zmem — JSON: exact, locale-independent conversion between doubles and text.
+ *
+ * Private to the json/ folder. Both directions are exact: parsing rounds every
+ * input correctly (IEEE round-half-even), formatting writes the shortest text
+ * that reads back to the same bits. Neither allocates, touches errno or looks
+ * at the locale.
+ */
 #ifndef ZMEM_JSON_NUM_H
 #define ZMEM_JSON_NUM_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* Bytes a buffer for zm__format_double must have. */
+/* Size of the buffer zm__format_double needs. The longest outputs are 25 bytes
+   ("-0.0000012345678901234567") and 24 ("-1.2345678901234567e-308"), plus the NUL. */
 #define ZM__DOUBLE_BUF 32
 
-/* Reads the len bytes at s, already validated against the JSON number
-   grammar, as the double nearest to their value (ties to even). Returns true
-   with *out set, or false when the value overflows the double range (*out is
-   then an infinity of the right sign). Underflow gives a zero or a subnormal
-   and true. Independent of the C locale. */
+/* Parses a JSON number that the caller has already validated against the RFC 8259
+   grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? in s[0..len) (not
+   NUL-terminated; nothing past len is read). Stores the correctly rounded double
+   (round-half-even, any number of digits, any exponent) in *out. Returns true when
+   the result is finite, including underflow to a subnormal or to +/-0; on overflow
+   stores +/-infinity and returns false. */
 bool zm__parse_double(const char *s, size_t len, double *out);
 
-/* Writes the shortest text that reads back to exactly v (v finite) into buf
-   (at least ZM__DOUBLE_BUF bytes), NUL-terminated. Integral values within
-   1e21 read like "1.0"; very large or small magnitudes use an exponent, like
-   "1e+21" or "1.5e-7"; -0.0 is "-0.0". Returns the length, NUL excluded.
-   Independent of the C locale. */
+/* Writes the shortest decimal text that parses back (with zm__parse_double or
+   strtod) to exactly the bits of v, choosing the closest such text when several
+   have that length. Plain notation for 1e-7 < |v| < 1e21 ("0.1", "100.0", "-0.0",
+   "0.000001"; an integral value always ends in ".0"), otherwise exponent notation
+   with a shortest mantissa and no exponent padding ("1e+21", "1.5e-7", "5e-324").
+   buf must hold ZM__DOUBLE_BUF bytes (all of which may be used as scratch); the text is
+   NUL-terminated. Returns its length without the NUL, or 0 with buf = "" when v is NaN
+   or infinite. */
 size_t zm__format_double(double v, char *buf);
 
 #endif

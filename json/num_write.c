@@ -1,64 +1,243 @@
-/* Double to shortest text: the shortest %.*e that reads back (a stand-in,
-   pending the exact converter), laid out like JavaScript's Number#toString
-   with ".0" on integral values. */
-#define _GNU_SOURCE
-#include <locale.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
+/* zmem — JSON: double -> shortest round-trip text.
+ *
+ * The digits come from Raffaello Giulietti's Schubfach method ("The Schubfach way
+ * to render doubles", 2020), written here from the paper:
+ *
+ *   v = c * 2^q. Every real in the rounding interval R = [u, w] (open when c is
+ *   odd: round-half-even reads the end points back to the neighbours) parses back
+ *   to v. With u and w measured in units of 2^(q-2): cb = 4c, cbl = 4c - 2 (4c - 1
+ *   when c is a power of two above the subnormals: the gap below is half as big),
+ *   cbr = 4c + 2. Take k = floor(log10(w - u)) (computed from q by an integer
+ *   formula). R is at least 10^k wide, so it holds a multiple of 10^k, and it is
+ *   narrower than 10^(k+1), so it holds at most one multiple of 10^(k+1). The
+ *   shortest decimals in R are therefore: that multiple of 10^(k+1) if it exists,
+ *   otherwise the multiples of 10^k in R, of which the one closest to v is s or
+ *   s + 1, s = floor(v / 10^k) (ties to even s).
+ *
+ *   The scaled values vb ~ 4 v 10^-k, vbl, vbr are computed from a 128-bit
+ *   approximation g of 10^-k (num_tables.c; rounded up unless exact) as
+ *   round-to-odd integers: the floor of the product with the lowest bit set when
+ *   the product is not an integer. The paper proves that for doubles this rounding
+ *   is exact (with a 126-bit g; the 128-bit g here only makes the error smaller),
+ *   and a round-to-odd value compares with any even integer exactly as the real
+ *   value does, so all the decisions below (against 4s, 4s + 4, 40s', 40s' + 40,
+ *   4s + 2) are exact.
+ *
+ * Integers below 2^53 skip all that: their shortest form is the integer itself.
+ * The text is then laid out like JavaScript's Number.prototype.toString, with ".0"
+ * added to integral values in plain notation.
+ */
+#include "num.h"
+#include "num_internal.h"
+
 #include <string.h>
 
-#include "num.h"
+#define FRAC_MASK ((UINT64_C(1) << 52) - 1)
 
-static locale_t c_locale(void) {
-    static locale_t loc;
-    if (loc == (locale_t)0) loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    return loc;
+/* floor(q * log10(2)) and floor(log10(3/4 * 2^q)) for |q| <= 1100 (both checked by
+   gen_num_tables.py), with positive offsets so that no negative number is shifted. */
+static inline int flog10_pow2(int q) {
+    return (int)(((int64_t)(q + 262144) * 78913) >> 18) - 78913;
+}
+static inline int flog10_3q_pow2(int q) {
+    return (int)((((int64_t)(q + 1048576) * 315653) - 130822) >> 20) - 315653;
+}
+
+/* Round-to-odd of g * cp / 2^128, g = ghi:glo: the integer part, with bit 0 set when
+   the 64 fraction bits z are not all zero. Only the low 64 bits of glo * cp (below
+   2^-64) are dropped. g exceeds the true scale by less than one unit, which adds less
+   than cp * 2^-128 < 2^-69 to the result: an integer product still gives z = 0, and the
+   paper shows that a non-integer product is farther than that from any integer, so
+   neither the sticky bit nor the integer part can be wrong. */
+static inline uint64_t round_odd(uint64_t ghi, uint64_t glo, uint64_t cp) {
+    uint64_t x1, y1;
+    zm__mul64(glo, cp, &x1);
+    uint64_t y0 = zm__mul64(ghi, cp, &y1);
+    uint64_t z = y0 + x1;
+    y1 += z < y0;
+    return y1 | (z != 0);
+}
+
+/* Shortest digits of c * 2^q (c > 0): *digits * 10^*exp10. */
+static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *exp10) {
+    int k = irregular ? flog10_3q_pow2(q) : flog10_pow2(q);
+    int e = -k;                         /* -292 .. 324 */
+    int h = q + zm__flog2_pow10(e) + 1; /* 1 .. 4 */
+    const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
+    uint64_t ghi = t[0], glo = t[1];
+    if (e < 0 || e > 55) { /* truncated entry: round up (cannot carry out, see generator) */
+        glo++;
+        ghi += glo == 0;
+    }
+    uint64_t cb = c << 2;
+    uint64_t cbl = cb - 2 + irregular, cbr = cb + 2;
+    uint64_t vb = round_odd(ghi, glo, cb << h);
+    uint64_t vbl = round_odd(ghi, glo, cbl << h);
+    uint64_t vbr = round_odd(ghi, glo, cbr << h);
+    uint64_t open = c & 1; /* end points excluded */
+
+    uint64_t s = vb >> 2; /* floor(v * 10^-k) */
+    if (s >= 10) {
+        uint64_t sp = s / 10; /* the multiples of 10^(k+1) around v: 10sp, 10sp + 10 */
+        bool up_in = vbl + open <= 40 * sp;
+        bool wp_in = 40 * sp + 40 + open <= vbr;
+        if (up_in != wp_in) {
+            *digits = sp + wp_in;
+            *exp10 = k + 1;
+            return;
+        }
+    }
+    bool u_in = vbl + open <= 4 * s;
+    bool w_in = 4 * s + 4 + open <= vbr;
+    *exp10 = k;
+    if (u_in != w_in) {
+        *digits = s + w_in;
+        return;
+    }
+    /* both in: the closer one, the even one on a tie */
+    uint64_t mid = 4 * s + 2;
+    *digits = s + (vb > mid || (vb == mid && (s & 1)));
+}
+
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+/* Writes exactly eight digits of x < 10^8 at p. */
+static inline void put8(char *p, uint32_t x) {
+    uint32_t a = x / 10000, b = x % 10000;
+    memcpy(p, digit_pairs + 2 * (a / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (a % 100), 2);
+    memcpy(p + 4, digit_pairs + 2 * (b / 100), 2);
+    memcpy(p + 6, digit_pairs + 2 * (b % 100), 2);
+}
+
+/* Writes the decimal digits of x (at most 20) so that they end at end; returns a pointer
+   to the first one. */
+static char *u64_digits(uint64_t x, char *end) {
+    char *p = end;
+    if (x >= 100000000) {
+        p -= 8;
+        put8(p, (uint32_t)(x % 100000000));
+        x /= 100000000;
+        if (x >= 100000000) {
+            p -= 8;
+            put8(p, (uint32_t)(x % 100000000));
+            x /= 100000000;
+        }
+    }
+    uint32_t y = (uint32_t)x;
+    while (y >= 100) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (y % 100), 2);
+        y /= 100;
+    }
+    if (y >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * y, 2);
+    } else {
+        *--p = (char)('0' + y);
+    }
+    return p;
+}
+
+/* Copies n bytes (n <= 24) as whole 8-byte chunks: up to 7 bytes more than asked. */
+static inline void copy8s(char *dst, const char *src, int n) {
+    for (int i = 0; i < n; i += 8) memcpy(dst + i, src + i, 8);
 }
 
 size_t zm__format_double(double v, char *buf) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int be = (int)(bits >> 52) & 0x7FF;
+    uint64_t frac = bits & FRAC_MASK;
+    if (be == 0x7FF) {
+        buf[0] = '\0';
+        return 0;
+    }
     char *o = buf;
-    if (signbit(v)) *o++ = '-', v = -v;
-    if (v == 0) {
+    if (bits >> 63) *o++ = '-';
+    if (be == 0 && frac == 0) {
         memcpy(o, "0.0", 4);
         return (size_t)(o - buf) + 3;
     }
-    /* Shortest digits that round-trip. */
-    char tmp[40];
-    locale_t old = uselocale(c_locale());
-    for (int prec = 0; prec < 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec, v);
-        if (strtod_l(tmp, NULL, c_locale()) == v) break;
-    }
-    uselocale(old);
-    /* tmp is d[.ddd]e[+-]XX */
-    char digits[20];
-    int nd = 0;
-    const char *t = tmp;
-    for (; *t != 'e'; t++)
-        if (*t != '.') digits[nd++] = *t;
-    int e = atoi(t + 1);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    int k = e + 1; /* value = 0.digits * 10^k */
-    if (nd <= k && k <= 21) {
-        memcpy(o, digits, (size_t)nd), o += nd;
-        for (int i = nd; i < k; i++) *o++ = '0';
-        memcpy(o, ".0", 2), o += 2;
-    } else if (0 < k && k <= 21) {
-        memcpy(o, digits, (size_t)k), o += k;
-        *o++ = '.';
-        memcpy(o, digits + k, (size_t)(nd - k)), o += nd - k;
-    } else if (-6 < k && k <= 0) {
-        *o++ = '0', *o++ = '.';
-        for (int i = k; i < 0; i++) *o++ = '0';
-        memcpy(o, digits, (size_t)nd), o += nd;
+
+    uint64_t c = be ? frac | (UINT64_C(1) << 52) : frac;
+    int q = be ? be - 1075 : -1074;
+    uint64_t d;
+    int k;
+    if (q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
+        /* an integer below 2^53: its neighbours are at most 1 away, so no shorter
+           decimal lies in the rounding interval */
+        d = c >> -q;
+        k = 0;
     } else {
-        *o++ = digits[0];
-        if (nd > 1) {
+        shortest(c, q, frac == 0 && be > 1, &d, &k);
+    }
+    while (d % 10 == 0) d /= 10, k++;
+
+    /* Digits end at tmp + 24; copies below move whole 8-byte chunks (the bytes after
+       the last digit are scratch, overwritten or left past the NUL), which the layout
+       keeps inside ZM__DOUBLE_BUF. */
+    char tmp[48];
+    memset(tmp + 24, '0', 24);
+    char *dg = u64_digits(d, tmp + 24);
+    int n = (int)(tmp + 24 - dg); /* number of digits, <= 17 */
+    int e10 = k + n - 1;          /* v = d.ddd * 10^e10 */
+
+    if (e10 >= -6 && e10 <= 20) {
+        if (k >= 0) { /* integral: digits, k zeros, ".0" (ends by buf + 29) */
+            copy8s(o, dg, n);
+            o += n;
+            for (int i = 0; i < k; i += 8) memset(o + i, '0', 8);
+            o += k;
+            memcpy(o, ".0", 2);
+            o += 2;
+        } else if (e10 >= 0) { /* point inside: at most 16 + 1 + 8 or 8 + 1 + 16 bytes */
+            copy8s(o, dg, e10 + 1);
+            o += e10 + 1;
             *o++ = '.';
-            memcpy(o, digits + 1, (size_t)(nd - 1)), o += nd - 1;
+            copy8s(o, dg + e10 + 1, n - e10 - 1);
+            o += n - e10 - 1;
+        } else { /* 0.000ddd: at most 8 + 24 bytes */
+            memcpy(o, "0.000000", 8);
+            o += 1 - e10;
+            copy8s(o, dg, n);
+            o += n;
         }
-        o += sprintf(o, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    } else {
+        *o++ = dg[0];
+        if (n > 1) {
+            *o++ = '.';
+            copy8s(o, dg + 1, n - 1);
+            o += n - 1;
+        }
+        *o++ = 'e';
+        int ae = e10;
+        if (ae < 0) {
+            *o++ = '-';
+            ae = -ae;
+        } else {
+            *o++ = '+';
+        }
+        if (ae >= 100) {
+            *o++ = (char)('0' + ae / 100);
+            ae %= 100;
+            memcpy(o, digit_pairs + 2 * ae, 2);
+            o += 2;
+        } else if (ae >= 10) {
+            memcpy(o, digit_pairs + 2 * ae, 2);
+            o += 2;
+        } else {
+            *o++ = (char)('0' + ae);
+        }
     }
     *o = '\0';
     return (size_t)(o - buf);

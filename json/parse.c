@@ -42,6 +42,7 @@ typedef struct parser {
     zm_arena *ar;         /* where the values go */
     zm_allocator scratch; /* where the scratch stacks grow */
     uint32_t flags;
+    uint8_t utf8; /* ZM_JSON_F_UTF8 for strings and objects, unless lone surrogates may occur */
     uint32_t max_depth;
     zm_json_dup_mode dup;
     /* The scratch stack, in words: an open array's items are one word each
@@ -222,9 +223,9 @@ static inline u8 *put_utf8(u8 *d, uint32_t cp) {
     return d;
 }
 
-static inline void set_string(zm_json *out, const char *s, size_t len) {
+static inline void set_string(zm_json *out, const char *s, size_t len, uint8_t flags) {
     out->type = ZM_JSON_STRING;
-    out->flags = 0;
+    out->flags = flags;
     out->hash_cap = 0;
     out->u.s.ptr = s;
     out->u.s.len = len;
@@ -556,7 +557,7 @@ static zm_json *close_object(parser *P, const uintptr_t *first, size_t n, const 
         }
     }
     v->type = ZM_JSON_OBJECT;
-    v->flags = 0;
+    v->flags = P->utf8;
     v->hash_cap = cap;
     v->u.o.items = n ? members : NULL;
     v->u.o.len = v->u.o.cap = m;
@@ -641,7 +642,7 @@ value_nows:
         size_t len;
         NEW_NODE();
         if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
-        set_string(v, str, len);
+        set_string(v, str, len, P->utf8);
         *sp++ = (uintptr_t)v;
         goto after_value;
     }
@@ -882,6 +883,7 @@ static zm_status parse_into(zm_arena *ar, zm_allocator scratch, const char *text
     P.ar = ar;
     P.scratch = scratch;
     P.flags = opts ? opts->flags : 0;
+    P.utf8 = P.flags & ZM_JSON_ALLOW_LONE_SURROGATES ? 0 : ZM_JSON_F_UTF8;
     P.max_depth = opts && opts->max_depth ? opts->max_depth : ZM_JSON_DEFAULT_MAX_DEPTH;
     P.dup = opts ? opts->dup_keys : ZM_JSON_DUP_ERROR;
     P.stk = stk;

@@ -73,6 +73,7 @@ struct zm_template_cache {
     size_t nbuckets;
     tmpl *mru, *lru; /* live templates, most recently used first */
     tmpl *retired;   /* replaced or removed while pinned; freed at their last unpin */
+    tmpl *last;      /* the template instantiated last (live), NULL if none */
     zm_template_stats st;
 };
 
@@ -215,6 +216,7 @@ static void tmpl_free(tmpl *t) {
 /* Takes a live template out of the table and the LRU list. It is freed now,
    or, when instances pin it, at its last unpin. */
 static void retire(zm_template_cache *tc, tmpl *t) {
+    if (tc->last == t) tc->last = NULL;
     tmpl **slot = find_slot(tc, t->name, t->name_len, t->hash);
     if (slot && *slot == t) *slot = t->hnext;
     t->hnext = NULL;
@@ -667,15 +669,21 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
         set_err(err, ZM_EINVAL, "invalid argument");
         return ZM_EINVAL;
     }
-    size_t name_len = strlen(name);
-    tmpl **slot = find_slot(tc, name, name_len, hash_name(name, name_len));
-    tmpl *t = slot ? *slot : NULL;
+    /* A run of calls usually instantiates one template: try it first. */
+    tmpl *t = tc->last;
+    if (t == NULL || strncmp(t->name, name, t->name_len + 1) != 0) {
+        size_t name_len = strlen(name);
+        tmpl **slot = find_slot(tc, name, name_len, hash_name(name, name_len));
+        t = slot ? *slot : NULL;
+    }
     if (t == NULL) {
+        size_t name_len = strlen(name);
         tc->st.misses++;
         set_err(err, ZM_ENOTFOUND, "no template named \"%.*s\"", quoted_len(name_len), name);
         return ZM_ENOTFOUND;
     }
     tc->st.hits++;
+    tc->last = t;
     if (tc->mru != t) {
         list_unlink(tc, t);
         lru_push_front(tc, t);

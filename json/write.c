@@ -42,13 +42,15 @@ static bool reserve_slow(writer *w, size_t n) {
     if (w->st != ZM_OK) return false;
     if (w->grow) {
         size_t used = (size_t)(w->p - w->buf), cap = (size_t)(w->end - w->buf);
-        size_t ncap = cap ? cap : 1024;
+        /* Grows fourfold: every growth copies what was written, and the
+           unused end is given back by the in-place shrink at the end. */
+        size_t ncap = cap ? cap : 4096;
         while (ncap - used < n) {
-            if (ncap > SIZE_MAX / 2) {
+            if (ncap > SIZE_MAX / 4) {
                 w->st = ZM_ENOMEM;
                 return false;
             }
-            ncap *= 2;
+            ncap *= 4;
         }
         char *nb = zm_realloc(w->a, cap ? w->buf : NULL, cap, ncap, 1);
         if (nb == NULL) {
@@ -130,28 +132,59 @@ static uint32_t wtf8_surrogate(const u8 *p, size_t avail) {
     return 0xD000u | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
 }
 
+/* The special bytes of a string being written: '"', '\\', control
+   characters, and in strict mode every byte >= 0x80 too (to be checked as
+   UTF-8, or escaped). Trusted strings (ZM_JSON_F_UTF8) written without
+   ZM_JSON_WRITE_ASCII are not strict: their multi-byte characters are copied
+   as they are, with no check. */
+static inline bool is_special(u8 c, bool strict) {
+    return c == '"' || c == '\\' || c < 0x20 || (strict && c >= 0x80);
+}
+
+/* Nonzero when one of the 8 bytes of x is special (as above). */
+static inline uint64_t special8(uint64_t x, bool strict) {
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t t = ((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20);
+    return (strict ? t | x : t & ~x) & high;
+}
+
+#ifdef ZM__SSE2
+/* The bit mask of the special bytes among the 16 of x. */
+static inline unsigned special16(__m128i x, bool strict) {
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    /* strict: signed x < 0x20 is a control character or a byte >= 0x80 */
+    __m128i c = strict ? _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))
+                       : _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
+
 /* Writes s (len bytes) as a quoted JSON string. Invalid UTF-8 is ZM_EINVAL,
    except lone surrogates encoded as WTF-8 (what the parser makes of \ud800
    with ZM_JSON_ALLOW_LONE_SURROGATES), which are written as \u escapes so
    that the text reads back the same; a high surrogate encoded right before
-   a low one is not WTF-8 and is refused. */
-static bool write_string(writer *w, const char *s, size_t len) {
+   a low one is not WTF-8 and is refused. trusted: s is known valid UTF-8. */
+static bool write_string(writer *w, const char *s, size_t len, bool trusted) {
     const u8 *in = (const u8 *)s, *iend = in + len;
     const bool ascii = (w->flags & ZM_JSON_WRITE_ASCII) != 0;
+    const bool strict = ascii || !trusted;
     if (!reserve(w, len < STR_CHUNK ? 6 * len + 128 : STR_RESERVE)) return false;
     *w->p++ = '"';
     while (in < iend) {
         size_t left = (size_t)(iend - in);
-        if (!reserve(w, left < STR_CHUNK ? 6 * left + 128 : STR_RESERVE)) return false;
-        const u8 *lim = (size_t)(iend - in) > STR_CHUNK ? in + STR_CHUNK : iend;
+        if (left >= STR_CHUNK && !reserve(w, STR_RESERVE)) return false;
+        const u8 *lim = left > STR_CHUNK ? in + STR_CHUNK : iend;
         char *o = w->p;
         while (in < lim) {
-            /* a run of plain bytes: 16 at a time, stored before they are checked */
-#ifdef ZM__SSE2
+            /* a run of plain bytes, many at a time, stored before they are
+               checked (the reserve covers the over-store) */
+#if defined(ZM__SSE2)
             while (iend - in >= 16) {
                 __m128i x = _mm_loadu_si128((const __m128i *)in);
                 _mm_storeu_si128((__m128i *)o, x);
-                unsigned m = zm__str_special16(in);
+                unsigned m = special16(x, strict);
                 if (m) {
                     unsigned k = (unsigned)__builtin_ctz(m);
                     in += k;
@@ -162,10 +195,42 @@ static bool write_string(writer *w, const char *s, size_t len) {
                 o += 16;
                 if (in >= lim) goto chunk_done;
             }
+#elif defined(ZM__SWAR)
+            while (iend - in >= 8) {
+                uint64_t x = zm__load64(in);
+                if (special8(x, strict)) break;
+                memcpy(o, &x, 8);
+                in += 8;
+                o += 8;
+                if (in >= lim) goto chunk_done;
+            }
 #endif
-            while (in < iend && !zm__str_is_special(*in)) *o++ = (char)*in++;
+            /* the tail: two overlapping words when it is plain */
+            size_t n = (size_t)(iend - in);
+            if (n >= 8 && n < 16) {
+                uint64_t x = zm__load64(in), y = zm__load64(iend - 8);
+                if (!special8(x, strict) && !special8(y, strict)) {
+                    memcpy(o, &x, 8);
+                    memcpy(o + n - 8, &y, 8);
+                    o += n;
+                    in = iend;
+                    break;
+                }
+            } else if (n >= 4 && n < 8) {
+                uint32_t x, y;
+                memcpy(&x, in, 4);
+                memcpy(&y, iend - 4, 4);
+                if (!special8((uint64_t)x | (uint64_t)y << 32, strict)) {
+                    memcpy(o, &x, 4);
+                    memcpy(o + n - 4, &y, 4);
+                    o += n;
+                    in = iend;
+                    break;
+                }
+            }
+            while (in < iend && !is_special(*in, strict)) *o++ = (char)*in++;
             if (in >= iend) break;
-#ifdef ZM__SSE2
+#if defined(ZM__SSE2)
         special :
 #endif
         {
@@ -182,8 +247,8 @@ static bool write_string(writer *w, const char *s, size_t len) {
                 in++;
                 continue;
             }
-            int n = zm__utf8_check(in, (size_t)(iend - in));
-            if (ZM_UNLIKELY(n < 0)) {
+            int k = zm__utf8_check(in, (size_t)(iend - in));
+            if (ZM_UNLIKELY(k < 0)) {
                 uint32_t cp = wtf8_surrogate(in, (size_t)(iend - in));
                 if (cp == 0 ||
                     (cp < 0xDC00 && wtf8_surrogate(in + 3, (size_t)(iend - in - 3)) >= 0xDC00)) {
@@ -197,21 +262,21 @@ static bool write_string(writer *w, const char *s, size_t len) {
             if (!ascii) {
                 o[0] = (char)in[0];
                 o[1] = (char)in[1];
-                if (n > 2) o[2] = (char)in[2];
-                if (n > 3) o[3] = (char)in[3];
-                o += n;
-                in += n;
+                if (k > 2) o[2] = (char)in[2];
+                if (k > 3) o[3] = (char)in[3];
+                o += k;
+                in += k;
                 continue;
             }
             uint32_t cp;
-            if (n == 2)
+            if (k == 2)
                 cp = (uint32_t)(c & 0x1F) << 6 | (in[1] & 0x3F);
-            else if (n == 3)
+            else if (k == 3)
                 cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(in[1] & 0x3F) << 6 | (in[2] & 0x3F);
             else
                 cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(in[1] & 0x3F) << 12 |
                      (uint32_t)(in[2] & 0x3F) << 6 | (in[3] & 0x3F);
-            in += n;
+            in += k;
             if (cp < 0x10000) {
                 o = put_u_escape(o, cp);
             } else {
@@ -221,7 +286,7 @@ static bool write_string(writer *w, const char *s, size_t len) {
             }
         }
         }
-#ifdef ZM__SSE2
+#if defined(ZM__SSE2) || defined(ZM__SWAR)
     chunk_done:
 #endif
         w->p = o;
@@ -229,6 +294,39 @@ static bool write_string(writer *w, const char *s, size_t len) {
     if (!reserve(w, 1)) return false;
     *w->p++ = '"';
     return true;
+}
+
+/* write_string, with short strings that need no escaping (most keys and
+   many values) copied as two overlapping words, inline. */
+static inline bool write_short_string(writer *w, const char *s, size_t len, bool trusted) {
+    const bool strict = !trusted || (w->flags & ZM_JSON_WRITE_ASCII);
+    if (len >= 4 && len <= 16 && reserve(w, 24)) {
+        char *o = w->p;
+        if (len >= 8) {
+            uint64_t x = zm__load64(s), y = zm__load64(s + len - 8);
+            if (!special8(x, strict) && !special8(y, strict)) {
+                o[0] = '"';
+                memcpy(o + 1, &x, 8);
+                memcpy(o + 1 + len - 8, &y, 8);
+                o[len + 1] = '"';
+                w->p = o + len + 2;
+                return true;
+            }
+        } else {
+            uint32_t x, y;
+            memcpy(&x, s, 4);
+            memcpy(&y, s + len - 4, 4);
+            if (!special8((uint64_t)x | (uint64_t)y << 32, strict)) {
+                o[0] = '"';
+                memcpy(o + 1, &x, 4);
+                memcpy(o + 1 + len - 4, &y, 4);
+                o[len + 1] = '"';
+                w->p = o + len + 2;
+                return true;
+            }
+        }
+    }
+    return write_string(w, s, len, trusted);
 }
 
 /* ---------------------------------------------------------------------------
@@ -297,18 +395,27 @@ typedef struct wframe {
     size_t i;
 } wframe;
 
-/* Writes a scalar, or the opening bracket of a container (*open is then set
-   when it has children). */
-static bool write_one(writer *w, const zm_json *v, bool *open) {
-    *open = false;
+/* Writes v. The container being written is kept in locals (c, i, len); its
+   ancestors go on a stack that grows from stack_a past 64 levels. */
+static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
+    const bool pretty = (w->flags & ZM_JSON_WRITE_PRETTY) != 0;
+    wframe local[64];
+    void *stack = local;
+    size_t cap = 64, n = 0;
+    bool on_heap = false;
+    const zm_json *c = NULL; /* the open container, NULL at the root */
+    size_t i = 0, len = 0;   /* its next child, its length */
+    bool obj = false;
+
+value:
     switch (zm_json_typeof(v)) {
     case ZM_JSON_NULL:
-        if (!reserve(w, 4)) return false;
+        if (!reserve(w, 4)) goto out;
         memcpy(w->p, "null", 4);
         w->p += 4;
-        return true;
+        goto next;
     case ZM_JSON_BOOL:
-        if (!reserve(w, 5)) return false;
+        if (!reserve(w, 5)) goto out;
         if (v->u.b) {
             memcpy(w->p, "true", 4);
             w->p += 4;
@@ -316,78 +423,80 @@ static bool write_one(writer *w, const zm_json *v, bool *open) {
             memcpy(w->p, "false", 5);
             w->p += 5;
         }
-        return true;
+        break;
     case ZM_JSON_INT:
-        if (!reserve(w, 24)) return false;
+        if (!reserve(w, 24)) goto out;
         w->p = put_int(w->p, v->u.i);
-        return true;
-    case ZM_JSON_REAL: return write_real(w, v->u.d);
-    case ZM_JSON_NUMBER: return put(w, v->u.s.ptr, v->u.s.len);
-    case ZM_JSON_STRING: return write_string(w, v->u.s.ptr, v->u.s.len);
+        break;
+    case ZM_JSON_REAL:
+        if (!write_real(w, v->u.d)) goto out;
+        break;
+    case ZM_JSON_NUMBER:
+        if (!put(w, v->u.s.ptr, v->u.s.len)) goto out;
+        break;
+    case ZM_JSON_STRING:
+        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, (v->flags & ZM_JSON_F_UTF8) != 0))
+            goto out;
+        break;
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: {
-        bool arr = v->type == ZM_JSON_ARRAY;
-        if (!reserve(w, 2)) return false;
-        *w->p++ = arr ? '[' : '{';
-        if (zm_json_len(v) == 0)
-            *w->p++ = arr ? ']' : '}';
-        else
-            *open = true;
-        return true;
-    }
-    }
-    w->st = ZM_EINVAL; /* not a value type */
-    return false;
-}
-
-/* Writes v; the stack of open containers grows from stack_a past 64 levels. */
-static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
-    const bool pretty = (w->flags & ZM_JSON_WRITE_PRETTY) != 0;
-    wframe local[64];
-    void *stack = local;
-    size_t cap = 64, n = 0;
-    bool on_heap = false, open;
-    for (;;) {
-        if (!write_one(w, v, &open)) goto out;
-        if (open) {
+        bool o = v->type == ZM_JSON_OBJECT;
+        size_t vlen = o ? v->u.o.len : v->u.a.len;
+        if (!reserve(w, 2)) goto out;
+        *w->p++ = o ? '{' : '[';
+        if (vlen == 0) {
+            *w->p++ = o ? '}' : ']';
+            break;
+        }
+        if (c != NULL) {
             if (n == cap &&
                 !zm__stack_grow(stack_a, &stack, &cap, sizeof(wframe), &on_heap, n + 1)) {
                 w->st = ZM_ENOMEM;
                 goto out;
             }
-            ((wframe *)stack)[n++] = (wframe){v, 0};
+            ((wframe *)stack)[n++] = (wframe){c, i};
         }
-        /* The next value to write, closing what is finished. */
-        for (;;) {
-            if (n == 0) goto out;
-            wframe *f = &((wframe *)stack)[n - 1];
-            const zm_json *c = f->v;
-            if (f->i == zm_json_len(c)) {
-                n--;
-                if (pretty && !newline(w, n)) goto out;
-                if (!reserve(w, 1)) goto out;
-                *w->p++ = c->type == ZM_JSON_ARRAY ? ']' : '}';
-                continue;
-            }
-            size_t i = f->i++;
-            if (i > 0) {
-                if (!reserve(w, 1)) goto out;
-                *w->p++ = ',';
-            }
-            if (pretty && !newline(w, n)) goto out;
-            if (c->type == ZM_JSON_ARRAY) {
-                v = c->u.a.items[i];
-            } else {
-                const zm_json_member *m = &c->u.o.items[i];
-                if (!write_string(w, m->key ? m->key : "", m->key_len)) goto out;
-                if (!reserve(w, 2)) goto out;
-                *w->p++ = ':';
-                if (pretty) *w->p++ = ' ';
-                v = m->value;
-            }
-            break;
-        }
+        c = v;
+        i = 0;
+        len = vlen;
+        obj = o;
+        goto child;
     }
+    default: w->st = ZM_EINVAL; goto out; /* not a value type */
+    }
+
+next:
+    if (c == NULL) goto out;
+    if (i == len) {
+        if (pretty && !newline(w, n)) goto out;
+        if (!reserve(w, 1)) goto out;
+        *w->p++ = obj ? '}' : ']';
+        if (n == 0) goto out;
+        wframe f = ((wframe *)stack)[--n];
+        c = f.v;
+        i = f.i;
+        obj = c->type == ZM_JSON_OBJECT;
+        len = obj ? c->u.o.len : c->u.a.len;
+        goto next;
+    }
+    if (!reserve(w, 1)) goto out;
+    *w->p++ = ',';
+child:
+    if (pretty && !newline(w, n + 1)) goto out;
+    if (obj) {
+        const zm_json_member *m = &c->u.o.items[i++];
+        if (!write_short_string(w, m->key ? m->key : "", m->key_len,
+                                (c->flags & ZM_JSON_F_UTF8) != 0))
+            goto out;
+        if (!reserve(w, 2)) goto out;
+        *w->p++ = ':';
+        if (pretty) *w->p++ = ' ';
+        v = m->value;
+    } else {
+        v = c->u.a.items[i++];
+    }
+    goto value;
+
 out:
     zm__stack_free(stack_a, stack, cap, sizeof(wframe), on_heap);
     return w->st;
@@ -410,7 +519,7 @@ zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char *
         return st;
     }
     char *buf = w.buf;
-    if (cap != used + 1) {
+    if (cap != used + 1 && !zm_resize(a, w.buf, cap, 1, used + 1)) {
         buf = zm_realloc(a, w.buf, cap, used + 1, 1);
         if (buf == NULL) {
             zm_free(a, w.buf, cap, 1);

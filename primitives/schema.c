@@ -453,11 +453,12 @@ static zm_status validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *
             const char *str = zm_json_str(v, &n);
             size_t cp = code_points(str, n);
             if (s->has_min_len && cp < s->min_len)
-                return zm__fail_at(ctx, p, "minLength: expected at least %zu characters, found %zu",
-                                   s->min_len, cp);
+                return zm__fail_at(ctx, p,
+                                   "minLength: expected at least %zu character%s, found %zu",
+                                   s->min_len, s->min_len == 1 ? "" : "s", cp);
             if (s->has_max_len && cp > s->max_len)
-                return zm__fail_at(ctx, p, "maxLength: expected at most %zu characters, found %zu",
-                                   s->max_len, cp);
+                return zm__fail_at(ctx, p, "maxLength: expected at most %zu character%s, found %zu",
+                                   s->max_len, s->max_len == 1 ? "" : "s", cp);
         }
         break;
     case ZM_JSON_INT:
@@ -481,11 +482,11 @@ static zm_status validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *
     case ZM_JSON_ARRAY: {
         size_t n = zm_json_len(v);
         if (s->has_min_items && n < s->min_items)
-            return zm__fail_at(ctx, p, "minItems: expected at least %zu items, found %zu",
-                               s->min_items, n);
+            return zm__fail_at(ctx, p, "minItems: expected at least %zu item%s, found %zu",
+                               s->min_items, s->min_items == 1 ? "" : "s", n);
         if (s->has_max_items && n > s->max_items)
-            return zm__fail_at(ctx, p, "maxItems: expected at most %zu items, found %zu",
-                               s->max_items, n);
+            return zm__fail_at(ctx, p, "maxItems: expected at most %zu item%s, found %zu",
+                               s->max_items, s->max_items == 1 ? "" : "s", n);
         if (s->items != NULL) {
             for (size_t i = 0; i < n; i++) {
                 vpath q = {p, NULL, i};

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "run_cmd.h"
 #ifdef ZMEM_HAVE_BUILTINS
 #include "zmem/store.h"
 #endif
@@ -68,4 +69,48 @@ void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, ui
             "%s: long-lived allocator: %zu allocs, %zu frees, %zu resizes, %zu remaps, "
             "%.2f MiB live, %.2f MiB peak\n",
             prog, c->allocs, c->frees, c->resizes, c->remaps, mib(c->live), mib(c->peak));
+}
+
+/* The value of option name at argv[*i]: after "=" or the next argument. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, bool *matched) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    *matched = false;
+    if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '=')) return NULL;
+    *matched = true;
+    if (a[n] == '=') return a + n + 1;
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog) {
+    bool m;
+    const char *v = option_value(argc, argv, i, "--max-line", &m);
+    if (m) {
+        if (zt_parse_size(v, &o->max_line)) return 1;
+        fprintf(stderr, "%s: --max-line needs a positive byte count (K, M, G suffixes)\n", prog);
+        return -1;
+    }
+    const char *names[] = {"--agent", "--session"};
+    const char **slots[] = {&o->agent, &o->session};
+    for (int k = 0; k < 2; k++) {
+        v = option_value(argc, argv, i, names[k], &m);
+        if (!m) continue;
+        if (v != NULL) {
+            *slots[k] = v;
+            return 1;
+        }
+        fprintf(stderr, "%s: %s needs a value\n", prog, names[k]);
+        return -1;
+    }
+    return 0;
+}
+
+bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog) {
+    zm_status st = ZM_OK;
+    if (o->agent != NULL) st = zm_prim_ctx_set_agent_id(e->ctx, o->agent, strlen(o->agent));
+    if (st == ZM_OK && o->session != NULL)
+        st = zm_prim_ctx_set_session_id(e->ctx, o->session, strlen(o->session));
+    if (st != ZM_OK) fprintf(stderr, "%s: %s\n", prog, zm_status_str(st));
+    return st == ZM_OK;
 }

@@ -497,33 +497,38 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
 }
 
 static const char usage[] =
-    "usage: zmem mcp [--max-line BYTES]\n"
+    "usage: zmem mcp [--max-line BYTES] [--agent ID] [--session ID]\n"
     "  Serves the primitives as Model Context Protocol tools over standard input and\n"
     "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
-    "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n";
+    "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n"
+    "  --agent ID        the agent id recorded with what the calls write\n"
+    "  --session ID      the session id the calls see\n";
 
 int zm_tool_mcp_main(int argc, char **argv) {
-    size_t max_line = ZT_DEFAULT_MAX_LINE;
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int c = zt_parse_common(argc, argv, &i, &co, "zmem mcp");
+        if (c < 0) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (c > 0) continue;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
-        } else if (strcmp(a, "--max-line") == 0 || strncmp(a, "--max-line=", 11) == 0) {
-            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!zt_parse_size(v, &max_line)) {
-                fprintf(stderr, "zmem mcp: --max-line needs a positive byte count\n%s", usage);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "zmem mcp: unexpected argument %s\n%s", a, usage);
-            return 2;
         }
+        fprintf(stderr, "zmem mcp: unexpected argument %s\n%s", a, usage);
+        return 2;
     }
     /* A client that goes away is an EPIPE on write, not a signal. */
     signal(SIGPIPE, SIG_IGN);
     zt_env env;
     if (!zt_env_init(&env, "zmem mcp")) return 1;
+    if (!zt_env_set_identity(&env, &co, "zmem mcp")) {
+        zt_env_deinit(&env);
+        return 1;
+    }
     mcp_server *s;
     if (mcp_server_create(env.a, env.reg, env.ctx, &s) != ZM_OK) {
         fprintf(stderr, "zmem mcp: out of memory\n");
@@ -532,7 +537,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
     }
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    int rc = mcp_serve(s, 0, stdout, max_line);
+    int rc = mcp_serve(s, 0, stdout, co.max_line);
     mcp_server_destroy(s);
     zt_env_deinit(&env);
     return rc;

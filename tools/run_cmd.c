@@ -1,4 +1,4 @@
-/* zmem run [--stats] [--max-line BYTES] [FILE|-] */
+/* zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-] */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +13,13 @@
 #include "run_cmd.h"
 
 static const char usage[] =
-    "usage: zmem run [--stats] [--max-line BYTES] [FILE|-]\n"
+    "usage: zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]\n"
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
     "  --stats           write memory statistics to standard error at exit\n"
-    "  --max-line BYTES  refuse longer request lines (default 16M; K, M, G suffixes)\n";
+    "  --max-line BYTES  refuse longer request lines (default 16M; K, M, G suffixes)\n"
+    "  --agent ID        the agent id recorded with what the calls write\n"
+    "  --session ID      the session id the calls see\n";
 
 bool zt_parse_size(const char *s, size_t *out) {
     if (s == NULL || *s < '0' || *s > '9') return false;
@@ -141,21 +143,21 @@ static double now_s(void) {
 
 int zm_tool_run_main(int argc, char **argv) {
     bool stats = false;
-    size_t max_line = ZT_DEFAULT_MAX_LINE;
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int c = zt_parse_common(argc, argv, &i, &co, "zmem run");
+        if (c < 0) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (c > 0) continue;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
         } else if (strcmp(a, "--stats") == 0) {
             stats = true;
-        } else if (strcmp(a, "--max-line") == 0 || strncmp(a, "--max-line=", 11) == 0) {
-            const char *v = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!zt_parse_size(v, &max_line)) {
-                fprintf(stderr, "zmem run: --max-line needs a positive byte count\n%s", usage);
-                return 2;
-            }
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "zmem run: unknown option %s\n%s", a, usage);
             return 2;
@@ -166,6 +168,7 @@ int zm_tool_run_main(int argc, char **argv) {
             file = a;
         }
     }
+    size_t max_line = co.max_line;
     int fd = 0;
     if (file != NULL && strcmp(file, "-") != 0) {
         fd = open(file, O_RDONLY);
@@ -176,6 +179,11 @@ int zm_tool_run_main(int argc, char **argv) {
     }
     zt_env env;
     if (!zt_env_init(&env, "zmem run")) {
+        if (fd != 0) close(fd);
+        return 1;
+    }
+    if (!zt_env_set_identity(&env, &co, "zmem run")) {
+        zt_env_deinit(&env);
         if (fd != 0) close(fd);
         return 1;
     }

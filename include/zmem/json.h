@@ -48,6 +48,8 @@ enum {
     ZM_JSON_F_OWNS_STR = 1,  /* the string/number text was allocated with the value */
     ZM_JSON_F_SHARED = 2,    /* shared, immutable (a template's constant subtree) */
     ZM_JSON_F_OWNS_KEYS = 4, /* object keys were allocated with the object */
+    ZM_JSON_F_UTF8 = 8,      /* known valid UTF-8: a string's bytes, or every key of an
+                                object (set by the parser; the writer then skips its check) */
 };
 
 struct zm_json {

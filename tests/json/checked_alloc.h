@@ -1,13 +1,14 @@
 /* A checking allocator for the JSON tests: it records every live block and
    verifies that free, resize and remap receive the exact length and
    alignment the block was allocated with (what a pool relies on), counts
-   live bytes, and can fail the Nth allocation. With it, a sweep that fails
-   each allocation in turn proves the cleanup on every error path. */
+   live bytes, and can fail the Nth allocation or refuse every remap. The
+   sweeps go through zm_check_allocation_failures (include/zmem/testing.h). */
 #ifndef ZMEM_TEST_CHECKED_ALLOC_H
 #define ZMEM_TEST_CHECKED_ALLOC_H
 
 #include "test.h"
 #include "zmem/allocator.h"
+#include "zmem/testing.h"
 
 typedef struct ck_block {
     void *p;
@@ -22,6 +23,7 @@ typedef struct checked {
     size_t attempts; /* allocation attempts (failed ones included) */
     size_t fail_at;  /* 1-based attempt to fail; 0 = none */
     size_t misuse;   /* frees/resizes with a wrong length or alignment, or unknown blocks */
+    bool no_remap;   /* refuse every resize and remap: growth must allocate and copy */
 } checked;
 
 static size_t ck_hash(const void *p, size_t cap) {
@@ -102,7 +104,7 @@ static void *ck_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
 static bool ck_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
     checked *c = ctx;
     ck_block *e = ck_verify(c, p, len, align);
-    if (e == NULL) return false;
+    if (e == NULL || c->no_remap) return false;
     if (!c->inner.vtable->resize(c->inner.ctx, p, len, align, nl, ra)) return false;
     e->len = nl;
     c->live = c->live - len + nl;
@@ -112,7 +114,7 @@ static bool ck_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, u
 static void *ck_remap(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
     checked *c = ctx;
     ck_block *e = ck_verify(c, p, len, align);
-    if (e == NULL) return NULL;
+    if (e == NULL || c->no_remap) return NULL;
     void *q = c->inner.vtable->remap(c->inner.ctx, p, len, align, nl, ra);
     if (q == NULL) return NULL;
     ck_remove(c, e);
@@ -148,32 +150,16 @@ static void checked_deinit(checked *c) {
    status of the work. */
 typedef zm_status (*ck_fn)(zm_allocator a, void *arg);
 
-/* Runs fn once to count its allocations, then once per allocation with that
-   one failing: each failing run must return ZM_ENOMEM and leave no live
-   block, and no run may misuse the allocator. Returns the number of
-   allocations swept (0 means the sweep itself failed a check). */
+/* Runs fn under zm_check_allocation_failures (every allocation, then every
+   resize and remap, failing in turn, through the debug allocator). Returns
+   the number of allocations fn makes, or 0 (and a failed check) when a run
+   misbehaved. */
 static size_t ck_sweep(const char *name, ck_fn fn, void *arg) {
-    checked c;
-    zm_allocator a = checked_init(&c);
-    zm_status st = fn(a, arg);
-    size_t n = c.attempts;
-    bool ok = st == ZM_OK && c.live == 0 && c.misuse == 0;
-    if (!ok)
-        fprintf(stderr, "sweep %s: baseline status %d, %zu live bytes, %zu misuses\n", name,
-                (int)st, c.live, c.misuse);
-    for (size_t k = 1; ok && k <= n; k++) {
-        c.attempts = 0;
-        c.fail_at = k;
-        st = fn(a, arg);
-        if (st != ZM_ENOMEM || c.live != 0 || c.misuse != 0) {
-            fprintf(stderr, "sweep %s: failing allocation %zu of %zu: status %d, %zu live bytes\n",
-                    name, k, n, (int)st, c.live);
-            ok = false;
-        }
-    }
-    CHECK(ok);
-    checked_deinit(&c);
-    return ok ? n : 0;
+    zm_sweep_report r;
+    zm_status st = zm_check_allocation_failures(zm_default_allocator(), fn, arg, NULL, &r);
+    if (st != ZM_OK) fprintf(stderr, "sweep %s: %s\n", name, r.message);
+    CHECK(st == ZM_OK);
+    return st == ZM_OK ? r.alloc_count : 0;
 }
 
 #endif

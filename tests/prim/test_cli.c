@@ -123,7 +123,7 @@ static void test_usage(void) {
     const char *bad[][3] = {
         {"frobnicate", NULL, NULL}, {"run", "--bogus", NULL}, {"run", "--max-line", NULL},
         {"run", "--max-line", "0"}, {"run", "a", "b"},        {"mcp", "extra", NULL},
-        {"mcp", "--max-line", "x"},
+        {"mcp", "--max-line", "x"}, {"run", "--agent", NULL}, {"mcp", "--session", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = run("", 0, bad[i][0], bad[i][1], bad[i][2], NULL);
@@ -162,6 +162,16 @@ static void test_run(void) {
     CHECK_HAS(p.err, "4 requests");
     CHECK_HAS(p.err, "per-call arena");
     CHECK_HAS(p.err, "long-lived allocator");
+    proc_free(&p);
+}
+
+/* The identity given on the command line reaches the primitives. */
+static void test_identity(void) {
+    const char in[] = "{\"id\":1,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":1}}\n"
+                      "{\"id\":2,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k\"}}\n";
+    proc p = run(in, sizeof in - 1, "run", "--agent", "planner-7", "--session=s-1", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(line_at(p.out, 1), "\"agent\":\"planner-7\"");
     proc_free(&p);
 }
 
@@ -230,6 +240,7 @@ int main(int argc, char **argv) {
     zmem = argv[1];
     RUN(test_usage);
     RUN(test_run);
+    RUN(test_identity);
     RUN(test_mcp_session);
     RUN(test_mcp_disconnect);
     return zt_finish("prim_cli");

@@ -289,7 +289,7 @@ static void test_items(void) {
     refuse("{\"minItems\":-1}", ZM_EINVAL, "/minItems: expected a non-negative integer");
     const char *m = "{\"properties\":{\"l\":{\"minItems\":1,\"maxItems\":2}}}";
     ok(m, "{\"l\":[1]}");
-    bad(m, "{\"l\":[]}", "/l", "minItems: expected at least 1 items, found 0");
+    bad(m, "{\"l\":[]}", "/l", "minItems: expected at least 1 item, found 0");
     bad(m, "{\"l\":[1,2,3]}", "/l", "maxItems: expected at most 2 items, found 3");
 }
 

@@ -7,6 +7,7 @@
 #include "counting.h"
 #include "prims.h"
 #include "test.h"
+#include "zmem/store.h"
 
 static zm_prim_registry *reg;
 static tp_state state;
@@ -74,6 +75,64 @@ static void test_zero_longlived_calls(void) {
     zero_calls(mixed, 3, n / 3);
 }
 
+/* The built-in retrieve, after warm-up: no call to the long-lived allocator
+   (which the store and the context share here), with or without history,
+   found or not. */
+static void test_retrieve_zero_calls(void) {
+    zt_counting cnt;
+    zm_allocator a = zt_counting_init(&cnt, zm_default_allocator());
+    zm_store *store = NULL;
+    zm_prim_registry *breg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.longlived = a;
+    CHECK_EQ(zm_store_create(a, NULL, &store), ZM_OK);
+    CHECK_EQ(zm_prim_registry_create(a, &breg), ZM_OK);
+    CHECK_EQ(zm_prim_register_builtins(breg, store), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    char req[256];
+    for (int i = 0; i < 3000; i++) {
+        int n = snprintf(req, sizeof req,
+                         "{\"id\":%d,\"primitive\":\"store\",\"params\":{\"key\":\"k/%d\","
+                         "\"value\":{\"n\":%d,\"text\":\"note %d\"}}}",
+                         i, i % 1000, i, i);
+        char *resp;
+        size_t len;
+        CHECK_EQ(zm_prim_call_json(breg, ctx, req, (size_t)n, &resp, &len), ZM_OK);
+    }
+    const char *reads[] = {
+        "{\"id\":1,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k/17\"}}",
+        "{\"id\":2,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k/999\",\"history\":true}}",
+        "{\"id\":3,\"primitive\":\"retrieve\",\"params\":{\"key\":\"missing\"}}",
+    };
+    for (int i = 0; i < 100; i++)
+        for (int r = 0; r < 3; r++) {
+            char *resp;
+            size_t len;
+            CHECK_EQ(zm_prim_call_json(breg, ctx, reads[r], strlen(reads[r]), &resp, &len), ZM_OK);
+        }
+    size_t before = zt_counting_calls(&cnt), live = cnt.live;
+    size_t n = zt_small() ? 3000 : 100000;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        char *resp;
+        size_t len;
+        const char *r = reads[i % 3];
+        ok = zm_prim_call_json(breg, ctx, r, strlen(r), &resp, &len) == ZM_OK &&
+             strstr(resp, "\"exists\":") != NULL;
+    }
+    CHECK(ok);
+    fprintf(stderr, "retrieve: %zu calls after warm-up, %zu calls to the long-lived allocator\n", n,
+            zt_counting_calls(&cnt) - before);
+    CHECK_EQ(zt_counting_calls(&cnt) - before, 0);
+    CHECK_EQ(cnt.live, live);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(breg);
+    zm_store_destroy(store);
+    CHECK_EQ(cnt.live, 0);
+}
+
 /* A million calls: the long-lived allocator's live bytes do not move, and the
    resident set grows by less than 1 MiB. */
 static void test_flat_memory(void) {
@@ -115,6 +174,7 @@ int main(void) {
         tp_register(reg, &state) != ZM_OK)
         return 1;
     RUN(test_zero_longlived_calls);
+    RUN(test_retrieve_zero_calls);
     RUN(test_flat_memory);
     zm_prim_registry_destroy(reg);
     return zt_finish("prim_steady");
