@@ -648,7 +648,7 @@ static void test_graph_model(void) {
     int rounds = zt_small() ? 40 : 400;
     for (int r = 0; r < rounds; r++) {
         int f = (int)rnd(G_NODES), t = (int)rnd(G_NODES), rel = (int)rnd(G_RELS);
-        char fn[8], tn[8], rn[8];
+        char fn[16], tn[16], rn[16];
         snprintf(fn, sizeof fn, "n%d", f);
         snprintf(tn, sizeof tn, "n%d", t);
         snprintf(rn, sizeof rn, "r%d", rel);
@@ -679,7 +679,7 @@ static void test_graph_model(void) {
                 if (e && dist[v] < 0) dist[v] = dist[u] + 1, queue[tail++] = v, reached++;
             }
         }
-        char sn[8], wr[8];
+        char sn[16], wr[16];
         snprintf(sn, sizeof sn, "n%d", start);
         snprintf(wr, sizeof wr, "r%d", want_rel);
         zm_store_hit *h;
