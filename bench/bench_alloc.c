@@ -103,7 +103,7 @@ static const zm_allocator_vtable ct_vt = {ct_alloc, ct_resize, ct_remap, ct_free
  * arena: 1M small objects, then all released
  * ------------------------------------------------------------------------- */
 
-enum { N_OBJ = 1000000, ARENA_ROUNDS = 9 };
+enum { N_OBJ = 1000000, ARENA_ROUNDS = 11 };
 
 static uint8_t obj_len[N_OBJ]; /* 8 to 64 */
 static void *obj_ptr[N_OBJ];
@@ -190,25 +190,44 @@ static double round_arena_vtable(void) {
     return now_ns() - t0;
 }
 
-/* Runs one warm-up round and ARENA_ROUNDS timed ones; returns the median
-   nanoseconds per object (or -1 if the contender failed). */
-static double measure(double (*round)(void), double *best) {
-    double t[ARENA_ROUNDS];
-    if (round() < 0) return -1;
-    for (int r = 0; r < ARENA_ROUNDS; r++) {
-        t[r] = round();
-        if (t[r] < 0) return -1;
+/* A contender: a function running one round and returning its time in
+   nanoseconds (negative: it failed). */
+typedef struct contender {
+    const char *name;
+    double (*round)(void); /* NULL: not available in this build */
+    double ns, best;       /* median and best per unit; negative: failed */
+} contender;
+
+enum { MAX_ROUNDS = 32 };
+
+/* Runs a warm-up round of every contender, then `rounds` rounds in each of
+   which every contender runs once, in turn: all of them see the same machine
+   conditions, so their ratios hold even when the machine is busy. Stores
+   each contender's median and best time divided by `per`. */
+static void run_interleaved(contender *c, int n, int rounds, double per) {
+    static double t[8][MAX_ROUNDS];
+    for (int i = 0; i < n; i++) {
+        c[i].ns = c[i].best = -1;
+        if (c[i].round != NULL && c[i].round() >= 0) c[i].ns = 0;
     }
-    double m = median(t, ARENA_ROUNDS);
-    *best = t[0] / N_OBJ; /* sorted by median() */
-    return m / N_OBJ;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < n; i++) {
+            if (c[i].ns < 0) continue;
+            t[i][r] = c[i].round();
+            if (t[i][r] < 0) c[i].ns = -1;
+        }
+    for (int i = 0; i < n; i++) {
+        if (c[i].ns < 0) continue;
+        c[i].ns = median(t[i], rounds) / per;
+        c[i].best = t[i][0] / per; /* sorted by median() */
+    }
 }
 
-static void print_row(const char *name, double ns, double best) {
+static void print_row(const char *name, double ns, double best, const char *unit) {
     if (ns < 0)
         printf("  %-34s FAILED\n", name);
     else
-        printf("  %-34s %7.2f ns/object (best %.2f)\n", name, ns, best);
+        printf("  %-34s %7.2f ns/%s (best %.2f)\n", name, ns, unit, best);
 }
 
 /* Prints a ratio line: how many times faster `fast` is than `slow`, against a
@@ -232,41 +251,46 @@ static void bench_arena(void) {
            "all released; median of %d rounds\n",
            N_OBJ, (double)total / 1e6, (double)total / N_OBJ, ARENA_ROUNDS);
 
-    double best, ns_glibc, ns_mi = -1, ns_bump, ns_arena, ns_vt;
-    ns_glibc = measure(round_glibc, &best);
-    print_row(GLIBC_NAME " malloc + free", ns_glibc, best);
-    EXPECT(ns_glibc > 0, GLIBC_NAME " malloc failed");
-#ifdef ZMEM_HAVE_MIMALLOC
-    ns_mi = measure(round_mimalloc, &best);
-    print_row("mimalloc mi_malloc + mi_free", ns_mi, best);
-    EXPECT(ns_mi > 0, "mi_malloc failed");
-#else
-    printf("  %-34s skipped: zmem was built without mimalloc\n", "mimalloc mi_malloc + mi_free");
-#endif
-
     size_t bump_len = (size_t)N_OBJ * 72;
     bump_buf = malloc(bump_len);
     EXPECT(bump_buf != NULL, "bump buffer");
     if (bump_buf == NULL) return;
     bump_state = (bump){bump_buf, bump_buf + bump_len};
-    ns_bump = measure(round_bump, &best);
-    print_row("inline bump pointer (floor)", ns_bump, best);
-    free(bump_buf);
-
     counted backing = {zm_default_allocator(), 0};
     zm_arena_init(&arena, (zm_allocator){&backing, &ct_vt});
     round_arena(); /* the first round grows the arena */
     size_t calls = backing.calls;
-    ns_arena = measure(round_arena, &best);
-    print_row("zm_arena_alloc + reset", ns_arena, best);
-    ns_vt = measure(round_arena_vtable, &best);
-    print_row("zm_alloc(arena allocator) + reset", ns_vt, best);
-    EXPECT(ns_arena > 0 && ns_vt > 0, "arena allocation failed");
+
+    enum { GLIBC, MI, BUMP, ARENA, VTABLE };
+    contender c[] = {
+        [GLIBC] = {GLIBC_NAME " malloc + free", round_glibc, 0, 0},
+#ifdef ZMEM_HAVE_MIMALLOC
+        [MI] = {"mimalloc mi_malloc + mi_free", round_mimalloc, 0, 0},
+#else
+        [MI] = {"mimalloc mi_malloc + mi_free", NULL, 0, 0},
+#endif
+        [BUMP] = {"inline bump pointer (floor)", round_bump, 0, 0},
+        [ARENA] = {"zm_arena_alloc + reset", round_arena, 0, 0},
+        [VTABLE] = {"zm_alloc(arena allocator) + reset", round_arena_vtable, 0, 0},
+    };
+    int n = (int)(sizeof c / sizeof c[0]);
+    run_interleaved(c, n, ARENA_ROUNDS, N_OBJ);
+    for (int i = 0; i < n; i++) {
+        if (c[i].round == NULL) {
+            printf("  %-34s skipped: zmem was built without mimalloc\n", c[i].name);
+            continue;
+        }
+        print_row(c[i].name, c[i].ns, c[i].best, "object");
+        EXPECT(c[i].ns > 0, c[i].name);
+    }
     printf("  backing calls in steady state: %zu (arena capacity %.1f MB)\n", backing.calls - calls,
            (double)zm_arena_capacity(&arena) / 1e6);
     EXPECT(backing.calls == calls, "the arena called its backing allocator in steady state");
     zm_arena_deinit(&arena);
+    free(bump_buf);
 
+    double ns_glibc = c[GLIBC].ns, ns_mi = c[MI].ns, ns_bump = c[BUMP].ns;
+    double ns_arena = c[ARENA].ns, ns_vt = c[VTABLE].ns;
     print_ratio(GLIBC_NAME " / zm_arena_alloc", ns_glibc, ns_arena, 5, true);
     print_ratio("mimalloc / zm_arena_alloc", ns_mi, ns_arena, 2, true);
     print_ratio("zm_arena_alloc / bump floor", ns_arena, ns_bump, 2, false);
@@ -336,40 +360,32 @@ CHURN(churn_pool_vtable, zm_alloc(pool_view, sizeof(object), _Alignof(object)), 
        pool_view = zm_pool_allocator(&pool)),
       zm_pool_deinit(&pool))
 
-static double measure_churn(double (*churn)(void), double *best) {
-    double t[POOL_ROUNDS];
-    if (churn() < 0) return -1; /* warm-up */
-    for (int r = 0; r < POOL_ROUNDS; r++) {
-        t[r] = churn();
-        if (t[r] < 0) return -1;
-    }
-    double m = median(t, POOL_ROUNDS);
-    *best = t[0];
-    return m;
-}
-
 static void bench_pool(void) {
     printf("pool: %d live objects of %d bytes, %d random replacements (destroy + create); "
            "median of %d rounds\n",
            LIVE, OBJ_SIZE, CHURN_OPS, POOL_ROUNDS);
-    double best, ns_glibc, ns_mi = -1, ns_pool, ns_vt;
-    ns_glibc = measure_churn(churn_glibc, &best);
-    print_row(GLIBC_NAME " malloc + free", ns_glibc, best);
-    EXPECT(ns_glibc > 0, GLIBC_NAME " churn failed");
+    enum { GLIBC, MI, POOL, VTABLE };
+    contender c[] = {
+        [GLIBC] = {GLIBC_NAME " malloc + free", churn_glibc, 0, 0},
 #ifdef ZMEM_HAVE_MIMALLOC
-    ns_mi = measure_churn(churn_mimalloc, &best);
-    print_row("mimalloc mi_malloc + mi_free", ns_mi, best);
-    EXPECT(ns_mi > 0, "mimalloc churn failed");
+        [MI] = {"mimalloc mi_malloc + mi_free", churn_mimalloc, 0, 0},
 #else
-    printf("  %-34s skipped: zmem was built without mimalloc\n", "mimalloc mi_malloc + mi_free");
+        [MI] = {"mimalloc mi_malloc + mi_free", NULL, 0, 0},
 #endif
-    ns_pool = measure_churn(churn_pool, &best);
-    print_row("zm_pool_create + zm_pool_destroy", ns_pool, best);
-    EXPECT(ns_pool > 0, "pool churn failed");
-    ns_vt = measure_churn(churn_pool_vtable, &best);
-    print_row("zm_alloc/zm_free(pool allocator)", ns_vt, best);
-    EXPECT(ns_vt > 0, "pool view churn failed");
-
+        [POOL] = {"zm_pool_create + zm_pool_destroy", churn_pool, 0, 0},
+        [VTABLE] = {"zm_alloc/zm_free(pool allocator)", churn_pool_vtable, 0, 0},
+    };
+    int n = (int)(sizeof c / sizeof c[0]);
+    run_interleaved(c, n, POOL_ROUNDS, 1);
+    for (int i = 0; i < n; i++) {
+        if (c[i].round == NULL) {
+            printf("  %-34s skipped: zmem was built without mimalloc\n", c[i].name);
+            continue;
+        }
+        print_row(c[i].name, c[i].ns, c[i].best, "op");
+        EXPECT(c[i].ns > 0, c[i].name);
+    }
+    double ns_glibc = c[GLIBC].ns, ns_mi = c[MI].ns, ns_pool = c[POOL].ns;
     print_ratio(GLIBC_NAME " / zm_pool", ns_glibc, ns_pool, 2, true);
     print_ratio("mimalloc / zm_pool", ns_mi, ns_pool, 1, true);
 }

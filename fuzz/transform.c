@@ -1,4 +1,4 @@
-/* libFuzzer harness for the JSON transforms and the store.
+/* Fuzz harness: the JSON transforms and the store.
  *
  * The input is two JSON texts separated by a NUL byte: a document and an
  * argument. Every transform runs on them (the argument as a patch, a merge
@@ -6,15 +6,9 @@
  * document is stored and searched. The harness checks that no transform
  * modifies its inputs, that every result can be written, and that a failed
  * transform leaves the arena where it was. */
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz_common.h"
 #include "zmem/store.h"
 #include "zmem/transform.h"
-
-static void check(bool ok) {
-    if (!ok) abort();
-}
 
 /* Writes v; returns the text (in ar) or NULL. */
 static char *text_of(zm_arena *ar, const zm_json *v) {
@@ -23,8 +17,6 @@ static char *text_of(zm_arena *ar, const zm_json *v) {
     if (zm_json_write(zm_arena_allocator(ar), v, 0, &out, &len) != ZM_OK) return NULL;
     return out;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *text = (const char *)data;
@@ -40,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     char *doc_text = text_of(&ar, doc), *arg_text = text_of(&ar, arg);
-    check(doc_text != NULL && arg_text != NULL);
+    FZ_CHECK(doc_text != NULL && arg_text != NULL);
 
     for (int op = 0; op < 5; op++) {
         const zm_json *out = NULL;
@@ -61,32 +53,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         }
         if (st == ZM_OK) {
-            check(out != NULL && text_of(&ar, out) != NULL);
+            FZ_CHECK(out != NULL && text_of(&ar, out) != NULL);
         } else {
-            check(err.status == st && err.message[0] != '\0');
-            check(zm_arena_used(&ar) == used);
+            FZ_CHECK(err.status == st && err.message[0] != '\0');
+            FZ_CHECK(zm_arena_used(&ar) == used);
         }
         char *after = text_of(&ar, doc);
-        check(after != NULL && strcmp(after, doc_text) == 0);
+        FZ_CHECK(after != NULL && strcmp(after, doc_text) == 0);
         after = text_of(&ar, arg);
-        check(after != NULL && strcmp(after, arg_text) == 0);
+        FZ_CHECK(after != NULL && strcmp(after, arg_text) == 0);
     }
 
     /* Store the document twice (a new version re-indexes it), search for the
        argument's text, walk a link. */
     zm_store *s;
-    check(zm_store_create(zm_default_allocator(), NULL, &s) == ZM_OK);
+    FZ_CHECK(zm_store_create(zm_default_allocator(), NULL, &s) == ZM_OK);
     zm_status st = zm_store_put(s, "doc", 3, doc, arg, "fuzz", 4, 1, NULL);
     if (st == ZM_OK) st = zm_store_put(s, "doc", 3, arg, NULL, NULL, 0, 2, NULL);
     if (st == ZM_OK) st = zm_store_put(s, "arg", 3, doc, NULL, NULL, 0, 3, NULL);
-    check(st == ZM_OK || st == ZM_ELIMIT || st == ZM_EINVAL);
+    FZ_CHECK(st == ZM_OK || st == ZM_ELIMIT || st == ZM_EINVAL);
     size_t qlen = arg_text ? strlen(arg_text) : 0;
     for (int mode = ZM_SEARCH_EXACT; mode <= ZM_SEARCH_TOKEN; mode++) {
         zm_search_hit *hits;
         size_t n, total;
-        check(zm_store_search(s, arg_text, qlen, (zm_search_mode)mode, 10, zm_arena_allocator(&ar),
-                              &hits, &n, &total) == ZM_OK);
-        check(n <= total);
+        FZ_CHECK(zm_store_search(s, arg_text, qlen, (zm_search_mode)mode, 10,
+                                 zm_arena_allocator(&ar), &hits, &n, &total) == ZM_OK);
+        FZ_CHECK(n <= total);
     }
     size_t dl;
     const char *d = zm_json_str(doc, &dl);
@@ -95,9 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         zm_store_hit *h;
         size_t n;
         bool tr;
-        check(zm_store_neighbors(s, "x", 1, NULL, 0, ZM_STORE_IN, 8, 10, zm_arena_allocator(&ar),
-                                 &h, &n, &tr) == ZM_OK &&
-              n == 1);
+        FZ_CHECK(zm_store_neighbors(s, "x", 1, NULL, 0, ZM_STORE_IN, 8, 10, zm_arena_allocator(&ar),
+                                    &h, &n, &tr) == ZM_OK &&
+                 n == 1);
     }
     zm_store_destroy(s);
     zm_arena_deinit(&ar);
