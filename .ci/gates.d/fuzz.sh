@@ -27,7 +27,7 @@ fuzz_run_one() {
     seeds="$root/fuzz/corpus/$h"
     mkdir -p "$work"
     [ -d "$seeds" ] || seeds=
-    case "$h" in alloc_ops) ;; *) dict=(-dict="$root/fuzz/json.dict") ;; esac
+    case "$h" in alloc_ops | lines) ;; *) dict=(-dict="$root/fuzz/json.dict") ;; esac
     # ASan/UBSan abort with a report; LSan runs after every input (libFuzzer's
     # -detect_leaks); -rss_limit_mb catches runaway memory, -timeout a hang.
     ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1 \
