@@ -29,8 +29,9 @@
 
 typedef unsigned char u8;
 
-/* NUL bytes after the copied text. */
-#define PAD 16
+/* NUL bytes after the copied text: 16-byte loads, and the indentation
+   guess's two loads and the byte after them, stay inside the copy. */
+#define PAD 64
 
 /* Scratch stack sizes kept on the C stack before the heap is used. */
 #define LOCAL_WORDS  1024
@@ -591,6 +592,38 @@ static bool grow_frames(parser *P, const u8 *p) {
 }
 
 /* ---------------------------------------------------------------------------
+ * Guessing indentation
+ *
+ * Pretty-printed text repeats its indentation: every member or item at a
+ * given depth is preceded by the same newline and spaces, and a closing
+ * bracket by those of the depth above. Checking that the whitespace is the
+ * one guessed is cheaper than measuring it, and it keeps the scan off the
+ * critical path: the next token's address is known at once. A wrong guess
+ * costs a compare, then the plain skip.
+ * ------------------------------------------------------------------------- */
+
+#ifdef ZM__SSE2
+/* True when p holds a newline and g - 1 spaces (1 <= g <= 32) followed by a
+   byte that is neither whitespace nor the start of a comment. */
+static inline bool indent_is(const u8 *p, unsigned g) {
+    const __m128i nl_spaces = _mm_set_epi8(' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                           ' ', ' ', ' ', ' ', '\n');
+    unsigned eq =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl_spaces));
+    if (g <= 16) {
+        unsigned want = (1u << g) - 1;
+        if ((eq & want) != want) return false;
+    } else {
+        unsigned eq2 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), _mm_set1_epi8(' ')));
+        unsigned want = (1u << (g - 16)) - 1;
+        if (eq != 0xFFFF || (eq2 & want) != want) return false;
+    }
+    return p[g] > ' ' && p[g] != '/';
+}
+#endif
+
+/* ---------------------------------------------------------------------------
  * The main loop
  * ------------------------------------------------------------------------- */
 
@@ -604,6 +637,11 @@ static zm_status run(parser *P) {
     zm_json *v;
     size_t depth = 0;
     bool in_obj = false;
+#ifdef ZM__SSE2
+    /* per depth (mod 64), the length of the whitespace seen after the last
+       comma, a guess for the next one (0: none) */
+    uint8_t indent[64] = {0};
+#endif
 
     if (P->end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
         if (!(flags & ZM_JSON_ALLOW_BOM)) {
@@ -614,6 +652,20 @@ static zm_status run(parser *P) {
         }
         p += 3;
     }
+
+/* Skips whitespace, trying the indentation guessed for depth d first. */
+#ifdef ZM__SSE2
+#define GUESS_WS(d)                                                                                \
+    do {                                                                                           \
+        unsigned g_ = indent[(d)&63];                                                              \
+        if (g_ != 0 && *p == '\n' && indent_is(p, g_))                                             \
+            p += g_;                                                                               \
+        else                                                                                       \
+            SKIP_WS();                                                                             \
+    } while (0)
+#else
+#define GUESS_WS(d) SKIP_WS()
+#endif
 
 /* A new node from the arena, in v. */
 #define NEW_NODE()                                                                                 \
@@ -631,7 +683,9 @@ static zm_status run(parser *P) {
         if (ZM_UNLIKELY(*p == '/') && comments && (p = skip_comments(P, p)) == NULL) goto fail;    \
     } while (0)
 
-value:
+after_colon:
+    /* pretty-printed text has one space here: no need for the full skip */
+    if (*p == ' ' && p[1] > ' ') p++;
     SKIP_WS();
 value_nows:
     /* One free word: for this value, or for the container it opens. */
@@ -676,7 +730,7 @@ value_nows:
         P->frames[depth++] = (size_t)(sp - P->stk) << 1 | 1;
         in_obj = true;
         p++;
-        SKIP_WS();
+        GUESS_WS(depth);
         if (*p == '"') goto key;
         if (*p == '}') {
             p++;
@@ -690,7 +744,7 @@ value_nows:
         P->frames[depth++] = (size_t)(sp - P->stk) << 1;
         in_obj = false;
         p++;
-        SKIP_WS();
+        GUESS_WS(depth);
         if (*p == ']') {
             p++;
             goto close_arr;
@@ -747,10 +801,25 @@ value_nows:
 
 after_value:
     if (ZM_UNLIKELY(depth == 0)) goto done;
-    SKIP_WS();
+    if (*p != ',') GUESS_WS(depth - 1); /* before a closing bracket */
     if (ZM_LIKELY(*p == ',')) {
         p++;
+#ifdef ZM__SSE2
+        {
+            unsigned g = indent[depth & 63];
+            if (g != 0 && indent_is(p, g)) {
+                p += g;
+                goto after_comma;
+            }
+            u8 *q = p;
+            SKIP_WS();
+            size_t run = (size_t)(p - q);
+            indent[depth & 63] = (uint8_t)(run <= 32 ? run : 0);
+        }
+    after_comma:
+#else
         SKIP_WS();
+#endif
         if (in_obj) {
             if (ZM_LIKELY(*p == '"')) goto key;
             if (*p == '}' && trailing) {
@@ -793,12 +862,12 @@ key: /* p is at the key's opening quote */
     }
     if (ZM_LIKELY(*p == ':')) {
         p++;
-        goto value;
+        goto after_colon;
     }
     SKIP_WS();
     if (ZM_LIKELY(*p == ':')) {
         p++;
-        goto value;
+        goto after_colon;
     }
     fail_found(P, p, "':' after an object key");
     goto fail;
@@ -838,6 +907,7 @@ done:
 fail:
     return P->status;
 #undef SKIP_WS
+#undef GUESS_WS
 #undef NEW_NODE
 }
 
