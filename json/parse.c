@@ -310,6 +310,14 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
     }
 }
 
+/* For the low 3 bytes of x, already shaped as a 3-byte character (1110xxxx
+   10xxxxxx 10xxxxxx): true unless overlong (E0 80..9F) or a surrogate
+   (ED A0..BF). */
+static inline bool is_3byte(uint64_t x) {
+    uint32_t lead = (uint32_t)x & 0xE0FF;
+    return lead != 0x80E0 && lead != 0xA0ED;
+}
+
 /* Parses the string whose opening quote is at p: *str and *len are set to
    its decoded, NUL-terminated content. Returns the position after the
    closing quote, or NULL. */
@@ -327,10 +335,14 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
         if (c == '\\') return parse_escaped(P, s, p, str, len);
         if (c < 0x20) return fail_in_string(P, p);
         do {
-            /* the common 3-byte case (most of CJK) first */
-            c = *p;
-            if (c >= 0xE1 && c != 0xED && c <= 0xEF && (p[1] & 0xC0) == 0x80 &&
-                (p[2] & 0xC0) == 0x80) {
+            /* the common 3-byte characters (most of CJK) first, two at a time
+               when they come in pairs (the padding makes 8 bytes readable) */
+            uint64_t x = zm__load64(p);
+            if ((x & 0xC0C0F0C0C0F0u) == 0x8080E08080E0u && is_3byte(x) && is_3byte(x >> 24)) {
+                p += 6;
+                continue;
+            }
+            if ((x & 0xC0C0F0u) == 0x8080E0u && is_3byte(x)) {
                 p += 3;
                 continue;
             }
