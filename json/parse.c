@@ -361,6 +361,44 @@ static inline bool is_digit(u8 c) {
     return (unsigned)(c - '0') < 10;
 }
 
+#ifdef ZM__SWAR
+/* True when the 8 bytes of x are all '0'..'9'. */
+static inline bool all_digits8(uint64_t x) {
+    return ((x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+           0x3333333333333333u;
+}
+
+/* The value of 8 ASCII digits, the first in the lowest byte. */
+static inline uint64_t digits8(uint64_t x) {
+    x &= 0x0F0F0F0F0F0F0F0Fu;
+    x = (x * 2561) >> 8;
+    x = ((x & 0x00FF00FF00FF00FFu) * 6553601) >> 16;
+    return ((x & 0x0000FFFF0000FFFFu) * 42949672960001u) >> 32;
+}
+#endif
+
+/* The first non-digit at or after p, 8 bytes at a time (the padding makes
+   them readable). */
+static inline u8 *skip_digits(u8 *p) {
+#ifdef ZM__SWAR
+    for (;;) {
+        uint64_t x = zm__load64(p);
+        /* per byte, nonzero when it is not '0'..'9': b & 0xF0 and (b + 6) &
+           0xF0 must both be 0x30 (a carry out of a byte only comes from a
+           non-digit, so the lowest flagged byte is exact) */
+        const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
+        const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+        uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
+        uint64_t bad = (((t & low7) + low7) | t) & ~low7;
+        if (bad) return p + (__builtin_ctzll(bad) >> 3);
+        p += 8;
+    }
+#else
+    while (is_digit(*p)) p++;
+    return p;
+#endif
+}
+
 /* Keeps the len bytes at s as a ZM_JSON_NUMBER: copied, NUL-terminated. */
 static bool number_text(parser *P, const u8 *s, size_t len, zm_json *out) {
     char *t = zm_arena_strndup(P->ar, (const char *)s, len);
@@ -380,11 +418,6 @@ static inline void set_real(zm_json *out, double d) {
     out->u.d = d;
 }
 
-/* Powers of ten exact in a double. */
-static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* Parses the number at p (at '-' or a digit) into out: INT when it is an
    integer within int64, REAL otherwise, NUMBER text when it is an integer
    beyond int64, overflows a double, or the caller asked for text. -0 is the
@@ -403,32 +436,32 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
                         "number after '0', found '%c'",
                         *p);
     } else if (ZM_LIKELY(is_digit(*p))) {
-        do m = m * 10 + (uint64_t)(*p++ - '0');
-        while (is_digit(*p));
+#ifdef ZM__SWAR
+        /* eight digits at a time while there are eight */
+        for (;;) {
+            uint64_t x = zm__load64(p);
+            if (!all_digits8(x)) break;
+            m = m * 100000000 + digits8(x);
+            p += 8;
+        }
+#endif
+        while (is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
     } else {
         return fail_found(P, p, "a digit after '-'");
     }
-    size_t nint = (size_t)(p - ds), nfrac = 0;
+    size_t nint = (size_t)(p - ds);
     bool is_int = true;
     if (*p == '.') {
-        u8 *fs = ++p;
+        p++;
         if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit after '.'");
-        do m = m * 10 + (uint64_t)(*p++ - '0');
-        while (is_digit(*p));
-        nfrac = (size_t)(p - fs);
+        p = skip_digits(p + 1);
         is_int = false;
     }
-    int64_t e10 = 0;
     if ((*p | 0x20) == 'e') {
         p++;
-        bool eneg = *p == '-';
         if (*p == '-' || *p == '+') p++;
         if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
-        do {
-            if (e10 < 1000000) e10 = e10 * 10 + (*p - '0');
-            p++;
-        } while (is_digit(*p));
-        if (eneg) e10 = -e10;
+        p = skip_digits(p + 1);
         is_int = false;
     }
     size_t len = (size_t)(p - start);
@@ -449,22 +482,7 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
         }
         return number_text(P, start, len, out) ? p : NULL;
     }
-    /* Clinger's fast path: m and 10^|e| both exact, so one rounding. */
-#if FLT_EVAL_METHOD == 0
-    if (nint + nfrac <= 19 && m <= ((uint64_t)1 << 53)) {
-        int64_t e = e10 - (int64_t)nfrac;
-        if (m == 0) {
-            set_real(out, neg ? -0.0 : 0.0);
-            return p;
-        }
-        if (e >= -22 && e <= 22) {
-            double d = (double)m;
-            d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
-            set_real(out, neg ? -d : d);
-            return p;
-        }
-    }
-#endif
+    /* (the converter has its own fast paths, Clinger's among them) */
     double d;
     if (!zm__parse_double((const char *)start, len, &d))
         return number_text(P, start, len, out) ? p : NULL;
@@ -481,6 +499,18 @@ _Static_assert(sizeof(zm_json_member) == 3 * sizeof(uintptr_t) &&
                    offsetof(zm_json_member, value) == 2 * sizeof(uintptr_t),
                "zm_json_member must be three words: the scratch stack relies on it");
 
+/* Copies n words (most containers are small: no call to memcpy). */
+static inline void copy_words(void *dst, const uintptr_t *src, size_t n) {
+    char *d = dst;
+    const char *s = (const char *)src;
+    size_t bytes = n * sizeof(uintptr_t), i = 0;
+#ifdef ZM__SSE2
+    for (; i + 16 <= bytes; i += 16)
+        _mm_storeu_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
+#endif
+    for (; i < bytes; i += sizeof(uintptr_t)) memcpy(d + i, s + i, sizeof(uintptr_t));
+}
+
 /* Lays out the array whose n item pointers are at first. Returns its node. */
 static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u8 *p) {
     zm_json *v = zm_arena_alloc(P->ar, sizeof(zm_json) + n * sizeof(zm_json *), _Alignof(zm_json));
@@ -488,7 +518,7 @@ static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u
     zm_json **items = NULL;
     if (n) {
         items = (zm_json **)(v + 1);
-        memcpy(items, first, n * sizeof *items);
+        copy_words(items, first, n);
     }
     v->type = ZM_JSON_ARRAY;
     v->flags = 0;
@@ -538,7 +568,7 @@ static zm_json *close_object(parser *P, const uintptr_t *first, size_t n, const 
     if (v == NULL) return fail_oom(P, p), NULL;
     zm_json_member *members = (zm_json_member *)(v + 1);
     uint32_t *index = (uint32_t *)(members + n);
-    if (n) memcpy(members, first, n * sizeof *members);
+    copy_words(members, first, 3 * n);
     if (cap) memset(index, 0, (size_t)cap * sizeof *index);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
