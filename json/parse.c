@@ -232,6 +232,44 @@ static inline void set_string(zm_json *out, const char *s, size_t len, uint8_t f
     out->u.s.len = len;
 }
 
+/* For the low 3 bytes of x, already shaped as a 3-byte character (1110xxxx
+   10xxxxxx 10xxxxxx): true unless overlong (E0 80..9F) or a surrogate
+   (ED A0..BF). */
+static inline bool is_3byte(uint64_t x) {
+    uint32_t lead = (uint32_t)x & 0xE0FF;
+    return lead != 0x80E0 && lead != 0xA0ED;
+}
+
+/* Checks the UTF-8 of the run from p to q, which holds no '"', '\\' or
+   control character (the padding makes bytes past q readable). Long runs
+   are checked 16 bytes at a time; short ones, and a run found invalid,
+   a character at a time: the common 3-byte characters (most of CJK) by
+   word masks, two at a time when they come in pairs. Returns true, or
+   false with the error recorded where the first invalid character starts. */
+static inline bool check_run(parser *P, const u8 *p, const u8 *q) {
+    if (q - p >= 24 && zm__utf8_valid_padded(p, (size_t)(q - p))) return true;
+    while (p < q) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        uint64_t x = zm__load64(p);
+        if ((x & 0xC0C0F0C0C0F0u) == 0x8080E08080E0u && is_3byte(x) && is_3byte(x >> 24) &&
+            q - p >= 6) {
+            p += 6;
+            continue;
+        }
+        if ((x & 0xC0C0F0u) == 0x8080E0u && is_3byte(x) && q - p >= 3) {
+            p += 3;
+            continue;
+        }
+        int n = zm__utf8_check(p, (size_t)(q - p));
+        if (ZM_UNLIKELY(n < 0)) return fail_utf8(P, p, -n), false;
+        p += n;
+    }
+    return true;
+}
+
 /* The rest of a string from p (at its first backslash), s being where its
    content starts: decodes in place, the output never longer than the input.
    Returns the position after the closing quote, or NULL. */
@@ -295,27 +333,19 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
             return p + 1;
         } else if (c < 0x20) {
             return fail_in_string(P, p);
-        } else if (c >= 0x80) {
-            int n = zm__utf8_check(p, (size_t)(P->end - p));
-            if (n < 0) return fail_utf8(P, p, -n);
-            memmove(d, p, (size_t)n);
-            d += n;
-            p += n;
         } else {
-            size_t k = (size_t)(zm__str_skip_plain(p + 1) - p);
+            /* a run up to the next quote, backslash or control character */
+            u8 *q = c < 0x80 ? zm__str_skip_plain(p + 1) : p;
+            if (*q >= 0x80) {
+                q = zm__str_skip_utf8(q);
+                if (!check_run(P, p, q)) return NULL;
+            }
+            size_t k = (size_t)(q - p);
             memmove(d, p, k);
             d += k;
-            p += k;
+            p = q;
         }
     }
-}
-
-/* For the low 3 bytes of x, already shaped as a 3-byte character (1110xxxx
-   10xxxxxx 10xxxxxx): true unless overlong (E0 80..9F) or a surrogate
-   (ED A0..BF). */
-static inline bool is_3byte(uint64_t x) {
-    uint32_t lead = (uint32_t)x & 0xE0FF;
-    return lead != 0x80E0 && lead != 0xA0ED;
 }
 
 /* Parses the string whose opening quote is at p: *str and *len are set to
@@ -334,22 +364,11 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
         }
         if (c == '\\') return parse_escaped(P, s, p, str, len);
         if (c < 0x20) return fail_in_string(P, p);
-        do {
-            /* the common 3-byte characters (most of CJK) first, two at a time
-               when they come in pairs (the padding makes 8 bytes readable) */
-            uint64_t x = zm__load64(p);
-            if ((x & 0xC0C0F0C0C0F0u) == 0x8080E08080E0u && is_3byte(x) && is_3byte(x >> 24)) {
-                p += 6;
-                continue;
-            }
-            if ((x & 0xC0C0F0u) == 0x8080E0u && is_3byte(x)) {
-                p += 3;
-                continue;
-            }
-            int n = zm__utf8_check(p, (size_t)(P->end - p));
-            if (ZM_UNLIKELY(n < 0)) return fail_utf8(P, p, -n);
-            p += n;
-        } while (*p >= 0x80);
+        /* non-ASCII: the run up to the next quote, backslash or control
+           character is checked as a whole */
+        u8 *q = zm__str_skip_utf8(p);
+        if (!check_run(P, p, q)) return NULL;
+        p = q;
     }
 }
 
