@@ -183,9 +183,19 @@ static bool is_latest(const zm_arena *ar, const char *p, size_t len) {
     return p == ar->last && p + len == ar->ptr;
 }
 
+/* zm_arena_alloc's fast path without its argument checks: at the vtable, len
+   is never 0 and align is a power of two. */
 static void *arena_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
     (void)ra;
-    return zm_arena_alloc(ctx, len, align);
+    zm_arena *ar = ctx;
+    uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end;
+    uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
+    if (ZM_LIKELY(p >= cur && p <= end && len <= end - p)) {
+        ar->last = (char *)p;
+        ar->ptr = (char *)(p + len);
+        return (void *)p;
+    }
+    return zm__arena_alloc_slow(ar, len, align);
 }
 
 static bool arena_vt_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,

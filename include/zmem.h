@@ -17,5 +17,8 @@
 #include "zmem/adapt.h"
 #include "zmem/json.h"
 #include "zmem/template.h"
+#include "zmem/prim.h"
+#include "zmem/store.h"
+#include "zmem/transform.h"
 
 #endif

@@ -70,42 +70,32 @@ static inline bool zm_is_valid_align(size_t align) {
  * Wrappers. Zero-length requests never reach the vtable: zm_alloc(a, 0, al)
  * returns a unique non-NULL pointer (the value of al) that must not be
  * dereferenced, and freeing or resizing a zero-length block is free.
+ *
+ * The wrappers are never inlined, so that the ret_addr they pass is the
+ * address of the call in the caller's code: the place a debug allocator's
+ * leak report names. (The hot paths that need no vtable, zm_arena_alloc and
+ * zm_pool_create, are inline.)
  * ------------------------------------------------------------------------- */
 
 /* Allocates len bytes aligned to align (a power of two) from a.
    Returns the block, owned by the caller (give it back with zm_free), or NULL
    on failure or an invalid alignment. */
-static inline void *zm_alloc(zm_allocator a, size_t len, size_t align) {
-    if (ZM_UNLIKELY(!zm_is_valid_align(align))) return NULL;
-    if (ZM_UNLIKELY(len == 0)) return (void *)(uintptr_t)align;
-    return a.vtable->alloc(a.ctx, len, align, ZM_RET_ADDR());
-}
+void *zm_alloc(zm_allocator a, size_t len, size_t align);
 
 /* Gives back a block of exactly len bytes and alignment align to a.
    NULL (or len 0) is a no-op. */
-static inline void zm_free(zm_allocator a, void *ptr, size_t len, size_t align) {
-    if (ptr == NULL || len == 0) return;
-    a.vtable->free(a.ctx, ptr, len, align, ZM_RET_ADDR());
-}
+void zm_free(zm_allocator a, void *ptr, size_t len, size_t align);
 
 /* Changes the length of a block in place. Returns true on success (the block
    is now new_len bytes long), false otherwise (the block is unchanged).
    Growing from or shrinking to zero length is never possible in place, except
    0 -> 0. */
-static inline bool zm_resize(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len) {
-    if (len == 0 || new_len == 0) return len == new_len;
-    if (len == new_len) return true;
-    return a.vtable->resize(a.ctx, ptr, len, align, new_len, ZM_RET_ADDR());
-}
+bool zm_resize(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len);
 
 /* Changes the length of a block, perhaps moving it. Returns the block (moved
    or not), or NULL when the allocator cannot remap it; the old block is then
    untouched and still owned by the caller. Lengths must be non-zero. */
-static inline void *zm_remap(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len) {
-    if (len == 0 || new_len == 0) return NULL;
-    if (len == new_len) return ptr;
-    return a.vtable->remap(a.ctx, ptr, len, align, new_len, ZM_RET_ADDR());
-}
+void *zm_remap(zm_allocator a, void *ptr, size_t len, size_t align, size_t new_len);
 
 /* Changes the length of a block from len to new_len: remap if the allocator
    can, else allocate, copy min(len, new_len) bytes and free the old block.
@@ -129,16 +119,10 @@ char *zm_strndup(zm_allocator a, const char *s, size_t len);
 
 /* Allocates n items of size bytes each, aligned to align. n * size overflowing
    is a failure (NULL), never a wrap. */
-static inline void *zm_alloc_n(zm_allocator a, size_t n, size_t size, size_t align) {
-    if (size != 0 && n > SIZE_MAX / size) return NULL;
-    return zm_alloc(a, n * size, align);
-}
+void *zm_alloc_n(zm_allocator a, size_t n, size_t size, size_t align);
 
 /* Frees n items of size bytes each allocated with zm_alloc_n. */
-static inline void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, size_t align) {
-    if (size != 0 && n > SIZE_MAX / size) return;
-    zm_free(a, ptr, n * size, align);
-}
+void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, size_t align);
 
 /* zm_create(a, T): a new, uninitialised T from a, or NULL.
    zm_destroy(a, p): gives back what zm_create made.

@@ -67,11 +67,14 @@ typedef struct zm_debug_options {
     int backtrace_depth;     /* frames recorded at alloc and at free, 0 to
                                 ZM_DEBUG_MAX_FRAMES; 0 = the ret_addr only. Default 0 */
     size_t quarantine_bytes; /* freed bytes kept out of reuse, checked for late
-                                writes when they leave. Default 0 (none) */
+                                writes when they leave; at most free_history
+                                blocks (rounded up to a power of two) are held.
+                                Default 0 (none) */
     bool never_reuse;        /* keep every freed block until deinit (unbounded
                                 quarantine). Default false */
     size_t free_history;     /* freed blocks remembered for double-free
-                                reports, at least 16. Default 4096 */
+                                reports, at least 16 (rounded up to a power of
+                                two). Default 4096 */
     unsigned char poison;    /* written over freed memory. Default 0xDD */
     bool thread_safe;        /* serialise every call with a mutex. Default false */
     bool abort_on_misuse;    /* abort() after reporting a misuse (not a leak).

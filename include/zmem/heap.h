@@ -6,11 +6,11 @@
  * lifetime whose sizes vary too much for an arena or a pool.
  *
  * With mimalloc, a heap is a first-class mimalloc heap (mi_heap_new) and
- * deinit is mi_heap_destroy. Without mimalloc, or when the environment variable
- * ZMEM_ALLOCATOR=c selects libc for the default allocator (so that valgrind and
- * ASan see every block), a heap is a list heap: every block carries a
- * 32-byte header linking it into a list that deinit walks. Either way the
- * API and its promises are the same.
+ * deinit is mi_heap_destroy. When the default allocator is libc instead
+ * (zmem built without mimalloc, ZMEM_ALLOCATOR=c so that ASan sees every
+ * block, or a run under valgrind), a heap is a list heap over it: every block
+ * carries a 32-byte header linking it into a list that deinit walks. Either
+ * way the API and its promises are the same.
  *
  * Threads. mimalloc 2.0 lets a heap allocate only from the thread that made
  * it: zm_heap_init, allocating, remapping and zm_heap_deinit must all happen

@@ -174,6 +174,89 @@ static void test_asan_poisoning(void) {
 #endif
 }
 
+/* One unit of work: mixed small objects, over-aligned ones, a large one that
+   gets a block of its own, growth of the latest allocation through the
+   allocator view, a savepoint, a cleanup and strings. `variant` changes the
+   mix and the order. */
+static int cleanups_run;
+static void count_cleanup(void *arg) {
+    (void)arg;
+    cleanups_run++;
+}
+
+static void workload(zm_arena *ar, unsigned variant) {
+    zm_allocator a = zm_arena_allocator(ar);
+    uint64_t rng = 0x2545F4914F6CDD1Dull * (variant + 1);
+    int n = 2000 + (int)(variant % 4) * 1500;
+    for (int i = 0; i < n; i++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        size_t len = 8 + (size_t)(rng % 57);
+        char *p = zm_arena_alloc(ar, len, (rng >> 20) % 4 == 0 ? 16 : 8);
+        CHECK(p != NULL);
+        if (p) p[0] = p[len - 1] = 1;
+        if (i == n / 3 + (int)variant * 7) {
+            char *big = zm_arena_alloc(ar, (size_t)(64 + variant * 16) << 10, 64);
+            CHECK(big != NULL);
+            if (big) big[0] = 1;
+        }
+        if (i % 500 == 0) CHECK(zm_arena_alloc(ar, 100, 4096) != NULL);
+    }
+    /* A buffer grown by doubling, as a string builder does. */
+    size_t cap = 16;
+    char *buf = zm_alloc(a, cap, 1);
+    CHECK(buf != NULL);
+    for (size_t want = 32; want <= ((size_t)8 << (variant % 8)) * 1024 && buf; want *= 2) {
+        buf = zm_realloc(a, buf, cap, want, 1);
+        CHECK(buf != NULL);
+        cap = want;
+    }
+    zm_arena_mark m = zm_arena_save(ar);
+    for (int i = 0; i < 300; i++) CHECK(zm_arena_alloc(ar, 128, 8) != NULL);
+    CHECK(zm_arena_on_reset(ar, count_cleanup, NULL) == ZM_OK);
+    zm_arena_restore(ar, m);
+    CHECK(zm_arena_on_reset(ar, count_cleanup, NULL) == ZM_OK);
+    CHECK(zm_arena_strndup(ar, "steady", 6) != NULL);
+}
+
+/* A retaining reset in steady state makes no call at all to the backing
+   allocator (no alloc, free, resize or remap), for the same workload every
+   time and for a rotation of different ones. */
+static void test_steady_state_zero_calls(void) {
+    counting c;
+    zm_arena ar;
+    zm_arena_init(&ar, counting_init(&c));
+    cleanups_run = 0;
+    /* The same unit of work each time. */
+    for (int round = 0; round < 3; round++) {
+        workload(&ar, 1);
+        CHECK(zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0));
+    }
+    size_t calls = counting_calls(&c), cap = zm_arena_capacity(&ar);
+    for (int round = 0; round < 50; round++) {
+        workload(&ar, 1);
+        CHECK(zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0));
+    }
+    CHECK_EQ(counting_calls(&c), calls);
+    CHECK_EQ(zm_arena_capacity(&ar), cap);
+    CHECK_EQ(cleanups_run, 53 * 2);
+
+    /* Different units of work, in rotation: once each has run, none needs
+       the backing allocator again. */
+    for (unsigned v = 0; v < 8; v++) {
+        workload(&ar, v);
+        CHECK(zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0));
+    }
+    calls = counting_calls(&c), cap = zm_arena_capacity(&ar);
+    for (int round = 0; round < 80; round++) {
+        workload(&ar, (unsigned)(round * 5) % 8);
+        CHECK(zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0));
+    }
+    CHECK_EQ(counting_calls(&c), calls);
+    CHECK_EQ(zm_arena_capacity(&ar), cap);
+    zm_arena_deinit(&ar);
+    CHECK_EQ(c.live, 0);
+}
+
 int main(void) {
     RUN(test_asan_poisoning);
     RUN(test_basic_and_alignment);
@@ -181,5 +264,6 @@ int main(void) {
     RUN(test_latest_in_place);
     RUN(test_reset_modes);
     RUN(test_savepoints_and_cleanups);
+    RUN(test_steady_state_zero_calls);
     return zt_finish("arena");
 }

@@ -91,6 +91,28 @@ static zm_status sweep_arena_limit(zm_allocator a, void *arg) {
     return p != NULL ? ZM_OK : ZM_ENOMEM;
 }
 
+/* Each arena function as the one that needs a new block, so that its own
+   allocation is the one that fails. */
+static zm_status sweep_arena_each(zm_allocator a, void *arg) {
+    (void)arg;
+    static char text[300];
+    memset(text, 'x', sizeof text);
+    int cleaned = 0;
+    zm_status st = ZM_ENOMEM;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, a, 256);
+    if (zm_arena_on_reset(&ar, count_cleanup, &cleaned) != ZM_OK) goto out; /* block 1 */
+    char *s = zm_arena_strndup(&ar, text, sizeof text);                     /* block 2 */
+    if (s == NULL || strlen(s) != sizeof text) goto out;
+    zm_arena_reset(&ar, ZM_ARENA_FREE_ALL, 0);
+    if (cleaned != 1) return ZM_EINTERNAL;
+    if (zm_arena_new_array(&ar, double, 10) == NULL) goto out; /* block 3 */
+    st = ZM_OK;
+out:
+    zm_arena_deinit(&ar);
+    return st;
+}
+
 static void test_core_wrappers(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_realloc, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_dupes, NULL));
@@ -99,6 +121,7 @@ static void test_core_wrappers(void) {
 static void test_arena(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_arena, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_arena_limit, NULL));
+    CHECK(ZM_CHECK_SWEEP(sweep_arena_each, NULL));
     zm_sweep_report r;
     CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_arena, NULL, NULL, &r),
              ZM_OK);
@@ -107,6 +130,9 @@ static void test_arena(void) {
         zm_check_allocation_failures(zm_default_allocator(), sweep_arena_limit, NULL, NULL, &r),
         ZM_OK);
     CHECK_EQ(r.resize_count, 1);
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_arena_each, NULL, NULL, &r),
+             ZM_OK);
+    CHECK_EQ(r.alloc_count, 3); /* on_reset, strndup and new_array each failed once */
 }
 
 int main(void) {

@@ -1,0 +1,34 @@
+# Gate: `zmem mcp` works with the official MCP client library. Installs
+# @modelcontextprotocol/sdk with npm into a temporary directory and runs
+# tests/prim/mcp_sdk_client.mjs against build-ci/tools/zmem. Without node (and
+# no way to install it) or without the npm registry, the gate is skipped with
+# a note rather than failed.
+mcp_sdk_check() {
+    local exe="$root/build-ci/tools/zmem" dir rc
+    if [ ! -x "$exe" ]; then
+        echo "mcp sdk: $exe was not built"
+        return 1
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "mcp sdk: installing nodejs and npm"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null 2>&1 || true
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "mcp sdk: SKIPPED (node and npm are not available on this machine)"
+        return 0
+    fi
+    dir=$(mktemp -d)
+    if ! (cd "$dir" && npm init -y >/dev/null 2>&1 &&
+          timeout 300 npm install --no-audit --no-fund --silent @modelcontextprotocol/sdk >npm.log 2>&1); then
+        echo "mcp sdk: SKIPPED (npm could not install @modelcontextprotocol/sdk)"
+        tail -5 "$dir/npm.log" 2>/dev/null
+        rm -rf "$dir"
+        return 0
+    fi
+    cp "$root/tests/prim/mcp_sdk_client.mjs" "$dir/"
+    (cd "$dir" && timeout 120 node mcp_sdk_client.mjs "$exe")
+    rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+gate "mcp sdk client" mcp_sdk_check

@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Gate: the multi-threaded tests under ThreadSanitizer. A test counts as
+# multi-threaded when its source starts threads (pthread_create/thrd_create);
+# only those run, in a clang build with -Db_sanitize=thread.
+# Sourced by .ci/run ($root, $log, $jobs, count, gate, passed, failed are set).
+
+tsan_tests=()
+while IFS= read -r src; do
+    t=$(basename "$src" .c)
+    tsan_tests+=("${t#test_}")
+done < <(grep -rlE 'pthread_create|thrd_create' "$root/tests" --include='*.c' | sort)
+
+# Runs the chosen tests; TSan on some kernels cannot map its shadow memory
+# with ASLR on ("unexpected memory mapping"): then again with ASLR off.
+tsan_run() {
+    local out=$1; shift
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZMEM_ALLOCATOR=c \
+        meson test -C build-tsan --print-errorlogs --num-processes "$jobs" "$@" >"$out" 2>&1
+    if grep -q 'ThreadSanitizer: unexpected memory mapping' "$out" "$root"/build-tsan/meson-logs/testlog.txt 2>/dev/null; then
+        echo "(TSan needs ASLR off here: running under setarch -R)"
+        TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZMEM_ALLOCATOR=c \
+            setarch "$(uname -m)" -R meson test -C build-tsan --print-errorlogs \
+            --num-processes "$jobs" "$@" >"$out" 2>&1
+    fi
+    tail -12 "$out"
+}
+
+if [ ${#tsan_tests[@]} -eq 0 ]; then
+    echo "== tsan: no multi-threaded test yet"
+else
+    echo "== tsan: ${tsan_tests[*]}"
+    if CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=false \
+            --buildtype=debug --wipe >"$log/tsan-setup.txt" 2>&1 ||
+       CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=false \
+            --buildtype=debug >"$log/tsan-setup.txt" 2>&1; then
+        if ninja -C build-tsan >"$log/tsan-build.txt" 2>&1; then
+            # Only names the build defines (a test may be named apart from its file).
+            tsan_defined=$(meson test -C build-tsan --list 2>/dev/null | sed -E 's/^.* \/ //')
+            tsan_run_list=()
+            for t in "${tsan_tests[@]}"; do
+                grep -qxF "$t" <<<"$tsan_defined" && tsan_run_list+=("$t")
+            done
+            if [ ${#tsan_run_list[@]} -gt 0 ]; then
+                tsan_run "$log/tsan.txt" "${tsan_run_list[@]}"
+                count "$log/tsan.txt"
+            else
+                echo "tsan: none of ${tsan_tests[*]} is a test of the build"; failed=$((failed + 1))
+            fi
+        else
+            tail -50 "$log/tsan-build.txt"; echo "FAILED: tsan build"; failed=$((failed + 1))
+        fi
+    else
+        tail -50 "$log/tsan-setup.txt"; echo "FAILED: tsan setup"; failed=$((failed + 1))
+    fi
+fi

@@ -1,0 +1,162 @@
+/* The JSON pool: an allocator that serves the small, repetitive requests of
+ * values built in code (value nodes, item and member arrays, short strings)
+ * from zm_pools in size classes, and passes everything else to the backing
+ * allocator.
+ *
+ * Routing uses only the (len, align) of each request, which the allocator
+ * contract gives back unchanged at free, resize and remap: a request of at
+ * most MAX_POOLED bytes and an alignment of at most POOL_ALIGN goes to the
+ * smallest class that holds it, so its free finds the same class again.
+ * Nothing is stored in front of a block.
+ *
+ * The classes are the sizes the builder asks for: a value node, and item
+ * (pointer) and member arrays of 1, 2, 4, ... 32 entries, with a few sizes in
+ * between for strings and hash indexes.
+ *
+ * Not thread-safe: a pool belongs to one thread (or to one lock).
+ */
+#include <stdalign.h>
+
+#include "zmem/json.h"
+#include "zmem/pool.h"
+
+#define POOL_ALIGN 8
+#define MAX_POOLED 768
+#define NCLASSES   14
+
+/* Class sizes in bytes, ascending: pointers x 1..32 (8..256), members x 1..32
+   (24..768), the value node (40 on LP64), and fillers. */
+static const uint16_t class_size[NCLASSES] = {8,  16,  24,  32,  40,  48,  64,
+                                              96, 128, 192, 256, 384, 512, 768};
+
+struct zm_json_pool {
+    zm_allocator backing;
+    zm_pool pools[NCLASSES];
+    uint8_t class_of[MAX_POOLED / 8 + 1]; /* (len + 7) / 8 -> class */
+    size_t live_values;
+    size_t pool_hits;
+    size_t backing_allocs;
+};
+
+/* Compile-time checks that the classes cover what the builder asks for. */
+_Static_assert(sizeof(zm_json) <= MAX_POOLED, "a value node must be pooled");
+_Static_assert(alignof(zm_json) <= POOL_ALIGN, "value nodes must fit the pools' alignment");
+_Static_assert(32 * sizeof(zm_json_member) <= MAX_POOLED, "member arrays of 32 must be pooled");
+
+/* The class of a request, or -1 when it goes to the backing allocator. */
+static inline int class_for(const zm_json_pool *p, size_t len, size_t align) {
+    if (len > MAX_POOLED || align > POOL_ALIGN) return -1;
+    return p->class_of[(len + 7) >> 3];
+}
+
+static inline bool is_value_node(size_t len, size_t align) {
+    return len == sizeof(zm_json) && align == alignof(zm_json);
+}
+
+/* ---------------------------------------------------------------------------
+ * The allocator
+ * ------------------------------------------------------------------------- */
+
+static void *jp_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
+    zm_json_pool *p = ctx;
+    int c = class_for(p, len, align);
+    if (c < 0) {
+        void *b = p->backing.vtable->alloc(p->backing.ctx, len, align, ra);
+        if (b != NULL) p->backing_allocs++;
+        return b;
+    }
+    void *item = zm_pool_create(&p->pools[c]);
+    if (item == NULL) return NULL;
+    p->pool_hits++;
+    if (is_value_node(len, align)) p->live_values++;
+    return item;
+}
+
+static void jp_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra) {
+    zm_json_pool *p = ctx;
+    int c = class_for(p, len, align);
+    if (c < 0) {
+        p->backing.vtable->free(p->backing.ctx, ptr, len, align, ra);
+        return;
+    }
+    if (is_value_node(len, align)) p->live_values--;
+    zm_pool_destroy(&p->pools[c], ptr);
+}
+
+/* In place: within one class (the item already has room), or between two
+   backing blocks when the backing allocator can. */
+static bool jp_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
+                      uintptr_t ra) {
+    zm_json_pool *p = ctx;
+    int c = class_for(p, len, align), nc = class_for(p, new_len, align);
+    if (c >= 0 || nc >= 0) {
+        if (c != nc) return false;
+        /* A node-sized block changing size stops (or starts) being a node. */
+        if (is_value_node(len, align)) p->live_values--;
+        if (is_value_node(new_len, align)) p->live_values++;
+        return true;
+    }
+    return p->backing.vtable->resize(p->backing.ctx, ptr, len, align, new_len, ra);
+}
+
+/* In place within a class, or whatever the backing allocator does between
+   two backing blocks. Across classes it answers NULL and the caller moves
+   the block (allocate, copy, free), so that a failed allocation is always
+   the caller's to see. */
+static void *jp_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
+                      uintptr_t ra) {
+    zm_json_pool *p = ctx;
+    int c = class_for(p, len, align), nc = class_for(p, new_len, align);
+    if (c < 0 && nc < 0)
+        return p->backing.vtable->remap(p->backing.ctx, ptr, len, align, new_len, ra);
+    return jp_resize(ctx, ptr, len, align, new_len, ra) ? ptr : NULL;
+}
+
+static const zm_allocator_vtable json_pool_vtable = {jp_alloc, jp_resize, jp_remap, jp_free};
+
+/* ---------------------------------------------------------------------------
+ * The public functions
+ * ------------------------------------------------------------------------- */
+
+zm_status zm_json_pool_create(zm_allocator backing, zm_json_pool **out) {
+    if (out == NULL) return ZM_EINVAL;
+    zm_json_pool *p = zm_create(backing, zm_json_pool);
+    if (p == NULL) return ZM_ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->backing = backing;
+    for (int c = 0; c < NCLASSES; c++) {
+        zm_status st = zm_pool_init(&p->pools[c], backing, class_size[c], POOL_ALIGN, 0);
+        if (st != ZM_OK) { /* cannot happen with these sizes; allocates nothing */
+            zm_destroy(backing, p);
+            return st;
+        }
+    }
+    int c = 0;
+    for (size_t slot = 0; slot <= MAX_POOLED / 8; slot++) {
+        while (class_size[c] < slot * 8) c++;
+        p->class_of[slot] = (uint8_t)c;
+    }
+    *out = p;
+    return ZM_OK;
+}
+
+zm_allocator zm_json_pool_allocator(zm_json_pool *pool) {
+    return (zm_allocator){pool, &json_pool_vtable};
+}
+
+void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out) {
+    if (out == NULL) return;
+    memset(out, 0, sizeof *out);
+    if (pool == NULL) return;
+    out->live_values = pool->live_values;
+    out->pool_hits = pool->pool_hits;
+    out->backing_allocs = pool->backing_allocs;
+    for (int c = 0; c < NCLASSES; c++)
+        out->pooled_bytes += zm_pool_capacity(&pool->pools[c]) * pool->pools[c].stride;
+}
+
+void zm_json_pool_destroy(zm_json_pool *pool) {
+    if (pool == NULL) return;
+    for (int c = 0; c < NCLASSES; c++) zm_pool_deinit(&pool->pools[c]);
+    zm_destroy(pool->backing, pool);
+}

@@ -1,0 +1,387 @@
+/* The context: allocators, arenas, identity, clock, the last error, stats. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define DEFAULT_BLOCK           ((size_t)64 << 10)
+#define DEFAULT_RETAIN          ((size_t)4 << 20)
+#define DEFAULT_RESPONSE_RETAIN ((size_t)1 << 20)
+#define DEFAULT_TEMPLATE_BUDGET ((size_t)1 << 20)
+#define ERR_BUF_INITIAL         256
+
+/* ---------------------------------------------------------------------------
+ * Buffers
+ * ------------------------------------------------------------------------- */
+
+bool zm__buf_reserve(zm_allocator a, zm__buf *b, size_t n) {
+    if (n <= b->cap - b->len) return true;
+    if (n > SIZE_MAX / 2 - b->len) return false;
+    size_t need = b->len + n;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    char *p = zm_realloc(a, b->ptr, b->cap, cap, 1);
+    if (p == NULL) return false;
+    b->ptr = p;
+    b->cap = cap;
+    return true;
+}
+
+void zm__buf_free(zm_allocator a, zm__buf *b) {
+    zm_free(a, b->ptr, b->cap, 1);
+    b->ptr = NULL;
+    b->len = b->cap = 0;
+}
+
+bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n) {
+    if (n == SIZE_MAX) return false;
+    size_t old = b->len;
+    b->len = 0;
+    if (!zm__buf_reserve(a, b, n + 1)) {
+        b->len = old;
+        return false;
+    }
+    if (n) memcpy(b->ptr, s, n);
+    b->ptr[n] = '\0';
+    b->len = n;
+    return true;
+}
+
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *str, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t seq = c >= 0x80 ? utf8_seq(s + i, n - i) : 0;
+        if (seq > 0) {
+            i += seq;
+            continue;
+        }
+        if (!zm__buf_append(a, b, s + run, i - run)) return false;
+        char esc[8];
+        size_t k = 0;
+        esc[k++] = '\\';
+        switch (c) {
+        case '"': esc[k++] = '"'; break;
+        case '\\': esc[k++] = '\\'; break;
+        case '\n': esc[k++] = 'n'; break;
+        case '\r': esc[k++] = 'r'; break;
+        case '\t': esc[k++] = 't'; break;
+        case '\b': esc[k++] = 'b'; break;
+        case '\f': esc[k++] = 'f'; break;
+        default:
+            if (c < 0x20) {
+                esc[k++] = 'u', esc[k++] = '0', esc[k++] = '0';
+                esc[k++] = hex[c >> 4], esc[k++] = hex[c & 15];
+            } else { /* invalid UTF-8: U+FFFD */
+                k = 0;
+                esc[k++] = (char)0xEF, esc[k++] = (char)0xBF, esc[k++] = (char)0xBD;
+            }
+        }
+        if (!zm__buf_append(a, b, esc, k)) return false;
+        i++;
+        run = i;
+    }
+    return zm__buf_append(a, b, s + run, n - run);
+}
+
+/* ---------------------------------------------------------------------------
+ * Creating and destroying
+ * ------------------------------------------------------------------------- */
+
+static int64_t realtime_ms(void *unused) {
+    (void)unused;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
+    zm_prim_ctx_opts o;
+    if (opts != NULL)
+        o = *opts;
+    else
+        memset(&o, 0, sizeof o);
+    zm_allocator a = o.longlived.vtable != NULL ? o.longlived : zm_default_allocator();
+
+    zm_prim_ctx *ctx = zm_create(a, zm_prim_ctx);
+    if (ctx == NULL) return ZM_ENOMEM;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->a = a;
+    size_t block = o.arena_block_size ? o.arena_block_size : DEFAULT_BLOCK;
+    zm_arena_init_sized(&ctx->arena, a, block);
+    zm_arena_init_sized(&ctx->req_arena, a, block);
+    ctx->retain_limit = o.arena_retain_limit ? o.arena_retain_limit : DEFAULT_RETAIN;
+    ctx->response_retain_limit =
+        o.response_retain_limit ? o.response_retain_limit : DEFAULT_RESPONSE_RETAIN;
+    if (ctx->response_retain_limit < ZM__RESPONSE_MIN)
+        ctx->response_retain_limit = ZM__RESPONSE_MIN;
+    ctx->clock = o.clock ? o.clock : realtime_ms;
+    ctx->clock_ctx = o.clock ? o.clock_ctx : NULL;
+
+    ctx->pool = o.json_pool;
+    ctx->templates = o.templates;
+    if (ctx->pool == NULL) {
+        if (zm_json_pool_create(a, &ctx->pool) != ZM_OK) goto oom;
+        ctx->owns_pool = true;
+    }
+    if (ctx->templates == NULL) {
+        size_t budget = o.template_budget ? o.template_budget : DEFAULT_TEMPLATE_BUDGET;
+        if (zm_template_cache_create(a, budget, &ctx->templates) != ZM_OK) goto oom;
+        ctx->owns_templates = true;
+    }
+    /* Buffers that answer errors and responses without growing in the usual case. */
+    if (!zm__buf_reserve(a, &ctx->err_msg, ERR_BUF_INITIAL) ||
+        !zm__buf_reserve(a, &ctx->err_field, ERR_BUF_INITIAL) ||
+        !zm__buf_reserve(a, &ctx->response, ZM__RESPONSE_MIN))
+        goto oom;
+    ctx->err_msg.ptr[0] = '\0';
+    ctx->err_field.ptr[0] = '\0';
+    *out = ctx;
+    return ZM_OK;
+oom:
+    zm_prim_ctx_destroy(ctx);
+    return ZM_ENOMEM;
+}
+
+void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
+    if (ctx == NULL) return;
+    zm_allocator a = ctx->a;
+    zm_arena_deinit(&ctx->arena);
+    zm_arena_deinit(&ctx->req_arena);
+    if (ctx->owns_templates) zm_template_cache_destroy(ctx->templates);
+    if (ctx->owns_pool) zm_json_pool_destroy(ctx->pool);
+    zm__buf_free(a, &ctx->agent_id);
+    zm__buf_free(a, &ctx->session_id);
+    zm__buf_free(a, &ctx->err_msg);
+    zm__buf_free(a, &ctx->err_field);
+    zm__buf_free(a, &ctx->response);
+    zm_destroy(a, ctx);
+}
+
+/* ---------------------------------------------------------------------------
+ * Resets and statistics
+ * ------------------------------------------------------------------------- */
+
+static bool arena_dirty(const zm_arena *ar) {
+    return ar->cleanups != NULL || zm_arena_used(ar) != 0;
+}
+
+void zm__ctx_reset_arenas(zm_prim_ctx *ctx) {
+    bool d1 = arena_dirty(&ctx->arena), d2 = arena_dirty(&ctx->req_arena);
+    if (!d1 && !d2) return;
+    size_t used = zm_arena_used(&ctx->arena) + zm_arena_used(&ctx->req_arena);
+    ctx->stats.last_call_bytes = used;
+    if (used > ctx->stats.peak_call_bytes) ctx->stats.peak_call_bytes = used;
+    ctx->stats.total_call_bytes += used;
+    /* The per-call arena keeps up to the limit; the request arena likewise. */
+    if (d1) {
+        zm_arena_reset(&ctx->arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
+        ctx->stats.arena_resets++;
+    }
+    if (d2) {
+        zm_arena_reset(&ctx->req_arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
+        ctx->stats.arena_resets++;
+    }
+}
+
+void zm_prim_ctx_reset(zm_prim_ctx *ctx) {
+    zm__ctx_reset_arenas(ctx);
+}
+
+void zm_prim_ctx_stats(const zm_prim_ctx *ctx, zm_prim_stats *out) {
+    *out = ctx->stats;
+    out->arena_capacity = zm_arena_capacity(&ctx->arena) + zm_arena_capacity(&ctx->req_arena);
+    out->response_capacity = ctx->response.cap;
+}
+
+int64_t zm__ctx_clock(zm_prim_ctx *ctx) {
+    return ctx->clock(ctx->clock_ctx);
+}
+
+/* ---------------------------------------------------------------------------
+ * Identity, clock, accessors
+ * ------------------------------------------------------------------------- */
+
+static zm_status set_id(zm_prim_ctx *ctx, zm__buf *b, const char *id, size_t len) {
+    if (id == NULL || len == 0) {
+        b->len = 0;
+        if (b->cap) b->ptr[0] = '\0';
+        return ZM_OK;
+    }
+    /* Copy into a fresh buffer first, so that a failure keeps the old id and
+       id may point into the old one. */
+    zm__buf fresh = {NULL, 0, 0};
+    if (!zm__buf_set(ctx->a, &fresh, id, len)) return ZM_ENOMEM;
+    zm__buf_free(ctx->a, b);
+    *b = fresh;
+    return ZM_OK;
+}
+
+zm_status zm_prim_ctx_set_agent_id(zm_prim_ctx *ctx, const char *id, size_t len) {
+    return set_id(ctx, &ctx->agent_id, id, len);
+}
+
+zm_status zm_prim_ctx_set_session_id(zm_prim_ctx *ctx, const char *id, size_t len) {
+    return set_id(ctx, &ctx->session_id, id, len);
+}
+
+void zm_prim_ctx_set_clock(zm_prim_ctx *ctx, zm_prim_clock_fn clock, void *clock_ctx) {
+    ctx->clock = clock ? clock : realtime_ms;
+    ctx->clock_ctx = clock ? clock_ctx : NULL;
+}
+
+zm_json_pool *zm_prim_json_pool(zm_prim_ctx *ctx) {
+    return ctx->pool;
+}
+
+zm_template_cache *zm_prim_templates(zm_prim_ctx *ctx) {
+    return ctx->templates;
+}
+
+zm_allocator zm_prim_alloc(zm_prim_ctx *ctx) {
+    return zm_arena_allocator(&ctx->arena);
+}
+
+zm_arena *zm_prim_arena(zm_prim_ctx *ctx) {
+    return &ctx->arena;
+}
+
+zm_allocator zm_prim_longlived(zm_prim_ctx *ctx) {
+    return ctx->a;
+}
+
+void *zm_prim_userdata(const zm_prim_ctx *ctx) {
+    return ctx->userdata;
+}
+
+int64_t zm_prim_now_ms(const zm_prim_ctx *ctx) {
+    return ctx->now_ms;
+}
+
+static const char *id_of(const zm__buf *b, size_t *len) {
+    if (len) *len = b->len;
+    return b->len ? b->ptr : "";
+}
+
+const char *zm_prim_agent_id(const zm_prim_ctx *ctx, size_t *len) {
+    return id_of(&ctx->agent_id, len);
+}
+
+const char *zm_prim_session_id(const zm_prim_ctx *ctx, size_t *len) {
+    return id_of(&ctx->session_id, len);
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------- */
+
+static const char *const errcode_names[] = {
+    "ok",        "parse_error",    "invalid_request", "unknown_primitive", "invalid_params",
+    "not_found", "limit_exceeded", "out_of_memory",   "internal",
+};
+
+const char *zm_prim_errcode_name(zm_prim_errcode code) {
+    if ((unsigned)code >= sizeof errcode_names / sizeof errcode_names[0]) return "internal";
+    return errcode_names[code];
+}
+
+zm_prim_errcode zm_prim_errcode_of(zm_status status) {
+    switch (status) {
+    case ZM_OK: return ZM_PRIM_OK;
+    case ZM_EINVAL: return ZM_PRIM_INVALID_PARAMS;
+    case ZM_ENOTFOUND: return ZM_PRIM_NOT_FOUND;
+    case ZM_ELIMIT: return ZM_PRIM_LIMIT_EXCEEDED;
+    case ZM_ENOMEM: return ZM_PRIM_OUT_OF_MEMORY;
+    default: return ZM_PRIM_INTERNAL;
+    }
+}
+
+/* Copies n bytes into b, truncating to what b can hold if it cannot grow. */
+static void copy_truncating(zm_allocator a, zm__buf *b, const char *s, size_t n) {
+    if (zm__buf_set(a, b, s, n)) return;
+    if (b->cap == 0) return;
+    size_t k = n < b->cap - 1 ? n : b->cap - 1;
+    memmove(b->ptr, s, k);
+    b->ptr[k] = '\0';
+    b->len = k;
+}
+
+void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,
+                       size_t field_len, const char *msg, size_t msg_len) {
+    ctx->err_code = code;
+    ctx->err_status = status;
+    ctx->has_field = field != NULL;
+    if (field != NULL) copy_truncating(ctx->a, &ctx->err_field, field, field_len);
+    if (msg != NULL)
+        copy_truncating(ctx->a, &ctx->err_msg, msg, msg_len);
+    else
+        copy_truncating(ctx->a, &ctx->err_msg, "", 0);
+}
+
+zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...) {
+    ctx->err_code = zm_prim_errcode_of(code);
+    ctx->err_status = code;
+    ctx->has_field = field != NULL;
+    if (field != NULL) copy_truncating(ctx->a, &ctx->err_field, field, strlen(field));
+    if (fmt == NULL) fmt = "";
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    if ((size_t)n < sizeof small) {
+        copy_truncating(ctx->a, &ctx->err_msg, small, (size_t)n);
+    } else {
+        ctx->err_msg.len = 0;
+        if (zm__buf_reserve(ctx->a, &ctx->err_msg, (size_t)n + 1)) {
+            va_start(ap, fmt);
+            vsnprintf(ctx->err_msg.ptr, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+            ctx->err_msg.len = (size_t)n;
+        } else {
+            copy_truncating(ctx->a, &ctx->err_msg, small, sizeof small - 1);
+        }
+    }
+    return code;
+}
+
+void zm_prim_last_error(const zm_prim_ctx *ctx, zm_prim_error *out) {
+    out->code = ctx->err_code;
+    out->status = ctx->err_status;
+    out->message = ctx->err_msg.len ? ctx->err_msg.ptr : "";
+    out->field = ctx->has_field ? (ctx->err_field.len ? ctx->err_field.ptr : "") : NULL;
+}

@@ -1,0 +1,192 @@
+/* Private to primitives/: the registry, context and schema structures shared
+   by the files of this folder. Never included from outside it. */
+#ifndef ZMEM_PRIM_INTERNAL_H
+#define ZMEM_PRIM_INTERNAL_H
+
+#include "zmem/prim.h"
+
+/* ---------------------------------------------------------------------------
+ * Compiled schemas
+ * ------------------------------------------------------------------------- */
+
+/* Type bits of a schema's "type". */
+enum {
+    ZM__T_NULL = 1u << 0,
+    ZM__T_BOOLEAN = 1u << 1,
+    ZM__T_INTEGER = 1u << 2,
+    ZM__T_NUMBER = 1u << 3, /* any number; implies INTEGER */
+    ZM__T_STRING = 1u << 4,
+    ZM__T_ARRAY = 1u << 5,
+    ZM__T_OBJECT = 1u << 6,
+};
+
+/* How members not listed in "properties" are treated. */
+enum { ZM__ADD_ANY = 0, ZM__ADD_NONE, ZM__ADD_SCHEMA };
+
+typedef struct zm__schema zm__schema;
+
+typedef struct zm__schema_prop {
+    const char *key;
+    size_t len;
+    zm__schema *schema;
+} zm__schema_prop;
+
+struct zm__schema {
+    uint32_t types; /* ZM__T_* bits; 0 = any type */
+    bool never;     /* the schema false: nothing is valid */
+    bool is_const;  /* enum_vals came from "const" */
+    bool has_min_len, has_max_len, has_min_items, has_max_items;
+    size_t min_len, max_len; /* in code points */
+    size_t min_items, max_items;
+    const zm_json *minimum;   /* a number of the parsed schema, or NULL */
+    const zm_json *maximum;   /* likewise */
+    const zm_json *enum_vals; /* an array of the parsed schema, or NULL */
+    zm__schema_prop *props;   /* "properties", in schema order */
+    size_t nprops;
+    const zm_json *const *required; /* strings of the parsed schema */
+    size_t nrequired;
+    zm__schema *items;
+    int additional; /* ZM__ADD_* */
+    zm__schema *additional_schema;
+};
+
+/* Compiles schema (a parsed value living in ar) into a tree allocated from
+   ar. ZM_OK; ZM_EINVAL with err->message naming the keyword's pointer and
+   what was wrong; ZM_ENOMEM. */
+zm_status zm__schema_compile(zm_arena *ar, const zm_json *schema, zm__schema **out,
+                             zm_json_error *err);
+
+/* One step of the path from params to a value, for error fields. */
+typedef struct zm__vpath {
+    const struct zm__vpath *up;
+    const char *key; /* NULL: an array index */
+    size_t len;      /* key length, or the index */
+} zm__vpath;
+
+/* Records an invalid_params error on ctx: field is the JSON Pointer of p
+   (NULL = params itself), the message is "<pointer>: <rule>" ("params: ..."
+   at the root), the rule formatted from fmt. Returns ZM_EINVAL. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+zm_status
+zm__fail_at(zm_prim_ctx *ctx, const zm__vpath *p, const char *fmt, ...);
+
+/* Checks v against s. ZM_OK, or ZM_EINVAL with the error recorded on ctx
+   (field = the JSON Pointer of the offending value, message = pointer and
+   rule), or ZM_ENOMEM. */
+zm_status zm__schema_validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *v);
+
+/* ---------------------------------------------------------------------------
+ * The registry
+ * ------------------------------------------------------------------------- */
+
+typedef struct zm__prim {
+    const char *name;
+    size_t name_len;
+    uint64_t hash;
+    const char *description;
+    const char *schema_text;
+    const zm_json *schema;
+    const zm__schema *compiled; /* NULL = any object */
+    zm_prim_fn fn;
+    void *userdata;
+} zm__prim;
+
+struct zm_prim_registry {
+    zm_allocator a;
+    zm_arena ar; /* names, descriptions, schemas: everything registered */
+    zm__prim *prims;
+    size_t count, cap;
+    uint32_t *index; /* index_cap slots: position + 1, 0 = empty */
+    size_t index_cap;
+};
+
+/* Finds a primitive by name; NULL when there is none. */
+const zm__prim *zm__registry_find(const zm_prim_registry *reg, const char *name, size_t len);
+
+/* ---------------------------------------------------------------------------
+ * The context
+ * ------------------------------------------------------------------------- */
+
+/* The response buffer never shrinks below this, so that an out-of-memory
+   response always fits. */
+#define ZM__RESPONSE_MIN 4096
+
+/* A growable byte buffer from the long-lived allocator. */
+typedef struct zm__buf {
+    char *ptr;
+    size_t len, cap;
+} zm__buf;
+
+struct zm_prim_ctx {
+    zm_allocator a;     /* long-lived */
+    zm_arena arena;     /* per-call: what primitives allocate */
+    zm_arena req_arena; /* per-request: the parsed request, kept batch results */
+    size_t retain_limit;
+    size_t response_retain_limit;
+
+    zm_json_pool *pool;
+    zm_template_cache *templates;
+    bool owns_pool, owns_templates;
+
+    zm_prim_clock_fn clock;
+    void *clock_ctx;
+    int64_t now_ms;
+    void *userdata; /* of the primitive running now */
+
+    zm__buf agent_id, session_id; /* NUL-terminated; len 0 = unset */
+
+    /* The last error. */
+    zm_prim_errcode err_code;
+    zm_status err_status;
+    zm__buf err_msg;   /* NUL-terminated */
+    zm__buf err_field; /* NUL-terminated */
+    bool has_field;
+
+    zm__buf response;
+
+    zm_prim_stats stats;
+};
+
+/* Records an error on ctx (message copied, field copied when not NULL). */
+void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,
+                       size_t field_len, const char *msg, size_t msg_len);
+
+/* Clears the recorded error. */
+static inline void zm__ctx_clear_error(zm_prim_ctx *ctx) {
+    ctx->err_code = ZM_PRIM_OK;
+    ctx->err_status = ZM_OK;
+    ctx->has_field = false;
+    if (ctx->err_msg.cap) ctx->err_msg.ptr[0] = '\0';
+    ctx->err_msg.len = 0;
+}
+
+/* Resets both arenas if they hold anything, counting the bytes they used. */
+void zm__ctx_reset_arenas(zm_prim_ctx *ctx);
+
+/* Reads the clock. */
+int64_t zm__ctx_clock(zm_prim_ctx *ctx);
+
+/* Makes room for n more bytes in b; false when the allocator fails. */
+bool zm__buf_reserve(zm_allocator a, zm__buf *b, size_t n);
+
+/* Appends n bytes (false on failure, b unchanged). */
+static inline bool zm__buf_append(zm_allocator a, zm__buf *b, const void *data, size_t n) {
+    if (n > b->cap - b->len && !zm__buf_reserve(a, b, n)) return false;
+    memcpy(b->ptr + b->len, data, n);
+    b->len += n;
+    return true;
+}
+
+/* Appends s as the contents of a JSON string (no quotes): escapes quotes,
+   backslashes and control characters, and replaces invalid UTF-8 with
+   U+FFFD, so the output is always valid JSON. */
+bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *s, size_t n);
+
+/* Sets b to exactly n bytes of s plus a NUL, growing it as needed. */
+bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n);
+
+void zm__buf_free(zm_allocator a, zm__buf *b);
+
+#endif

@@ -1,0 +1,151 @@
+/* The link and neighbors primitives. */
+#include "builtins_internal.h"
+
+#define DEFAULT_WALK_LIMIT 100
+#define MAX_WALK_LIMIT     10000
+
+/* ---------------------------------------------------------------------------
+ * link {from, to, relation, metadata?} -> {from, to, relation, created, timestamp}
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t flen, tlen, rlen, alen;
+    const char *from = zm_json_str(zm_json_get(params, "from"), &flen);
+    const char *to = zm_json_str(zm_json_get(params, "to"), &tlen);
+    const char *rel = zm_json_str(zm_json_get(params, "relation"), &rlen);
+    const zm_json *meta = zm_json_get(params, "metadata");
+    const char *agent = zm_prim_agent_id(ctx, &alen);
+    if (from == NULL || to == NULL || rel == NULL)
+        return zm_prim_fail(ctx, ZM_EINVAL,
+                            from == NULL ? "/from"
+                            : to == NULL ? "/to"
+                                         : "/relation",
+                            "missing parameter");
+    zm_store_limits lim;
+    zm_store_get_limits(s, &lim);
+    const char *names[] = {"/from", "/to", "/relation"};
+    size_t lens[] = {flen, tlen, rlen};
+    for (int i = 0; i < 3; i++)
+        if (lens[i] > lim.max_key_len)
+            return zm_prim_fail(ctx, ZM_ELIMIT, names[i], "%s is %zu bytes long; the limit is %zu",
+                                names[i] + 1, lens[i], lim.max_key_len);
+
+    int64_t now = zm_prim_now_ms(ctx);
+    bool created;
+    zm_status st =
+        zm_store_link(s, from, flen, to, tlen, rel, rlen, meta, agent, alen, now, &created);
+    if (st == ZM_ELIMIT && meta != NULL)
+        return zm_prim_fail(ctx, st, "/metadata",
+                            "metadata is over the store's limits: %zu bytes, %zu levels",
+                            lim.max_value_bytes, lim.max_depth);
+    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "link");
+
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 5);
+    zm__b_set(&b, r, "from", zm__b_ref(&b, from, flen));
+    zm__b_set(&b, r, "to", zm__b_ref(&b, to, tlen));
+    zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
+    zm__b_set(&b, r, "created", zm__b_bool(&b, created));
+    zm__b_set(&b, r, "timestamp", zm__b_int(&b, now));
+    if (b.oom) return zm__oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__prim_link = {
+    .name = "link",
+    .description = "Store a directed edge from one node to another, labelled with a relation, "
+                   "with optional metadata, the time and the agent. Nodes are any names (keys "
+                   "or not). Linking the same from, to and relation again updates the edge "
+                   "(created: false).",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"from\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"to\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"relation\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"metadata\":{\"type\":\"object\"}},"
+                    "\"required\":[\"from\",\"to\",\"relation\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_link,
+};
+
+/* ---------------------------------------------------------------------------
+ * neighbors {node, relation?, direction, depth?, limit?}
+ *   -> {node, nodes: [{node, depth, direction, edge}], count, truncated}
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t nlen, rlen = 0, dlen;
+    const char *node = zm_json_str(zm_json_get(params, "node"), &nlen);
+    const char *rel = zm_json_str(zm_json_get(params, "relation"), &rlen);
+    const char *dir = zm_json_str(zm_json_get(params, "direction"), &dlen);
+    if (node == NULL) return zm_prim_fail(ctx, ZM_EINVAL, "/node", "missing parameter");
+    zm_store_direction d;
+    if (dir != NULL && dlen == 3 && memcmp(dir, "out", 3) == 0)
+        d = ZM_STORE_OUT;
+    else if (dir != NULL && dlen == 2 && memcmp(dir, "in", 2) == 0)
+        d = ZM_STORE_IN;
+    else if (dir != NULL && dlen == 4 && memcmp(dir, "both", 4) == 0)
+        d = ZM_STORE_BOTH;
+    else
+        return zm_prim_fail(ctx, ZM_EINVAL, "/direction", "direction must be out, in or both");
+    int64_t depth = 1, limit = DEFAULT_WALK_LIMIT;
+    zm_status st = zm__param_int(ctx, params, "depth", &depth);
+    if (st == ZM_OK) st = zm__param_int(ctx, params, "limit", &limit);
+    if (st != ZM_OK) return st;
+    if (depth < 1 || depth > ZM_STORE_MAX_WALK_DEPTH)
+        return zm_prim_fail(ctx, ZM_EINVAL, "/depth", "depth must be within 1..%d",
+                            ZM_STORE_MAX_WALK_DEPTH);
+    if (limit < 1 || limit > MAX_WALK_LIMIT)
+        return zm_prim_fail(ctx, ZM_EINVAL, "/limit", "limit must be within 1..%d", MAX_WALK_LIMIT);
+
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_store_hit *hits;
+    size_t n;
+    bool truncated;
+    st = zm_store_neighbors(s, node, nlen, rel, rlen, d, (uint32_t)depth, (size_t)limit, b.a, &hits,
+                            &n, &truncated);
+    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "neighbors");
+
+    zm_json *arr = zm__b_arr(&b, n);
+    for (size_t i = 0; i < n && !b.oom; i++) {
+        const zm_store_hit *h = &hits[i];
+        zm_json *o = zm__b_obj(&b, 4);
+        zm__b_set(&b, o, "node", zm__b_ref(&b, h->node, h->node_len));
+        zm__b_set(&b, o, "depth", zm__b_int(&b, h->depth));
+        zm__b_set(&b, o, "direction",
+                  zm__b_ref(&b, h->outgoing ? "out" : "in", h->outgoing ? 3 : 2));
+        zm__b_set(&b, o, "edge", zm__edge_json(&b, &h->edge));
+        zm__b_push(&b, arr, o);
+    }
+    zm_json *r = zm__b_obj(&b, 4);
+    zm__b_set(&b, r, "node", zm__b_ref(&b, node, nlen));
+    zm__b_set(&b, r, "nodes", arr);
+    zm__b_set(&b, r, "count", zm__b_int(&b, (int64_t)n));
+    zm__b_set(&b, r, "truncated", zm__b_bool(&b, truncated));
+    if (b.oom) return zm__oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__prim_neighbors = {
+    .name = "neighbors",
+    .description =
+        "Walk the graph breadth-first from a node along edges going out, in or both, "
+        "optionally of one relation only, down to depth levels (default 1, at most 8), "
+        "visiting each node once. Lists the nodes reached with their depth and the edge that "
+        "reached them, in the order reached; at most limit nodes (default 100, at most "
+        "10000), truncated: true when more were reachable. An unknown node has no neighbours.",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"node\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"relation\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"direction\":{\"type\":\"string\",\"enum\":[\"out\",\"in\",\"both\"]},"
+                    "\"depth\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":8},"
+                    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000}},"
+                    "\"required\":[\"node\",\"direction\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_neighbors,
+};

@@ -1,0 +1,147 @@
+/* The store and retrieve primitives. */
+#include "builtins_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * store {key, value, metadata?} -> {key, version, timestamp}
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t klen, alen;
+    const char *key = zm_json_str(zm_json_get(params, "key"), &klen);
+    const zm_json *value = zm_json_get(params, "value");
+    const zm_json *meta = zm_json_get(params, "metadata");
+    const char *agent = zm_prim_agent_id(ctx, &alen);
+    if (key == NULL || value == NULL)
+        return zm_prim_fail(ctx, ZM_EINVAL, key ? "/value" : "/key", "missing parameter");
+
+    zm_store_limits lim;
+    zm_store_get_limits(s, &lim);
+    if (klen > lim.max_key_len)
+        return zm_prim_fail(ctx, ZM_ELIMIT, "/key", "key is %zu bytes long; the limit is %zu", klen,
+                            lim.max_key_len);
+    if (alen > lim.max_key_len)
+        return zm_prim_fail(ctx, ZM_ELIMIT, NULL, "agent id is %zu bytes long; the limit is %zu",
+                            alen, lim.max_key_len);
+    zm_store_version v;
+    zm_status st = zm_store_put(s, key, klen, value, meta, agent, alen, zm_prim_now_ms(ctx), &v);
+    if (st == ZM_ELIMIT) {
+        const zm_store_version *h;
+        size_t n;
+        if (lim.max_versions != 0 && zm_store_history(s, key, klen, &h, &n) == ZM_OK &&
+            n >= lim.max_versions)
+            return zm_prim_fail(ctx, st, "/key", "key has %zu versions; the limit is %zu", n,
+                                lim.max_versions);
+        return zm_prim_fail(ctx, st, "/value",
+                            "value and metadata are over the store's limits: %zu bytes, "
+                            "%zu levels of nesting",
+                            lim.max_value_bytes, lim.max_depth);
+    }
+    if (st == ZM_EINVAL)
+        return zm_prim_fail(ctx, st, "/value", "value holds invalid UTF-8 or a non-finite number");
+    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "store");
+
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 3);
+    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
+    zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
+    zm__b_set(&b, r, "timestamp", zm__b_int(&b, v.timestamp));
+    /* The version is stored whatever happens to the answer. */
+    if (b.oom) return zm__oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__prim_store = {
+    .name = "store",
+    .description = "Store a JSON value under a key as a new version. Every version is kept "
+                   "with its timestamp (ms) and the agent that wrote it. Returns the key, "
+                   "the new version number (1, 2, ...) and its timestamp.",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"value\":{},"
+                    "\"metadata\":{\"type\":\"object\"}},"
+                    "\"required\":[\"key\",\"value\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_store,
+};
+
+/* ---------------------------------------------------------------------------
+ * retrieve {key, history?, as_of?}
+ *   -> {exists, key, value, metadata, version, timestamp, agent, history?}
+ *
+ * Nothing is copied: the value and metadata are the store's own (shared,
+ * immutable) nodes, strings borrow the store's bytes, and only the small
+ * answer object is built in the per-call arena.
+ * ------------------------------------------------------------------------- */
+
+static zm_json *version_json(zm__build *b, const zm_store_version *v) {
+    zm_json *o = zm__b_obj(b, 4);
+    zm__b_set(b, o, "version", zm__b_int(b, (int64_t)v->version));
+    zm__b_set(b, o, "timestamp", zm__b_int(b, v->timestamp));
+    zm__b_set(b, o, "agent", zm__b_ref(b, v->agent, v->agent_len));
+    zm__b_set(b, o, "value", v->value);
+    return o;
+}
+
+static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t klen;
+    const char *key = zm_json_str(zm_json_get(params, "key"), &klen);
+    if (key == NULL) return zm_prim_fail(ctx, ZM_EINVAL, "/key", "missing parameter");
+    int64_t as_of = -1;
+    zm_status st = zm__param_int(ctx, params, "as_of", &as_of);
+    if (st != ZM_OK) return st;
+    if (as_of < -1) as_of = -1;
+    bool want_history = zm_json_bool(zm_json_get(params, "history"));
+
+    zm_store_version v;
+    bool exists = zm_store_get(s, key, klen, as_of, &v) == ZM_OK;
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 8);
+    zm__b_set(&b, r, "exists", zm__b_bool(&b, exists));
+    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
+    if (exists) {
+        zm__b_set(&b, r, "value", v.value);
+        zm__b_set(&b, r, "metadata", v.metadata ? v.metadata : zm__b_null(&b));
+        zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
+        zm__b_set(&b, r, "timestamp", zm__b_int(&b, v.timestamp));
+        zm__b_set(&b, r, "agent", zm__b_ref(&b, v.agent, v.agent_len));
+    } else {
+        zm__b_set(&b, r, "value", zm__b_null(&b));
+        zm__b_set(&b, r, "metadata", zm__b_null(&b));
+        zm__b_set(&b, r, "version", zm__b_null(&b));
+        zm__b_set(&b, r, "timestamp", zm__b_null(&b));
+        zm__b_set(&b, r, "agent", zm__b_null(&b));
+    }
+    if (want_history) {
+        /* Oldest first, up to the version read (every version without as_of). */
+        const zm_store_version *h = NULL;
+        size_t n = 0;
+        if (exists) zm_store_history(s, key, klen, &h, &n);
+        if (exists && n > v.version) n = (size_t)v.version;
+        zm_json *arr = zm__b_arr(&b, n);
+        for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));
+        zm__b_set(&b, r, "history", arr);
+    }
+    if (b.oom) return zm__oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__prim_retrieve = {
+    .name = "retrieve",
+    .description = "Read the value stored under a key: the latest version, or the one current "
+                   "at as_of (ms). A missing key answers exists: false, not an error. With "
+                   "history: true, also every version up to it, oldest first, as "
+                   "{version, timestamp, agent, value}.",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"history\":{\"type\":\"boolean\"},"
+                    "\"as_of\":{\"type\":\"integer\",\"minimum\":0}},"
+                    "\"required\":[\"key\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_retrieve,
+};

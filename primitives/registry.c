@@ -1,0 +1,160 @@
+/* The registry: primitives by name (an open-addressing hash index over an
+   array kept in registration order), with their copied names, descriptions
+   and compiled schemas in one arena. */
+#include <stdio.h>
+
+#include "internal.h"
+
+/* FNV-1a, 64 bits. */
+static uint64_t hash_name(const char *s, size_t n) {
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+zm_status zm_prim_registry_create(zm_allocator a, zm_prim_registry **out) {
+    zm_prim_registry *reg = zm_create(a, zm_prim_registry);
+    if (reg == NULL) return ZM_ENOMEM;
+    memset(reg, 0, sizeof *reg);
+    reg->a = a;
+    zm_arena_init(&reg->ar, a);
+    *out = reg;
+    return ZM_OK;
+}
+
+void zm_prim_registry_destroy(zm_prim_registry *reg) {
+    if (reg == NULL) return;
+    zm_arena_deinit(&reg->ar);
+    zm_free_array(reg->a, reg->prims, reg->cap);
+    zm_free_array(reg->a, reg->index, reg->index_cap);
+    zm_destroy(reg->a, reg);
+}
+
+const zm__prim *zm__registry_find(const zm_prim_registry *reg, const char *name, size_t len) {
+    if (reg->index_cap == 0) return NULL;
+    uint64_t h = hash_name(name, len);
+    size_t mask = reg->index_cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t slot = reg->index[i];
+        if (slot == 0) return NULL;
+        const zm__prim *p = &reg->prims[slot - 1];
+        if (p->hash == h && p->name_len == len && memcmp(p->name, name, len) == 0) return p;
+    }
+}
+
+/* Puts position pos (of prims) into index, which has room. */
+static void index_put(uint32_t *index, size_t cap, uint64_t h, size_t pos) {
+    size_t mask = cap - 1;
+    size_t i = (size_t)h & mask;
+    while (index[i] != 0) i = (i + 1) & mask;
+    index[i] = (uint32_t)(pos + 1);
+}
+
+/* Makes room for one more primitive in prims and index. */
+static zm_status reserve_one(zm_prim_registry *reg) {
+    if (reg->count == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 8;
+        if (cap > UINT32_MAX - 1) return ZM_ELIMIT;
+        zm__prim *p = zm_realloc(reg->a, reg->prims, reg->cap * sizeof *p, cap * sizeof *p,
+                                 _Alignof(zm__prim));
+        if (p == NULL) return ZM_ENOMEM;
+        reg->prims = p;
+        reg->cap = cap;
+    }
+    /* Keep the index at most half full. */
+    if ((reg->count + 1) * 2 > reg->index_cap) {
+        size_t cap = reg->index_cap ? reg->index_cap * 2 : 16;
+        uint32_t *index = zm_alloc_array(reg->a, uint32_t, cap);
+        if (index == NULL) return ZM_ENOMEM;
+        memset(index, 0, cap * sizeof *index);
+        for (size_t i = 0; i < reg->count; i++) index_put(index, cap, reg->prims[i].hash, i);
+        zm_free_array(reg->a, reg->index, reg->index_cap);
+        reg->index = index;
+        reg->index_cap = cap;
+    }
+    return ZM_OK;
+}
+
+static zm_status fail_with(zm_json_error *err, zm_status st, const char *msg) {
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    }
+    return st;
+}
+
+zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
+                           zm_json_error *schema_err) {
+    if (def == NULL || def->name == NULL || def->name[0] == '\0' || def->fn == NULL)
+        return fail_with(schema_err, ZM_EINVAL, "a primitive needs a name and a function");
+    size_t name_len = strlen(def->name);
+    if (zm__registry_find(reg, def->name, name_len) != NULL)
+        return fail_with(schema_err, ZM_EEXIST, "a primitive of that name is registered");
+
+    zm_arena_mark mark = zm_arena_save(&reg->ar);
+    zm__prim p;
+    memset(&p, 0, sizeof p);
+    p.name_len = name_len;
+    p.hash = hash_name(def->name, name_len);
+    p.fn = def->fn;
+    p.userdata = def->userdata;
+    const char *desc = def->description ? def->description : "";
+    p.name = zm_arena_strndup(&reg->ar, def->name, name_len);
+    p.description = zm_arena_strndup(&reg->ar, desc, strlen(desc));
+    zm_status st = ZM_ENOMEM;
+    if (p.name == NULL || p.description == NULL) goto fail;
+    if (def->input_schema != NULL) {
+        size_t n = strlen(def->input_schema);
+        p.schema_text = zm_arena_strndup(&reg->ar, def->input_schema, n);
+        if (p.schema_text == NULL) goto fail;
+        zm_json *root;
+        st = zm_json_parse_arena(&reg->ar, p.schema_text, n, NULL, &root, schema_err);
+        if (st != ZM_OK) goto fail;
+        zm__schema *compiled;
+        st = zm__schema_compile(&reg->ar, root, &compiled, schema_err);
+        if (st != ZM_OK) goto fail;
+        p.schema = root;
+        p.compiled = compiled;
+    }
+    st = reserve_one(reg);
+    if (st != ZM_OK) goto fail;
+    reg->prims[reg->count] = p;
+    index_put(reg->index, reg->index_cap, p.hash, reg->count);
+    reg->count++;
+    return ZM_OK;
+fail:
+    zm_arena_restore(&reg->ar, mark);
+    if (st == ZM_ENOMEM) fail_with(schema_err, ZM_ENOMEM, "out of memory");
+    return st;
+}
+
+size_t zm_prim_registry_count(const zm_prim_registry *reg) {
+    return reg->count;
+}
+
+static void fill_info(const zm__prim *p, zm_prim_info *out) {
+    out->name = p->name;
+    out->name_len = p->name_len;
+    out->description = p->description;
+    out->input_schema = p->schema_text;
+    out->schema = p->schema;
+    out->userdata = p->userdata;
+}
+
+zm_status zm_prim_registry_at(const zm_prim_registry *reg, size_t i, zm_prim_info *out) {
+    if (i >= reg->count) return ZM_ENOTFOUND;
+    fill_info(&reg->prims[i], out);
+    return ZM_OK;
+}
+
+zm_status zm_prim_lookup(const zm_prim_registry *reg, const char *name, size_t len,
+                         zm_prim_info *out) {
+    const zm__prim *p = zm__registry_find(reg, name, len);
+    if (p == NULL) return ZM_ENOTFOUND;
+    if (out != NULL) fill_info(p, out);
+    return ZM_OK;
+}

@@ -1,0 +1,330 @@
+/* The store's graph: named nodes, labelled edges, breadth-first walks. */
+#include "store_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Interning names
+ * ------------------------------------------------------------------------- */
+
+/* A name being interned: found (id) or to be added (pending copy). */
+typedef struct name_plan {
+    uint32_t id;
+    uint32_t hash;
+    zm__str pending; /* ptr NULL when the name exists */
+} name_plan;
+
+/* Finds name among recs (a growable array of records whose first member is
+   the zm__str key) or copies it into the data arena and reserves room for
+   one more record and map slot. 'extra' is how many other additions of this
+   kind the same write makes before this one (they take ids first). */
+static zm_status name_prepare(zm_store *s, void **recs, size_t *cap, size_t n, size_t stride,
+                              size_t align, zm__map *map, const char *p, size_t len, size_t extra,
+                              name_plan *out) {
+    out->hash = zm__hash(p, len);
+    out->pending.ptr = NULL;
+    out->pending.len = 0;
+    out->id = zm__map_find_str(map, *recs, stride, p, len, out->hash);
+    if (out->id != ZM__NONE) return ZM_OK;
+    if (n + extra >= ZM__MAX_IDS) return ZM_ELIMIT;
+    zm_status st = zm__vec_reserve(s->a, recs, cap, n, extra + 1, stride, align);
+    if (st != ZM_OK) return st;
+    st = zm__map_reserve(map, s->a, extra + 1);
+    if (st != ZM_OK) return st;
+    char *copy = zm_arena_strndup(&s->data, p, len);
+    if (copy == NULL) return ZM_ENOMEM;
+    out->pending.ptr = copy;
+    out->pending.len = len;
+    out->id = (uint32_t)(n + extra);
+    return ZM_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Edges
+ * ------------------------------------------------------------------------- */
+
+typedef struct edge_key {
+    uint32_t from, to, rel;
+} edge_key;
+
+static uint32_t edge_hash(uint32_t from, uint32_t to, uint32_t rel) {
+    uint32_t k[3] = {from, to, rel};
+    return zm__hash((const char *)k, sizeof k);
+}
+
+static bool edge_eq(const void *ctx, uint32_t id, const void *key) {
+    const zm_store *s = ctx;
+    const edge_key *k = key;
+    const zm__edge *e = &s->edges[id];
+    return e->from == k->from && e->to == k->to && e->rel == k->rel;
+}
+
+static void fill_edge(const zm_store *s, const zm__edge *e, zm_store_edge *out) {
+    const zm__node *f = &s->nodes[e->from], *t = &s->nodes[e->to];
+    const zm__str *r = &s->rels[e->rel], *a = &s->agents[e->agent];
+    out->from = f->key.ptr;
+    out->from_len = f->key.len;
+    out->to = t->key.ptr;
+    out->to_len = t->key.len;
+    out->relation = r->ptr;
+    out->relation_len = r->len;
+    out->metadata = e->metadata;
+    out->timestamp = e->timestamp;
+    out->agent = a->ptr;
+    out->agent_len = a->len;
+}
+
+static void node_commit(zm_store *s, const name_plan *np) {
+    if (np->pending.ptr == NULL) return;
+    assert(np->id == s->nnodes);
+    zm__node *n = &s->nodes[s->nnodes++];
+    memset(n, 0, sizeof *n);
+    n->key = np->pending;
+    zm__map_insert(&s->node_map, np->hash, np->id);
+}
+
+/* Reserves one more edge id in a node's list, for a node that exists or is
+   pending (its list is then allocated in *fresh, to be handed over). */
+static zm_status list_reserve(zm_store *s, zm__node *n, bool out_list) {
+    if (out_list)
+        return zm__vec_reserve(s->a, (void **)&n->out, &n->cap_out, n->nout, 1, sizeof(uint32_t),
+                               _Alignof(uint32_t));
+    return zm__vec_reserve(s->a, (void **)&n->in, &n->cap_in, n->nin, 1, sizeof(uint32_t),
+                           _Alignof(uint32_t));
+}
+
+zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const char *to,
+                        size_t to_len, const char *relation, size_t relation_len,
+                        const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
+                        bool *created) {
+    zm_status st;
+    if ((st = zm__check_name(s, from, from_len, false)) != ZM_OK) return st;
+    if ((st = zm__check_name(s, to, to_len, false)) != ZM_OK) return st;
+    if ((st = zm__check_name(s, relation, relation_len, false)) != ZM_OK) return st;
+    if (agent == NULL) agent_len = 0;
+    if ((st = zm__check_name(s, agent, agent_len, true)) != ZM_OK) return st;
+    size_t bytes = 0;
+    if (metadata != NULL && (st = zm__check_value(s, metadata, &bytes)) != ZM_OK) return st;
+
+    zm_arena_mark mark = zm_arena_save(&s->data);
+    name_plan nf, nt, nr;
+    zm__str agent_pending;
+    uint32_t agent_id = 0;
+    const zm_json *meta = NULL;
+    bool self = from_len == to_len && memcmp(from, to, from_len) == 0;
+    /* Pending nodes get their edge lists now (owned here until commit). */
+    zm__node fresh_from, fresh_to;
+    memset(&fresh_from, 0, sizeof fresh_from);
+    memset(&fresh_to, 0, sizeof fresh_to);
+
+    st = name_prepare(s, (void **)&s->nodes, &s->cap_nodes, s->nnodes, sizeof *s->nodes,
+                      _Alignof(zm__node), &s->node_map, from, from_len, 0, &nf);
+    if (st != ZM_OK) goto fail;
+    if (self) {
+        nt = nf;
+    } else {
+        st = name_prepare(s, (void **)&s->nodes, &s->cap_nodes, s->nnodes, sizeof *s->nodes,
+                          _Alignof(zm__node), &s->node_map, to, to_len,
+                          nf.pending.ptr != NULL ? 1 : 0, &nt);
+        if (st != ZM_OK) goto fail;
+    }
+    st = name_prepare(s, (void **)&s->rels, &s->cap_rels, s->nrels, sizeof *s->rels,
+                      _Alignof(zm__str), &s->rel_map, relation, relation_len, 0, &nr);
+    if (st != ZM_OK) goto fail;
+    st = zm__agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
+    if (st != ZM_OK) goto fail;
+    if (metadata != NULL && (st = zm__store_clone(s, metadata, &meta)) != ZM_OK) goto fail;
+
+    /* An existing edge: replace its metadata, time and agent. */
+    uint32_t eid = ZM__NONE, eh = 0;
+    if (nf.pending.ptr == NULL && nt.pending.ptr == NULL && nr.pending.ptr == NULL) {
+        edge_key k = {nf.id, nt.id, nr.id};
+        eh = edge_hash(nf.id, nt.id, nr.id);
+        eid = zm__map_find(&s->edge_map, eh, edge_eq, s, &k);
+    } else {
+        eh = edge_hash(nf.id, nt.id, nr.id);
+    }
+    if (eid == ZM__NONE) {
+        if (s->nedges >= ZM__MAX_IDS) {
+            st = ZM_ELIMIT;
+            goto fail;
+        }
+        st = zm__vec_reserve(s->a, (void **)&s->edges, &s->cap_edges, s->nedges, 1,
+                             sizeof *s->edges, _Alignof(zm__edge));
+        if (st != ZM_OK) goto fail;
+        if ((st = zm__map_reserve(&s->edge_map, s->a, 1)) != ZM_OK) goto fail;
+        zm__node *fn = nf.pending.ptr ? &fresh_from : &s->nodes[nf.id];
+        zm__node *tn = nt.pending.ptr ? (self ? &fresh_from : &fresh_to) : &s->nodes[nt.id];
+        if ((st = list_reserve(s, fn, true)) != ZM_OK) goto fail;
+        if ((st = list_reserve(s, tn, false)) != ZM_OK) goto fail;
+    }
+
+    /* Commit: nothing below can fail. */
+    zm__agent_commit(s, agent_id, &agent_pending);
+    node_commit(s, &nf);
+    if (nf.pending.ptr != NULL) {
+        zm__node *n = &s->nodes[nf.id];
+        n->out = fresh_from.out, n->cap_out = fresh_from.cap_out;
+        n->in = fresh_from.in, n->cap_in = fresh_from.cap_in;
+    }
+    if (!self) {
+        node_commit(s, &nt);
+        if (nt.pending.ptr != NULL) {
+            zm__node *n = &s->nodes[nt.id];
+            n->out = fresh_to.out, n->cap_out = fresh_to.cap_out;
+            n->in = fresh_to.in, n->cap_in = fresh_to.cap_in;
+        }
+    }
+    if (nr.pending.ptr != NULL) {
+        assert(nr.id == s->nrels);
+        s->rels[s->nrels++] = nr.pending;
+        zm__map_insert(&s->rel_map, nr.hash, nr.id);
+    }
+    if (eid == ZM__NONE) {
+        eid = (uint32_t)s->nedges++;
+        zm__edge *e = &s->edges[eid];
+        e->from = nf.id;
+        e->to = nt.id;
+        e->rel = nr.id;
+        e->hash = eh;
+        zm__map_insert(&s->edge_map, eh, eid);
+        zm__node *fn = &s->nodes[nf.id];
+        fn->out[fn->nout++] = eid;
+        zm__node *tn = &s->nodes[nt.id];
+        tn->in[tn->nin++] = eid;
+        if (created) *created = true;
+    } else if (created) {
+        *created = false;
+    }
+    zm__edge *e = &s->edges[eid];
+    e->agent = agent_id;
+    e->metadata = meta;
+    e->timestamp = ts_ms;
+    return ZM_OK;
+
+fail:
+    zm_free_array(s->a, fresh_from.out, fresh_from.cap_out);
+    zm_free_array(s->a, fresh_from.in, fresh_from.cap_in);
+    zm_free_array(s->a, fresh_to.out, fresh_to.cap_out);
+    zm_free_array(s->a, fresh_to.in, fresh_to.cap_in);
+    zm_arena_restore(&s->data, mark);
+    return st;
+}
+
+void zm__graph_free(zm_store *s) {
+    zm_allocator a = s->a;
+    for (size_t i = 0; i < s->nnodes; i++) {
+        zm_free_array(a, s->nodes[i].out, s->nodes[i].cap_out);
+        zm_free_array(a, s->nodes[i].in, s->nodes[i].cap_in);
+    }
+    zm_free_array(a, s->nodes, s->cap_nodes);
+    zm__map_free(&s->node_map, a);
+    zm_free_array(a, s->rels, s->cap_rels);
+    zm__map_free(&s->rel_map, a);
+    zm_free_array(a, s->edges, s->cap_edges);
+    zm__map_free(&s->edge_map, a);
+}
+
+/* ---------------------------------------------------------------------------
+ * Walks
+ * ------------------------------------------------------------------------- */
+
+zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, const char *relation,
+                             size_t relation_len, zm_store_direction dir, uint32_t max_depth,
+                             size_t limit, zm_allocator a, zm_store_hit **hits, size_t *count,
+                             bool *truncated) {
+    *hits = NULL;
+    *count = 0;
+    *truncated = false;
+    if (dir < ZM_STORE_OUT || dir > ZM_STORE_BOTH) return ZM_EINVAL;
+    if (max_depth < 1 || max_depth > ZM_STORE_MAX_WALK_DEPTH) return ZM_EINVAL;
+    if (node == NULL && node_len > 0) return ZM_EINVAL;
+    uint32_t start =
+        zm__map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, node_len ? node : "", node_len,
+                         zm__hash(node_len ? node : "", node_len));
+    if (start == ZM__NONE || limit == 0) {
+        if (start != ZM__NONE && limit == 0) {
+            const zm__node *n = &s->nodes[start];
+            *truncated = (dir & ZM_STORE_OUT ? n->nout : 0) + (dir & ZM_STORE_IN ? n->nin : 0) > 0;
+        }
+        return ZM_OK;
+    }
+    uint32_t rel = ZM__NONE;
+    if (relation != NULL) {
+        rel = zm__map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
+                               zm__hash(relation, relation_len));
+        if (rel == ZM__NONE) return ZM_OK; /* no edge has it */
+    }
+
+    /* Each reported node is queued once, so the queue is the hit list (plus
+       the start node, which is not reported). At most limit hits, and never
+       more than the graph has nodes. */
+    size_t cap = limit < s->nnodes ? limit : s->nnodes;
+    zm_store_hit *out = zm_alloc_array(a, zm_store_hit, cap);
+    uint32_t *queue = zm_alloc_array(a, uint32_t, cap + 1);
+    if (out == NULL || queue == NULL) {
+        zm_free_array(a, queue, cap + 1);
+        zm_free_array(a, out, cap);
+        return ZM_ENOMEM;
+    }
+    /* Visits are marked with a stamp per walk: no visited set to allocate. */
+    if (++s->walk_stamp == 0) {
+        for (size_t i = 0; i < s->nnodes; i++) s->nodes[i].stamp = 0;
+        s->walk_stamp = 1;
+    }
+    uint32_t stamp = s->walk_stamp;
+    s->nodes[start].stamp = stamp;
+    queue[0] = start;
+    size_t head = 0, tail = 1, n = 0;
+    while (head < tail && !*truncated) {
+        uint32_t cur = queue[head];
+        uint32_t depth = head == 0 ? 0 : out[head - 1].depth;
+        head++;
+        if (depth >= max_depth) break; /* BFS: every later node is as deep */
+        const zm__node *cn = &s->nodes[cur];
+        for (int pass = 0; pass < 2 && !*truncated; pass++) {
+            bool outgoing = pass == 0;
+            if (!(dir & (outgoing ? ZM_STORE_OUT : ZM_STORE_IN))) continue;
+            const uint32_t *list = outgoing ? cn->out : cn->in;
+            size_t len = outgoing ? cn->nout : cn->nin;
+            for (size_t i = 0; i < len; i++) {
+                const zm__edge *e = &s->edges[list[i]];
+                if (rel != ZM__NONE && e->rel != rel) continue;
+                uint32_t other = outgoing ? e->to : e->from;
+                zm__node *on = &s->nodes[other];
+                if (on->stamp == stamp) continue;
+                if (n == limit) {
+                    *truncated = true;
+                    break;
+                }
+                on->stamp = stamp;
+                zm_store_hit *h = &out[n++];
+                h->node = on->key.ptr;
+                h->node_len = on->key.len;
+                h->depth = depth + 1;
+                h->outgoing = outgoing;
+                fill_edge(s, e, &h->edge);
+                queue[tail++] = other;
+            }
+        }
+    }
+    /* Give the queue back (an arena rewinds it: it is the latest block) and
+       shrink the hits to their count, so a caller with a general allocator
+       frees exactly *count items. */
+    zm_free_array(a, queue, cap + 1);
+    if (n == 0) {
+        zm_free_array(a, out, cap);
+        return ZM_OK;
+    }
+    if (n < cap) {
+        zm_store_hit *shrunk =
+            zm_realloc(a, out, cap * sizeof *out, n * sizeof *out, _Alignof(zm_store_hit));
+        if (shrunk == NULL) {
+            zm_free_array(a, out, cap);
+            *truncated = false;
+            return ZM_ENOMEM;
+        }
+        out = shrunk;
+    }
+    *hits = out;
+    *count = n;
+    return ZM_OK;
+}

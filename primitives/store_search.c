@@ -1,0 +1,335 @@
+/* The store's search: exact, prefix and substring matching over keys and
+   content, and BM25 over the inverted index. The best hits are kept in a
+   bounded heap, so memory is O(limit) whatever the store holds. */
+#include <math.h>
+
+#include "store_internal.h"
+
+#define BM25_K1 1.2
+#define BM25_B  0.75
+/* Distinct query terms used; further ones are ignored. */
+#define MAX_QUERY_TERMS 32
+/* Bytes before a match kept in a snippet. */
+#define SNIPPET_LEAD 40
+
+/* ---------------------------------------------------------------------------
+ * The top-k heap: its root is the worst hit kept.
+ * ------------------------------------------------------------------------- */
+
+/* True when a ranks before b: higher score, then smaller key. */
+static bool ranks_before(const zm_search_hit *a, const zm_search_hit *b) {
+    if (a->score != b->score) return a->score > b->score;
+    return zm__bytes_cmp(a->key, a->key_len, b->key, b->key_len) < 0;
+}
+
+typedef struct topk {
+    zm_search_hit *items;
+    size_t len, cap;
+    size_t total;
+} topk;
+
+static void sift_down(topk *h, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        /* The worst of i and its children goes up. */
+        if (l < h->len && ranks_before(&h->items[w], &h->items[l])) w = l;
+        if (r < h->len && ranks_before(&h->items[w], &h->items[r])) w = r;
+        if (w == i) return;
+        zm_search_hit t = h->items[i];
+        h->items[i] = h->items[w];
+        h->items[w] = t;
+        i = w;
+    }
+}
+
+static void topk_offer(topk *h, const zm_search_hit *hit) {
+    h->total++;
+    if (h->cap == 0) return;
+    if (h->len < h->cap) {
+        size_t i = h->len++;
+        h->items[i] = *hit;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (!ranks_before(&h->items[p], &h->items[i])) break;
+            zm_search_hit t = h->items[i];
+            h->items[i] = h->items[p];
+            h->items[p] = t;
+            i = p;
+        }
+        return;
+    }
+    if (!ranks_before(hit, &h->items[0])) return;
+    h->items[0] = *hit;
+    sift_down(h, 0);
+}
+
+/* Sorts the heap's items best first (heap sort: pop the worst to the end). */
+static void topk_sort(topk *h) {
+    size_t n = h->len;
+    while (h->len > 1) {
+        zm_search_hit t = h->items[0];
+        h->items[0] = h->items[h->len - 1];
+        h->items[h->len - 1] = t;
+        h->len--;
+        sift_down(h, 0);
+    }
+    h->len = n;
+}
+
+/* ---------------------------------------------------------------------------
+ * Content matching
+ * ------------------------------------------------------------------------- */
+
+typedef struct match {
+    const char *str; /* the string that matched */
+    size_t len;
+    size_t at, mlen; /* where in it, and how long */
+} match;
+
+static bool bytes_match(zm_search_mode mode, const char *s, size_t len, const char *q, size_t qlen,
+                        size_t *at) {
+    switch (mode) {
+    case ZM_SEARCH_EXACT: *at = 0; return len == qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
+    case ZM_SEARCH_PREFIX: *at = 0; return len >= qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
+    case ZM_SEARCH_SUBSTRING:
+        if (qlen == 0) {
+            *at = 0;
+            return true;
+        }
+        if (len < qlen) return false;
+        for (size_t i = 0; i + qlen <= len;) {
+            const char *p = memchr(s + i, q[0], len - qlen + 1 - i);
+            if (p == NULL) return false;
+            i = (size_t)(p - s);
+            if (memcmp(p, q, qlen) == 0) {
+                *at = i;
+                return true;
+            }
+            i++;
+        }
+        return false;
+    default: return false;
+    }
+}
+
+/* Finds the first string inside v (document order) that matches. Stored
+   values only: their depth is bounded. */
+static bool content_match(zm_search_mode mode, const zm_json *v, const char *q, size_t qlen,
+                          match *m) {
+    switch (zm_json_typeof(v)) {
+    case ZM_JSON_STRING:
+        if (!bytes_match(mode, v->u.s.ptr, v->u.s.len, q, qlen, &m->at)) return false;
+        m->str = v->u.s.ptr;
+        m->len = v->u.s.len;
+        m->mlen = qlen;
+        return true;
+    case ZM_JSON_ARRAY:
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (content_match(mode, v->u.a.items[i], q, qlen, m)) return true;
+        return false;
+    case ZM_JSON_OBJECT:
+        for (size_t i = 0; i < v->u.o.len; i++)
+            if (content_match(mode, v->u.o.items[i].value, q, qlen, m)) return true;
+        return false;
+    default: return false;
+    }
+}
+
+/* The query's distinct tokens, on the stack. */
+typedef struct qterms {
+    char buf[MAX_QUERY_TERMS][ZM_STORE_MAX_TOKEN];
+    size_t len[MAX_QUERY_TERMS];
+    size_t n;
+} qterms;
+
+static void query_tokens(const char *q, size_t qlen, qterms *qt) {
+    size_t pos = 0;
+    zm__tok t;
+    qt->n = 0;
+    while (qt->n < MAX_QUERY_TERMS && zm__next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
+        bool dup = false;
+        for (size_t i = 0; i < qt->n && !dup; i++)
+            dup = qt->len[i] == t.norm_len && memcmp(qt->buf[i], qt->buf[qt->n], t.norm_len) == 0;
+        if (!dup) qt->len[qt->n++] = t.norm_len;
+    }
+}
+
+/* Finds the first string inside v holding one of the query's tokens. */
+static bool token_match(const zm_json *v, const qterms *qt, match *m) {
+    switch (zm_json_typeof(v)) {
+    case ZM_JSON_STRING: {
+        size_t pos = 0;
+        zm__tok t;
+        char buf[ZM_STORE_MAX_TOKEN];
+        while (zm__next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
+            for (size_t i = 0; i < qt->n; i++) {
+                if (qt->len[i] == t.norm_len && memcmp(qt->buf[i], buf, t.norm_len) == 0) {
+                    m->str = v->u.s.ptr;
+                    m->len = v->u.s.len;
+                    m->at = t.start;
+                    m->mlen = t.len;
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    case ZM_JSON_ARRAY:
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (token_match(v->u.a.items[i], qt, m)) return true;
+        return false;
+    case ZM_JSON_OBJECT:
+        for (size_t i = 0; i < v->u.o.len; i++)
+            if (token_match(v->u.o.items[i].value, qt, m)) return true;
+        return false;
+    default: return false;
+    }
+}
+
+/* Cuts a window of the matched string around the match, on character
+   boundaries. */
+static void set_snippet(zm_search_hit *h, const match *m) {
+    size_t start = m->at > SNIPPET_LEAD ? m->at - SNIPPET_LEAD : 0;
+    size_t end = start + ZM_STORE_SNIPPET < m->len ? start + ZM_STORE_SNIPPET : m->len;
+    while (start < m->at && ((unsigned char)m->str[start] & 0xC0) == 0x80) start++;
+    while (end < m->len && end > start && ((unsigned char)m->str[end] & 0xC0) == 0x80) end--;
+    h->snippet = m->str + start;
+    h->snippet_len = end - start;
+}
+
+static const zm_json *latest_value(const zm__entry *e) {
+    return e->versions[e->nversions - 1].value;
+}
+
+static void hit_init(zm_search_hit *h, const zm__entry *e, double score) {
+    h->key = e->key.ptr;
+    h->key_len = e->key.len;
+    h->score = score;
+    h->version = e->nversions;
+    h->snippet = NULL;
+    h->snippet_len = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The modes
+ * ------------------------------------------------------------------------- */
+
+static void search_bytes(const zm_store *s, const char *q, size_t qlen, zm_search_mode mode,
+                         topk *h) {
+    for (size_t i = 0; i < s->nentries; i++) {
+        const zm__entry *e = &s->entries[i];
+        size_t at;
+        match m;
+        double score = 0.0;
+        if (bytes_match(mode, e->key.ptr, e->key.len, q, qlen, &at))
+            score = 1.0;
+        else if (content_match(mode, latest_value(e), q, qlen, &m))
+            score = 0.5;
+        if (score == 0.0) continue;
+        zm_search_hit hit;
+        hit_init(&hit, e, score);
+        topk_offer(h, &hit);
+    }
+    for (size_t i = 0; i < h->len; i++) {
+        zm_search_hit *hit = &h->items[i];
+        const zm__entry *e =
+            &s->entries[zm__map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
+                                         hit->key_len, zm__hash(hit->key, hit->key_len))];
+        match m;
+        if (content_match(mode, latest_value(e), q, qlen, &m)) set_snippet(hit, &m);
+    }
+}
+
+static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h) {
+    qterms qt;
+    query_tokens(q, qlen, &qt);
+    const zm__term *terms[MAX_QUERY_TERMS];
+    double idf[MAX_QUERY_TERMS];
+    size_t cur[MAX_QUERY_TERMS];
+    size_t nt = 0;
+    double N = (double)s->nentries;
+    for (size_t i = 0; i < qt.n; i++) {
+        uint32_t id = zm__map_find_str(&s->term_map, s->terms, sizeof *s->terms, qt.buf[i],
+                                       qt.len[i], zm__hash(qt.buf[i], qt.len[i]));
+        if (id == ZM__NONE || s->terms[id].len == 0) continue;
+        terms[nt] = &s->terms[id];
+        double df = (double)s->terms[id].len;
+        idf[nt] = log(1.0 + (N - df + 0.5) / (df + 0.5));
+        cur[nt] = 0;
+        nt++;
+    }
+    if (nt == 0) return;
+    double avgdl = s->nentries ? (double)s->total_tokens / N : 1.0;
+    if (avgdl <= 0.0) avgdl = 1.0;
+    /* A k-way merge of the postings (each sorted by doc): one doc at a time,
+       its score summed over the terms it holds. */
+    for (;;) {
+        uint32_t doc = UINT32_MAX;
+        for (size_t i = 0; i < nt; i++)
+            if (cur[i] < terms[i]->len && terms[i]->post[cur[i]].doc < doc)
+                doc = terms[i]->post[cur[i]].doc;
+        if (doc == UINT32_MAX) break;
+        const zm__entry *e = &s->entries[doc];
+        double norm = BM25_K1 * (1.0 - BM25_B + BM25_B * (double)e->doc_len / avgdl);
+        double score = 0.0;
+        for (size_t i = 0; i < nt; i++) {
+            if (cur[i] < terms[i]->len && terms[i]->post[cur[i]].doc == doc) {
+                double tf = (double)terms[i]->post[cur[i]].tf;
+                score += idf[i] * tf * (BM25_K1 + 1.0) / (tf + norm);
+                cur[i]++;
+            }
+        }
+        zm_search_hit hit;
+        hit_init(&hit, e, score);
+        topk_offer(h, &hit);
+    }
+    for (size_t i = 0; i < h->len; i++) {
+        zm_search_hit *hit = &h->items[i];
+        const zm__entry *e =
+            &s->entries[zm__map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
+                                         hit->key_len, zm__hash(hit->key, hit->key_len))];
+        match m;
+        if (token_match(latest_value(e), &qt, &m)) set_snippet(hit, &m);
+    }
+}
+
+zm_status zm_store_search(const zm_store *s, const char *query, size_t query_len,
+                          zm_search_mode mode, size_t limit, zm_allocator a, zm_search_hit **hits,
+                          size_t *count, size_t *total) {
+    *hits = NULL;
+    *count = 0;
+    *total = 0;
+    if (mode < ZM_SEARCH_EXACT || mode > ZM_SEARCH_TOKEN) return ZM_EINVAL;
+    if (query == NULL && query_len > 0) return ZM_EINVAL;
+    if (query == NULL) query = "";
+    topk h = {NULL, 0, limit < s->nentries ? limit : s->nentries, 0};
+    if (h.cap > 0) {
+        h.items = zm_alloc_array(a, zm_search_hit, h.cap);
+        if (h.items == NULL) return ZM_ENOMEM;
+    }
+    if (mode == ZM_SEARCH_TOKEN)
+        search_tokens(s, query, query_len, &h);
+    else
+        search_bytes(s, query, query_len, mode, &h);
+    topk_sort(&h);
+    *total = h.total;
+    if (h.len == 0) {
+        zm_free_array(a, h.items, h.cap);
+        return ZM_OK;
+    }
+    if (h.len < h.cap) {
+        /* Shrink to the count, so a general allocator's caller frees exactly
+         *count items (an arena shrinks its latest block in place). */
+        zm_search_hit *shrunk = zm_realloc(a, h.items, h.cap * sizeof *h.items,
+                                           h.len * sizeof *h.items, _Alignof(zm_search_hit));
+        if (shrunk == NULL) {
+            zm_free_array(a, h.items, h.cap);
+            *total = 0;
+            return ZM_ENOMEM;
+        }
+        h.items = shrunk;
+    }
+    *hits = h.items;
+    *count = h.len;
+    return ZM_OK;
+}

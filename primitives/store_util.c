@@ -1,0 +1,170 @@
+/* The store's building blocks: hashing, the id index, growable arrays, UTF-8
+   validation. */
+#include "store_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Hashing: FNV-1a over 8-byte words, then a final mix (fast enough for keys of
+ * a few dozen bytes, and every bit of the result depends on every byte).
+ * ------------------------------------------------------------------------- */
+
+uint32_t zm__hash(const char *p, size_t len) {
+    uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x100000001b3u;
+        h ^= h >> 29;
+        p += 8;
+        len -= 8;
+    }
+    while (len > 0) {
+        h = (h ^ (unsigned char)*p++) * 0x100000001b3u;
+        len--;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+/* ---------------------------------------------------------------------------
+ * The id index
+ * ------------------------------------------------------------------------- */
+
+#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
+#define SLOT_ID(s)   ((uint32_t)(s)-1u)
+
+uint32_t zm__map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const void *ctx,
+                      const void *key) {
+    if (m->cap == 0) return ZM__NONE;
+    uint32_t mask = m->cap - 1;
+    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+        uint64_t s = m->slots[i];
+        if (s == 0) return ZM__NONE;
+        if (SLOT_HASH(s) == hash && eq(ctx, SLOT_ID(s), key)) return SLOT_ID(s);
+    }
+}
+
+static void put_slot(uint64_t *slots, uint32_t cap, uint32_t hash, uint32_t id) {
+    uint32_t mask = cap - 1;
+    uint32_t i = hash & mask;
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = ((uint64_t)hash << 32) | ((uint64_t)id + 1u);
+}
+
+zm_status zm__map_reserve(zm__map *m, zm_allocator a, size_t more) {
+    /* Keep the load at most 3/4. */
+    if (more > ZM__MAX_IDS - m->len) return ZM_ELIMIT;
+    uint64_t need = (uint64_t)m->len + more;
+    if (need * 4 <= (uint64_t)m->cap * 3) return ZM_OK;
+    uint64_t cap = m->cap ? m->cap : 16;
+    while (need * 4 > cap * 3) cap *= 2;
+    if (cap > ((uint64_t)1 << 31)) return ZM_ELIMIT;
+    uint64_t *slots = zm_alloc_array(a, uint64_t, (size_t)cap);
+    if (slots == NULL) return ZM_ENOMEM;
+    memset(slots, 0, (size_t)cap * sizeof *slots);
+    for (uint32_t i = 0; i < m->cap; i++) {
+        uint64_t s = m->slots[i];
+        if (s != 0) put_slot(slots, (uint32_t)cap, SLOT_HASH(s), SLOT_ID(s));
+    }
+    zm_free_array(a, m->slots, m->cap);
+    m->slots = slots;
+    m->cap = (uint32_t)cap;
+    return ZM_OK;
+}
+
+void zm__map_insert(zm__map *m, uint32_t hash, uint32_t id) {
+    assert((uint64_t)(m->len + 1) * 4 <= (uint64_t)m->cap * 3);
+    put_slot(m->slots, m->cap, hash, id);
+    m->len++;
+}
+
+void zm__map_free(zm__map *m, zm_allocator a) {
+    zm_free_array(a, m->slots, m->cap);
+    m->slots = NULL;
+    m->cap = m->len = 0;
+}
+
+typedef struct str_recs {
+    const char *base;
+    size_t stride;
+} str_recs;
+
+static bool str_rec_eq(const void *ctx, uint32_t id, const void *key) {
+    const str_recs *r = ctx;
+    const zm__str *k = key;
+    const zm__str *s = (const zm__str *)(const void *)(r->base + (size_t)id * r->stride);
+    return s->len == k->len && (k->len == 0 || memcmp(s->ptr, k->ptr, k->len) == 0);
+}
+
+uint32_t zm__map_find_str(const zm__map *m, const void *base, size_t stride, const char *p,
+                          size_t len, uint32_t hash) {
+    str_recs r = {base, stride};
+    zm__str k = {p, len};
+    return zm__map_find(m, hash, str_rec_eq, &r, &k);
+}
+
+/* ---------------------------------------------------------------------------
+ * Growable arrays
+ * ------------------------------------------------------------------------- */
+
+zm_status zm__vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
+                          size_t elem, size_t align) {
+    if (more > SIZE_MAX / elem - len) return ZM_ENOMEM;
+    size_t need = len + more;
+    if (need <= *cap) return ZM_OK;
+    size_t ncap = *cap ? *cap : 4;
+    while (ncap < need) ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    if (ncap > SIZE_MAX / elem) return ZM_ENOMEM;
+    void *p = zm_realloc(a, *items, *cap * elem, ncap * elem, align);
+    if (p == NULL) return ZM_ENOMEM;
+    *items = p;
+    *cap = ncap;
+    return ZM_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Text
+ * ------------------------------------------------------------------------- */
+
+bool zm__utf8_valid(const char *p, size_t len) {
+    const unsigned char *s = (const unsigned char *)p, *end = s + len;
+    while (s < end) {
+        unsigned c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c == 0xE0)
+            n = 2, lo = 0xA0;
+        else if (c == 0xED)
+            n = 2, hi = 0x9F; /* no surrogates */
+        else if (c >= 0xE1 && c <= 0xEF)
+            n = 2;
+        else if (c == 0xF0)
+            n = 3, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3)
+            n = 3;
+        else if (c == 0xF4)
+            n = 3, hi = 0x8F;
+        else
+            return false;
+        if ((size_t)(end - s) <= n) return false;
+        if (s[1] < lo || s[1] > hi) return false;
+        for (size_t i = 2; i <= n; i++)
+            if ((s[i] & 0xC0) != 0x80) return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+int zm__bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0) return c;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}

@@ -1,0 +1,247 @@
+/* The zmem program as a user runs it: usage errors, help and version, `zmem
+   run` on a file, and `zmem mcp` driven with a scripted standard input whose
+   output is checked line by line, including a client that disconnects in the
+   middle of a message.
+
+     test_cli ZMEM_EXE */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+
+#include "test.h"
+
+static const char *zmem;
+
+typedef struct proc {
+    int status; /* exit status, or -1 when killed */
+    char *out, *err;
+} proc;
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Runs zmem with args (NULL-terminated) and input on its standard input. */
+static proc run(const char *input, size_t len, ...) {
+    char *args[16];
+    args[0] = (char *)zmem;
+    va_list ap;
+    va_start(ap, len);
+    int n = 1;
+    for (const char *a; n < 15 && (a = va_arg(ap, const char *)) != NULL;) args[n++] = (char *)a;
+    va_end(ap);
+    args[n] = NULL;
+    char in[] = "/tmp/zmem-cli-in-XXXXXX", out[] = "/tmp/zmem-cli-out-XXXXXX",
+         err[] = "/tmp/zmem-cli-err-XXXXXX";
+    int fi = mkstemp(in), fo = mkstemp(out), fe = mkstemp(err);
+    proc p = {-1, NULL, NULL};
+    if (fi < 0 || fo < 0 || fe < 0) return p;
+    if (len && write(fi, input, len) != (ssize_t)len) return p;
+    lseek(fi, 0, SEEK_SET);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(args[0], args);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    p.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    close(fi), close(fo), close(fe);
+    p.out = slurp(out);
+    p.err = slurp(err);
+    unlink(in), unlink(out), unlink(err);
+    return p;
+}
+
+static void proc_free(proc *p) {
+    free(p->out);
+    free(p->err);
+}
+
+/* Line i of text, without its newline (static buffer). */
+static const char *line_at(const char *text, int i) {
+    static char buf[1 << 16];
+    const char *p = text;
+    for (; i > 0 && p; i--) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    if (p == NULL || *p == '\0') return "";
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n >= sizeof buf) n = sizeof buf - 1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int count_lines(const char *text) {
+    int n = 0;
+    for (const char *p = text; *p; p++) n += *p == '\n';
+    return n;
+}
+
+#define CHECK_HAS(text, part)                                                                      \
+    do {                                                                                           \
+        const char *zt_t = (text);                                                                 \
+        if (strstr(zt_t, (part)) == NULL) fprintf(stderr, "missing %s in: %s\n", (part), zt_t);    \
+        CHECK(strstr(zt_t, (part)) != NULL);                                                       \
+    } while (0)
+
+static void test_usage(void) {
+    proc p = run("", 0, NULL);
+    CHECK_EQ(p.status, 2);
+    CHECK_STR(p.out, "");
+    CHECK_HAS(p.err, "usage: zmem");
+    proc_free(&p);
+    p = run("", 0, "--help", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(p.out, "usage: zmem");
+    CHECK_HAS(p.out, "run");
+    CHECK_HAS(p.out, "mcp");
+    proc_free(&p);
+    p = run("", 0, "--version", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK(strncmp(p.out, "zmem ", 5) == 0);
+    proc_free(&p);
+    const char *bad[][3] = {
+        {"frobnicate", NULL, NULL}, {"run", "--bogus", NULL}, {"run", "--max-line", NULL},
+        {"run", "--max-line", "0"}, {"run", "a", "b"},        {"mcp", "extra", NULL},
+        {"mcp", "--max-line", "x"}, {"run", "--agent", NULL}, {"mcp", "--session", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = run("", 0, bad[i][0], bad[i][1], bad[i][2], NULL);
+        CHECK_EQ(p.status, 2);
+        CHECK_STR(p.out, "");
+        CHECK(p.err[0] != '\0');
+        proc_free(&p);
+    }
+    p = run("", 0, "run", "/nonexistent/requests.jsonl", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "/nonexistent/requests.jsonl");
+    proc_free(&p);
+    p = run("", 0, "run", "--help", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(p.out, "usage: zmem run");
+    proc_free(&p);
+}
+
+static void test_run(void) {
+    const char in[] = "{\"id\":1,\"primitive\":\"no_such_primitive\"}\n"
+                      "garbage\n"
+                      "\n"
+                      "{\"id\":\"long\",\"primitive\":\"x\",\"params\":{\"pad\":"
+                      "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}\n"
+                      "{\"id\":3,\"batch\":[]}";
+    proc p = run(in, sizeof in - 1, "run", "--stats", "--max-line=64", "-", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_EQ(count_lines(p.out), 4);
+    CHECK_HAS(line_at(p.out, 0),
+              "{\"id\":1,\"ok\":false,\"error\":{\"code\":\"unknown_primitive\"");
+    CHECK_HAS(line_at(p.out, 1), "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"parse_error\"");
+    CHECK_HAS(line_at(p.out, 2),
+              "{\"id\":\"long\",\"ok\":false,\"error\":{\"code\":\"limit_exceeded\"");
+    CHECK_STR(line_at(p.out, 3), "{\"id\":3,\"ok\":true,\"batch\":[]}");
+    /* --stats: memory statistics on standard error. */
+    CHECK_HAS(p.err, "4 requests");
+    CHECK_HAS(p.err, "per-call arena");
+    CHECK_HAS(p.err, "long-lived allocator");
+    proc_free(&p);
+}
+
+/* The identity given on the command line reaches the primitives. */
+static void test_identity(void) {
+    const char in[] = "{\"id\":1,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":1}}\n"
+                      "{\"id\":2,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k\"}}\n";
+    proc p = run(in, sizeof in - 1, "run", "--agent", "planner-7", "--session=s-1", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(line_at(p.out, 1), "\"agent\":\"planner-7\"");
+    proc_free(&p);
+}
+
+static void test_mcp_session(void) {
+    const char in[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+        "\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"cli-test\",\"version\":"
+        "\"1\"}}}\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"no/such/method\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}\n"
+        "this is not json\n"
+        "[{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}]\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n";
+    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_EQ(count_lines(p.out), 8);
+    CHECK_HAS(line_at(p.out, 0), "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":"
+                                 "\"2025-06-18\",\"capabilities\":{\"tools\":{");
+    CHECK_HAS(line_at(p.out, 0), "\"serverInfo\":{\"name\":\"zmem\"");
+    CHECK_STR(line_at(p.out, 1), "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}");
+    CHECK_HAS(line_at(p.out, 2), "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[");
+    CHECK_STR(line_at(p.out, 3), "{\"jsonrpc\":\"2.0\",\"id\":4,\"error\":{\"code\":-32601,"
+                                 "\"message\":\"Method not found: no/such/method\"}}");
+    CHECK_STR(line_at(p.out, 4), "{\"jsonrpc\":\"2.0\",\"id\":5,\"error\":{\"code\":-32602,"
+                                 "\"message\":\"Invalid params: Unknown tool: nope\"}}");
+    CHECK_HAS(line_at(p.out, 5), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,");
+    CHECK_HAS(line_at(p.out, 6), "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,");
+    CHECK_STR(line_at(p.out, 7), "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}");
+    proc_free(&p);
+}
+
+/* The client goes away in the middle of a message: the complete messages are
+   answered, the partial one dropped, and the server exits 0. */
+static void test_mcp_disconnect(void) {
+    const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
+                      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pi";
+    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n");
+    CHECK_HAS(p.err, "dropped");
+    proc_free(&p);
+    /* No input at all. */
+    p = run("", 0, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "");
+    proc_free(&p);
+    /* A message longer than the limit. */
+    const char big[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":"
+                       "\"0123456789012345678901234567890123456789\"}}\n"
+                       "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n";
+    p = run(big, sizeof big - 1, "mcp", "--max-line", "64", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(line_at(p.out, 0), "\"id\":null,\"error\":{\"code\":-32600");
+    CHECK_STR(line_at(p.out, 1), "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}");
+    proc_free(&p);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_cli ZMEM_EXE\n");
+        return 2;
+    }
+    zmem = argv[1];
+    RUN(test_usage);
+    RUN(test_run);
+    RUN(test_identity);
+    RUN(test_mcp_session);
+    RUN(test_mcp_disconnect);
+    return zt_finish("prim_cli");
+}

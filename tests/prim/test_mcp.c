@@ -1,0 +1,374 @@
+/* The MCP request handler: every method, every error code, notifications,
+   batches per protocol version. */
+#include "mcp.h"
+#include "prims.h"
+#include "test.h"
+
+static zm_allocator A;
+static zm_prim_registry *reg;
+static zm_prim_ctx *ctx;
+static tp_state state;
+
+typedef struct out_buf {
+    char data[65536];
+    size_t len;
+    int writes;
+} out_buf;
+
+static zm_status collect(void *c, const char *data, size_t n) {
+    out_buf *o = c;
+    o->writes++;
+    if (n > sizeof o->data - 1 - o->len) return ZM_ELIMIT;
+    memcpy(o->data + o->len, data, n);
+    o->len += n;
+    o->data[o->len] = '\0';
+    return ZM_OK;
+}
+
+/* One exchange: the response line parsed (NULL when there was none). */
+typedef struct reply {
+    out_buf out;
+    zm_json_doc *doc;
+    const zm_json *root;
+} reply;
+
+static reply last;
+
+static void reply_free(void) {
+    zm_json_doc_free(last.doc);
+    last.doc = NULL;
+}
+
+static reply *send_line(mcp_server *s, const char *line) {
+    reply_free();
+    reply *r = &last;
+    memset(r, 0, sizeof *r);
+    mcp_sink sink = {collect, &r->out};
+    CHECK_EQ(mcp_handle_line(s, line, strlen(line), &sink), ZM_OK);
+    CHECK_EQ(zm_arena_used(zm_prim_arena(ctx)), 0);
+    if (r->out.len == 0) return r;
+    CHECK_EQ(r->out.writes, 1);
+    CHECK(r->out.data[r->out.len - 1] == '\n');
+    CHECK(memchr(r->out.data, '\n', r->out.len - 1) == NULL); /* exactly one line */
+    zm_json_error err;
+    zm_status st = zm_json_parse(A, r->out.data, r->out.len - 1, NULL, &r->doc, &err);
+    if (st != ZM_OK) fprintf(stderr, "not JSON: %s\n", r->out.data);
+    CHECK_EQ(st, ZM_OK);
+    r->root = r->doc ? zm_json_doc_root(r->doc) : NULL;
+    return r;
+}
+
+static void no_reply(mcp_server *s, const char *line) {
+    reply *r = send_line(s, line);
+    if (r->out.len != 0) fprintf(stderr, "unexpected reply to %s: %s", line, r->out.data);
+    CHECK_EQ(r->out.len, 0);
+}
+
+/* Checks an error reply: code, id (-1 = null). */
+static void error_reply(mcp_server *s, const char *line, int code, long long id) {
+    reply *r = send_line(s, line);
+    CHECK(r->root != NULL);
+    CHECK_STR(zm_json_str(zm_json_get(r->root, "jsonrpc"), NULL), "2.0");
+    const zm_json *e = zm_json_get(r->root, "error");
+    if (zm_json_int(zm_json_get(e, "code")) != code) fprintf(stderr, "%s -> %s", line, r->out.data);
+    CHECK_EQ(zm_json_int(zm_json_get(e, "code")), code);
+    CHECK(zm_json_is_string(zm_json_get(e, "message")));
+    CHECK(zm_json_get(r->root, "result") == NULL);
+    if (id < 0)
+        CHECK(zm_json_is_null(zm_json_get(r->root, "id")));
+    else
+        CHECK_EQ(zm_json_int(zm_json_get(r->root, "id")), id);
+}
+
+static const zm_json *result_of(reply *r, long long id) {
+    CHECK(r->root != NULL);
+    CHECK_EQ(zm_json_int(zm_json_get(r->root, "id")), id);
+    CHECK(zm_json_get(r->root, "error") == NULL);
+    return zm_json_get(r->root, "result");
+}
+
+static mcp_server *new_server(void) {
+    mcp_server *s = NULL;
+    CHECK_EQ(mcp_server_create(A, reg, ctx, &s), ZM_OK);
+    return s;
+}
+
+static void init(mcp_server *s, const char *version) {
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+             "\"protocolVersion\":\"%s\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\","
+             "\"version\":\"1\"}}}",
+             version);
+    send_line(s, line);
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+}
+
+/* ---------------------------------------------------------------------------
+ * Methods
+ * ------------------------------------------------------------------------- */
+
+static void test_initialize(void) {
+    const char *cases[][2] = {
+        {"2025-06-18", "2025-06-18"}, {"2025-03-26", "2025-03-26"}, {"2024-11-05", "2024-11-05"},
+        {"2099-01-01", "2025-06-18"}, {"", "2025-06-18"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mcp_server *s = new_server();
+        CHECK_STR(mcp_server_version(s), "");
+        char line[512];
+        snprintf(line, sizeof line,
+                 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\",\"params\":{"
+                 "\"protocolVersion\":\"%s\",\"capabilities\":{\"roots\":{}},\"clientInfo\":{"
+                 "\"name\":\"t\",\"version\":\"1\"}}}",
+                 cases[i][0]);
+        reply *r = send_line(s, line);
+        const zm_json *res = result_of(r, 7);
+        CHECK_STR(zm_json_str(zm_json_get(res, "protocolVersion"), NULL), cases[i][1]);
+        CHECK(zm_json_is_object(zm_json_get(zm_json_get(res, "capabilities"), "tools")));
+        CHECK_STR(zm_json_str(zm_json_get(zm_json_get(res, "serverInfo"), "name"), NULL), "zmem");
+        CHECK(zm_json_is_string(zm_json_get(zm_json_get(res, "serverInfo"), "version")));
+        CHECK_STR(mcp_server_version(s), cases[i][1]);
+        mcp_server_destroy(s);
+    }
+    mcp_server *s = new_server();
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"initialize\",\"params\":{}}", -32602,
+                2);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\"}", -32602, 3);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"initialize\",\"params\":{"
+                "\"protocolVersion\":5}}",
+                -32602, 4);
+    mcp_server_destroy(s);
+}
+
+static void test_ping_and_notifications(void) {
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    reply *r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":\"p-1\",\"method\":\"ping\"}");
+    CHECK_STR(zm_json_str(zm_json_get(r->root, "id"), NULL), "p-1");
+    CHECK(zm_json_is_object(zm_json_get(r->root, "result")));
+    CHECK_EQ(zm_json_len(zm_json_get(r->root, "result")), 0);
+    /* Notifications are never answered, known or not, well-formed or not. */
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+                "\"requestId\":3}}");
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/whatever\"}");
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\"}");
+    no_reply(s, "{\"jsonrpc\":\"1.0\",\"method\":\"ping\"}");
+    no_reply(s, "{\"method\":5}");
+    /* Responses from the client, blank lines. */
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}");
+    no_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"error\":{\"code\":1,\"message\":\"x\"}}");
+    no_reply(s, "");
+    no_reply(s, "   \r");
+    mcp_server_destroy(s);
+}
+
+static void test_tools_list(void) {
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    reply *r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+    const zm_json *tools = zm_json_get(result_of(r, 2), "tools");
+    CHECK_EQ(zm_json_len(tools), zm_prim_registry_count(reg));
+    for (size_t i = 0; i < zm_json_len(tools); i++) {
+        const zm_json *t = zm_json_at(tools, i);
+        zm_prim_info info;
+        zm_prim_registry_at(reg, i, &info);
+        CHECK_STR(zm_json_str(zm_json_get(t, "name"), NULL), info.name);
+        CHECK_STR(zm_json_str(zm_json_get(t, "description"), NULL), info.description);
+        const zm_json *schema = zm_json_get(t, "inputSchema");
+        CHECK_STR(zm_json_str(zm_json_get(schema, "type"), NULL), "object");
+        if (info.schema != NULL && zm_json_get(info.schema, "properties") != NULL)
+            CHECK(zm_json_equal(zm_json_get(schema, "properties"),
+                                zm_json_get(info.schema, "properties")));
+    }
+    /* With params (a cursor) too. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{}}");
+    CHECK_EQ(zm_json_len(zm_json_get(result_of(r, 3), "tools")), zm_prim_registry_count(reg));
+    mcp_server_destroy(s);
+}
+
+static void test_tools_call(void) {
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    reply *r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{"
+                            "\"name\":\"add\",\"arguments\":{\"a\":40,\"b\":2}}}");
+    const zm_json *res = result_of(r, 4);
+    CHECK(zm_json_is_bool(zm_json_get(res, "isError")) &&
+          !zm_json_bool(zm_json_get(res, "isError")));
+    const zm_json *content = zm_json_get(res, "content");
+    CHECK_EQ(zm_json_len(content), 1);
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(content, 0), "type"), NULL), "text");
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(content, 0), "text"), NULL),
+              "{\"sum\":42,\"parts\":[40,2]}");
+    CHECK_EQ(zm_json_int(zm_json_get(zm_json_get(res, "structuredContent"), "sum")), 42);
+
+    /* A result that is not an object is wrapped for structuredContent. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"echo\",\"arguments\":{\"value\":[1,\"two\"]}}}");
+    res = result_of(r, 5);
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(zm_json_get(res, "content"), 0), "text"), NULL),
+              "[1,\"two\"]");
+    CHECK_EQ(zm_json_len(zm_json_get(zm_json_get(res, "structuredContent"), "result")), 2);
+    /* No arguments at all. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"nothing\"}}");
+    res = result_of(r, 6);
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(zm_json_get(res, "content"), 0), "text"), NULL),
+              "null");
+
+    /* A primitive's error is a result with isError, not a JSON-RPC error. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"add\",\"arguments\":{\"a\":1}}}");
+    res = result_of(r, 7);
+    CHECK(zm_json_bool(zm_json_get(res, "isError")));
+    const zm_json *err = zm_json_get(zm_json_get(res, "structuredContent"), "error");
+    CHECK_STR(zm_json_str(zm_json_get(err, "code"), NULL), "invalid_params");
+    CHECK_STR(zm_json_str(zm_json_get(err, "field"), NULL), "/b");
+    const char *text =
+        zm_json_str(zm_json_get(zm_json_at(zm_json_get(res, "content"), 0), "text"), NULL);
+    CHECK(text != NULL && strstr(text, "/b: required") != NULL);
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"fail\",\"arguments\":{\"status\":\"ENOTFOUND\"}}}");
+    res = result_of(r, 8);
+    CHECK(zm_json_bool(zm_json_get(res, "isError")));
+    CHECK_STR(
+        zm_json_str(
+            zm_json_get(zm_json_get(zm_json_get(res, "structuredContent"), "error"), "code"), NULL),
+        "not_found");
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"bad_result\",\"arguments\":{\"kind\":\"nan\"}}}");
+    res = result_of(r, 9);
+    CHECK(zm_json_bool(zm_json_get(res, "isError")));
+
+    /* Cleanups of a tool call run before the next line. */
+    int c0 = state.cleanups_run;
+    send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{"
+                 "\"name\":\"cleanup\",\"arguments\":{}}}");
+    CHECK_EQ(state.cleanups_run, c0 + 1);
+
+    /* Protocol errors: unknown tool, bad name, bad arguments. */
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{"
+                "\"name\":\"nope\"}}",
+                -32602, 11);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{"
+                "\"name\":\"echo\\u0000x\"}}",
+                -32602, 12);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\",\"params\":{}}",
+                -32602, 13);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"tools/call\"}", -32602, 14);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":15,\"method\":\"tools/call\",\"params\":{"
+                "\"name\":\"echo\",\"arguments\":[1]}}",
+                -32602, 15);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":16,\"method\":\"tools/call\",\"params\":[1]}",
+                -32602, 16);
+    mcp_server_destroy(s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Error codes
+ * ------------------------------------------------------------------------- */
+
+static void test_errors(void) {
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/list\"}", -32601, 1);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\",\"params\":[1]}", -32601, 2);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":1,", -32700, -1);
+    error_reply(s, "not json at all", -32700, -1);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}}", -32700, -1);
+    error_reply(s, "\"hello\"", -32600, -1);
+    error_reply(s, "5", -32600, -1);
+    error_reply(s, "{\"id\":3,\"method\":\"ping\"}", -32600, 3);
+    error_reply(s, "{\"jsonrpc\":\"1.0\",\"id\":4,\"method\":\"ping\"}", -32600, 4);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":7}", -32600, 5);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":6}", -32600, 6);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", -32600, -1);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"ping\"}", -32600, -1);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}", -32600, -1);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":3}", -32600, 7);
+    /* Too long (reported by the reader). */
+    out_buf o;
+    memset(&o, 0, sizeof o);
+    mcp_sink sink = {collect, &o};
+    CHECK_EQ(mcp_handle_too_long(s, 1000, 100, &sink), ZM_OK);
+    CHECK(strstr(o.data, "-32600") != NULL && strstr(o.data, "\"id\":null") != NULL);
+    mcp_server_destroy(s);
+}
+
+static zm_status sink_fails(void *c, const char *d, size_t n) {
+    (void)c, (void)d, (void)n;
+    return ZM_EIO;
+}
+
+static void test_sink_error(void) {
+    mcp_server *s = new_server();
+    mcp_sink sink = {sink_fails, NULL};
+    const char *line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
+    CHECK_EQ(mcp_handle_line(s, line, strlen(line), &sink), ZM_EIO);
+    mcp_server_destroy(s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Batches
+ * ------------------------------------------------------------------------- */
+
+static void test_batches(void) {
+    const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+                        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+                        "\"name\":\"add\",\"arguments\":{\"a\":1,\"b\":1}}},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{"
+                        "\"name\":\"add\",\"arguments\":{\"a\":2,\"b\":2}}},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"nope\"},5]";
+    /* Not before initialize, not in 2025-06-18. */
+    mcp_server *s = new_server();
+    error_reply(s, batch, -32600, -1);
+    init(s, "2025-06-18");
+    error_reply(s, batch, -32600, -1);
+    mcp_server_destroy(s);
+    /* In 2025-03-26 and 2024-11-05: one response per request, in order. */
+    const char *versions[] = {"2025-03-26", "2024-11-05"};
+    for (int v = 0; v < 2; v++) {
+        s = new_server();
+        init(s, versions[v]);
+        reply *r = send_line(s, batch);
+        CHECK(zm_json_is_array(r->root));
+        CHECK_EQ(zm_json_len(r->root), 5);
+        CHECK_EQ(zm_json_int(zm_json_get(zm_json_at(r->root, 0), "id")), 1);
+        const zm_json *r2 = zm_json_get(zm_json_at(r->root, 1), "result");
+        const zm_json *r3 = zm_json_get(zm_json_at(r->root, 2), "result");
+        /* Each call's result was written before the next call reset the arena. */
+        CHECK_EQ(zm_json_int(zm_json_get(zm_json_get(r2, "structuredContent"), "sum")), 2);
+        CHECK_EQ(zm_json_int(zm_json_get(zm_json_get(r3, "structuredContent"), "sum")), 4);
+        CHECK_EQ(zm_json_int(zm_json_get(zm_json_get(zm_json_at(r->root, 3), "error"), "code")),
+                 -32601);
+        CHECK_EQ(zm_json_int(zm_json_get(zm_json_get(zm_json_at(r->root, 4), "error"), "code")),
+                 -32600);
+        /* Only notifications: nothing at all. */
+        no_reply(s, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]");
+        error_reply(s, "[]", -32600, -1);
+        mcp_server_destroy(s);
+    }
+}
+
+int main(void) {
+    A = zm_default_allocator();
+    if (zm_prim_registry_create(A, &reg) != ZM_OK || tp_register(reg, &state) != ZM_OK ||
+        zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
+        return 1;
+    RUN(test_initialize);
+    RUN(test_ping_and_notifications);
+    RUN(test_tools_list);
+    RUN(test_tools_call);
+    RUN(test_errors);
+    RUN(test_sink_error);
+    RUN(test_batches);
+    reply_free();
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+    return zt_finish("prim_mcp");
+}

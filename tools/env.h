@@ -1,0 +1,46 @@
+/* The zmem program's environment: the long-lived allocator (counted), the
+   registry with the built-in primitives, their store and one context. */
+#ifndef ZMEM_TOOLS_ENV_H
+#define ZMEM_TOOLS_ENV_H
+
+#include <stdio.h>
+
+#include "counting.h"
+#include "zmem/prim.h"
+
+typedef struct zt_env {
+    zt_counting counting;
+    zm_allocator a; /* the counted long-lived allocator */
+    zm_prim_registry *reg;
+    zm_prim_ctx *ctx;
+    void *store; /* the built-ins' store, when they are built in */
+} zt_env;
+
+/* Options shared by zmem run and zmem mcp. */
+typedef struct zt_common_opts {
+    size_t max_line;     /* --max-line BYTES */
+    const char *agent;   /* --agent ID: the agent id of every call */
+    const char *session; /* --session ID: the session id of every call */
+} zt_common_opts;
+
+/* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
+   "--opt=VALUE"), advancing *i past what it used. Returns 1 when it was one,
+   0 when it was not, -1 when its value is missing or wrong (after saying so
+   on stderr, prefixed with prog). */
+int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog);
+
+/* Sets up e: registry, built-ins, context. On failure prints why to stderr
+   (prefixed with prog) and returns false with nothing left allocated. */
+bool zt_env_init(zt_env *e, const char *prog);
+
+/* Sets the agent and session ids of e's context from o (NULL = unset).
+   Returns false (after saying so) when out of memory. */
+bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog);
+
+/* Frees everything zt_env_init made. */
+void zt_env_deinit(zt_env *e);
+
+/* Writes the memory statistics of e to f (one "prog: ..." line per topic). */
+void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, uint64_t requests);
+
+#endif

@@ -1,0 +1,544 @@
+/* zmem mcp: the Model Context Protocol server.
+
+   Methods: initialize (protocol version negotiation: the client's version
+   when it is one of ours, else the latest), ping, tools/list, tools/call, and
+   the notifications notifications/initialized and notifications/cancelled
+   (accepted, nothing to answer). Every request gets exactly one response;
+   notifications and client responses get none. JSON-RPC batches (arrays) are
+   answered when the negotiated version has them (2025-03-26 and 2024-11-05),
+   and refused with -32600 otherwise (2025-06-18 removed them). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "lineio.h"
+#include "mcp.h"
+#include "run_cmd.h"
+
+static const char *const versions[] = {"2025-06-18", "2025-03-26", "2024-11-05"};
+#define NVERSIONS (sizeof versions / sizeof versions[0])
+
+struct mcp_server {
+    zm_allocator a;
+    zm_prim_registry *reg;
+    zm_prim_ctx *ctx;
+    zm_arena ar; /* one line's memory: the parsed message and the response tree */
+    char *out;   /* the response line being written */
+    size_t out_len, out_cap;
+    int version; /* index into versions, -1 before initialize */
+    bool initialized;
+};
+
+#define ARENA_KEEP ((size_t)4 << 20)
+#define OUT_KEEP   ((size_t)1 << 20)
+
+zm_status mcp_server_create(zm_allocator a, zm_prim_registry *reg, zm_prim_ctx *ctx,
+                            mcp_server **out) {
+    mcp_server *s = zm_create(a, mcp_server);
+    if (s == NULL) return ZM_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->a = a;
+    s->reg = reg;
+    s->ctx = ctx;
+    s->version = -1;
+    zm_arena_init_sized(&s->ar, a, (size_t)16 << 10);
+    *out = s;
+    return ZM_OK;
+}
+
+void mcp_server_destroy(mcp_server *s) {
+    if (s == NULL) return;
+    zm_arena_deinit(&s->ar);
+    zm_free(s->a, s->out, s->out_cap, 1);
+    zm_destroy(s->a, s);
+}
+
+const char *mcp_server_version(const mcp_server *s) {
+    return s->version < 0 ? "" : versions[s->version];
+}
+
+/* ---------------------------------------------------------------------------
+ * Output
+ * ------------------------------------------------------------------------- */
+
+static zm_status out_sink(void *c, const char *data, size_t n) {
+    mcp_server *s = c;
+    if (n > s->out_cap - s->out_len) {
+        if (n > SIZE_MAX / 4 - s->out_len) return ZM_ENOMEM;
+        size_t cap = s->out_cap ? s->out_cap : 4096;
+        while (cap < s->out_len + n) cap *= 2;
+        char *p = zm_realloc(s->a, s->out, s->out_cap, cap, 1);
+        if (p == NULL) return ZM_ENOMEM;
+        s->out = p;
+        s->out_cap = cap;
+    }
+    memcpy(s->out + s->out_len, data, n);
+    s->out_len += n;
+    return ZM_OK;
+}
+
+/* Appends v's text to the output line. */
+static zm_status put(mcp_server *s, const zm_json *v) {
+    return zm_json_write_stream(v, 0, out_sink, s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Building responses (in the line's arena)
+ * ------------------------------------------------------------------------- */
+
+#define A(s) zm_arena_allocator(&(s)->ar)
+
+static zm_json *str_ref(mcp_server *s, const char *text) {
+    return zm_json_new_string_ref(A(s), text, strlen(text));
+}
+
+/* Adds member key (a literal) = v; v NULL means out of memory. */
+static bool add(mcp_server *s, zm_json *o, const char *key, zm_json *v) {
+    return o != NULL && v != NULL && zm_json_object_add_ref(A(s), o, key, strlen(key), v) == ZM_OK;
+}
+
+/* {"jsonrpc":"2.0","id":id} ready for "result" or "error". */
+static zm_json *envelope(mcp_server *s, const zm_json *id) {
+    zm_json *o = zm_json_new_object(A(s), 3);
+    zm_json *idv = id ? (zm_json *)id : zm_json_new_null(A(s));
+    if (!add(s, o, "jsonrpc", str_ref(s, "2.0")) || !add(s, o, "id", idv)) return NULL;
+    return o;
+}
+
+/* An error response; detail (may be NULL) is appended to the standard message. */
+static zm_json *error_response(mcp_server *s, const zm_json *id, int code, const char *detail) {
+    const char *base = code == MCP_PARSE_ERROR        ? "Parse error"
+                       : code == MCP_INVALID_REQUEST  ? "Invalid Request"
+                       : code == MCP_METHOD_NOT_FOUND ? "Method not found"
+                       : code == MCP_INVALID_PARAMS   ? "Invalid params"
+                                                      : "Internal error";
+    zm_json *o = envelope(s, id);
+    zm_json *e = zm_json_new_object(A(s), 2);
+    zm_json *msg;
+    if (detail != NULL) {
+        size_t bl = strlen(base), dl = strlen(detail);
+        char *m = zm_arena_alloc(&s->ar, bl + 2 + dl + 1, 1);
+        if (m == NULL) return NULL;
+        memcpy(m, base, bl);
+        memcpy(m + bl, ": ", 2);
+        memcpy(m + bl + 2, detail, dl + 1);
+        msg = zm_json_new_string_ref(A(s), m, bl + 2 + dl);
+    } else {
+        msg = str_ref(s, base);
+    }
+    if (!add(s, e, "code", zm_json_new_int(A(s), code)) || !add(s, e, "message", msg) ||
+        !add(s, o, "error", e))
+        return NULL;
+    return o;
+}
+
+static zm_json *result_response(mcp_server *s, const zm_json *id, zm_json *result) {
+    zm_json *o = envelope(s, id);
+    return add(s, o, "result", result) ? o : NULL;
+}
+
+/* A formatted detail string in the arena. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static const char *
+detail(mcp_server *s, const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
+    return zm_arena_strndup(&s->ar, buf, (size_t)n);
+}
+
+/* ---------------------------------------------------------------------------
+ * Methods
+ * ------------------------------------------------------------------------- */
+
+static bool str_is(const zm_json *v, const char *lit) {
+    size_t n;
+    const char *p = zm_json_str(v, &n);
+    return zm_json_is_string(v) && n == strlen(lit) && memcmp(p, lit, n) == 0;
+}
+
+static zm_json *do_initialize(mcp_server *s, const zm_json *id, const zm_json *params) {
+    const zm_json *pv = zm_json_get(params, "protocolVersion");
+    if (!zm_json_is_string(pv))
+        return error_response(s, id, MCP_INVALID_PARAMS, "protocolVersion must be a string");
+    int chosen = 0;
+    for (size_t i = 0; i < NVERSIONS; i++)
+        if (str_is(pv, versions[i])) chosen = (int)i;
+    s->version = chosen;
+
+    zm_json *r = zm_json_new_object(A(s), 4);
+    zm_json *caps = zm_json_new_object(A(s), 1);
+    zm_json *tools = zm_json_new_object(A(s), 1);
+    zm_json *info = zm_json_new_object(A(s), 2);
+    if (!add(s, tools, "listChanged", zm_json_new_bool(A(s), false)) ||
+        !add(s, caps, "tools", tools) || !add(s, info, "name", str_ref(s, "zmem")) ||
+        !add(s, info, "version", str_ref(s, ZMEM_VERSION_STRING)) ||
+        !add(s, r, "protocolVersion", str_ref(s, versions[chosen])) ||
+        !add(s, r, "capabilities", caps) || !add(s, r, "serverInfo", info) ||
+        !add(s, r, "instructions",
+             str_ref(s, "Each tool is a zmem primitive: call it with its arguments as a JSON "
+                        "object; the result comes back as JSON text and as structuredContent.")))
+        return NULL;
+    return result_response(s, id, r);
+}
+
+/* The input schema as MCP wants it: an object schema with "type":"object". */
+static zm_json *input_schema(mcp_server *s, const zm_json *schema) {
+    if (zm_json_is_object(schema) && zm_json_get(schema, "type") != NULL) return (zm_json *)schema;
+    zm_json *o = zm_json_new_object(A(s), zm_json_len(schema) + 1);
+    if (!add(s, o, "type", str_ref(s, "object"))) return NULL;
+    for (size_t i = 0; i < zm_json_len(schema); i++) {
+        const zm_json_member *m = zm_json_member_at(schema, i);
+        if (zm_json_object_add_ref(A(s), o, m->key, m->key_len, m->value) != ZM_OK) return NULL;
+    }
+    return o;
+}
+
+static zm_json *do_tools_list(mcp_server *s, const zm_json *id) {
+    size_t n = zm_prim_registry_count(s->reg);
+    zm_json *list = zm_json_new_array(A(s), n);
+    if (list == NULL) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        zm_prim_info info;
+        zm_prim_registry_at(s->reg, i, &info);
+        zm_json *t = zm_json_new_object(A(s), 3);
+        if (!add(s, t, "name", zm_json_new_string_ref(A(s), info.name, info.name_len)) ||
+            !add(s, t, "description", str_ref(s, info.description)) ||
+            !add(s, t, "inputSchema", input_schema(s, info.schema)) ||
+            zm_json_array_push(A(s), list, t) != ZM_OK)
+            return NULL;
+    }
+    zm_json *r = zm_json_new_object(A(s), 1);
+    if (!add(s, r, "tools", list)) return NULL;
+    return result_response(s, id, r);
+}
+
+/* {"content":[{"type":"text","text":text}],"structuredContent":sc,"isError":e} */
+static zm_json *tool_result(mcp_server *s, const zm_json *id, const char *text, size_t len,
+                            zm_json *structured, bool is_error) {
+    zm_json *item = zm_json_new_object(A(s), 2);
+    zm_json *content = zm_json_new_array(A(s), 1);
+    zm_json *r = zm_json_new_object(A(s), 3);
+    if (!add(s, item, "type", str_ref(s, "text")) ||
+        !add(s, item, "text", zm_json_new_string_ref(A(s), text, len)) || content == NULL ||
+        zm_json_array_push(A(s), content, item) != ZM_OK || !add(s, r, "content", content))
+        return NULL;
+    if (structured != NULL && !add(s, r, "structuredContent", structured)) return NULL;
+    if (!add(s, r, "isError", zm_json_new_bool(A(s), is_error))) return NULL;
+    return result_response(s, id, r);
+}
+
+/* The error of the last primitive call as a tool result with isError. */
+static zm_json *tool_error(mcp_server *s, const zm_json *id) {
+    zm_prim_error e;
+    zm_prim_last_error(s->ctx, &e);
+    zm_json *err = zm_json_new_object(A(s), 3);
+    if (!add(s, err, "code", str_ref(s, zm_prim_errcode_name(e.code))) ||
+        !add(s, err, "message", zm_json_new_string(A(s), e.message, strlen(e.message))))
+        return NULL;
+    if (e.field != NULL &&
+        !add(s, err, "field", zm_json_new_string(A(s), e.field, strlen(e.field))))
+        return NULL;
+    zm_json *sc = zm_json_new_object(A(s), 1);
+    if (!add(s, sc, "error", err)) return NULL;
+    char *text;
+    size_t len;
+    if (zm_json_write(A(s), err, 0, &text, &len) != ZM_OK) return NULL;
+    return tool_result(s, id, text, len, sc, true);
+}
+
+static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *params) {
+    const zm_json *name = zm_json_get(params, "name");
+    const zm_json *args = zm_json_get(params, "arguments");
+    size_t n;
+    const char *nm = zm_json_str(name, &n);
+    if (!zm_json_is_string(name))
+        return error_response(s, id, MCP_INVALID_PARAMS, "name must be a string");
+    if (args != NULL && !zm_json_is_object(args))
+        return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
+    if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK)
+        return error_response(s, id, MCP_INVALID_PARAMS,
+                              detail(s, "Unknown tool: %.*s", n > 100 ? 100 : (int)n, nm));
+    zm_json *result = NULL;
+    zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
+    if (st != ZM_OK) return tool_error(s, id);
+    char *text;
+    size_t len;
+    zm_status ws = zm_json_write(A(s), result, 0, &text, &len);
+    if (ws == ZM_EINVAL) {
+        zm_prim_fail(s->ctx, ZM_EINTERNAL, NULL,
+                     "the primitive's result is not valid JSON (invalid UTF-8 or a non-finite "
+                     "number)");
+        return tool_error(s, id);
+    }
+    if (ws != ZM_OK) return NULL;
+    zm_json *sc = result;
+    if (!zm_json_is_object(result)) {
+        /* structuredContent is an object: wrap other results. */
+        sc = zm_json_new_object(A(s), 1);
+        if (!add(s, sc, "result", result ? result : zm_json_new_null(A(s)))) return NULL;
+    }
+    return tool_result(s, id, text, len, sc, false);
+}
+
+/* Handles one message (an element of a batch or the whole line). *resp is the
+   response, or NULL when there is none. Returns false on out of memory. */
+static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
+    *resp = NULL;
+    if (!zm_json_is_object(msg))
+        return (*resp = error_response(s, NULL, MCP_INVALID_REQUEST, "expected an object")) != NULL;
+    const zm_json *method = zm_json_get(msg, "method");
+    const zm_json *id = zm_json_get(msg, "id");
+    const zm_json *params = zm_json_get(msg, "params");
+    const zm_json *good_id =
+        (zm_json_is_string(id) || zm_json_is_number(id)) ? id : NULL; /* echoed in errors */
+    if (id == NULL) {
+        /* A notification: never answered, even a malformed one. */
+        if (str_is(zm_json_get(msg, "jsonrpc"), "2.0") &&
+            str_is(method, "notifications/initialized"))
+            s->initialized = true;
+        return true;
+    }
+    if (!str_is(zm_json_get(msg, "jsonrpc"), "2.0"))
+        return (*resp = error_response(s, good_id, MCP_INVALID_REQUEST,
+                                       "jsonrpc must be \"2.0\"")) != NULL;
+    if (method == NULL) {
+        /* A response from the client (we send no requests): nothing to say. */
+        if (zm_json_get(msg, "result") || zm_json_get(msg, "error")) return true;
+        return (*resp = error_response(s, good_id, MCP_INVALID_REQUEST, "missing method")) != NULL;
+    }
+    if (!zm_json_is_string(method))
+        return (*resp = error_response(s, good_id, MCP_INVALID_REQUEST,
+                                       "method must be a string")) != NULL;
+    if (good_id == NULL)
+        return (*resp = error_response(s, NULL, MCP_INVALID_REQUEST,
+                                       "id must be a string or a number")) != NULL;
+    if (params != NULL && !zm_json_is_object(params) && !zm_json_is_array(params))
+        return (*resp = error_response(s, id, MCP_INVALID_REQUEST,
+                                       "params must be an object or an array")) != NULL;
+    bool known = str_is(method, "initialize") || str_is(method, "ping") ||
+                 str_is(method, "tools/list") || str_is(method, "tools/call");
+    if (known && params != NULL && !zm_json_is_object(params))
+        return (*resp = error_response(s, id, MCP_INVALID_PARAMS, "params must be an object")) !=
+               NULL;
+    if (str_is(method, "initialize")) {
+        *resp = do_initialize(s, id, params);
+    } else if (str_is(method, "ping")) {
+        *resp = result_response(s, id, zm_json_new_object(A(s), 0));
+    } else if (str_is(method, "tools/list")) {
+        *resp = do_tools_list(s, id);
+    } else if (str_is(method, "tools/call")) {
+        if (params == NULL) {
+            *resp = error_response(s, id, MCP_INVALID_PARAMS, "name must be a string");
+        } else {
+            *resp = do_tools_call(s, id, params);
+        }
+    } else {
+        size_t n;
+        const char *m = zm_json_str(method, &n);
+        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND,
+                               detail(s, "%.*s", n > 100 ? 100 : (int)n, m));
+    }
+    return *resp != NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Lines
+ * ------------------------------------------------------------------------- */
+
+static const char oom_line[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"Internal error: "
+    "out of memory\"}}\n";
+
+static void end_line(mcp_server *s) {
+    zm_prim_ctx_reset(s->ctx);
+    zm_arena_reset(&s->ar, ZM_ARENA_RETAIN_WITH_LIMIT, ARENA_KEEP);
+    if (s->out_cap > OUT_KEEP) {
+        zm_free(s->a, s->out, s->out_cap, 1);
+        s->out = NULL;
+        s->out_cap = 0;
+    }
+    s->out_len = 0;
+}
+
+/* Writes the output line (if any) and ends the line. */
+static zm_status flush_line(mcp_server *s, bool oom, const mcp_sink *out) {
+    zm_status st = ZM_OK;
+    if (oom)
+        st = out->write(out->ctx, oom_line, sizeof oom_line - 1);
+    else if (s->out_len > 0)
+        st = out->write(out->ctx, s->out, s->out_len);
+    end_line(s);
+    return st;
+}
+
+static bool blank(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') return false;
+    return true;
+}
+
+zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp_sink *out) {
+    s->out_len = 0;
+    if (blank(line, len)) return ZM_OK;
+    zm_json *root;
+    zm_json_error err;
+    zm_json *resp = NULL;
+    bool ok = true;
+    zm_status ps = zm_json_parse_arena(&s->ar, line, len, NULL, &root, &err);
+    if (ps == ZM_ENOMEM) return flush_line(s, true, out);
+    if (ps != ZM_OK) {
+        resp = error_response(s, NULL, MCP_PARSE_ERROR,
+                              detail(s, "%s (at byte %zu)", err.message, err.offset));
+        ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
+        return flush_line(s, !ok, out);
+    }
+    if (!zm_json_is_array(root)) {
+        ok = handle_msg(s, root, &resp);
+        if (ok && resp != NULL) ok = put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
+        return flush_line(s, !ok, out);
+    }
+    /* A batch. */
+    bool batching = s->version == 1 || s->version == 2;
+    if (!batching || zm_json_len(root) == 0) {
+        resp = error_response(s, NULL, MCP_INVALID_REQUEST,
+                              !batching ? "JSON-RPC batches are not supported in this protocol "
+                                          "version"
+                                        : "empty batch");
+        ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
+        return flush_line(s, !ok, out);
+    }
+    size_t answered = 0;
+    for (size_t i = 0; ok && i < zm_json_len(root); i++) {
+        ok = handle_msg(s, zm_json_at(root, i), &resp);
+        if (!ok || resp == NULL) continue;
+        /* Write each response now: a tools/call result lives only until the next call. */
+        ok = out_sink(s, answered ? "," : "[", 1) == ZM_OK && put(s, resp) == ZM_OK;
+        answered++;
+        zm_prim_ctx_reset(s->ctx);
+    }
+    if (ok && answered > 0) ok = out_sink(s, "]\n", 2) == ZM_OK;
+    return flush_line(s, !ok, out);
+}
+
+zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
+                              const mcp_sink *out) {
+    s->out_len = 0;
+    zm_json *resp =
+        error_response(s, NULL, MCP_INVALID_REQUEST,
+                       detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
+                              too_long, max_line));
+    bool ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
+    return flush_line(s, !ok, out);
+}
+
+/* ---------------------------------------------------------------------------
+ * Serving stdio
+ * ------------------------------------------------------------------------- */
+
+static zm_status file_write(void *c, const char *data, size_t n) {
+    FILE *f = c;
+    if (fwrite(data, 1, n, f) != n) return ZM_EIO;
+    return ZM_OK;
+}
+
+static void flush_file(void *f) {
+    fflush(f);
+}
+
+int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
+    zt_lines r;
+    if (!zt_lines_init(&r, s->a, fd, max_line)) {
+        fprintf(stderr, "zmem mcp: out of memory\n");
+        return 1;
+    }
+    r.before_wait = flush_file;
+    r.before_wait_arg = out;
+    mcp_sink sink = {file_write, out};
+    int rc = 0;
+    for (;;) {
+        const char *line;
+        size_t len;
+        zt_line_kind k = zt_lines_next(&r, &line, &len);
+        if (k == ZT_LINE_EOF) break;
+        if (k == ZT_LINE_ERROR) {
+            fprintf(stderr, "zmem mcp: reading input: %s\n",
+                    errno ? strerror(errno) : "out of memory");
+            rc = 1;
+            break;
+        }
+        if (r.unterminated) {
+            fprintf(stderr,
+                    "zmem mcp: input ended in the middle of a message (%zu bytes); "
+                    "dropped\n",
+                    k == ZT_LINE_TOO_LONG ? r.too_long_bytes : len);
+            break;
+        }
+        zm_status st = k == ZT_LINE_TOO_LONG
+                           ? mcp_handle_too_long(s, r.too_long_bytes, max_line, &sink)
+                           : mcp_handle_line(s, line, len, &sink);
+        if (st == ZM_EIO || ferror(out)) {
+            fprintf(stderr, "zmem mcp: the client went away\n");
+            break;
+        }
+    }
+    fflush(out);
+    zt_lines_deinit(&r);
+    return rc;
+}
+
+static const char usage[] =
+    "usage: zmem mcp [--max-line BYTES] [--agent ID] [--session ID]\n"
+    "  Serves the primitives as Model Context Protocol tools over standard input and\n"
+    "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
+    "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n"
+    "  --agent ID        the agent id recorded with what the calls write\n"
+    "  --session ID      the session id the calls see\n";
+
+int zm_tool_mcp_main(int argc, char **argv) {
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int c = zt_parse_common(argc, argv, &i, &co, "zmem mcp");
+        if (c < 0) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (c > 0) continue;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        fprintf(stderr, "zmem mcp: unexpected argument %s\n%s", a, usage);
+        return 2;
+    }
+    /* A client that goes away is an EPIPE on write, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
+    zt_env env;
+    if (!zt_env_init(&env, "zmem mcp")) return 1;
+    if (!zt_env_set_identity(&env, &co, "zmem mcp")) {
+        zt_env_deinit(&env);
+        return 1;
+    }
+    mcp_server *s;
+    if (mcp_server_create(env.a, env.reg, env.ctx, &s) != ZM_OK) {
+        fprintf(stderr, "zmem mcp: out of memory\n");
+        zt_env_deinit(&env);
+        return 1;
+    }
+    static char outbuf[1 << 16];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    int rc = mcp_serve(s, 0, stdout, co.max_line);
+    mcp_server_destroy(s);
+    zt_env_deinit(&env);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* zmem run: JSON lines in, one response line per request out. */
+#ifndef ZMEM_TOOLS_RUN_CMD_H
+#define ZMEM_TOOLS_RUN_CMD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "zmem/prim.h"
+
+#define ZT_DEFAULT_MAX_LINE ((size_t)16 << 20)
+
+typedef struct zt_run_counts {
+    uint64_t requests; /* lines answered (blank lines are skipped) */
+    uint64_t errors;   /* responses with "ok": false */
+    uint64_t too_long; /* lines refused for their length */
+} zt_run_counts;
+
+/* Answers every request line read from fd on out: each non-blank line gets
+   exactly one response line, a line longer than max_line a limit_exceeded
+   error (read and dropped, never buffered whole). Returns 0 at the end of the
+   input, 1 on a read or write error (after saying so on stderr). */
+int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, int fd, FILE *out, size_t max_line,
+                  zt_run_counts *counts);
+
+/* Writes the best-effort id of a too-long request: the JSON text of the value
+   of a leading "id" member when the start of the line has one (a number, a
+   short string, true, false or null), else "null". */
+void zt_sniff_id(const char *prefix, size_t len, char *out, size_t cap);
+
+/* Parses a byte count with an optional K, M or G suffix (powers of 1024).
+   Returns false when s is not one. */
+bool zt_parse_size(const char *s, size_t *out);
+
+/* The "zmem run" command; argv[0] is "run". Returns the exit status. */
+int zm_tool_run_main(int argc, char **argv);
+
+#endif

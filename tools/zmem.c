@@ -1,0 +1,50 @@
+/* zmem: the command-line program.
+
+     zmem run [--stats] [--max-line BYTES] [FILE|-]   JSON lines in, responses out
+     zmem mcp [--max-line BYTES]                       MCP server over stdio
+     zmem json ...                                     JSON tools
+     zmem --help | --version */
+#include <stdio.h>
+#include <string.h>
+
+#include "json_cmd.h"
+#include "mcp.h"
+#include "run_cmd.h"
+#include "zmem.h"
+
+static const char usage[] =
+    "usage: zmem <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run [--stats] [--max-line BYTES] [FILE|-]\n"
+    "        run JSON-lines requests {\"id\":..., \"primitive\":\"...\", \"params\":{...}}\n"
+    "        (or {\"id\":..., \"batch\":[...]}), one response line per request\n"
+    "  mcp [--max-line BYTES]\n"
+    "        serve the primitives as Model Context Protocol tools over stdio\n"
+    "  json check|fmt|bench ...\n"
+    "        JSON tools (zmem json --help)\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     show this help\n"
+    "  -V, --version  show the version\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("zmem %s (allocator: %s)\n", ZMEM_VERSION_STRING, zm_default_allocator_name());
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0) return zm_tool_run_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "mcp") == 0) return zm_tool_mcp_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "json") == 0) return zm_tool_json_main(argc - 1, argv + 1);
+    fprintf(stderr, "zmem: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}
