@@ -3,9 +3,15 @@
  * How it works:
  *  - The text is copied into the arena once, followed by PAD NUL bytes. The
  *    NULs are a sentinel (no token and no string runs past one), so the hot
- *    loops need no bounds checks, and 8-byte loads near the end stay inside
+ *    loops need no bounds checks, and 16-byte loads near the end stay inside
  *    the copy. Strings are decoded in place in the copy and NUL-terminated
  *    over their closing quote: a string costs no allocation of its own.
+ *  - Strings are scanned 16 bytes at a time; a run of non-ASCII characters
+ *    is validated as a whole (utf8.c). Whitespace is skipped 16 bytes at a
+ *    time, and on pretty-printed text mostly not scanned at all: the
+ *    indentation seen at each depth is checked instead (see below).
+ *    Integers are read 8 digits at a time; other numbers are scanned, then
+ *    converted exactly by num_parse.c.
  *  - The parser is iterative: an explicit stack of open containers (frames),
  *    so hostile nesting meets the depth limit, never a stack overflow.
  *  - Each value node is bumped from the arena as it is read; its pointer (and
@@ -18,7 +24,6 @@
  *    Duplicate keys are found while the members are laid out (through the
  *    index, or by a scan for small objects).
  */
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
