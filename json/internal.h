@@ -5,6 +5,13 @@
 
 #include "zmem/json.h"
 
+/* For the few small functions a hot loop must not call. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZM__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ZM__ALWAYS_INLINE inline
+#endif
+
 /* ---------------------------------------------------------------------------
  * Objects: the hash index
  *
