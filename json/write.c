@@ -298,7 +298,8 @@ static bool write_string(writer *w, const char *s, size_t len, bool trusted) {
 
 /* write_string, with short strings that need no escaping (most keys and
    many values) copied as two overlapping words, inline. */
-static inline bool write_short_string(writer *w, const char *s, size_t len, bool trusted) {
+static ZM__ALWAYS_INLINE bool write_short_string(writer *w, const char *s, size_t len,
+                                                 bool trusted) {
     const bool strict = !trusted || (w->flags & ZM_JSON_WRITE_ASCII);
     if (len >= 4 && len <= 16 && reserve(w, 24)) {
         char *o = w->p;
