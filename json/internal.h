@@ -167,8 +167,8 @@ static inline int zm__utf8_check(const unsigned char *p, size_t avail) {
 /* True when the n bytes at p are valid UTF-8 (json/utf8.c: 16 bytes at a
    time where the processor allows). The _padded form may read the 16 bytes
    after the span. Neither says where an error is: zm__utf8_check does. */
-bool zm__utf8_valid(const unsigned char *p, size_t n);
-bool zm__utf8_valid_padded(const unsigned char *p, size_t n);
+bool zm__json_utf8_valid(const unsigned char *p, size_t n);
+bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n);
 
 /* A short description of a ZM__UTF8_* reason. */
 const char *zm__utf8_reason(int reason);

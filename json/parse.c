@@ -247,7 +247,7 @@ static inline bool is_3byte(uint64_t x) {
    word masks, two at a time when they come in pairs. Returns true, or
    false with the error recorded where the first invalid character starts. */
 static inline bool check_run(parser *P, const u8 *p, const u8 *q) {
-    if (q - p >= 24 && zm__utf8_valid_padded(p, (size_t)(q - p))) return true;
+    if (q - p >= 24 && zm__json_utf8_valid_padded(p, (size_t)(q - p))) return true;
     while (p < q) {
         if (*p < 0x80) {
             p++;

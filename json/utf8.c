@@ -171,23 +171,23 @@ __attribute__((target("ssse3"))) static bool valid_ssse3(const unsigned char *p,
     return _mm_movemask_epi8(_mm_cmpeq_epi8(s.error, _mm_setzero_si128())) == 0xFFFF;
 }
 
-bool zm__utf8_valid(const unsigned char *p, size_t n) {
+bool zm__json_utf8_valid(const unsigned char *p, size_t n) {
     if (__builtin_cpu_supports("ssse3")) return valid_ssse3(p, n, false);
     return valid_scalar(p, n);
 }
 
-bool zm__utf8_valid_padded(const unsigned char *p, size_t n) {
+bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n) {
     if (__builtin_cpu_supports("ssse3")) return valid_ssse3(p, n, true);
     return valid_scalar(p, n);
 }
 
 #else
 
-bool zm__utf8_valid(const unsigned char *p, size_t n) {
+bool zm__json_utf8_valid(const unsigned char *p, size_t n) {
     return valid_scalar(p, n);
 }
 
-bool zm__utf8_valid_padded(const unsigned char *p, size_t n) {
+bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n) {
     return valid_scalar(p, n);
 }
 

@@ -7,8 +7,8 @@
 #include "zmem/json.h"
 
 /* The validators (internal to the library). */
-bool zm__utf8_valid(const unsigned char *p, size_t n);
-bool zm__utf8_valid_padded(const unsigned char *p, size_t n);
+bool zm__json_utf8_valid(const unsigned char *p, size_t n);
+bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n);
 
 /* The reference: RFC 3629's table of well-formed byte sequences. */
 static bool ref_valid(const unsigned char *p, size_t n) {
@@ -48,7 +48,7 @@ static size_t mismatches;
    buffer holding it must have 16 readable bytes after it. */
 static void check_span(const unsigned char *p, size_t n) {
     bool want = ref_valid(p, n);
-    if (zm__utf8_valid(p, n) != want || zm__utf8_valid_padded(p, n) != want) {
+    if (zm__json_utf8_valid(p, n) != want || zm__json_utf8_valid_padded(p, n) != want) {
         if (mismatches++ < 5) {
             fprintf(stderr, "mismatch (want %d) for", (int)want);
             for (size_t i = 0; i < n && i < 40; i++) fprintf(stderr, " %02x", p[i]);
