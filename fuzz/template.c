@@ -169,9 +169,7 @@ static void step_instantiate(state *s, fz_in *in) {
     /* Bindings live in the instances' arena, as long as the instances. */
     zm_json *bindings = NULL;
     if (n > 0 && zm_json_parse_arena(&s->ar, p, n, NULL, &bindings, NULL) != ZM_OK) bindings = NULL;
-    zm_arena_mark before = zm_arena_save(&s->ar);
     size_t used = zm_arena_used(&s->ar);
-    (void)before;
     zm_json *out = NULL;
     zm_json_error err;
     bool held = zm_template_has(s->tc, names[k]);
