@@ -164,6 +164,12 @@ static inline int zm__utf8_check(const unsigned char *p, size_t avail) {
     return c < 0xF8 ? -ZM__UTF8_TOO_BIG : -ZM__UTF8_BAD_BYTE;
 }
 
+/* True when the n bytes at p are valid UTF-8 (json/utf8.c: 16 bytes at a
+   time where the processor allows). The _padded form may read the 16 bytes
+   after the span. Neither says where an error is: zm__utf8_check does. */
+bool zm__json_utf8_valid(const unsigned char *p, size_t n);
+bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n);
+
 /* A short description of a ZM__UTF8_* reason. */
 const char *zm__utf8_reason(int reason);
 
@@ -227,6 +233,26 @@ static inline unsigned char *zm__str_skip_plain(unsigned char *p) {
     }
 #else
     while (!zm__str_is_special(*p)) p++;
+    return p;
+#endif
+}
+
+/* The first '"', '\\' or control character at or after p (bytes >= 0x80
+   are passed over), in a buffer known to hold one and readable 15 bytes
+   past it. */
+static inline unsigned char *zm__str_skip_utf8(unsigned char *p) {
+#if defined(ZM__SSE2)
+    for (;;) {
+        __m128i x = _mm_loadu_si128((const __m128i *)p);
+        __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+        __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+        __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x); /* x <= 0x1F */
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#else
+    while (*p != '"' && *p != '\\' && *p >= 0x20) p++;
     return p;
 #endif
 }

@@ -29,8 +29,9 @@
 
 typedef unsigned char u8;
 
-/* NUL bytes after the copied text. */
-#define PAD 16
+/* NUL bytes after the copied text: 16-byte loads, and the indentation
+   guess's two loads and the byte after them, stay inside the copy. */
+#define PAD 64
 
 /* Scratch stack sizes kept on the C stack before the heap is used. */
 #define LOCAL_WORDS  1024
@@ -231,6 +232,44 @@ static inline void set_string(zm_json *out, const char *s, size_t len, uint8_t f
     out->u.s.len = len;
 }
 
+/* For the low 3 bytes of x, already shaped as a 3-byte character (1110xxxx
+   10xxxxxx 10xxxxxx): true unless overlong (E0 80..9F) or a surrogate
+   (ED A0..BF). */
+static inline bool is_3byte(uint64_t x) {
+    uint32_t lead = (uint32_t)x & 0xE0FF;
+    return lead != 0x80E0 && lead != 0xA0ED;
+}
+
+/* Checks the UTF-8 of the run from p to q, which holds no '"', '\\' or
+   control character (the padding makes bytes past q readable). Long runs
+   are checked 16 bytes at a time; short ones, and a run found invalid,
+   a character at a time: the common 3-byte characters (most of CJK) by
+   word masks, two at a time when they come in pairs. Returns true, or
+   false with the error recorded where the first invalid character starts. */
+static inline bool check_run(parser *P, const u8 *p, const u8 *q) {
+    if (q - p >= 24 && zm__json_utf8_valid_padded(p, (size_t)(q - p))) return true;
+    while (p < q) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        uint64_t x = zm__load64(p);
+        if ((x & 0xC0C0F0C0C0F0u) == 0x8080E08080E0u && is_3byte(x) && is_3byte(x >> 24) &&
+            q - p >= 6) {
+            p += 6;
+            continue;
+        }
+        if ((x & 0xC0C0F0u) == 0x8080E0u && is_3byte(x) && q - p >= 3) {
+            p += 3;
+            continue;
+        }
+        int n = zm__utf8_check(p, (size_t)(q - p));
+        if (ZM_UNLIKELY(n < 0)) return fail_utf8(P, p, -n), false;
+        p += n;
+    }
+    return true;
+}
+
 /* The rest of a string from p (at its first backslash), s being where its
    content starts: decodes in place, the output never longer than the input.
    Returns the position after the closing quote, or NULL. */
@@ -294,17 +333,17 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
             return p + 1;
         } else if (c < 0x20) {
             return fail_in_string(P, p);
-        } else if (c >= 0x80) {
-            int n = zm__utf8_check(p, (size_t)(P->end - p));
-            if (n < 0) return fail_utf8(P, p, -n);
-            memmove(d, p, (size_t)n);
-            d += n;
-            p += n;
         } else {
-            size_t k = (size_t)(zm__str_skip_plain(p + 1) - p);
+            /* a run up to the next quote, backslash or control character */
+            u8 *q = c < 0x80 ? zm__str_skip_plain(p + 1) : p;
+            if (*q >= 0x80) {
+                q = zm__str_skip_utf8(q);
+                if (!check_run(P, p, q)) return NULL;
+            }
+            size_t k = (size_t)(q - p);
             memmove(d, p, k);
             d += k;
-            p += k;
+            p = q;
         }
     }
 }
@@ -325,18 +364,11 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
         }
         if (c == '\\') return parse_escaped(P, s, p, str, len);
         if (c < 0x20) return fail_in_string(P, p);
-        do {
-            /* the common 3-byte case (most of CJK) first */
-            c = *p;
-            if (c >= 0xE1 && c != 0xED && c <= 0xEF && (p[1] & 0xC0) == 0x80 &&
-                (p[2] & 0xC0) == 0x80) {
-                p += 3;
-                continue;
-            }
-            int n = zm__utf8_check(p, (size_t)(P->end - p));
-            if (ZM_UNLIKELY(n < 0)) return fail_utf8(P, p, -n);
-            p += n;
-        } while (*p >= 0x80);
+        /* non-ASCII: the run up to the next quote, backslash or control
+           character is checked as a whole */
+        u8 *q = zm__str_skip_utf8(p);
+        if (!check_run(P, p, q)) return NULL;
+        p = q;
     }
 }
 
@@ -346,6 +378,44 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
 
 static inline bool is_digit(u8 c) {
     return (unsigned)(c - '0') < 10;
+}
+
+#ifdef ZM__SWAR
+/* True when the 8 bytes of x are all '0'..'9'. */
+static inline bool all_digits8(uint64_t x) {
+    return ((x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+           0x3333333333333333u;
+}
+
+/* The value of 8 ASCII digits, the first in the lowest byte. */
+static inline uint64_t digits8(uint64_t x) {
+    x &= 0x0F0F0F0F0F0F0F0Fu;
+    x = (x * 2561) >> 8;
+    x = ((x & 0x00FF00FF00FF00FFu) * 6553601) >> 16;
+    return ((x & 0x0000FFFF0000FFFFu) * 42949672960001u) >> 32;
+}
+#endif
+
+/* The first non-digit at or after p, 8 bytes at a time (the padding makes
+   them readable). */
+static inline u8 *skip_digits(u8 *p) {
+#ifdef ZM__SWAR
+    for (;;) {
+        uint64_t x = zm__load64(p);
+        /* per byte, nonzero when it is not '0'..'9': b & 0xF0 and (b + 6) &
+           0xF0 must both be 0x30 (a carry out of a byte only comes from a
+           non-digit, so the lowest flagged byte is exact) */
+        const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
+        const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+        uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
+        uint64_t bad = (((t & low7) + low7) | t) & ~low7;
+        if (bad) return p + (__builtin_ctzll(bad) >> 3);
+        p += 8;
+    }
+#else
+    while (is_digit(*p)) p++;
+    return p;
+#endif
 }
 
 /* Keeps the len bytes at s as a ZM_JSON_NUMBER: copied, NUL-terminated. */
@@ -367,11 +437,6 @@ static inline void set_real(zm_json *out, double d) {
     out->u.d = d;
 }
 
-/* Powers of ten exact in a double. */
-static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* Parses the number at p (at '-' or a digit) into out: INT when it is an
    integer within int64, REAL otherwise, NUMBER text when it is an integer
    beyond int64, overflows a double, or the caller asked for text. -0 is the
@@ -390,32 +455,32 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
                         "number after '0', found '%c'",
                         *p);
     } else if (ZM_LIKELY(is_digit(*p))) {
-        do m = m * 10 + (uint64_t)(*p++ - '0');
-        while (is_digit(*p));
+#ifdef ZM__SWAR
+        /* eight digits at a time while there are eight */
+        for (;;) {
+            uint64_t x = zm__load64(p);
+            if (!all_digits8(x)) break;
+            m = m * 100000000 + digits8(x);
+            p += 8;
+        }
+#endif
+        while (is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
     } else {
         return fail_found(P, p, "a digit after '-'");
     }
-    size_t nint = (size_t)(p - ds), nfrac = 0;
+    size_t nint = (size_t)(p - ds);
     bool is_int = true;
     if (*p == '.') {
-        u8 *fs = ++p;
+        p++;
         if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit after '.'");
-        do m = m * 10 + (uint64_t)(*p++ - '0');
-        while (is_digit(*p));
-        nfrac = (size_t)(p - fs);
+        p = skip_digits(p + 1);
         is_int = false;
     }
-    int64_t e10 = 0;
     if ((*p | 0x20) == 'e') {
         p++;
-        bool eneg = *p == '-';
         if (*p == '-' || *p == '+') p++;
         if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
-        do {
-            if (e10 < 1000000) e10 = e10 * 10 + (*p - '0');
-            p++;
-        } while (is_digit(*p));
-        if (eneg) e10 = -e10;
+        p = skip_digits(p + 1);
         is_int = false;
     }
     size_t len = (size_t)(p - start);
@@ -436,22 +501,7 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
         }
         return number_text(P, start, len, out) ? p : NULL;
     }
-    /* Clinger's fast path: m and 10^|e| both exact, so one rounding. */
-#if FLT_EVAL_METHOD == 0
-    if (nint + nfrac <= 19 && m <= ((uint64_t)1 << 53)) {
-        int64_t e = e10 - (int64_t)nfrac;
-        if (m == 0) {
-            set_real(out, neg ? -0.0 : 0.0);
-            return p;
-        }
-        if (e >= -22 && e <= 22) {
-            double d = (double)m;
-            d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
-            set_real(out, neg ? -d : d);
-            return p;
-        }
-    }
-#endif
+    /* (the converter has its own fast paths, Clinger's among them) */
     double d;
     if (!zm__parse_double((const char *)start, len, &d))
         return number_text(P, start, len, out) ? p : NULL;
@@ -468,6 +518,18 @@ _Static_assert(sizeof(zm_json_member) == 3 * sizeof(uintptr_t) &&
                    offsetof(zm_json_member, value) == 2 * sizeof(uintptr_t),
                "zm_json_member must be three words: the scratch stack relies on it");
 
+/* Copies n words (most containers are small: no call to memcpy). */
+static inline void copy_words(void *dst, const uintptr_t *src, size_t n) {
+    char *d = dst;
+    const char *s = (const char *)src;
+    size_t bytes = n * sizeof(uintptr_t), i = 0;
+#ifdef ZM__SSE2
+    for (; i + 16 <= bytes; i += 16)
+        _mm_storeu_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
+#endif
+    for (; i < bytes; i += sizeof(uintptr_t)) memcpy(d + i, s + i, sizeof(uintptr_t));
+}
+
 /* Lays out the array whose n item pointers are at first. Returns its node. */
 static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u8 *p) {
     zm_json *v = zm_arena_alloc(P->ar, sizeof(zm_json) + n * sizeof(zm_json *), _Alignof(zm_json));
@@ -475,7 +537,7 @@ static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u
     zm_json **items = NULL;
     if (n) {
         items = (zm_json **)(v + 1);
-        memcpy(items, first, n * sizeof *items);
+        copy_words(items, first, n);
     }
     v->type = ZM_JSON_ARRAY;
     v->flags = 0;
@@ -525,7 +587,7 @@ static zm_json *close_object(parser *P, const uintptr_t *first, size_t n, const 
     if (v == NULL) return fail_oom(P, p), NULL;
     zm_json_member *members = (zm_json_member *)(v + 1);
     uint32_t *index = (uint32_t *)(members + n);
-    if (n) memcpy(members, first, n * sizeof *members);
+    copy_words(members, first, 3 * n);
     if (cap) memset(index, 0, (size_t)cap * sizeof *index);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -591,6 +653,38 @@ static bool grow_frames(parser *P, const u8 *p) {
 }
 
 /* ---------------------------------------------------------------------------
+ * Guessing indentation
+ *
+ * Pretty-printed text repeats its indentation: every member or item at a
+ * given depth is preceded by the same newline and spaces, and a closing
+ * bracket by those of the depth above. Checking that the whitespace is the
+ * one guessed is cheaper than measuring it, and it keeps the scan off the
+ * critical path: the next token's address is known at once. A wrong guess
+ * costs a compare, then the plain skip.
+ * ------------------------------------------------------------------------- */
+
+#ifdef ZM__SSE2
+/* True when p holds a newline and g - 1 spaces (1 <= g <= 32) followed by a
+   byte that is neither whitespace nor the start of a comment. */
+static inline bool indent_is(const u8 *p, unsigned g) {
+    const __m128i nl_spaces = _mm_set_epi8(' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                           ' ', ' ', ' ', ' ', '\n');
+    unsigned eq =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), nl_spaces));
+    if (g <= 16) {
+        unsigned want = (1u << g) - 1;
+        if ((eq & want) != want) return false;
+    } else {
+        unsigned eq2 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), _mm_set1_epi8(' ')));
+        unsigned want = (1u << (g - 16)) - 1;
+        if (eq != 0xFFFF || (eq2 & want) != want) return false;
+    }
+    return p[g] > ' ' && p[g] != '/';
+}
+#endif
+
+/* ---------------------------------------------------------------------------
  * The main loop
  * ------------------------------------------------------------------------- */
 
@@ -604,6 +698,11 @@ static zm_status run(parser *P) {
     zm_json *v;
     size_t depth = 0;
     bool in_obj = false;
+#ifdef ZM__SSE2
+    /* per depth (mod 64), the length of the whitespace seen after the last
+       comma, a guess for the next one (0: none) */
+    uint8_t indent[64] = {0};
+#endif
 
     if (P->end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
         if (!(flags & ZM_JSON_ALLOW_BOM)) {
@@ -614,6 +713,20 @@ static zm_status run(parser *P) {
         }
         p += 3;
     }
+
+/* Skips whitespace, trying the indentation guessed for depth d first. */
+#ifdef ZM__SSE2
+#define GUESS_WS(d)                                                                                \
+    do {                                                                                           \
+        unsigned g_ = indent[(d)&63];                                                              \
+        if (g_ != 0 && *p == '\n' && indent_is(p, g_))                                             \
+            p += g_;                                                                               \
+        else                                                                                       \
+            SKIP_WS();                                                                             \
+    } while (0)
+#else
+#define GUESS_WS(d) SKIP_WS()
+#endif
 
 /* A new node from the arena, in v. */
 #define NEW_NODE()                                                                                 \
@@ -631,7 +744,9 @@ static zm_status run(parser *P) {
         if (ZM_UNLIKELY(*p == '/') && comments && (p = skip_comments(P, p)) == NULL) goto fail;    \
     } while (0)
 
-value:
+after_colon:
+    /* pretty-printed text has one space here: no need for the full skip */
+    if (*p == ' ' && p[1] > ' ') p++;
     SKIP_WS();
 value_nows:
     /* One free word: for this value, or for the container it opens. */
@@ -676,7 +791,7 @@ value_nows:
         P->frames[depth++] = (size_t)(sp - P->stk) << 1 | 1;
         in_obj = true;
         p++;
-        SKIP_WS();
+        GUESS_WS(depth);
         if (*p == '"') goto key;
         if (*p == '}') {
             p++;
@@ -690,7 +805,7 @@ value_nows:
         P->frames[depth++] = (size_t)(sp - P->stk) << 1;
         in_obj = false;
         p++;
-        SKIP_WS();
+        GUESS_WS(depth);
         if (*p == ']') {
             p++;
             goto close_arr;
@@ -747,10 +862,25 @@ value_nows:
 
 after_value:
     if (ZM_UNLIKELY(depth == 0)) goto done;
-    SKIP_WS();
+    if (*p != ',') GUESS_WS(depth - 1); /* before a closing bracket */
     if (ZM_LIKELY(*p == ',')) {
         p++;
+#ifdef ZM__SSE2
+        {
+            unsigned g = indent[depth & 63];
+            if (g != 0 && indent_is(p, g)) {
+                p += g;
+                goto after_comma;
+            }
+            u8 *q = p;
+            SKIP_WS();
+            size_t run = (size_t)(p - q);
+            indent[depth & 63] = (uint8_t)(run <= 32 ? run : 0);
+        }
+    after_comma:
+#else
         SKIP_WS();
+#endif
         if (in_obj) {
             if (ZM_LIKELY(*p == '"')) goto key;
             if (*p == '}' && trailing) {
@@ -793,12 +923,12 @@ key: /* p is at the key's opening quote */
     }
     if (ZM_LIKELY(*p == ':')) {
         p++;
-        goto value;
+        goto after_colon;
     }
     SKIP_WS();
     if (ZM_LIKELY(*p == ':')) {
         p++;
-        goto value;
+        goto after_colon;
     }
     fail_found(P, p, "':' after an object key");
     goto fail;
@@ -838,6 +968,7 @@ done:
 fail:
     return P->status;
 #undef SKIP_WS
+#undef GUESS_WS
 #undef NEW_NODE
 }
 

@@ -165,7 +165,9 @@ zm_json *zm_json_get(const zm_json *v, const char *key);
 
 /* True when a and b are the same JSON value: same type (INT 1 and REAL 1.0
    are equal numbers; NUMBER text compares by numeric value where it can),
-   same strings, same items in order, same members regardless of order. */
+   same strings, same items in order, same members regardless of order.
+   Iterative: values nested deeper than 64 levels use a work stack from the
+   default allocator (if that fails, the values are reported unequal). */
 bool zm_json_equal(const zm_json *a, const zm_json *b);
 
 /* ---------------------------------------------------------------------------
@@ -252,8 +254,10 @@ zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char *
    writer and is returned by it. */
 typedef zm_status (*zm_json_sink)(void *ctx, const char *data, size_t len);
 
-/* Writes v through sink in chunks (no allocation). Returns ZM_OK, the sink's
-   error, or ZM_EINVAL as zm_json_write. */
+/* Writes v through sink in chunks (no allocation, except a work stack from
+   the default allocator for values nested deeper than 64 levels). Returns
+   ZM_OK, the sink's error, ZM_EINVAL as zm_json_write, or ZM_ENOMEM when
+   that work stack cannot grow. */
 zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink sink, void *ctx);
 
 /* Writes v to a stdio stream (a sink over fwrite); ZM_EIO on a write error. */

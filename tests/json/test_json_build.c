@@ -260,6 +260,41 @@ static void test_deep_free(void) {
     checked_deinit(&c);
 }
 
+/* Values built from a JSON pool (which keeps no headers and routes each free
+   by its exact length) go back to it: clone, set, remove and free through
+   the pool, then nothing is live. */
+static void test_pool_allocator(void) {
+    checked c;
+    zm_allocator backing = checked_init(&c);
+    zm_json_pool *pool = NULL;
+    CHECK(zm_json_pool_create(backing, &pool) == ZM_OK);
+    zm_allocator a = zm_json_pool_allocator(pool);
+    for (int round = 0; round < 3; round++) {
+        zm_json *o = make_object(a, 60); /* hashed; keys owned */
+        zm_json *arr = zm_json_new_array(a, 0);
+        for (int k = 0; k < 100; k++) {
+            char text[64];
+            int n = snprintf(text, sizeof text, "string number %d with some length", k);
+            zm_json_array_push(a, arr, zm_json_new_string(a, text, (size_t)n));
+        }
+        zm_json_object_set(a, o, "list", 4, arr);
+        zm_json_object_set(a, o, "k3", 2, zm_json_new_real(a, 1.5)); /* replaces */
+        zm_json_object_remove(a, o, "k4", 2);
+        zm_json *copy = NULL;
+        CHECK(zm_json_clone(a, o, &copy) == ZM_OK && zm_json_equal(o, copy));
+        zm_json_free(a, o);
+        zm_json_free(a, copy);
+        zm_json_pool_stats st;
+        zm_json_pool_stats_get(pool, &st);
+        CHECK_EQ(st.live_values, 0);
+        CHECK(st.pool_hits > 0);
+    }
+    zm_json_pool_destroy(pool);
+    CHECK_EQ(c.live, 0);
+    CHECK_EQ(c.misuse, 0);
+    checked_deinit(&c);
+}
+
 /* ---------------------------------------------------------------------------
  * Every allocating function under the failing-allocator sweep
  * ------------------------------------------------------------------------- */
@@ -388,6 +423,7 @@ int main(void) {
     RUN(test_equal);
     RUN(test_arena_builder);
     RUN(test_deep_free);
+    RUN(test_pool_allocator);
     RUN(test_sweeps);
     return zt_finish("json_build");
 }

@@ -252,6 +252,16 @@ static const pcase cases[] = {
     N("[\"\xe2\x41\x82\"]"),
     N("[\"\xf0\x9f\x41\x80\"]"),
     N("[\"\xe2\x82\xc2\x80\"]"),
+    /* after valid 3-byte characters (read two at a time) */
+    N("[\"\xe2\x82\xac\xe0\x80\x80\"]"),
+    N("[\"\xe2\x82\xac\xed\xa0\x80\"]"),
+    N("[\"\xe2\x82\xac\xe2\x82\xac\xed\xbf\xbf\"]"),
+    N("[\"\xe2\x82\xac\xe2\x82\"]"),
+    N("[\"\xe2\x82\xac\xe2\x82\xac\xe2\"]"),
+    N("[\"\xe3\x81\x82\xe3\x81\xff\"]"),
+    Y("[\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xef\xbf\xbf\xee\x80\x80\xed\x9f\xbf\"]"),
+    Y("[\"\xe3\x81\x82"
+      "a\xe3\x81\x82\xf0\x9f\x98\x80\xe3\x81\x82\"]"),
     N("\xc3\xa9"),
     N("[\xc3\xa9]"),
     N("{\"\xff\":1}"),
@@ -651,6 +661,83 @@ static void truncate_all(const char *text, size_t len, size_t step) {
     checked_deinit(&c);
 }
 
+/* xorshift64*, so runs are the same everywhere. */
+static uint64_t rng = 88172645463325252u;
+static uint64_t rnd(void) {
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545f4914f6cdd1du;
+}
+
+/* Pretty text whose whitespace is then rewritten at random (runs dropped,
+   stretched, made of tabs, CR LF, or a newline and many spaces, sometimes
+   the same indentation as before and sometimes not) parses to the same
+   value: the parser's indentation guesses may be right or wrong anywhere. */
+static void test_whitespace_styles(void) {
+    zm_allocator a = zm_default_allocator();
+    zm_json_doc *doc = NULL;
+    CHECK(zm_json_parse(a, sample, sizeof sample - 1, NULL, &doc, NULL) == ZM_OK);
+    zm_json *want = zm_json_doc_root(doc);
+    uint32_t layouts[] = {ZM_JSON_WRITE_PRETTY, ZM_JSON_WRITE_PRETTY | ZM_JSON_WRITE_INDENT4};
+    int rounds = zt_small() ? 20 : 300;
+    for (int r = 0; r < rounds; r++) {
+        char *pretty;
+        size_t plen;
+        CHECK(zm_json_write(a, want, layouts[r % 2], &pretty, &plen) == ZM_OK);
+        char *t = malloc(plen * 8 + 64);
+        size_t n = 0;
+        bool in_str = false, esc = false;
+        for (size_t i = 0; i < plen; i++) {
+            char c = pretty[i];
+            if (in_str) {
+                t[n++] = c;
+                if (esc)
+                    esc = false;
+                else if (c == '\\')
+                    esc = true;
+                else if (c == '"')
+                    in_str = false;
+                continue;
+            }
+            if (c == '"') in_str = true;
+            if (c != ' ' && c != '\n') {
+                t[n++] = c;
+                continue;
+            }
+            switch (rnd() % 16) {
+            case 0: break;                /* dropped */
+            case 1: t[n++] = '\t'; break; /* a tab */
+            case 2:
+                t[n++] = '\r';
+                t[n++] = '\n';
+                break; /* CR LF */
+            case 3:
+                for (int k = 0; k < 20; k++) t[n++] = ' ';
+                break; /* long */
+            case 4:
+                t[n++] = '\n';
+                for (int k = 0; k < 33; k++) t[n++] = ' ';
+                break;
+            case 5:
+                t[n++] = c;
+                t[n++] = '\t';
+                break;
+            default: t[n++] = c; break; /* as it was */
+            }
+        }
+        zm_json_doc *got = NULL;
+        zm_json_error e;
+        zm_status st = zm_json_parse(a, t, n, NULL, &got, &e);
+        if (st != ZM_OK) fprintf(stderr, "round %d: %s\n", r, e.message);
+        CHECK(st == ZM_OK && zm_json_equal(zm_json_doc_root(got), want));
+        zm_json_doc_free(got);
+        free(t);
+        zm_free(a, pretty, plen + 1, 1);
+    }
+    zm_json_doc_free(doc);
+}
+
 static char *slurp(const char *dir, const char *name, size_t *len) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -772,6 +859,7 @@ int main(int argc, char **argv) {
     RUN(test_nul);
     RUN(test_depth);
     RUN(test_truncation);
+    RUN(test_whitespace_styles);
     RUN(test_arena_rewind);
     RUN(test_sweep);
     return zt_finish("json_parse");
