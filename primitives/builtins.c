@@ -3,8 +3,8 @@
 
 zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s) {
     const zm_prim_def *defs[] = {
-        &zm__prim_store, &zm__prim_retrieve,  &zm__prim_search,
-        &zm__prim_link,  &zm__prim_neighbors, &zm__prim_transform,
+        &zm__bi_store, &zm__bi_retrieve,  &zm__bi_search,
+        &zm__bi_link,  &zm__bi_neighbors, &zm__bi_transform,
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         zm_prim_def d = *defs[i];
@@ -15,7 +15,8 @@ zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s) {
     return ZM_OK;
 }
 
-zm_status zm__param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name, int64_t *out) {
+zm_status zm__bi_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name,
+                           int64_t *out) {
     const zm_json *v = zm_json_get(params, name);
     if (v == NULL) return ZM_OK;
     int64_t i;
@@ -28,13 +29,13 @@ zm_status zm__param_int(zm_prim_ctx *ctx, const zm_json *params, const char *nam
     return ZM_OK;
 }
 
-zm_status zm__oom(zm_prim_ctx *ctx) {
+zm_status zm__bi_oom(zm_prim_ctx *ctx) {
     return zm_prim_fail(ctx, ZM_ENOMEM, NULL, "out of memory");
 }
 
-zm_status zm__store_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what) {
+zm_status zm__bi_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what) {
     switch (st) {
-    case ZM_ENOMEM: return zm__oom(ctx);
+    case ZM_ENOMEM: return zm__bi_oom(ctx);
     case ZM_ELIMIT:
         return zm_prim_fail(ctx, st, field, "%s refused: over one of the store's limits", what);
     case ZM_EINVAL:
@@ -45,7 +46,7 @@ zm_status zm__store_fail(zm_prim_ctx *ctx, zm_status st, const char *field, cons
     }
 }
 
-zm_json *zm__edge_json(zm__build *b, const zm_store_edge *e) {
+zm_json *zm__bi_edge_json(zm__build *b, const zm_store_edge *e) {
     zm_json *o = zm__b_obj(b, 6);
     zm__b_set(b, o, "from", zm__b_ref(b, e->from, e->from_len));
     zm__b_set(b, o, "to", zm__b_ref(b, e->to, e->to_len));

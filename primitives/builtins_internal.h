@@ -6,12 +6,12 @@
 #include "zmem/store.h"
 
 /* The primitives; each file defines its own (description, schema, function). */
-extern const zm_prim_def zm__prim_store;
-extern const zm_prim_def zm__prim_retrieve;
-extern const zm_prim_def zm__prim_search;
-extern const zm_prim_def zm__prim_link;
-extern const zm_prim_def zm__prim_neighbors;
-extern const zm_prim_def zm__prim_transform;
+extern const zm_prim_def zm__bi_store;
+extern const zm_prim_def zm__bi_retrieve;
+extern const zm_prim_def zm__bi_search;
+extern const zm_prim_def zm__bi_link;
+extern const zm_prim_def zm__bi_neighbors;
+extern const zm_prim_def zm__bi_transform;
 
 /* ---------------------------------------------------------------------------
  * Building results in the per-call arena. A builder remembers the first
@@ -88,16 +88,16 @@ static inline zm_store *zm__store_of(zm_prim_ctx *ctx) {
 
 /* Reads optional integer member name of params into *out (kept when absent).
    ZM_OK or ZM_EINVAL (recorded on ctx). */
-zm_status zm__param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name, int64_t *out);
+zm_status zm__bi_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name, int64_t *out);
 
 /* Records a store error on ctx with a message fit for the caller. what names
    the operation ("store", "link"). */
-zm_status zm__store_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what);
+zm_status zm__bi_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what);
 
 /* out of memory, recorded on ctx. */
-zm_status zm__oom(zm_prim_ctx *ctx);
+zm_status zm__bi_oom(zm_prim_ctx *ctx);
 
 /* A stored edge as JSON: {from, to, relation, metadata, timestamp, agent}. */
-zm_json *zm__edge_json(zm__build *b, const zm_store_edge *e);
+zm_json *zm__bi_edge_json(zm__build *b, const zm_store_edge *e);
 
 #endif

@@ -64,7 +64,7 @@ set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, .
     return st;
 }
 
-/* A printable, bounded form of a name for messages. */
+/* How many bytes of a name (len bytes) messages show: at most 100. */
 static int shown(size_t len) {
     return len > 100 ? 100 : (int)len;
 }
@@ -78,6 +78,7 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
     const zm__prim *p = zm__registry_find(reg, name ? name : "", len);
     zm_status st;
     if (p == NULL) {
+        ctx->stats.calls++;
         st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
                      shown(len), name ? name : "");
     } else {

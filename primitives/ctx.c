@@ -329,6 +329,26 @@ zm_prim_errcode zm_prim_errcode_of(zm_status status) {
     }
 }
 
+/* Replaces every byte of s that is not part of valid UTF-8 with '?', in
+   place, so that a message cut short (or given bad bytes) still writes as
+   JSON everywhere. */
+static void sanitize(zm__buf *b) {
+    unsigned char *s = (unsigned char *)b->ptr;
+    for (size_t i = 0; i < b->len;) {
+        size_t seq = s[i] < 0x80 ? 1 : utf8_seq(s + i, b->len - i);
+        if (seq == 0) {
+            s[i++] = '?';
+        } else {
+            i += seq;
+        }
+    }
+}
+
+void zm__ctx_sanitize_error(zm_prim_ctx *ctx) {
+    sanitize(&ctx->err_msg);
+    sanitize(&ctx->err_field);
+}
+
 /* Copies n bytes into b, truncating to what b can hold if it cannot grow. */
 static void copy_truncating(zm_allocator a, zm__buf *b, const char *s, size_t n) {
     if (zm__buf_set(a, b, s, n)) return;
@@ -349,6 +369,7 @@ void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status,
         copy_truncating(ctx->a, &ctx->err_msg, msg, msg_len);
     else
         copy_truncating(ctx->a, &ctx->err_msg, "", 0);
+    zm__ctx_sanitize_error(ctx);
 }
 
 zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...) {
@@ -376,6 +397,7 @@ zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, cons
             copy_truncating(ctx->a, &ctx->err_msg, small, sizeof small - 1);
         }
     }
+    zm__ctx_sanitize_error(ctx);
     return code;
 }
 

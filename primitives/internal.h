@@ -153,6 +153,9 @@ struct zm_prim_ctx {
 void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,
                        size_t field_len, const char *msg, size_t msg_len);
 
+/* Makes the recorded message and field valid UTF-8 ('?' for bad bytes). */
+void zm__ctx_sanitize_error(zm_prim_ctx *ctx);
+
 /* Clears the recorded error. */
 static inline void zm__ctx_clear_error(zm_prim_ctx *ctx) {
     ctx->err_code = ZM_PRIM_OK;

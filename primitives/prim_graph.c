@@ -39,7 +39,7 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
         return zm_prim_fail(ctx, st, "/metadata",
                             "metadata is over the store's limits: %zu bytes, %zu levels",
                             lim.max_value_bytes, lim.max_depth);
-    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "link");
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "link");
 
     zm__build b = {zm_prim_alloc(ctx), false};
     zm_json *r = zm__b_obj(&b, 5);
@@ -48,12 +48,12 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
     zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
     zm__b_set(&b, r, "created", zm__b_bool(&b, created));
     zm__b_set(&b, r, "timestamp", zm__b_int(&b, now));
-    if (b.oom) return zm__oom(ctx);
+    if (b.oom) return zm__bi_oom(ctx);
     *result = r;
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_link = {
+const zm_prim_def zm__bi_link = {
     .name = "link",
     .description = "Store a directed edge from one node to another, labelled with a relation, "
                    "with optional metadata, the time and the agent. Nodes are any names (keys "
@@ -92,8 +92,8 @@ static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json
     else
         return zm_prim_fail(ctx, ZM_EINVAL, "/direction", "direction must be out, in or both");
     int64_t depth = 1, limit = DEFAULT_WALK_LIMIT;
-    zm_status st = zm__param_int(ctx, params, "depth", &depth);
-    if (st == ZM_OK) st = zm__param_int(ctx, params, "limit", &limit);
+    zm_status st = zm__bi_param_int(ctx, params, "depth", &depth);
+    if (st == ZM_OK) st = zm__bi_param_int(ctx, params, "limit", &limit);
     if (st != ZM_OK) return st;
     if (depth < 1 || depth > ZM_STORE_MAX_WALK_DEPTH)
         return zm_prim_fail(ctx, ZM_EINVAL, "/depth", "depth must be within 1..%d",
@@ -107,7 +107,7 @@ static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json
     bool truncated;
     st = zm_store_neighbors(s, node, nlen, rel, rlen, d, (uint32_t)depth, (size_t)limit, b.a, &hits,
                             &n, &truncated);
-    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "neighbors");
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "neighbors");
 
     zm_json *arr = zm__b_arr(&b, n);
     for (size_t i = 0; i < n && !b.oom; i++) {
@@ -117,7 +117,7 @@ static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json
         zm__b_set(&b, o, "depth", zm__b_int(&b, h->depth));
         zm__b_set(&b, o, "direction",
                   zm__b_ref(&b, h->outgoing ? "out" : "in", h->outgoing ? 3 : 2));
-        zm__b_set(&b, o, "edge", zm__edge_json(&b, &h->edge));
+        zm__b_set(&b, o, "edge", zm__bi_edge_json(&b, &h->edge));
         zm__b_push(&b, arr, o);
     }
     zm_json *r = zm__b_obj(&b, 4);
@@ -125,12 +125,12 @@ static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json
     zm__b_set(&b, r, "nodes", arr);
     zm__b_set(&b, r, "count", zm__b_int(&b, (int64_t)n));
     zm__b_set(&b, r, "truncated", zm__b_bool(&b, truncated));
-    if (b.oom) return zm__oom(ctx);
+    if (b.oom) return zm__bi_oom(ctx);
     *result = r;
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_neighbors = {
+const zm_prim_def zm__bi_neighbors = {
     .name = "neighbors",
     .description =
         "Walk the graph breadth-first from a node along edges going out, in or both, "

@@ -19,7 +19,7 @@ static zm_status prim_search(zm_prim_ctx *ctx, const zm_json *params, zm_json **
         return zm_prim_fail(ctx, ZM_EINVAL, "/mode",
                             "mode must be one of exact, prefix, substring, token");
     int64_t limit = DEFAULT_LIMIT;
-    zm_status st = zm__param_int(ctx, params, "limit", &limit);
+    zm_status st = zm__bi_param_int(ctx, params, "limit", &limit);
     if (st != ZM_OK) return st;
     if (limit < 0 || limit > MAX_LIMIT)
         return zm_prim_fail(ctx, ZM_EINVAL, "/limit", "limit must be within 0..%d", MAX_LIMIT);
@@ -28,7 +28,7 @@ static zm_status prim_search(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     zm_search_hit *hits;
     size_t n, total;
     st = zm_store_search(s, q, qlen, (zm_search_mode)mode, (size_t)limit, b.a, &hits, &n, &total);
-    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "search");
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "search");
 
     zm_json *arr = zm__b_arr(&b, n);
     for (size_t i = 0; i < n && !b.oom; i++) {
@@ -46,12 +46,12 @@ static zm_status prim_search(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     zm_json *r = zm__b_obj(&b, 2);
     zm__b_set(&b, r, "results", arr);
     zm__b_set(&b, r, "total", zm__b_int(&b, (int64_t)total));
-    if (b.oom) return zm__oom(ctx);
+    if (b.oom) return zm__bi_oom(ctx);
     *result = r;
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_search = {
+const zm_prim_def zm__bi_search = {
     .name = "search",
     .description =
         "Search keys and the strings inside their latest values. Modes exact, prefix and "

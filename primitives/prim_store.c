@@ -39,7 +39,7 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     }
     if (st == ZM_EINVAL)
         return zm_prim_fail(ctx, st, "/value", "value holds invalid UTF-8 or a non-finite number");
-    if (st != ZM_OK) return zm__store_fail(ctx, st, NULL, "store");
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "store");
 
     zm__build b = {zm_prim_alloc(ctx), false};
     zm_json *r = zm__b_obj(&b, 3);
@@ -47,12 +47,12 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
     zm__b_set(&b, r, "timestamp", zm__b_int(&b, v.timestamp));
     /* The version is stored whatever happens to the answer. */
-    if (b.oom) return zm__oom(ctx);
+    if (b.oom) return zm__bi_oom(ctx);
     *result = r;
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_store = {
+const zm_prim_def zm__bi_store = {
     .name = "store",
     .description = "Store a JSON value under a key as a new version. Every version is kept "
                    "with its timestamp (ms) and the agent that wrote it. Returns the key, "
@@ -91,7 +91,7 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
     const char *key = zm_json_str(zm_json_get(params, "key"), &klen);
     if (key == NULL) return zm_prim_fail(ctx, ZM_EINVAL, "/key", "missing parameter");
     int64_t as_of = -1;
-    zm_status st = zm__param_int(ctx, params, "as_of", &as_of);
+    zm_status st = zm__bi_param_int(ctx, params, "as_of", &as_of);
     if (st != ZM_OK) return st;
     if (as_of < -1) as_of = -1;
     bool want_history = zm_json_bool(zm_json_get(params, "history"));
@@ -125,12 +125,12 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
         for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));
         zm__b_set(&b, r, "history", arr);
     }
-    if (b.oom) return zm__oom(ctx);
+    if (b.oom) return zm__bi_oom(ctx);
     *result = r;
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_retrieve = {
+const zm_prim_def zm__bi_retrieve = {
     .name = "retrieve",
     .description = "Read the value stored under a key: the latest version, or the one current "
                    "at as_of (ms). A missing key answers exists: false, not an error. With "

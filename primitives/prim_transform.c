@@ -51,7 +51,7 @@ static zm_status prim_transform(zm_prim_ctx *ctx, const zm_json *params, zm_json
     case OP_PICK: st = zm_transform_pick(ar, data, arg, &out, &err); break;
     default: st = zm_transform_omit(ar, data, arg, &out, &err); break;
     }
-    if (st == ZM_ENOMEM) return zm__oom(ctx);
+    if (st == ZM_ENOMEM) return zm__bi_oom(ctx);
     if (st != ZM_OK) {
         /* Depth and the like are the caller's input too: invalid_params. */
         zm_status code = st == ZM_ENOTFOUND ? ZM_ENOTFOUND : ZM_EINVAL;
@@ -66,7 +66,7 @@ static zm_status prim_transform(zm_prim_ctx *ctx, const zm_json *params, zm_json
     return ZM_OK;
 }
 
-const zm_prim_def zm__prim_transform = {
+const zm_prim_def zm__bi_transform = {
     .name = "transform",
     .description =
         "Transform a JSON value (data) without changing it. Operations: pointer (RFC 6901: "

@@ -294,6 +294,7 @@ zm_status zm__fail_at(zm_prim_ctx *ctx, const zm__vpath *p, const char *fmt, ...
     zm__buf_append(ctx->a, &ctx->err_msg, ": ", 2);
     zm__buf_append(ctx->a, &ctx->err_msg, rule, (size_t)n);
     if (zm__buf_append(ctx->a, &ctx->err_msg, "", 1)) ctx->err_msg.len--;
+    zm__ctx_sanitize_error(ctx);
     return ZM_EINVAL;
 }
 

@@ -34,11 +34,11 @@ void zm_store_destroy(zm_store *s) {
     for (size_t i = 0; i < s->nentries; i++)
         zm_free_array(a, s->entries[i].versions, s->entries[i].cap);
     zm_free_array(a, s->entries, s->cap_entries);
-    zm__map_free(&s->entry_map, a);
+    zm__st_map_free(&s->entry_map, a);
     zm_free_array(a, s->agents, s->cap_agents);
-    zm__map_free(&s->agent_map, a);
-    zm__index_free(s);
-    zm__graph_free(s);
+    zm__st_map_free(&s->agent_map, a);
+    zm__st_index_free(s);
+    zm__st_graph_free(s);
     zm_arena_deinit(&s->scratch);
     zm_arena_deinit(&s->data);
     zm_destroy(a, s);
@@ -52,11 +52,11 @@ void zm_store_get_limits(const zm_store *s, zm_store_limits *out) {
  * Checking and copying what is stored
  * ------------------------------------------------------------------------- */
 
-zm_status zm__check_name(const zm_store *s, const char *p, size_t len, bool may_be_empty) {
+zm_status zm__st_check_name(const zm_store *s, const char *p, size_t len, bool may_be_empty) {
     if (len == 0) return may_be_empty ? ZM_OK : ZM_EINVAL;
     if (p == NULL) return ZM_EINVAL;
     if (len > s->lim.max_key_len) return ZM_ELIMIT;
-    if (!zm__utf8_valid(p, len)) return ZM_EINVAL;
+    if (!zm__st_utf8_valid(p, len)) return ZM_EINVAL;
     return ZM_OK;
 }
 
@@ -79,7 +79,7 @@ static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, si
     case ZM_JSON_STRING:
         if (!add_bytes(bytes, v->u.s.len + 1, limit)) return ZM_ELIMIT;
         if (v->u.s.len > 0 && v->u.s.ptr == NULL) return ZM_EINVAL;
-        return zm__utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK : ZM_EINVAL;
+        return zm__st_utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK : ZM_EINVAL;
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: break;
     default: return ZM_EINVAL;
@@ -101,14 +101,14 @@ static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, si
     for (size_t i = 0; i < v->u.o.len; i++) {
         const zm_json_member *m = &v->u.o.items[i];
         if (!add_bytes(bytes, m->key_len + 1, limit)) return ZM_ELIMIT;
-        if (!zm__utf8_valid(m->key, m->key_len)) return ZM_EINVAL;
+        if (!zm__st_utf8_valid(m->key, m->key_len)) return ZM_EINVAL;
         zm_status st = check_rec(s, m->value, depth + 1, bytes);
         if (st != ZM_OK) return st;
     }
     return ZM_OK;
 }
 
-zm_status zm__check_value(const zm_store *s, const zm_json *v, size_t *bytes) {
+zm_status zm__st_check_value(const zm_store *s, const zm_json *v, size_t *bytes) {
     return check_rec(s, v, 0, bytes);
 }
 
@@ -123,7 +123,7 @@ static void mark_shared(zm_json *v) {
         for (size_t i = 0; i < v->u.o.len; i++) mark_shared(v->u.o.items[i].value);
 }
 
-zm_status zm__store_clone(zm_store *s, const zm_json *v, const zm_json **out) {
+zm_status zm__st_clone(zm_store *s, const zm_json *v, const zm_json **out) {
     zm_json *copy;
     zm_status st = zm_json_clone(zm_arena_allocator(&s->data), v, &copy);
     if (st != ZM_OK) return st;
@@ -136,35 +136,35 @@ zm_status zm__store_clone(zm_store *s, const zm_json *v, const zm_json **out) {
  * Agents: interned, so a million versions by one agent hold its id once.
  * ------------------------------------------------------------------------- */
 
-zm_status zm__agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t *id,
-                            zm__str *pending) {
+zm_status zm__st_agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t *id,
+                               zm__str *pending) {
     pending->ptr = NULL;
     pending->len = 0;
     if (s->nagents == 0) {
         /* Agent 0 is the unknown agent, "". */
-        zm_status st = zm__vec_reserve(s->a, (void **)&s->agents, &s->cap_agents, 0, 2,
-                                       sizeof *s->agents, _Alignof(zm__str));
+        zm_status st = zm__st_vec_reserve(s->a, (void **)&s->agents, &s->cap_agents, 0, 2,
+                                          sizeof *s->agents, _Alignof(zm__str));
         if (st != ZM_OK) return st;
-        st = zm__map_reserve(&s->agent_map, s->a, 2);
+        st = zm__st_map_reserve(&s->agent_map, s->a, 2);
         if (st != ZM_OK) return st;
         s->agents[0].ptr = "";
         s->agents[0].len = 0;
-        zm__map_insert(&s->agent_map, zm__hash("", 0), 0);
+        zm__st_map_insert(&s->agent_map, zm__st_hash("", 0), 0);
         s->nagents = 1;
     }
     if (agent == NULL) len = 0;
-    uint32_t h = zm__hash(len ? agent : "", len);
+    uint32_t h = zm__st_hash(len ? agent : "", len);
     uint32_t found =
-        zm__map_find_str(&s->agent_map, s->agents, sizeof *s->agents, len ? agent : "", len, h);
+        zm__st_map_find_str(&s->agent_map, s->agents, sizeof *s->agents, len ? agent : "", len, h);
     if (found != ZM__NONE) {
         *id = found;
         return ZM_OK;
     }
     if (s->nagents >= ZM__MAX_IDS) return ZM_ELIMIT;
-    zm_status st = zm__vec_reserve(s->a, (void **)&s->agents, &s->cap_agents, s->nagents, 1,
-                                   sizeof *s->agents, _Alignof(zm__str));
+    zm_status st = zm__st_vec_reserve(s->a, (void **)&s->agents, &s->cap_agents, s->nagents, 1,
+                                      sizeof *s->agents, _Alignof(zm__str));
     if (st != ZM_OK) return st;
-    st = zm__map_reserve(&s->agent_map, s->a, 1);
+    st = zm__st_map_reserve(&s->agent_map, s->a, 1);
     if (st != ZM_OK) return st;
     char *copy = zm_arena_strndup(&s->data, agent, len);
     if (copy == NULL) return ZM_ENOMEM;
@@ -174,11 +174,11 @@ zm_status zm__agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t
     return ZM_OK;
 }
 
-void zm__agent_commit(zm_store *s, uint32_t id, const zm__str *pending) {
+void zm__st_agent_commit(zm_store *s, uint32_t id, const zm__str *pending) {
     if (pending->ptr == NULL) return;
     assert(id == s->nagents);
     s->agents[s->nagents++] = *pending;
-    zm__map_insert(&s->agent_map, zm__hash(pending->ptr, pending->len), id);
+    zm__st_map_insert(&s->agent_map, zm__st_hash(pending->ptr, pending->len), id);
 }
 
 /* ---------------------------------------------------------------------------
@@ -186,24 +186,24 @@ void zm__agent_commit(zm_store *s, uint32_t id, const zm__str *pending) {
  * ------------------------------------------------------------------------- */
 
 static uint32_t entry_find(const zm_store *s, const char *key, size_t len, uint32_t h) {
-    return zm__map_find_str(&s->entry_map, s->entries, sizeof *s->entries, key, len, h);
+    return zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, key, len, h);
 }
 
 zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_json *value,
                        const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
                        zm_store_version *out) {
-    zm_status st = zm__check_name(s, key, key_len, false);
+    zm_status st = zm__st_check_name(s, key, key_len, false);
     if (st != ZM_OK) return st;
     if (agent == NULL) agent_len = 0;
-    st = zm__check_name(s, agent, agent_len, true);
+    st = zm__st_check_name(s, agent, agent_len, true);
     if (st != ZM_OK) return st;
     if (value == NULL) return ZM_EINVAL;
     size_t bytes = 0;
-    st = zm__check_value(s, value, &bytes);
-    if (st == ZM_OK && metadata != NULL) st = zm__check_value(s, metadata, &bytes);
+    st = zm__st_check_value(s, value, &bytes);
+    if (st == ZM_OK && metadata != NULL) st = zm__st_check_value(s, metadata, &bytes);
     if (st != ZM_OK) return st;
 
-    uint32_t h = zm__hash(key, key_len);
+    uint32_t h = zm__st_hash(key, key_len);
     uint32_t id = entry_find(s, key, key_len, h);
     zm__entry *e = id != ZM__NONE ? &s->entries[id] : NULL;
     if (e != NULL && s->lim.max_versions != 0 && e->nversions >= s->lim.max_versions)
@@ -220,7 +220,7 @@ zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_js
     const zm_json *val = NULL, *meta = NULL;
     uint32_t agent_id = 0;
 
-    st = zm__agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
+    st = zm__st_agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
     if (st != ZM_OK) goto fail;
     if (e == NULL) {
         char *k = zm_arena_strndup(&s->data, key, key_len);
@@ -229,30 +229,30 @@ zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_js
         new_key.len = key_len;
         new_versions = zm_alloc_array(s->a, zm_store_version, 2);
         if (new_versions == NULL) goto nomem;
-        st = zm__vec_reserve(s->a, (void **)&s->entries, &s->cap_entries, s->nentries, 1,
-                             sizeof *s->entries, _Alignof(zm__entry));
+        st = zm__st_vec_reserve(s->a, (void **)&s->entries, &s->cap_entries, s->nentries, 1,
+                                sizeof *s->entries, _Alignof(zm__entry));
         if (st != ZM_OK) goto fail;
-        st = zm__map_reserve(&s->entry_map, s->a, 1);
+        st = zm__st_map_reserve(&s->entry_map, s->a, 1);
         if (st != ZM_OK) goto fail;
     } else {
-        st = zm__vec_reserve(s->a, (void **)&e->versions, &e->cap, e->nversions, 1,
-                             sizeof *e->versions, _Alignof(zm_store_version));
+        st = zm__st_vec_reserve(s->a, (void **)&e->versions, &e->cap, e->nversions, 1,
+                                sizeof *e->versions, _Alignof(zm_store_version));
         if (st != ZM_OK) goto fail;
     }
-    st = zm__store_clone(s, value, &val);
+    st = zm__st_clone(s, value, &val);
     if (st != ZM_OK) goto fail;
     if (metadata != NULL) {
-        st = zm__store_clone(s, metadata, &meta);
+        st = zm__st_clone(s, metadata, &meta);
         if (st != ZM_OK) goto fail;
     }
     uint32_t doc = e != NULL ? id : (uint32_t)s->nentries;
     zm__str k = e != NULL ? e->key : new_key;
-    st = zm__index_prepare(s, doc, &k, e != NULL ? e->versions[e->nversions - 1].value : NULL, val,
-                           &plan);
+    st = zm__st_index_prepare(s, doc, &k, e != NULL ? e->versions[e->nversions - 1].value : NULL,
+                              val, &plan);
     if (st != ZM_OK) goto fail;
 
     /* Phase two: commit; nothing below can fail. */
-    zm__agent_commit(s, agent_id, &agent_pending);
+    zm__st_agent_commit(s, agent_id, &agent_pending);
     if (e == NULL) {
         e = &s->entries[s->nentries++];
         memset(e, 0, sizeof *e);
@@ -260,7 +260,7 @@ zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_js
         e->hash = h;
         e->versions = new_versions;
         e->cap = 2;
-        zm__map_insert(&s->entry_map, h, doc);
+        zm__st_map_insert(&s->entry_map, h, doc);
     }
     if (e->nversions > 0 && ts_ms < e->versions[e->nversions - 1].timestamp)
         ts_ms = e->versions[e->nversions - 1].timestamp;
@@ -272,7 +272,7 @@ zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_js
     v->agent = s->agents[agent_id].ptr;
     v->agent_len = s->agents[agent_id].len;
     s->nversions++;
-    zm__index_commit(s, doc, &plan);
+    zm__st_index_commit(s, doc, &plan);
     zm_arena_reset(&s->scratch, ZM_ARENA_RETAIN_WITH_LIMIT, SCRATCH_RETAIN);
     if (out != NULL) *out = *v;
     return ZM_OK;
@@ -280,7 +280,7 @@ zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_js
 nomem:
     st = ZM_ENOMEM;
 fail:
-    zm__index_abort(s, &plan);
+    zm__st_index_abort(s, &plan);
     zm_free_array(s->a, new_versions, 2);
     zm_arena_restore(&s->data, mark);
     zm_arena_reset(&s->scratch, ZM_ARENA_RETAIN_WITH_LIMIT, SCRATCH_RETAIN);
@@ -293,7 +293,7 @@ fail:
 
 static const zm__entry *entry_get(const zm_store *s, const char *key, size_t len) {
     if (key == NULL && len > 0) return NULL;
-    uint32_t id = entry_find(s, len ? key : "", len, zm__hash(len ? key : "", len));
+    uint32_t id = entry_find(s, len ? key : "", len, zm__st_hash(len ? key : "", len));
     return id == ZM__NONE ? NULL : &s->entries[id];
 }
 

@@ -19,15 +19,15 @@ typedef struct name_plan {
 static zm_status name_prepare(zm_store *s, void **recs, size_t *cap, size_t n, size_t stride,
                               size_t align, zm__map *map, const char *p, size_t len, size_t extra,
                               name_plan *out) {
-    out->hash = zm__hash(p, len);
+    out->hash = zm__st_hash(p, len);
     out->pending.ptr = NULL;
     out->pending.len = 0;
-    out->id = zm__map_find_str(map, *recs, stride, p, len, out->hash);
+    out->id = zm__st_map_find_str(map, *recs, stride, p, len, out->hash);
     if (out->id != ZM__NONE) return ZM_OK;
     if (n + extra >= ZM__MAX_IDS) return ZM_ELIMIT;
-    zm_status st = zm__vec_reserve(s->a, recs, cap, n, extra + 1, stride, align);
+    zm_status st = zm__st_vec_reserve(s->a, recs, cap, n, extra + 1, stride, align);
     if (st != ZM_OK) return st;
-    st = zm__map_reserve(map, s->a, extra + 1);
+    st = zm__st_map_reserve(map, s->a, extra + 1);
     if (st != ZM_OK) return st;
     char *copy = zm_arena_strndup(&s->data, p, len);
     if (copy == NULL) return ZM_ENOMEM;
@@ -47,7 +47,7 @@ typedef struct edge_key {
 
 static uint32_t edge_hash(uint32_t from, uint32_t to, uint32_t rel) {
     uint32_t k[3] = {from, to, rel};
-    return zm__hash((const char *)k, sizeof k);
+    return zm__st_hash((const char *)k, sizeof k);
 }
 
 static bool edge_eq(const void *ctx, uint32_t id, const void *key) {
@@ -78,17 +78,17 @@ static void node_commit(zm_store *s, const name_plan *np) {
     zm__node *n = &s->nodes[s->nnodes++];
     memset(n, 0, sizeof *n);
     n->key = np->pending;
-    zm__map_insert(&s->node_map, np->hash, np->id);
+    zm__st_map_insert(&s->node_map, np->hash, np->id);
 }
 
 /* Reserves one more edge id in a node's list, for a node that exists or is
    pending (its list is then allocated in *fresh, to be handed over). */
 static zm_status list_reserve(zm_store *s, zm__node *n, bool out_list) {
     if (out_list)
-        return zm__vec_reserve(s->a, (void **)&n->out, &n->cap_out, n->nout, 1, sizeof(uint32_t),
-                               _Alignof(uint32_t));
-    return zm__vec_reserve(s->a, (void **)&n->in, &n->cap_in, n->nin, 1, sizeof(uint32_t),
-                           _Alignof(uint32_t));
+        return zm__st_vec_reserve(s->a, (void **)&n->out, &n->cap_out, n->nout, 1, sizeof(uint32_t),
+                                  _Alignof(uint32_t));
+    return zm__st_vec_reserve(s->a, (void **)&n->in, &n->cap_in, n->nin, 1, sizeof(uint32_t),
+                              _Alignof(uint32_t));
 }
 
 zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const char *to,
@@ -96,13 +96,13 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
                         const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
                         bool *created) {
     zm_status st;
-    if ((st = zm__check_name(s, from, from_len, false)) != ZM_OK) return st;
-    if ((st = zm__check_name(s, to, to_len, false)) != ZM_OK) return st;
-    if ((st = zm__check_name(s, relation, relation_len, false)) != ZM_OK) return st;
+    if ((st = zm__st_check_name(s, from, from_len, false)) != ZM_OK) return st;
+    if ((st = zm__st_check_name(s, to, to_len, false)) != ZM_OK) return st;
+    if ((st = zm__st_check_name(s, relation, relation_len, false)) != ZM_OK) return st;
     if (agent == NULL) agent_len = 0;
-    if ((st = zm__check_name(s, agent, agent_len, true)) != ZM_OK) return st;
+    if ((st = zm__st_check_name(s, agent, agent_len, true)) != ZM_OK) return st;
     size_t bytes = 0;
-    if (metadata != NULL && (st = zm__check_value(s, metadata, &bytes)) != ZM_OK) return st;
+    if (metadata != NULL && (st = zm__st_check_value(s, metadata, &bytes)) != ZM_OK) return st;
 
     zm_arena_mark mark = zm_arena_save(&s->data);
     name_plan nf, nt, nr;
@@ -129,16 +129,16 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     st = name_prepare(s, (void **)&s->rels, &s->cap_rels, s->nrels, sizeof *s->rels,
                       _Alignof(zm__str), &s->rel_map, relation, relation_len, 0, &nr);
     if (st != ZM_OK) goto fail;
-    st = zm__agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
+    st = zm__st_agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
     if (st != ZM_OK) goto fail;
-    if (metadata != NULL && (st = zm__store_clone(s, metadata, &meta)) != ZM_OK) goto fail;
+    if (metadata != NULL && (st = zm__st_clone(s, metadata, &meta)) != ZM_OK) goto fail;
 
     /* An existing edge: replace its metadata, time and agent. */
     uint32_t eid = ZM__NONE, eh = 0;
     if (nf.pending.ptr == NULL && nt.pending.ptr == NULL && nr.pending.ptr == NULL) {
         edge_key k = {nf.id, nt.id, nr.id};
         eh = edge_hash(nf.id, nt.id, nr.id);
-        eid = zm__map_find(&s->edge_map, eh, edge_eq, s, &k);
+        eid = zm__st_map_find(&s->edge_map, eh, edge_eq, s, &k);
     } else {
         eh = edge_hash(nf.id, nt.id, nr.id);
     }
@@ -147,10 +147,10 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
             st = ZM_ELIMIT;
             goto fail;
         }
-        st = zm__vec_reserve(s->a, (void **)&s->edges, &s->cap_edges, s->nedges, 1,
-                             sizeof *s->edges, _Alignof(zm__edge));
+        st = zm__st_vec_reserve(s->a, (void **)&s->edges, &s->cap_edges, s->nedges, 1,
+                                sizeof *s->edges, _Alignof(zm__edge));
         if (st != ZM_OK) goto fail;
-        if ((st = zm__map_reserve(&s->edge_map, s->a, 1)) != ZM_OK) goto fail;
+        if ((st = zm__st_map_reserve(&s->edge_map, s->a, 1)) != ZM_OK) goto fail;
         zm__node *fn = nf.pending.ptr ? &fresh_from : &s->nodes[nf.id];
         zm__node *tn = nt.pending.ptr ? (self ? &fresh_from : &fresh_to) : &s->nodes[nt.id];
         if ((st = list_reserve(s, fn, true)) != ZM_OK) goto fail;
@@ -158,7 +158,7 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     }
 
     /* Commit: nothing below can fail. */
-    zm__agent_commit(s, agent_id, &agent_pending);
+    zm__st_agent_commit(s, agent_id, &agent_pending);
     node_commit(s, &nf);
     if (nf.pending.ptr != NULL) {
         zm__node *n = &s->nodes[nf.id];
@@ -176,7 +176,7 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     if (nr.pending.ptr != NULL) {
         assert(nr.id == s->nrels);
         s->rels[s->nrels++] = nr.pending;
-        zm__map_insert(&s->rel_map, nr.hash, nr.id);
+        zm__st_map_insert(&s->rel_map, nr.hash, nr.id);
     }
     if (eid == ZM__NONE) {
         eid = (uint32_t)s->nedges++;
@@ -185,7 +185,7 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
         e->to = nt.id;
         e->rel = nr.id;
         e->hash = eh;
-        zm__map_insert(&s->edge_map, eh, eid);
+        zm__st_map_insert(&s->edge_map, eh, eid);
         zm__node *fn = &s->nodes[nf.id];
         fn->out[fn->nout++] = eid;
         zm__node *tn = &s->nodes[nt.id];
@@ -209,18 +209,18 @@ fail:
     return st;
 }
 
-void zm__graph_free(zm_store *s) {
+void zm__st_graph_free(zm_store *s) {
     zm_allocator a = s->a;
     for (size_t i = 0; i < s->nnodes; i++) {
         zm_free_array(a, s->nodes[i].out, s->nodes[i].cap_out);
         zm_free_array(a, s->nodes[i].in, s->nodes[i].cap_in);
     }
     zm_free_array(a, s->nodes, s->cap_nodes);
-    zm__map_free(&s->node_map, a);
+    zm__st_map_free(&s->node_map, a);
     zm_free_array(a, s->rels, s->cap_rels);
-    zm__map_free(&s->rel_map, a);
+    zm__st_map_free(&s->rel_map, a);
     zm_free_array(a, s->edges, s->cap_edges);
-    zm__map_free(&s->edge_map, a);
+    zm__st_map_free(&s->edge_map, a);
 }
 
 /* ---------------------------------------------------------------------------
@@ -238,8 +238,8 @@ zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, con
     if (max_depth < 1 || max_depth > ZM_STORE_MAX_WALK_DEPTH) return ZM_EINVAL;
     if (node == NULL && node_len > 0) return ZM_EINVAL;
     uint32_t start =
-        zm__map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, node_len ? node : "", node_len,
-                         zm__hash(node_len ? node : "", node_len));
+        zm__st_map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, node_len ? node : "",
+                            node_len, zm__st_hash(node_len ? node : "", node_len));
     if (start == ZM__NONE || limit == 0) {
         if (start != ZM__NONE && limit == 0) {
             const zm__node *n = &s->nodes[start];
@@ -249,8 +249,8 @@ zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, con
     }
     uint32_t rel = ZM__NONE;
     if (relation != NULL) {
-        rel = zm__map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
-                               zm__hash(relation, relation_len));
+        rel = zm__st_map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
+                                  zm__st_hash(relation, relation_len));
         if (rel == ZM__NONE) return ZM_OK; /* no edge has it */
     }
 

@@ -21,7 +21,7 @@ static bool is_token_byte(unsigned char c) {
     return TOKEN_BYTE[c];
 }
 
-bool zm__next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf) {
+bool zm__st_next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf) {
     const unsigned char *t = (const unsigned char *)text;
     size_t i = *pos;
     while (i < len && !is_token_byte(t[i])) i++;
@@ -64,7 +64,7 @@ static void add_tokens(tok_list *tl, const char *text, size_t len) {
     size_t pos = 0;
     zm__tok t;
     char buf[ZM_STORE_MAX_TOKEN];
-    while (!tl->oom && zm__next_token(text, len, &pos, &t, buf)) {
+    while (!tl->oom && zm__st_next_token(text, len, &pos, &t, buf)) {
         if (tl->len == tl->cap) {
             size_t ncap = tl->cap ? tl->cap * 2 : 64;
             zm__str *n = zm_arena_new_array(tl->ar, zm__str, ncap);
@@ -106,7 +106,7 @@ static void add_value_tokens(tok_list *tl, const zm_json *v) {
 
 static int cmp_str(const void *a, const void *b) {
     const zm__str *x = a, *y = b;
-    return zm__bytes_cmp(x->ptr, x->len, y->ptr, y->len);
+    return zm__st_bytes_cmp(x->ptr, x->len, y->ptr, y->len);
 }
 
 /* Sorts the tokens and counts each distinct one. */
@@ -136,8 +136,8 @@ static zm_status count_terms(tok_list *tl, zm__tf **terms, size_t *nterms) {
     return ZM_OK;
 }
 
-zm_status zm__doc_terms(zm_arena *ar, const char *key, size_t key_len, const zm_json *value,
-                        zm__tf **terms, size_t *nterms, uint32_t *ntokens) {
+zm_status zm__st_doc_terms(zm_arena *ar, const char *key, size_t key_len, const zm_json *value,
+                           zm__tf **terms, size_t *nterms, uint32_t *ntokens) {
     tok_list tl = {ar, NULL, 0, 0, false};
     add_tokens(&tl, key, key_len);
     if (value != NULL) add_value_tokens(&tl, value);
@@ -146,7 +146,8 @@ zm_status zm__doc_terms(zm_arena *ar, const char *key, size_t key_len, const zm_
     return count_terms(&tl, terms, nterms);
 }
 
-zm_status zm__query_terms(zm_arena *ar, const char *q, size_t len, zm__tf **terms, size_t *nterms) {
+zm_status zm__st_query_terms(zm_arena *ar, const char *q, size_t len, zm__tf **terms,
+                             size_t *nterms) {
     tok_list tl = {ar, NULL, 0, 0, false};
     add_tokens(&tl, q, len);
     if (tl.oom) return ZM_ENOMEM;
@@ -172,21 +173,23 @@ static size_t posting_find(const zm__term *t, uint32_t doc, bool *found) {
 }
 
 static uint32_t term_find(const zm_store *s, const char *p, size_t len) {
-    return zm__map_find_str(&s->term_map, s->terms, sizeof *s->terms, p, len, zm__hash(p, len));
+    return zm__st_map_find_str(&s->term_map, s->terms, sizeof *s->terms, p, len,
+                               zm__st_hash(p, len));
 }
 
-zm_status zm__index_prepare(zm_store *s, uint32_t doc, const zm__str *key, const zm_json *old_value,
-                            const zm_json *new_value, zm__index_plan *plan) {
+zm_status zm__st_index_prepare(zm_store *s, uint32_t doc, const zm__str *key,
+                               const zm_json *old_value, const zm_json *new_value,
+                               zm__index_plan *plan) {
     memset(plan, 0, sizeof *plan);
     zm_status st;
     uint32_t old_dl = 0;
     if (old_value != NULL) {
-        st = zm__doc_terms(&s->scratch, key->ptr, key->len, old_value, &plan->old_terms,
-                           &plan->nold, &old_dl);
+        st = zm__st_doc_terms(&s->scratch, key->ptr, key->len, old_value, &plan->old_terms,
+                              &plan->nold, &old_dl);
         if (st != ZM_OK) return st;
     }
-    st = zm__doc_terms(&s->scratch, key->ptr, key->len, new_value, &plan->new_terms, &plan->nnew,
-                       &plan->dl);
+    st = zm__st_doc_terms(&s->scratch, key->ptr, key->len, new_value, &plan->new_terms, &plan->nnew,
+                          &plan->dl);
     if (st != ZM_OK) return st;
     if (plan->nnew == 0) return ZM_OK;
 
@@ -204,8 +207,8 @@ zm_status zm__index_prepare(zm_store *s, uint32_t doc, const zm__str *key, const
             bool found;
             posting_find(t, doc, &found);
             if (!found) {
-                st = zm__vec_reserve(s->a, (void **)&t->post, &t->cap, t->len, 1, sizeof *t->post,
-                                     _Alignof(zm__posting));
+                st = zm__st_vec_reserve(s->a, (void **)&t->post, &t->cap, t->len, 1,
+                                        sizeof *t->post, _Alignof(zm__posting));
                 if (st != ZM_OK) return st;
             }
             continue;
@@ -222,16 +225,16 @@ zm_status zm__index_prepare(zm_store *s, uint32_t doc, const zm__str *key, const
         if (plan->new_post[i] == NULL) return ZM_ENOMEM;
     }
     if (plan->nfresh > 0) {
-        st = zm__vec_reserve(s->a, (void **)&s->terms, &s->cap_terms, s->nterms, plan->nfresh,
-                             sizeof *s->terms, _Alignof(zm__term));
+        st = zm__st_vec_reserve(s->a, (void **)&s->terms, &s->cap_terms, s->nterms, plan->nfresh,
+                                sizeof *s->terms, _Alignof(zm__term));
         if (st != ZM_OK) return st;
-        st = zm__map_reserve(&s->term_map, s->a, plan->nfresh);
+        st = zm__st_map_reserve(&s->term_map, s->a, plan->nfresh);
         if (st != ZM_OK) return st;
     }
     return ZM_OK;
 }
 
-void zm__index_abort(zm_store *s, zm__index_plan *plan) {
+void zm__st_index_abort(zm_store *s, zm__index_plan *plan) {
     if (plan->new_post == NULL) return;
     for (size_t i = 0; i < plan->nnew; i++) zm_free_array(s->a, plan->new_post[i], 4);
 }
@@ -244,15 +247,15 @@ static void posting_remove(zm__term *t, uint32_t doc) {
     t->len--;
 }
 
-void zm__index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
+void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
     /* Terms the old version had and the new one has not: drop the doc. Both
        lists are sorted, so one merge finds them. */
     size_t j = 0;
     for (size_t i = 0; i < plan->nold; i++) {
         const zm__tf *o = &plan->old_terms[i];
         int c = 1;
-        while (j < plan->nnew && (c = zm__bytes_cmp(plan->new_terms[j].ptr, plan->new_terms[j].len,
-                                                    o->ptr, o->len)) < 0)
+        while (j < plan->nnew && (c = zm__st_bytes_cmp(plan->new_terms[j].ptr,
+                                                       plan->new_terms[j].len, o->ptr, o->len)) < 0)
             j++;
         if (j < plan->nnew && c == 0) continue;
         uint32_t id = term_find(s, o->ptr, o->len);
@@ -271,7 +274,7 @@ void zm__index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
             t->len = 0;
             t->cap = 4;
             plan->new_post[i] = NULL;
-            zm__map_insert(&s->term_map, zm__hash(tf->ptr, tf->len), id);
+            zm__st_map_insert(&s->term_map, zm__st_hash(tf->ptr, tf->len), id);
         }
         zm__term *t = &s->terms[id];
         bool found;
@@ -289,10 +292,10 @@ void zm__index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
     s->entries[doc].doc_len = plan->dl;
 }
 
-void zm__index_free(zm_store *s) {
+void zm__st_index_free(zm_store *s) {
     for (size_t i = 0; i < s->nterms; i++) zm_free_array(s->a, s->terms[i].post, s->terms[i].cap);
     zm_free_array(s->a, s->terms, s->cap_terms);
-    zm__map_free(&s->term_map, s->a);
+    zm__st_map_free(&s->term_map, s->a);
     s->terms = NULL;
     s->nterms = s->cap_terms = 0;
 }

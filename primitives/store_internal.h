@@ -18,7 +18,7 @@ typedef struct zm__str {
 } zm__str;
 
 /* Hashes len bytes. */
-uint32_t zm__hash(const char *p, size_t len);
+uint32_t zm__st_hash(const char *p, size_t len);
 
 /* An open-addressing hash index of record ids. Each slot holds a hash and an
    id + 1 (0 = empty); equality is decided by the caller's records. */
@@ -36,27 +36,27 @@ typedef bool (*zm__map_eq)(const void *ctx, uint32_t id, const void *key);
 
 /* Finds the id whose hash is hash and for which eq(ctx, id, key) holds, or
    ZM__NONE. */
-uint32_t zm__map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const void *ctx,
-                      const void *key);
+uint32_t zm__st_map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const void *ctx,
+                         const void *key);
 
 /* Makes room for more inserts without growing. ZM_OK or ZM_ENOMEM (the map
    is unchanged). */
-zm_status zm__map_reserve(zm__map *m, zm_allocator a, size_t more);
+zm_status zm__st_map_reserve(zm__map *m, zm_allocator a, size_t more);
 
 /* Inserts id under hash; room must have been reserved. Cannot fail. */
-void zm__map_insert(zm__map *m, uint32_t hash, uint32_t id);
+void zm__st_map_insert(zm__map *m, uint32_t hash, uint32_t id);
 
-void zm__map_free(zm__map *m, zm_allocator a);
+void zm__st_map_free(zm__map *m, zm_allocator a);
 
 /* Finds a record whose first member is a zm__str equal to (p, len) among
    records of stride bytes at base. */
-uint32_t zm__map_find_str(const zm__map *m, const void *base, size_t stride, const char *p,
-                          size_t len, uint32_t hash);
+uint32_t zm__st_map_find_str(const zm__map *m, const void *base, size_t stride, const char *p,
+                             size_t len, uint32_t hash);
 
 /* Makes room in a growable array (*items, *cap elements of elem bytes) for
    len + more elements. ZM_OK or ZM_ENOMEM (unchanged). */
-zm_status zm__vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
-                          size_t elem, size_t align);
+zm_status zm__st_vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
+                             size_t elem, size_t align);
 
 /* ---------------------------------------------------------------------------
  * The records
@@ -133,7 +133,7 @@ struct zm_store {
  * ------------------------------------------------------------------------- */
 
 /* True when len bytes at p are valid UTF-8. */
-bool zm__utf8_valid(const char *p, size_t len);
+bool zm__st_utf8_valid(const char *p, size_t len);
 
 /* A token of a text: where it starts in the text, its length there, and its
    normalised (lowercased, maybe cut) length. */
@@ -143,7 +143,7 @@ typedef struct zm__tok {
 
 /* Finds the next token of text at or after *pos; writes its normalised bytes
    (at most ZM_STORE_MAX_TOKEN) to buf. Returns false at the end. */
-bool zm__next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf);
+bool zm__st_next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf);
 
 /* A term of a document and its count. */
 typedef struct zm__tf {
@@ -155,37 +155,38 @@ typedef struct zm__tf {
 /* Tokenizes a document (key, plus the strings of value when value is not
    NULL) into its distinct terms sorted bytewise, with counts, in memory from
    ar. *ntokens is the token count (dl). ZM_OK or ZM_ENOMEM. */
-zm_status zm__doc_terms(zm_arena *ar, const char *key, size_t key_len, const zm_json *value,
-                        zm__tf **terms, size_t *nterms, uint32_t *ntokens);
+zm_status zm__st_doc_terms(zm_arena *ar, const char *key, size_t key_len, const zm_json *value,
+                           zm__tf **terms, size_t *nterms, uint32_t *ntokens);
 
-/* Tokenizes a query into its distinct terms (as zm__doc_terms). */
-zm_status zm__query_terms(zm_arena *ar, const char *q, size_t len, zm__tf **terms, size_t *nterms);
+/* Tokenizes a query into its distinct terms (as zm__st_doc_terms). */
+zm_status zm__st_query_terms(zm_arena *ar, const char *q, size_t len, zm__tf **terms,
+                             size_t *nterms);
 
 /* Compares two byte strings: bytewise, a proper prefix first. */
-int zm__bytes_cmp(const char *a, size_t alen, const char *b, size_t blen);
+int zm__st_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Checks a name (a key, node, relation or agent id): ZM_EINVAL when empty
    (unless may_be_empty) or not UTF-8, ZM_ELIMIT when longer than the limit. */
-zm_status zm__check_name(const zm_store *s, const char *p, size_t len, bool may_be_empty);
+zm_status zm__st_check_name(const zm_store *s, const char *p, size_t len, bool may_be_empty);
 
 /* Checks a value that is about to be stored and adds the bytes it would take
    to *bytes: ZM_EINVAL (invalid UTF-8, a non-finite number), ZM_ELIMIT (too
    deep, or *bytes past the limit). */
-zm_status zm__check_value(const zm_store *s, const zm_json *v, size_t *bytes);
+zm_status zm__st_check_value(const zm_store *s, const zm_json *v, size_t *bytes);
 
 /* Clones v into the data arena and marks every node shared. ZM_OK or
    ZM_ENOMEM (the caller rewinds the arena). */
-zm_status zm__store_clone(zm_store *s, const zm_json *v, const zm_json **out);
+zm_status zm__st_clone(zm_store *s, const zm_json *v, const zm_json **out);
 
 /* Interns an agent id: finds it, or prepares it (*pending true, *id the id it
    will get) copying it into the data arena and reserving room; commit with
-   zm__agent_commit. ZM_OK or ZM_ENOMEM. */
-zm_status zm__agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t *id,
-                            zm__str *pending);
-void zm__agent_commit(zm_store *s, uint32_t id, const zm__str *pending);
+   zm__st_agent_commit. ZM_OK or ZM_ENOMEM. */
+zm_status zm__st_agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t *id,
+                               zm__str *pending);
+void zm__st_agent_commit(zm_store *s, uint32_t id, const zm__str *pending);
 
 /* Index maintenance for a put: prepare reserves everything (may fail, undo
-   with zm__index_abort), commit applies it (cannot fail). */
+   with zm__st_index_abort), commit applies it (cannot fail). */
 typedef struct zm__index_plan {
     zm__tf *old_terms, *new_terms;
     size_t nold, nnew;
@@ -195,13 +196,14 @@ typedef struct zm__index_plan {
     uint32_t dl;
 } zm__index_plan;
 
-zm_status zm__index_prepare(zm_store *s, uint32_t doc, const zm__str *key, const zm_json *old_value,
-                            const zm_json *new_value, zm__index_plan *plan);
-void zm__index_abort(zm_store *s, zm__index_plan *plan);
-void zm__index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan);
+zm_status zm__st_index_prepare(zm_store *s, uint32_t doc, const zm__str *key,
+                               const zm_json *old_value, const zm_json *new_value,
+                               zm__index_plan *plan);
+void zm__st_index_abort(zm_store *s, zm__index_plan *plan);
+void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan);
 
 /* Frees the index's tables; the graph's. */
-void zm__index_free(zm_store *s);
-void zm__graph_free(zm_store *s);
+void zm__st_index_free(zm_store *s);
+void zm__st_graph_free(zm_store *s);
 
 #endif

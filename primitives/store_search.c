@@ -19,7 +19,7 @@
 /* True when a ranks before b: higher score, then smaller key. */
 static bool ranks_before(const zm_search_hit *a, const zm_search_hit *b) {
     if (a->score != b->score) return a->score > b->score;
-    return zm__bytes_cmp(a->key, a->key_len, b->key, b->key_len) < 0;
+    return zm__st_bytes_cmp(a->key, a->key_len, b->key, b->key_len) < 0;
 }
 
 typedef struct topk {
@@ -146,7 +146,7 @@ static void query_tokens(const char *q, size_t qlen, qterms *qt) {
     size_t pos = 0;
     zm__tok t;
     qt->n = 0;
-    while (qt->n < MAX_QUERY_TERMS && zm__next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
+    while (qt->n < MAX_QUERY_TERMS && zm__st_next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
         bool dup = false;
         for (size_t i = 0; i < qt->n && !dup; i++)
             dup = qt->len[i] == t.norm_len && memcmp(qt->buf[i], qt->buf[qt->n], t.norm_len) == 0;
@@ -161,7 +161,7 @@ static bool token_match(const zm_json *v, const qterms *qt, match *m) {
         size_t pos = 0;
         zm__tok t;
         char buf[ZM_STORE_MAX_TOKEN];
-        while (zm__next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
+        while (zm__st_next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
             for (size_t i = 0; i < qt->n; i++) {
                 if (qt->len[i] == t.norm_len && memcmp(qt->buf[i], buf, t.norm_len) == 0) {
                     m->str = v->u.s.ptr;
@@ -233,8 +233,8 @@ static void search_bytes(const zm_store *s, const char *q, size_t qlen, zm_searc
     for (size_t i = 0; i < h->len; i++) {
         zm_search_hit *hit = &h->items[i];
         const zm__entry *e =
-            &s->entries[zm__map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
-                                         hit->key_len, zm__hash(hit->key, hit->key_len))];
+            &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
+                                            hit->key_len, zm__st_hash(hit->key, hit->key_len))];
         match m;
         if (content_match(mode, latest_value(e), q, qlen, &m)) set_snippet(hit, &m);
     }
@@ -249,8 +249,8 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
     size_t nt = 0;
     double N = (double)s->nentries;
     for (size_t i = 0; i < qt.n; i++) {
-        uint32_t id = zm__map_find_str(&s->term_map, s->terms, sizeof *s->terms, qt.buf[i],
-                                       qt.len[i], zm__hash(qt.buf[i], qt.len[i]));
+        uint32_t id = zm__st_map_find_str(&s->term_map, s->terms, sizeof *s->terms, qt.buf[i],
+                                          qt.len[i], zm__st_hash(qt.buf[i], qt.len[i]));
         if (id == ZM__NONE || s->terms[id].len == 0) continue;
         terms[nt] = &s->terms[id];
         double df = (double)s->terms[id].len;
@@ -286,8 +286,8 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
     for (size_t i = 0; i < h->len; i++) {
         zm_search_hit *hit = &h->items[i];
         const zm__entry *e =
-            &s->entries[zm__map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
-                                         hit->key_len, zm__hash(hit->key, hit->key_len))];
+            &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
+                                            hit->key_len, zm__st_hash(hit->key, hit->key_len))];
         match m;
         if (token_match(latest_value(e), &qt, &m)) set_snippet(hit, &m);
     }

@@ -7,7 +7,7 @@
  * a few dozen bytes, and every bit of the result depends on every byte).
  * ------------------------------------------------------------------------- */
 
-uint32_t zm__hash(const char *p, size_t len) {
+uint32_t zm__st_hash(const char *p, size_t len) {
     uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)len;
     while (len >= 8) {
         uint64_t w;
@@ -34,8 +34,8 @@ uint32_t zm__hash(const char *p, size_t len) {
 #define SLOT_HASH(s) ((uint32_t)((s) >> 32))
 #define SLOT_ID(s)   ((uint32_t)(s)-1u)
 
-uint32_t zm__map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const void *ctx,
-                      const void *key) {
+uint32_t zm__st_map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const void *ctx,
+                         const void *key) {
     if (m->cap == 0) return ZM__NONE;
     uint32_t mask = m->cap - 1;
     for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
@@ -52,7 +52,7 @@ static void put_slot(uint64_t *slots, uint32_t cap, uint32_t hash, uint32_t id) 
     slots[i] = ((uint64_t)hash << 32) | ((uint64_t)id + 1u);
 }
 
-zm_status zm__map_reserve(zm__map *m, zm_allocator a, size_t more) {
+zm_status zm__st_map_reserve(zm__map *m, zm_allocator a, size_t more) {
     /* Keep the load at most 3/4. */
     if (more > ZM__MAX_IDS - m->len) return ZM_ELIMIT;
     uint64_t need = (uint64_t)m->len + more;
@@ -73,13 +73,13 @@ zm_status zm__map_reserve(zm__map *m, zm_allocator a, size_t more) {
     return ZM_OK;
 }
 
-void zm__map_insert(zm__map *m, uint32_t hash, uint32_t id) {
+void zm__st_map_insert(zm__map *m, uint32_t hash, uint32_t id) {
     assert((uint64_t)(m->len + 1) * 4 <= (uint64_t)m->cap * 3);
     put_slot(m->slots, m->cap, hash, id);
     m->len++;
 }
 
-void zm__map_free(zm__map *m, zm_allocator a) {
+void zm__st_map_free(zm__map *m, zm_allocator a) {
     zm_free_array(a, m->slots, m->cap);
     m->slots = NULL;
     m->cap = m->len = 0;
@@ -97,19 +97,19 @@ static bool str_rec_eq(const void *ctx, uint32_t id, const void *key) {
     return s->len == k->len && (k->len == 0 || memcmp(s->ptr, k->ptr, k->len) == 0);
 }
 
-uint32_t zm__map_find_str(const zm__map *m, const void *base, size_t stride, const char *p,
-                          size_t len, uint32_t hash) {
+uint32_t zm__st_map_find_str(const zm__map *m, const void *base, size_t stride, const char *p,
+                             size_t len, uint32_t hash) {
     str_recs r = {base, stride};
     zm__str k = {p, len};
-    return zm__map_find(m, hash, str_rec_eq, &r, &k);
+    return zm__st_map_find(m, hash, str_rec_eq, &r, &k);
 }
 
 /* ---------------------------------------------------------------------------
  * Growable arrays
  * ------------------------------------------------------------------------- */
 
-zm_status zm__vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
-                          size_t elem, size_t align) {
+zm_status zm__st_vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
+                             size_t elem, size_t align) {
     if (more > SIZE_MAX / elem - len) return ZM_ENOMEM;
     size_t need = len + more;
     if (need <= *cap) return ZM_OK;
@@ -127,7 +127,7 @@ zm_status zm__vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len,
  * Text
  * ------------------------------------------------------------------------- */
 
-bool zm__utf8_valid(const char *p, size_t len) {
+bool zm__st_utf8_valid(const char *p, size_t len) {
     const unsigned char *s = (const unsigned char *)p, *end = s + len;
     while (s < end) {
         unsigned c = *s;
@@ -162,7 +162,7 @@ bool zm__utf8_valid(const char *p, size_t len) {
     return true;
 }
 
-int zm__bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+int zm__st_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
     size_t n = alen < blen ? alen : blen;
     int c = n ? memcmp(a, b, n) : 0;
     if (c != 0) return c;

@@ -140,6 +140,14 @@ static zm_json *result_response(mcp_server *s, const zm_json *id, zm_json *resul
     return add(s, o, "result", result) ? o : NULL;
 }
 
+/* The length of the longest prefix of s (n bytes) of at most max bytes that
+   ends at a character boundary. */
+static int utf8_prefix(const char *s, size_t n, size_t max) {
+    if (n <= max) return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+    return (int)max;
+}
+
 /* A formatted detail string in the arena. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 2, 3)))
@@ -152,7 +160,11 @@ detail(mcp_server *s, const char *fmt, ...) {
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (n < 0) return NULL;
-    if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
+    if ((size_t)n >= sizeof buf) {
+        /* Cut at a character boundary: the text must stay UTF-8. */
+        n = (int)sizeof buf - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80) n--;
+    }
     return zm_arena_strndup(&s->ar, buf, (size_t)n);
 }
 
@@ -267,7 +279,7 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
     if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK)
         return error_response(s, id, MCP_INVALID_PARAMS,
-                              detail(s, "Unknown tool: %.*s", n > 100 ? 100 : (int)n, nm));
+                              detail(s, "Unknown tool: %.*s", utf8_prefix(nm, n, 100), nm));
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
     if (st != ZM_OK) return tool_error(s, id);
@@ -346,7 +358,7 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         size_t n;
         const char *m = zm_json_str(method, &n);
         *resp = error_response(s, id, MCP_METHOD_NOT_FOUND,
-                               detail(s, "%.*s", n > 100 ? 100 : (int)n, m));
+                               detail(s, "%.*s", utf8_prefix(m, n, 100), m));
     }
     return *resp != NULL;
 }

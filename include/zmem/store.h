@@ -162,7 +162,7 @@ typedef enum zm_search_mode {
 } zm_search_mode;
 
 #define ZM_STORE_MAX_TOKEN 64
-#define ZM_STORE_SNIPPET   120 /* bytes of a snippet, at most (plus a cut character) */
+#define ZM_STORE_SNIPPET   120 /* bytes of a snippet, at most (cut at character boundaries) */
 
 typedef struct zm_search_hit {
     const char *key; /* into the store */

@@ -115,6 +115,12 @@ static zm_status tp_add(zm_prim_ctx *ctx, const zm_json *params, zm_json **resul
     return ZM_OK;
 }
 
+/* badmsg: fails with a message and field holding invalid UTF-8. */
+static zm_status tp_badmsg(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params, (void)result;
+    return zm_prim_fail(ctx, ZM_ENOTFOUND, "/k\xff", "no such \xc3 thing \xe2\x82");
+}
+
 /* nothing: returns no result (JSON null). */
 static zm_status tp_nothing(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
     (void)ctx, (void)params;
@@ -148,6 +154,7 @@ static zm_status tp_register(zm_prim_registry *reg, tp_state *state) {
          "\"integer\"}},\"required\":[\"a\",\"b\"]}",
          tp_add, NULL},
         {"nothing", "Returns null.", NULL, tp_nothing, NULL},
+        {"badmsg", "Fails with a message that is not UTF-8.", NULL, tp_badmsg, NULL},
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         zm_json_error err;

@@ -196,6 +196,9 @@ static void test_primitive_errors(void) {
     expect_error(
         ctx, "{\"id\":1,\"primitive\":\"fail\",\"params\":{\"status\":\"EIO\",\"silent\":true}}",
         ZM_EIO, "internal", NULL, zm_status_str(ZM_EIO));
+    /* A message with bad bytes is repaired, not passed on. */
+    expect_error(ctx, "{\"id\":1,\"primitive\":\"badmsg\"}", ZM_ENOTFOUND, "not_found", "/k?",
+                 "no such ? thing ??");
     expect_error(ctx, "{\"id\":1,\"primitive\":\"bad_result\",\"params\":{\"kind\":\"utf8\"}}",
                  ZM_EINTERNAL, "internal", NULL, "not valid JSON");
     expect_error(ctx, "{\"id\":1,\"primitive\":\"bad_result\",\"params\":{\"kind\":\"nan\"}}",

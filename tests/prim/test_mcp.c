@@ -241,6 +241,12 @@ static void test_tools_call(void) {
     res = result_of(r, 9);
     CHECK(zm_json_bool(zm_json_get(res, "isError")));
 
+    /* An error message that was not UTF-8 still makes a tool result. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":19,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"badmsg\"}}");
+    res = result_of(r, 19);
+    CHECK(zm_json_bool(zm_json_get(res, "isError")));
+
     /* Cleanups of a tool call run before the next line. */
     int c0 = state.cleanups_run;
     send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{"
@@ -256,6 +262,21 @@ static void test_tools_call(void) {
                 "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{"
                 "\"name\":\"echo\\u0000x\"}}",
                 -32602, 12);
+    {
+        /* A long unknown name of multi-byte characters: cut at a character. */
+        char line[1024];
+        int n = snprintf(line, sizeof line,
+                         "{\"jsonrpc\":\"2.0\",\"id\":17,\"method\":\"tools/call\",\"params\":{"
+                         "\"name\":\"x");
+        for (int i = 0; i < 60; i++) n += snprintf(line + n, sizeof line - (size_t)n, "\xc3\xa9");
+        snprintf(line + n, sizeof line - (size_t)n, "\"}}");
+        error_reply(s, line, -32602, 17);
+        n = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"x");
+        for (int i = 0; i < 60; i++)
+            n += snprintf(line + n, sizeof line - (size_t)n, "\xe2\x82\xac");
+        snprintf(line + n, sizeof line - (size_t)n, "\"}");
+        error_reply(s, line, -32601, 18);
+    }
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\",\"params\":{}}",
                 -32602, 13);
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"tools/call\"}", -32602, 14);
