@@ -69,8 +69,22 @@ static int shown(size_t len) {
     return len > 100 ? 100 : (int)len;
 }
 
-zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
-                       const zm_json *params, zm_json **result) {
+/* The error of a call made on a context that is already in a call. */
+#define BUSY_MESSAGE                                                                               \
+    "context is busy: a primitive may not call zm_prim_call on its own context; use a second "     \
+    "context"
+
+/* Refuses a nested call: records the error without touching the arenas or
+   the response buffer, which belong to the call under way. */
+static zm_status refuse_busy(zm_prim_ctx *ctx) {
+    zm__ctx_set_error(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL, NULL, 0, BUSY_MESSAGE,
+                      sizeof BUSY_MESSAGE - 1);
+    return ZM_EINVAL;
+}
+
+/* zm_prim_call, once the context is marked busy. */
+static zm_status call_one(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
+                          const zm_json *params, zm_json **result) {
     zm__ctx_reset_arenas(ctx);
     zm__ctx_clear_error(ctx);
     *result = NULL;
@@ -87,6 +101,16 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
     }
     ctx->stats.errors++;
     zm__ctx_reset_arenas(ctx);
+    return st;
+}
+
+zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
+                       const zm_json *params, zm_json **result) {
+    *result = NULL;
+    if (ctx->busy) return refuse_busy(ctx);
+    ctx->busy = true;
+    zm_status st = call_one(reg, ctx, name, params, result);
+    ctx->busy = false;
     return st;
 }
 
@@ -483,8 +507,9 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     return RAW(w, "]}");
 }
 
-zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
-                            size_t len, char **response, size_t *response_len) {
+/* zm_prim_call_json, once the context is marked busy. */
+static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request, size_t len,
+                           char **response, size_t *response_len) {
     zm__buf *b = &ctx->response;
     /* One huge response does not pin its buffer past the next request. */
     if (b->cap > ctx->response_retain_limit) {
@@ -534,4 +559,22 @@ zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char 
     *response_len = b->len;
     if (call != ZM_OK) return call;
     return ZM_OK;
+}
+
+zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
+                            size_t len, char **response, size_t *response_len) {
+    if (ctx->busy) {
+        /* The response buffer holds the outer call's response: answer from
+           static memory instead. */
+        static const char busy[] =
+            "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"invalid_request\","
+            "\"message\":\"" BUSY_MESSAGE "\"}}";
+        *response = (char *)busy;
+        *response_len = sizeof busy - 1;
+        return refuse_busy(ctx);
+    }
+    ctx->busy = true;
+    zm_status st = call_json(reg, ctx, request, len, response, response_len);
+    ctx->busy = false;
+    return st;
 }

@@ -218,6 +218,8 @@ void zm__ctx_reset_arenas(zm_prim_ctx *ctx) {
 }
 
 void zm_prim_ctx_reset(zm_prim_ctx *ctx) {
+    /* Inside a call the arena holds the call's own memory: leave it alone. */
+    if (ctx->busy) return;
     zm__ctx_reset_arenas(ctx);
 }
 

@@ -134,6 +134,7 @@ struct zm_prim_ctx {
     void *clock_ctx;
     int64_t now_ms;
     void *userdata; /* of the primitive running now */
+    bool busy;      /* a call is running: nested calls are refused */
 
     zm__buf agent_id, session_id; /* NUL-terminated; len 0 = unset */
 

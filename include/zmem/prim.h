@@ -51,6 +51,14 @@
  * or a primitive's ZM_EINVAL), not_found (ZM_ENOTFOUND), limit_exceeded
  * (ZM_ELIMIT), out_of_memory (ZM_ENOMEM), internal (anything else).
  *
+ * A context runs one call at a time. A primitive must not call zm_prim_call
+ * or zm_prim_call_json on its own context (that would reset the arena its
+ * call is using): while a call runs, both refuse with ZM_EINVAL and the error
+ * "context is busy: ..." (zm_prim_call_json then answers a static
+ * invalid_request response), leaving the call under way untouched, and
+ * zm_prim_ctx_reset does nothing. To compose primitives, call the inner one
+ * on a second context.
+ *
  * Neither a registry nor a context is thread-safe; give each thread its own
  * context. A registry may be shared by threads once registration is over.
  */
@@ -188,7 +196,8 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx);
 
 /* Resets the per-call arena now (running its cleanups, keeping capacity up to
    the retain limit): the last zm_prim_call's result dies. Calls do this
-   themselves; use it to free a result early. */
+   themselves; use it to free a result early. Inside a call on ctx it does
+   nothing. */
 void zm_prim_ctx_reset(zm_prim_ctx *ctx);
 
 /* Sets the agent id: len bytes of id are COPIED (the caller may free id
@@ -268,7 +277,9 @@ zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fm
    the next call on ctx or zm_prim_ctx_reset. On failure the arena is reset
    before returning, *result is NULL and zm_prim_last_error says why: the
    status is ZM_ENOTFOUND for an unknown primitive (code unknown_primitive),
-   ZM_EINVAL for a schema failure, else the primitive's own status. */
+   ZM_EINVAL for a schema failure, else the primitive's own status. Called
+   while ctx is already in a call (from a primitive running on it): ZM_EINVAL,
+   "context is busy", and nothing of the call under way is touched. */
 zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                        const zm_json *params, zm_json **result);
 
@@ -279,7 +290,9 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
    arena is reset before returning, on every path. Returns ZM_OK when the
    response is ok:true, else the status of the error reported (ZM_ESYNTAX for
    parse_error, ZM_EINVAL for invalid_request and invalid_params, ZM_ENOTFOUND
-   for unknown_primitive and not_found, ZM_ELIMIT, ZM_ENOMEM, ...). */
+   for unknown_primitive and not_found, ZM_ELIMIT, ZM_ENOMEM, ...). Called
+   while ctx is already in a call: ZM_EINVAL and a static invalid_request
+   response saying the context is busy; the call under way is untouched. */
 zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
                             size_t len, char **response, size_t *response_len);
 

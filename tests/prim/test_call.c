@@ -605,6 +605,71 @@ static void test_stats(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* ---------------------------------------------------------------------------
+ * Re-entrancy: a primitive calling on its own context is refused
+ * ------------------------------------------------------------------------- */
+
+static zm_prim_registry *nest_reg;
+
+static zm_status nest_inner(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params;
+    *result = zm_json_new_string(zm_prim_alloc(ctx), "inner", 5);
+    return *result ? ZM_OK : ZM_ENOMEM;
+}
+
+/* Builds part of its result, calls "inner" on its own context (both ways),
+   then checks its memory survived. */
+static zm_status nest_outer(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params;
+    zm_allocator a = zm_prim_alloc(ctx);
+    zm_json *o = zm_json_new_object(a, 3);
+    zm_json *before = zm_json_new_string(a, "built before the nested call", 28);
+    if (o == NULL || before == NULL || zm_json_object_set(a, o, "before", 6, before) != ZM_OK)
+        return ZM_ENOMEM;
+    size_t used = zm_arena_used(zm_prim_arena(ctx));
+    zm_json *r = NULL;
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &r), ZM_EINVAL);
+    CHECK(r == NULL);
+    zm_prim_error e;
+    zm_prim_last_error(ctx, &e);
+    CHECK(strstr(e.message, "context is busy") != NULL);
+    char *text;
+    size_t len;
+    const char req[] = "{\"primitive\":\"inner\"}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, req, sizeof req - 1, &text, &len), ZM_EINVAL);
+    CHECK_EQ(strlen(text), len);
+    CHECK(strstr(text, "\"ok\":false") != NULL && strstr(text, "context is busy") != NULL);
+    /* zm_prim_ctx_reset inside a call leaves the call's memory alone too. */
+    zm_prim_ctx_reset(ctx);
+    CHECK_EQ(zm_arena_used(zm_prim_arena(ctx)), used);
+    CHECK_STR(zm_json_str(zm_json_get(o, "before"), NULL), "built before the nested call");
+    *result = o;
+    return ZM_OK;
+}
+
+static void test_nested_call_refused(void) {
+    CHECK_EQ(zm_prim_registry_create(A, &nest_reg), ZM_OK);
+    zm_prim_def d1 = {"inner", "", NULL, nest_inner, NULL};
+    zm_prim_def d2 = {"outer", "", NULL, nest_outer, NULL};
+    CHECK_EQ(zm_prim_register(nest_reg, &d1, NULL), ZM_OK);
+    CHECK_EQ(zm_prim_register(nest_reg, &d2, NULL), ZM_OK);
+    zm_prim_ctx *ctx = new_ctx();
+    char *text;
+    size_t len;
+    const char req[] = "{\"id\":1,\"primitive\":\"outer\",\"params\":{\"pad\":\"xxxxxxxxxxxx\"}}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, req, sizeof req - 1, &text, &len), ZM_OK);
+    CHECK_STR(text, "{\"id\":1,\"ok\":true,\"result\":{\"before\":\"built before the nested "
+                    "call\"}}");
+    zm_json *res;
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "outer", NULL, &res), ZM_OK);
+    CHECK_STR(zm_json_str(zm_json_get(res, "before"), NULL), "built before the nested call");
+    /* Outside a call the context works as before. */
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &res), ZM_OK);
+    CHECK_STR(zm_json_str(res, NULL), "inner");
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(nest_reg);
+}
+
 static void test_destroy_null(void) {
     zm_prim_ctx_destroy(NULL);
     zm_prim_registry_destroy(NULL);
@@ -629,6 +694,7 @@ int main(void) {
     RUN(test_clock);
     RUN(test_userdata_and_long_messages);
     RUN(test_stats);
+    RUN(test_nested_call_refused);
     RUN(test_destroy_null);
     zm_prim_registry_destroy(reg);
     return zt_finish("prim_call");
