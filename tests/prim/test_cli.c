@@ -105,6 +105,9 @@ static int count_lines(const char *text) {
     } while (0)
 
 static void test_usage(void) {
+    /* One byte past the store's name limit. */
+    static char long_id[1026];
+    memset(long_id, 'a', sizeof long_id - 1);
     proc p = run("", 0, NULL);
     CHECK_EQ(p.status, 2);
     CHECK_STR(p.out, "");
@@ -115,15 +118,28 @@ static void test_usage(void) {
     CHECK_HAS(p.out, "usage: zmem");
     CHECK_HAS(p.out, "run");
     CHECK_HAS(p.out, "mcp");
+    CHECK_HAS(p.out, "run [--stats] [--max-line BYTES] [--agent ID] [--session ID]");
+    CHECK_HAS(p.out, "mcp [--max-line BYTES] [--agent ID] [--session ID]");
     proc_free(&p);
     p = run("", 0, "--version", NULL);
     CHECK_EQ(p.status, 0);
     CHECK(strncmp(p.out, "zmem ", 5) == 0);
     proc_free(&p);
     const char *bad[][3] = {
-        {"frobnicate", NULL, NULL}, {"run", "--bogus", NULL}, {"run", "--max-line", NULL},
-        {"run", "--max-line", "0"}, {"run", "a", "b"},        {"mcp", "extra", NULL},
-        {"mcp", "--max-line", "x"}, {"run", "--agent", NULL}, {"mcp", "--session", NULL},
+        {"frobnicate", NULL, NULL},
+        {"run", "--bogus", NULL},
+        {"run", "--max-line", NULL},
+        {"run", "--max-line", "0"},
+        {"run", "a", "b"},
+        {"mcp", "extra", NULL},
+        {"mcp", "--max-line", "x"},
+        {"run", "--agent", NULL},
+        {"mcp", "--session", NULL},
+        {"run", "--agent", "a\xff"},
+        {"mcp", "--agent=\xc0\x80", NULL},
+        {"mcp", "--session", "\xed\xa0\x80"},
+        {"run", "--agent", long_id},
+        {"mcp", "--session", long_id},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = run("", 0, bad[i][0], bad[i][1], bad[i][2], NULL);
