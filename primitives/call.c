@@ -265,18 +265,30 @@ static bool has_special(const zm_json *v, unsigned depth) {
 }
 
 /* Resolves reference text s (n bytes, starting "$<digit>") of call `call`
-   against the kept responses. */
+   against the kept responses. A string starting "$<digit>" is always a
+   reference: "$N" or "$N.path" with N in decimal without leading zeros;
+   anything else starting so ("$0x", "$01", an N past SIZE_MAX) is an error,
+   never a literal. */
 static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, size_t n,
                          zm_json *const *kept, size_t call, const zm_json **out) {
     size_t i = 1, idx = 0;
+    bool overflow = false;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        /* Saturates: a huge index is simply not an earlier call. */
-        idx = idx > (SIZE_MAX - 9) / 10 ? SIZE_MAX : idx * 10 + (size_t)(s[i] - '0');
+        unsigned d = (unsigned)(s[i] - '0');
+        if (idx > (SIZE_MAX - d) / 10)
+            overflow = true;
+        else
+            idx = idx * 10 + d;
         i++;
     }
     if (i < n && s[i] != '.')
         return zm__fail_at(ctx, p, "reference \"%.*s\": expected \"$N\" or \"$N.path\"", shown(n),
                            s);
+    if (s[1] == '0' && i > 2)
+        return zm__fail_at(ctx, p, "reference \"%.*s\": a call index has no leading zeros",
+                           shown(n), s);
+    if (overflow)
+        return zm__fail_at(ctx, p, "reference \"%.*s\": call index out of range", shown(n), s);
     if (idx >= call)
         return zm__fail_at(ctx, p,
                            "reference \"%.*s\": call %zu has not run (a reference names an "

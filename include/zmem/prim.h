@@ -43,6 +43,10 @@
  *   failed call's "result" makes this call fail with invalid_params naming
  *   the parameter. A string starting with "$$" stands for itself with one "$"
  *   removed ("$$5" is the literal "$5"); other strings are left alone.
+ *   Every string starting with "$" and a digit is a reference: N is decimal
+ *   without leading zeros, and a malformed one ("$0x", "$00", an N past the
+ *   range of a call index) fails the call with invalid_params, never passes
+ *   as a literal; "$", "$-1" or "$abc" are literals.
  *   Each call of a batch gets its own arena reset; earlier responses are kept
  *   (copied) in the request's memory for the rest of the batch.
  *

@@ -454,6 +454,39 @@ static void test_batch(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* The reference rule: "$" and a digit start a reference, which must be "$N"
+   or "$N.path" with N in decimal without leading zeros and in range; other
+   strings starting with "$" are literals. */
+static void test_batch_reference_syntax(void) {
+    zm_prim_ctx *ctx = new_ctx();
+    resp r = run(ctx, "{\"batch\":["
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":1}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$99999999999999999999\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$00.ok\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$01\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$0x\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":[\"$-1\",\"$\",\"$abc\"]}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$0.ok\"}}"
+                      "]}");
+    CHECK_EQ(r.st, ZM_OK);
+    const char *m = str_at(item(&r, 1), "error", "message");
+    CHECK(m != NULL && strstr(m, "call index out of range") != NULL);
+    CHECK_STR(str_at(item(&r, 1), "error", "code"), "invalid_params");
+    for (size_t i = 2; i <= 3; i++) {
+        m = str_at(item(&r, i), "error", "message");
+        CHECK(m != NULL && strstr(m, "no leading zeros") != NULL);
+    }
+    m = str_at(item(&r, 4), "error", "message");
+    CHECK(m != NULL && strstr(m, "expected \"$N\" or \"$N.path\"") != NULL);
+    const zm_json *lits = zm_json_get(item(&r, 5), "result");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 0), NULL), "$-1");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 1), NULL), "$");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 2), NULL), "$abc");
+    CHECK(zm_json_bool(zm_json_get(item(&r, 6), "result")));
+    resp_free(&r);
+    zm_prim_ctx_destroy(ctx);
+}
+
 /* Results kept for references survive the arena resets between calls: a
    result that borrowed the per-call arena is copied before the reset. */
 static void test_batch_keeps_results_across_resets(void) {
@@ -689,6 +722,7 @@ int main(void) {
     RUN(test_reset_on_every_path);
     RUN(test_retain_limit);
     RUN(test_batch);
+    RUN(test_batch_reference_syntax);
     RUN(test_batch_keeps_results_across_resets);
     RUN(test_identity_copied);
     RUN(test_clock);
