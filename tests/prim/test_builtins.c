@@ -143,6 +143,18 @@ static bool call_fails(env *e, const char *name, const char *params, const char 
     return ok;
 }
 
+/* Calls and expects an error with code, field (NULL = none) and a message
+   containing part. */
+static bool call_fails_saying(env *e, const char *name, const char *params, const char *code,
+                              const char *field, const char *part) {
+    if (!call_fails(e, name, params, code, field)) return false;
+    zm_prim_error err;
+    zm_prim_last_error(e->ctx, &err);
+    if (strstr(err.message, part) != NULL) return true;
+    fprintf(stderr, "  %s: message \"%s\" lacks \"%s\"\n", name, err.message, part);
+    return false;
+}
+
 static int64_t iget(const zm_json *v, const char *name) {
     return zm_json_int(zm_json_get(v, name));
 }
@@ -210,6 +222,10 @@ static void test_store_retrieve(void) {
     CHECK(call_fails(&e, "retrieve", "{}", "invalid_params", "/key"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"as_of\":-5}", "invalid_params", "/as_of"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"as_of\":1.5}", "invalid_params", "/as_of"));
+    CHECK(call_fails_saying(&e, "retrieve", "{\"key\":\"k\",\"as_of\":9223372036854775808}",
+                            "invalid_params", "/as_of", "as_of is out of range"));
+    CHECK(call_fails_saying(&e, "retrieve", "{\"key\":\"k\",\"as_of\":1e300}", "invalid_params",
+                            "/as_of", "as_of is out of range"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"history\":\"yes\"}", "invalid_params",
                      "/history"));
     env_deinit(&e);
@@ -234,18 +250,6 @@ static void test_store_limits(void) {
     strcpy(req + pos, "\",\"value\":1}");
     CHECK(call_fails(&e, "store", req, "invalid_params", "/key"));
     env_deinit(&e);
-}
-
-/* Calls and expects an error with code, field (NULL = none) and a message
-   containing part. */
-static bool call_fails_saying(env *e, const char *name, const char *params, const char *code,
-                              const char *field, const char *part) {
-    if (!call_fails(e, name, params, code, field)) return false;
-    zm_prim_error err;
-    zm_prim_last_error(e->ctx, &err);
-    if (strstr(err.message, part) != NULL) return true;
-    fprintf(stderr, "  %s: message \"%s\" lacks \"%s\"\n", name, err.message, part);
-    return false;
 }
 
 /* Each refusal of the store names the part at fault and the rule or limit. */
