@@ -53,7 +53,7 @@ __attribute__((format(printf, 4, 5)))
 #endif
 static zm_status
 set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, ...) {
-    char msg[320];
+    char msg[sizeof(zm__quoted) + 320];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -62,11 +62,6 @@ set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, .
     if ((size_t)n >= sizeof msg) n = (int)sizeof msg - 1;
     zm__ctx_set_error(ctx, code, st, NULL, 0, msg, (size_t)n);
     return st;
-}
-
-/* How many bytes of a name (len bytes) messages show: at most 100. */
-static int shown(size_t len) {
-    return len > 100 ? 100 : (int)len;
 }
 
 /* The error of a call made on a context that is already in a call. */
@@ -93,8 +88,9 @@ static zm_status call_one(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *n
     zm_status st;
     if (p == NULL) {
         ctx->stats.calls++;
-        st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                     shown(len), name ? name : "");
+        zm__quoted q;
+        st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                     zm__quote(&q, name ? name : "", len));
     } else {
         st = run_prim(ctx, p, params ? params : &empty_object, result);
         if (st == ZM_OK) return ZM_OK;
@@ -119,9 +115,10 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
     zm__ctx_clear_error(ctx);
     size_t len = strlen(name);
     const zm__prim *p = zm__registry_find(reg, name, len);
+    zm__quoted q;
     if (p == NULL)
-        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                       shown(len), name);
+        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                       zm__quote(&q, name, len));
     if (!zm_json_is_object(value)) return not_object(ctx, value);
     return p->compiled ? zm__schema_validate(ctx, p->compiled, value) : ZM_OK;
 }
@@ -271,6 +268,8 @@ static bool has_special(const zm_json *v, unsigned depth) {
    never a literal. */
 static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, size_t n,
                          zm_json *const *kept, size_t call, const zm_json **out) {
+    zm__quoted q, q2;
+    const char *ref = zm__quote(&q, s, n);
     size_t i = 1, idx = 0;
     bool overflow = false;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
@@ -282,26 +281,22 @@ static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, si
         i++;
     }
     if (i < n && s[i] != '.')
-        return zm__fail_at(ctx, p, "reference \"%.*s\": expected \"$N\" or \"$N.path\"", shown(n),
-                           s);
+        return zm__fail_at(ctx, p, "reference \"%s\": expected \"$N\" or \"$N.path\"", ref);
     if (s[1] == '0' && i > 2)
-        return zm__fail_at(ctx, p, "reference \"%.*s\": a call index has no leading zeros",
-                           shown(n), s);
-    if (overflow)
-        return zm__fail_at(ctx, p, "reference \"%.*s\": call index out of range", shown(n), s);
+        return zm__fail_at(ctx, p, "reference \"%s\": a call index has no leading zeros", ref);
+    if (overflow) return zm__fail_at(ctx, p, "reference \"%s\": call index out of range", ref);
     if (idx >= call)
         return zm__fail_at(ctx, p,
-                           "reference \"%.*s\": call %zu has not run (a reference names an "
+                           "reference \"%s\": call %zu has not run (a reference names an "
                            "earlier call of the batch)",
-                           shown(n), s, idx);
+                           ref, idx);
     const zm_json *v = kept[idx];
     bool failed = !zm_json_bool(zm_json_get(v, "ok"));
     while (i < n) {
         size_t start = ++i;
         while (i < n && s[i] != '.') i++;
         size_t len = i - start;
-        if (len == 0)
-            return zm__fail_at(ctx, p, "reference \"%.*s\": empty path segment", shown(n), s);
+        if (len == 0) return zm__fail_at(ctx, p, "reference \"%s\": empty path segment", ref);
         const zm_json *next = NULL;
         if (zm_json_is_object(v)) {
             next = zm_json_getn(v, s + start, len);
@@ -318,9 +313,9 @@ static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, si
         }
         if (next == NULL) {
             if (failed && v == kept[idx])
-                return zm__fail_at(ctx, p, "reference \"%.*s\": call %zu failed", shown(n), s, idx);
-            return zm__fail_at(ctx, p, "reference \"%.*s\": no \"%.*s\" there", shown(n), s,
-                               shown(len), s + start);
+                return zm__fail_at(ctx, p, "reference \"%s\": call %zu failed", ref, idx);
+            return zm__fail_at(ctx, p, "reference \"%s\": no \"%s\" there", ref,
+                               zm__quote(&q2, s + start, len));
         }
         v = next;
     }
@@ -433,10 +428,11 @@ static zm_status split(zm_prim_ctx *ctx, const zm_json *req, bool allow_batch, c
         if (m->key_len == 9 && memcmp(m->key, "primitive", 9) == 0) slot = &out->primitive;
         if (m->key_len == 6 && memcmp(m->key, "params", 6) == 0) slot = &out->params;
         if (allow_batch && m->key_len == 5 && memcmp(m->key, "batch", 5) == 0) slot = &out->batch;
+        zm__quoted q;
         if (slot == NULL)
             return set_err(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL,
-                           "unknown request member \"%.*s\" (expected id, primitive, params%s)",
-                           shown(m->key_len), m->key, allow_batch ? " or batch" : "");
+                           "unknown request member \"%s\" (expected id, primitive, params%s)",
+                           zm__quote(&q, m->key, m->key_len), allow_batch ? " or batch" : "");
         *slot = m->value;
     }
     if (out->batch != NULL) {
@@ -463,8 +459,9 @@ static zm_status run_parts(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     const zm__prim *p = zm__registry_find(reg, name, n);
     if (p == NULL) {
         ctx->stats.calls++;
-        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                       shown(n), name);
+        zm__quoted q;
+        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                       zm__quote(&q, name, n));
     }
     const zm_json *params = c->params ? c->params : &empty_object;
     if (kept != NULL) {

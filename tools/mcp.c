@@ -159,7 +159,7 @@ __attribute__((format(printf, 2, 3)))
 #endif
 static const char *
 detail(mcp_server *s, const char *fmt, ...) {
-    char buf[256];
+    char buf[1536];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
@@ -177,13 +177,14 @@ detail(mcp_server *s, const char *fmt, ...) {
  * Methods
  * ------------------------------------------------------------------------- */
 
-/* The contents of string v for a log line: JSON-escaped (so control
-   characters and quotes cannot garble it), cut to about 100 bytes; in the
-   arena, "" when that fails. */
+/* The contents of string v for a message or a log line: JSON-escaped (so a
+   NUL or a control character neither cuts nor garbles it), cut to at most
+   200 bytes at a character boundary with "..." after; in the arena, "" when
+   that fails. */
 static const char *json_text(mcp_server *s, const zm_json *v) {
     size_t n;
     const char *p = zm_json_str(v, &n);
-    size_t k = utf8_prefix(p, n, 100);
+    size_t k = (size_t)utf8_prefix(p, n, 200);
     zm_json *cut = zm_json_new_string_ref(A(s), p, k);
     char *text;
     size_t len;
@@ -299,7 +300,7 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
     if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK)
         return error_response(s, id, MCP_INVALID_PARAMS,
-                              detail(s, "Unknown tool: %.*s", utf8_prefix(nm, n, 100), nm));
+                              detail(s, "Unknown tool: %s", json_text(s, name)));
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
     if (st != ZM_OK) return tool_error(s, id);
@@ -385,10 +386,7 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
             *resp = do_tools_call(s, id, params);
         }
     } else {
-        size_t n;
-        const char *m = zm_json_str(method, &n);
-        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND,
-                               detail(s, "%.*s", utf8_prefix(m, n, 100), m));
+        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND, detail(s, "%s", json_text(s, method)));
     }
     return *resp != NULL;
 }

@@ -703,6 +703,39 @@ static void test_nested_call_refused(void) {
     zm_prim_registry_destroy(nest_reg);
 }
 
+/* Names and keys in messages: escaped (a NUL does not cut them) and cut to
+   ZM__QUOTE_MAX (200) bytes with "..." so that messages stay bounded. */
+static void test_quoted_names(void) {
+    zm_prim_ctx *ctx = new_ctx();
+    expect_error(ctx, "{\"primitive\":\"echo\\u0000x\"}", ZM_ENOTFOUND, "unknown_primitive", NULL,
+                 "unknown primitive \"echo\\u0000x\"");
+    expect_error(ctx, "{\"primitive\":\"a\\\"b\\n\"}", ZM_ENOTFOUND, "unknown_primitive", NULL,
+                 "unknown primitive \"a\\\"b\\u000a\"");
+    char req[1024], want[512];
+    int n = snprintf(req, sizeof req, "{\"primitive\":\"");
+    memset(req + n, 'p', 300);
+    snprintf(req + n + 300, sizeof req - (size_t)n - 300, "\"}");
+    n = snprintf(want, sizeof want, "unknown primitive \"");
+    memset(want + n, 'p', 200);
+    snprintf(want + n + 200, sizeof want - (size_t)n - 200, "...\"");
+    expect_error(ctx, req, ZM_ENOTFOUND, "unknown_primitive", NULL, want);
+    /* Cut at a character boundary: 199 bytes of 'k', then a 2-byte character. */
+    n = snprintf(req, sizeof req, "{\"");
+    memset(req + n, 'k', 199);
+    snprintf(req + n + 199, sizeof req - (size_t)n - 199, "\xc3\xa9zzz\":1}");
+    resp r = run(ctx, req);
+    const char *m = str_at(r.root, "error", "message");
+    CHECK(m != NULL && strstr(m, "kkk...\" (expected id") != NULL);
+    CHECK(m != NULL && strstr(m, "\xc3") == NULL);
+    resp_free(&r);
+    /* A reference with a NUL in it. */
+    r = run(ctx, "{\"batch\":[{\"primitive\":\"echo\",\"params\":{\"value\":\"$0\\u0000\"}}]}");
+    m = str_at(item(&r, 0), "error", "message");
+    CHECK(m != NULL && strstr(m, "reference \"$0\\u0000\"") != NULL);
+    resp_free(&r);
+    zm_prim_ctx_destroy(ctx);
+}
+
 static void test_destroy_null(void) {
     zm_prim_ctx_destroy(NULL);
     zm_prim_registry_destroy(NULL);
@@ -729,6 +762,7 @@ int main(void) {
     RUN(test_userdata_and_long_messages);
     RUN(test_stats);
     RUN(test_nested_call_refused);
+    RUN(test_quoted_names);
     RUN(test_destroy_null);
     zm_prim_registry_destroy(reg);
     return zt_finish("prim_call");
