@@ -137,9 +137,11 @@ void zm_prim_registry_destroy(zm_prim_registry *reg);
 
 /* Registers a primitive: copies name and description, parses and compiles the
    input schema. Returns ZM_OK; ZM_EEXIST when the name is taken; ZM_EINVAL
-   for a NULL/empty name or NULL fn, or a schema that parses but is not in the
+   for a NULL/empty name or NULL fn, a schema that parses but is not in the
    supported subset (schema_err->message then names the keyword, e.g.
-   "/properties/n/minimum: expected a number"); ZM_ESYNTAX (or another parse
+   "/properties/n/minimum: expected a number"), or a root schema that can
+   never accept an object (false, or a "type" without "object": params are
+   always an object); ZM_ESYNTAX (or another parse
    status) when the schema text is not JSON (schema_err filled by the
    parser); ZM_ENOMEM. On failure the registry is unchanged. schema_err may be
    NULL; its status is set on every failure. */
