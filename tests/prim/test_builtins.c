@@ -442,13 +442,16 @@ static void test_transform(void) {
                      "invalid_params", "/data"));
     CHECK(call_fails(&e, "transform", "{\"operation\":\"sort\",\"data\":[2,1]}", "invalid_params",
                      "/operation"));
+    /* A missing argument is named by its own pointer, options or not. */
     CHECK(call_fails(&e, "transform", "{\"operation\":\"patch\",\"data\":{}}", "invalid_params",
-                     "/options"));
+                     "/options/patch"));
+    CHECK(call_fails(&e, "transform", "{\"operation\":\"merge_patch\",\"data\":{}}",
+                     "invalid_params", "/options/patch"));
     CHECK(call_fails(&e, "transform",
                      "{\"operation\":\"patch\",\"data\":{},\"options\":{\"fields\":[]}}",
                      "invalid_params", "/options/patch"));
     CHECK(call_fails(&e, "transform", "{\"operation\":\"pick\",\"data\":{}}", "invalid_params",
-                     "/options"));
+                     "/options/fields"));
     env_deinit(&e);
 }
 
