@@ -245,6 +245,12 @@ static void report(zm_debug *d, size_t *counter, bool misuse, const entry *e, co
     if (misuse && d->opts.abort_on_misuse) abort();
 }
 
+/* Writes fresh guards around a block of len bytes at p. */
+static void set_guards(unsigned char *p, size_t len) {
+    memcpy(p - GUARD, guard_pattern, GUARD);
+    memcpy(p + len, guard_pattern, GUARD);
+}
+
 /* True when the GUARD bytes at g all hold the guard byte. */
 static bool guard_intact(const unsigned char *g) {
     uint64_t a, b;
@@ -256,6 +262,9 @@ static bool guard_intact(const unsigned char *g) {
 
 /* Checks both guards of a live or held block. The finding says where it was
    found: "at <when> from <ra>" when ra is known, else "<when>" as given.
+   A broken guard is rewritten once reported, so that one overrun is reported
+   and counted once (not again by zm_debug_check or when the block leaves the
+   quarantine); a later write past the block is a new finding.
    Returns the number of errors found. Formats nothing unless it finds one. */
 static size_t check_guards(zm_debug *d, const entry *e, const char *when, uintptr_t ra) {
     const unsigned char *p = (const unsigned char *)e->ptr;
@@ -286,13 +295,8 @@ static size_t check_guards(zm_debug *d, const entry *e, const char *when, uintpt
                "found %s",
                describe(b, sizeof b, e), n, GUARD, first, found);
     }
+    set_guards((unsigned char *)p, e->len);
     return (size_t)over + (size_t)under;
-}
-
-/* Writes fresh guards around a block of len bytes at p. */
-static void set_guards(unsigned char *p, size_t len) {
-    memcpy(p - GUARD, guard_pattern, GUARD);
-    memcpy(p + len, guard_pattern, GUARD);
 }
 
 /* ---------------------------------------------------------------------------

@@ -32,8 +32,8 @@ int main(void) {
     const char *requests[] = {
         "{\"id\":1,\"primitive\":\"greet\",\"params\":{\"name\":\"Ada\"}}",
         "{\"id\":2,\"primitive\":\"greet\",\"params\":{\"name\":\"\"}}",
-        "{\"id\":3,\"batch\":[{\"primitive\":\"greet\",\"params\":{\"name\":\"Grace\"}},"
-        "{\"primitive\":\"greet\",\"params\":{\"name\":\"$0.result.hello\"}}]}",
+        ("{\"id\":3,\"batch\":[{\"primitive\":\"greet\",\"params\":{\"name\":\"Grace\"}},"
+         "{\"primitive\":\"greet\",\"params\":{\"name\":\"$0.result.hello\"}}]}"),
     };
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         char *resp; /* owned by ctx, valid until the next call */

@@ -26,9 +26,11 @@ bool zm__parse_double(const char *s, size_t len, double *out);
 
 /* Writes the shortest decimal text that parses back (with zm__parse_double or
    strtod) to exactly the bits of v, choosing the closest such text when several
-   have that length. Plain notation for 1e-7 < |v| < 1e21 ("0.1", "100.0", "-0.0",
-   "0.000001"; an integral value always ends in ".0"), otherwise exponent notation
-   with a shortest mantissa and no exponent padding ("1e+21", "1.5e-7", "5e-324").
+   have that length. Layout as JavaScript's Number toString: plain notation when the
+   decimal exponent of those digits is in [-6, 20], i.e. 1e-7 < |v| < 1e21 ("0.1",
+   "100.0", "-0.0", "0.000001"; an integral value always ends in ".0"), otherwise
+   exponent notation with no exponent padding ("1e+21", "1.5e-7", "5e-324",
+   "1.0000000000000001e-7").
    buf must hold ZM__DOUBLE_BUF bytes (all of which may be used as scratch); the text is
    NUL-terminated. Returns its length without the NUL, or 0 with buf = "" when v is NaN
    or infinite. */

@@ -271,9 +271,10 @@ static int big_cmp(const big *a, const big *b) {
     return 0;
 }
 
-/* The decimal digits start at p (first digit after any '-'); value = digits * 10^scale10,
-   where scale10 = exponent - number of fraction digits. start = bits of a double <= the
-   correctly rounded value, within a few ulps of it. Returns the correctly rounded bits. */
+/* [p, end) holds the digits, with at most one '.' (what follows any '-' and precedes any
+   exponent); value = digits * 10^scale10, where scale10 = exponent - number of fraction
+   digits. start = bits of a double <= the correctly rounded value, within a few ulps of
+   it. Returns the correctly rounded bits. */
 static uint64_t slow_path(const char *p, const char *end, int64_t scale10, uint64_t start) {
     unsigned char dig[ZM__MAX_DIGITS + 1];
     int nk = 0;
@@ -281,7 +282,7 @@ static uint64_t slow_path(const char *p, const char *end, int64_t scale10, uint6
     bool sticky = false;
 
     while (*p == '0' || *p == '.') p++; /* the value is nonzero: a digit 1-9 follows */
-    for (; p != end && (is_digit(*p) || *p == '.'); p++) {
+    for (; p != end; p++) {
         if (*p == '.') continue;
         if (nk < ZM__MAX_DIGITS) {
             dig[nk++] = (unsigned char)(*p - '0');
@@ -361,6 +362,7 @@ bool zm__parse_double(const char *s, size_t len, double *out) {
         eat_digits(&p, end, &w);
         nfrac = (size_t)(p - f);
     }
+    const char *digits_end = p;
     int64_t ex = 0;
     if (p != end && (*p == 'e' || *p == 'E')) {
         bool eneg = false;
@@ -376,13 +378,13 @@ bool zm__parse_double(const char *s, size_t len, double *out) {
     if (nint + nfrac > 19) {
         const char *d = digits;
         size_t lead = 0;
-        for (; d != end && (*d == '0' || *d == '.'); d++) lead += *d == '0';
+        for (; d != digits_end && (*d == '0' || *d == '.'); d++) lead += *d == '0';
         size_t nsig = nint + nfrac - lead;
         if (nsig > 19) { /* w wrapped: take the first 19 significant digits */
             w = 0;
             for (int taken = 0; taken < 19; d++)
                 if (*d != '.') w = w * 10 + (uint64_t)(*d - '0'), taken++;
-            for (; d != end && (is_digit(*d) || *d == '.'); d++)
+            for (; d != digits_end; d++)
                 if (*d > '0') {
                     truncated = true;
                     break;
@@ -408,7 +410,7 @@ bool zm__parse_double(const char *s, size_t len, double *out) {
         uint64_t lower, alt, alt_lower;
         if (!product_round(w, (int)q, &bits, &lower) ||
             (truncated && (!product_round(w + 1, (int)q, &alt, &alt_lower) || alt != bits))) {
-            bits = slow_path(digits, end, scale10, lower);
+            bits = slow_path(digits, digits_end, scale10, lower);
         }
     }
     if (bits > INF_BITS) bits = INF_BITS; /* cannot happen; keeps the result a number */

@@ -1,5 +1,8 @@
 /* Registering the built-in primitives, and the helpers they share. */
+#include <math.h>
+
 #include "builtins_internal.h"
+#include "store_internal.h"
 
 zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s) {
     const zm_prim_def *defs[] = {
@@ -20,9 +23,15 @@ zm_status zm__bi_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *
     const zm_json *v = zm_json_get(params, name);
     if (v == NULL) return ZM_OK;
     int64_t i;
-    if (zm_json_get_int(v, &i) != ZM_OK) {
+    zm_status st = zm_json_get_int(v, &i);
+    if (st != ZM_OK) {
         char field[64];
         snprintf(field, sizeof field, "/%s", name);
+        double d = zm_json_real(v);
+        if (st == ZM_ELIMIT && isfinite(d) && d == floor(d))
+            return zm_prim_fail(ctx, ZM_EINVAL, field,
+                                "%s is out of range (a 64-bit signed integer: -2^63 to 2^63-1)",
+                                name);
         return zm_prim_fail(ctx, ZM_EINVAL, field, "%s must be an integer", name);
     }
     *out = i;
@@ -44,6 +53,73 @@ zm_status zm__bi_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const c
                             what);
     default: return zm_prim_fail(ctx, st, field, "%s failed: %s", what, zm_status_str(st));
     }
+}
+
+/* How many bytes of a name (len bytes at p) messages show: at most 200, cut
+   at a UTF-8 boundary. */
+static int shown_name(const char *p, size_t len) {
+    if (len <= 200) return (int)len;
+    size_t n = 200;
+    while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80) n--;
+    return (int)n;
+}
+
+/* Reports a name the store refuses; ZM_OK when it is fine. */
+static zm_status refused_name(zm_prim_ctx *ctx, const zm_store_limits *lim, const zm__bi_part *p) {
+    bool agent = p->field == NULL;
+    if (p->len > lim->max_key_len)
+        return zm_prim_fail(ctx, ZM_ELIMIT, p->field, "%s is %zu bytes long; the limit is %zu",
+                            p->what, p->len, lim->max_key_len);
+    if (p->len == 0)
+        return agent ? ZM_OK : zm_prim_fail(ctx, ZM_EINVAL, p->field, "%s is empty", p->what);
+    if (!zm__st_utf8_valid(p->str, p->len)) {
+        int k = shown_name(p->str, p->len);
+        return zm_prim_fail(ctx, ZM_EINVAL, p->field, "%s \"%.*s%s\" is not valid UTF-8", p->what,
+                            k, p->str, (size_t)k < p->len ? "..." : "");
+    }
+    return ZM_OK;
+}
+
+/* Reports a value the store refuses (bytes: what earlier values took);
+   ZM_OK when it is fine. */
+static zm_status refused_value(zm_prim_ctx *ctx, const zm_store *s, const zm_store_limits *lim,
+                               const zm__bi_part *p, size_t *bytes) {
+    size_t before = *bytes;
+    zm__why why;
+    zm_status st = zm__st_explain_value(s, p->value, bytes, &why);
+    if (st == ZM_OK) return ZM_OK;
+    switch (why) {
+    case ZM__WHY_SIZE: {
+        size_t alone = 0;
+        if (before > 0 && zm__st_check_value(s, p->value, &alone) == ZM_OK)
+            return zm_prim_fail(ctx, st, p->field,
+                                "value and metadata together are over the store's size limit "
+                                "of %zu bytes",
+                                lim->max_value_bytes);
+        return zm_prim_fail(ctx, st, p->field, "%s is over the store's size limit of %zu bytes",
+                            p->what, lim->max_value_bytes);
+    }
+    case ZM__WHY_DEPTH:
+        return zm_prim_fail(ctx, st, p->field,
+                            "%s is nested deeper than the store's limit of %zu levels", p->what,
+                            lim->max_depth);
+    case ZM__WHY_UTF8: return zm_prim_fail(ctx, st, p->field, "%s holds invalid UTF-8", p->what);
+    default: return zm_prim_fail(ctx, st, p->field, "%s holds a non-finite number", p->what);
+    }
+}
+
+zm_status zm__bi_refused(zm_prim_ctx *ctx, zm_store *s, zm_status st, const zm__bi_part *parts,
+                         size_t n, const char *op) {
+    zm_store_limits lim;
+    zm_store_get_limits(s, &lim);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const zm__bi_part *p = &parts[i];
+        zm_status why =
+            p->value != NULL ? refused_value(ctx, s, &lim, p, &bytes) : refused_name(ctx, &lim, p);
+        if (why != ZM_OK) return why;
+    }
+    return zm__bi_fail(ctx, st, NULL, op);
 }
 
 zm_json *zm__bi_edge_json(zm__build *b, const zm_store_edge *e) {

@@ -94,6 +94,25 @@ zm_status zm__bi_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *
    the operation ("store", "link"). */
 zm_status zm__bi_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what);
 
+/* One part of a write the store may refuse: a name (str, len) or a value
+   (value non-NULL). field is its JSON Pointer in params, NULL for the
+   context's agent id; what names it in messages ("key", "metadata"). */
+typedef struct zm__bi_part {
+    const char *field;
+    const char *what;
+    const char *str;
+    size_t len;
+    const zm_json *value;
+} zm__bi_part;
+
+/* Records on ctx why the store refused a write with st (ZM_EINVAL or
+   ZM_ELIMIT): checks the n parts in order against the store's rules and
+   limits and reports the first at fault with its field and the rule or limit
+   broken (values share one size budget, as in the store). Falls back to
+   zm__bi_fail(ctx, st, NULL, op) when no part is at fault. */
+zm_status zm__bi_refused(zm_prim_ctx *ctx, zm_store *s, zm_status st, const zm__bi_part *parts,
+                         size_t n, const char *op);
+
 /* out of memory, recorded on ctx. */
 zm_status zm__bi_oom(zm_prim_ctx *ctx);
 

@@ -53,7 +53,7 @@ __attribute__((format(printf, 4, 5)))
 #endif
 static zm_status
 set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, ...) {
-    char msg[320];
+    char msg[sizeof(zm__quoted) + 320];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -64,13 +64,22 @@ set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, .
     return st;
 }
 
-/* How many bytes of a name (len bytes) messages show: at most 100. */
-static int shown(size_t len) {
-    return len > 100 ? 100 : (int)len;
+/* The error of a call made on a context that is already in a call. */
+#define BUSY_MESSAGE                                                                               \
+    "context is busy: a primitive may not call zm_prim_call on its own context; use a second "     \
+    "context"
+
+/* Refuses a nested call: records the error without touching the arenas or
+   the response buffer, which belong to the call under way. */
+static zm_status refuse_busy(zm_prim_ctx *ctx) {
+    zm__ctx_set_error(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL, NULL, 0, BUSY_MESSAGE,
+                      sizeof BUSY_MESSAGE - 1);
+    return ZM_EINVAL;
 }
 
-zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
-                       const zm_json *params, zm_json **result) {
+/* zm_prim_call, once the context is marked busy. */
+static zm_status call_one(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
+                          const zm_json *params, zm_json **result) {
     zm__ctx_reset_arenas(ctx);
     zm__ctx_clear_error(ctx);
     *result = NULL;
@@ -79,8 +88,9 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
     zm_status st;
     if (p == NULL) {
         ctx->stats.calls++;
-        st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                     shown(len), name ? name : "");
+        zm__quoted q;
+        st = set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                     zm__quote(&q, name ? name : "", len));
     } else {
         st = run_prim(ctx, p, params ? params : &empty_object, result);
         if (st == ZM_OK) return ZM_OK;
@@ -90,14 +100,25 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
     return st;
 }
 
+zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
+                       const zm_json *params, zm_json **result) {
+    *result = NULL;
+    if (ctx->busy) return refuse_busy(ctx);
+    ctx->busy = true;
+    zm_status st = call_one(reg, ctx, name, params, result);
+    ctx->busy = false;
+    return st;
+}
+
 zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                            const zm_json *value) {
     zm__ctx_clear_error(ctx);
     size_t len = strlen(name);
     const zm__prim *p = zm__registry_find(reg, name, len);
+    zm__quoted q;
     if (p == NULL)
-        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                       shown(len), name);
+        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                       zm__quote(&q, name, len));
     if (!zm_json_is_object(value)) return not_object(ctx, value);
     return p->compiled ? zm__schema_validate(ctx, p->compiled, value) : ZM_OK;
 }
@@ -241,31 +262,41 @@ static bool has_special(const zm_json *v, unsigned depth) {
 }
 
 /* Resolves reference text s (n bytes, starting "$<digit>") of call `call`
-   against the kept responses. */
+   against the kept responses. A string starting "$<digit>" is always a
+   reference: "$N" or "$N.path" with N in decimal without leading zeros;
+   anything else starting so ("$0x", "$01", an N past SIZE_MAX) is an error,
+   never a literal. */
 static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, size_t n,
                          zm_json *const *kept, size_t call, const zm_json **out) {
+    zm__quoted q, q2;
+    const char *ref = zm__quote(&q, s, n);
     size_t i = 1, idx = 0;
+    bool overflow = false;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        /* Saturates: a huge index is simply not an earlier call. */
-        idx = idx > (SIZE_MAX - 9) / 10 ? SIZE_MAX : idx * 10 + (size_t)(s[i] - '0');
+        unsigned d = (unsigned)(s[i] - '0');
+        if (idx > (SIZE_MAX - d) / 10)
+            overflow = true;
+        else
+            idx = idx * 10 + d;
         i++;
     }
     if (i < n && s[i] != '.')
-        return zm__fail_at(ctx, p, "reference \"%.*s\": expected \"$N\" or \"$N.path\"", shown(n),
-                           s);
+        return zm__fail_at(ctx, p, "reference \"%s\": expected \"$N\" or \"$N.path\"", ref);
+    if (s[1] == '0' && i > 2)
+        return zm__fail_at(ctx, p, "reference \"%s\": a call index has no leading zeros", ref);
+    if (overflow) return zm__fail_at(ctx, p, "reference \"%s\": call index out of range", ref);
     if (idx >= call)
         return zm__fail_at(ctx, p,
-                           "reference \"%.*s\": call %zu has not run (a reference names an "
+                           "reference \"%s\": call %zu has not run (a reference names an "
                            "earlier call of the batch)",
-                           shown(n), s, idx);
+                           ref, idx);
     const zm_json *v = kept[idx];
     bool failed = !zm_json_bool(zm_json_get(v, "ok"));
     while (i < n) {
         size_t start = ++i;
         while (i < n && s[i] != '.') i++;
         size_t len = i - start;
-        if (len == 0)
-            return zm__fail_at(ctx, p, "reference \"%.*s\": empty path segment", shown(n), s);
+        if (len == 0) return zm__fail_at(ctx, p, "reference \"%s\": empty path segment", ref);
         const zm_json *next = NULL;
         if (zm_json_is_object(v)) {
             next = zm_json_getn(v, s + start, len);
@@ -282,9 +313,9 @@ static zm_status resolve(zm_prim_ctx *ctx, const zm__vpath *p, const char *s, si
         }
         if (next == NULL) {
             if (failed && v == kept[idx])
-                return zm__fail_at(ctx, p, "reference \"%.*s\": call %zu failed", shown(n), s, idx);
-            return zm__fail_at(ctx, p, "reference \"%.*s\": no \"%.*s\" there", shown(n), s,
-                               shown(len), s + start);
+                return zm__fail_at(ctx, p, "reference \"%s\": call %zu failed", ref, idx);
+            return zm__fail_at(ctx, p, "reference \"%s\": no \"%s\" there", ref,
+                               zm__quote(&q2, s + start, len));
         }
         v = next;
     }
@@ -397,10 +428,11 @@ static zm_status split(zm_prim_ctx *ctx, const zm_json *req, bool allow_batch, c
         if (m->key_len == 9 && memcmp(m->key, "primitive", 9) == 0) slot = &out->primitive;
         if (m->key_len == 6 && memcmp(m->key, "params", 6) == 0) slot = &out->params;
         if (allow_batch && m->key_len == 5 && memcmp(m->key, "batch", 5) == 0) slot = &out->batch;
+        zm__quoted q;
         if (slot == NULL)
             return set_err(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL,
-                           "unknown request member \"%.*s\" (expected id, primitive, params%s)",
-                           shown(m->key_len), m->key, allow_batch ? " or batch" : "");
+                           "unknown request member \"%s\" (expected id, primitive, params%s)",
+                           zm__quote(&q, m->key, m->key_len), allow_batch ? " or batch" : "");
         *slot = m->value;
     }
     if (out->batch != NULL) {
@@ -427,8 +459,9 @@ static zm_status run_parts(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     const zm__prim *p = zm__registry_find(reg, name, n);
     if (p == NULL) {
         ctx->stats.calls++;
-        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%.*s\"",
-                       shown(n), name);
+        zm__quoted q;
+        return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
+                       zm__quote(&q, name, n));
     }
     const zm_json *params = c->params ? c->params : &empty_object;
     if (kept != NULL) {
@@ -483,8 +516,9 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     return RAW(w, "]}");
 }
 
-zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
-                            size_t len, char **response, size_t *response_len) {
+/* zm_prim_call_json, once the context is marked busy. */
+static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request, size_t len,
+                           char **response, size_t *response_len) {
     zm__buf *b = &ctx->response;
     /* One huge response does not pin its buffer past the next request. */
     if (b->cap > ctx->response_retain_limit) {
@@ -534,4 +568,22 @@ zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char 
     *response_len = b->len;
     if (call != ZM_OK) return call;
     return ZM_OK;
+}
+
+zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
+                            size_t len, char **response, size_t *response_len) {
+    if (ctx->busy) {
+        /* The response buffer holds the outer call's response: answer from
+           static memory instead. */
+        static const char busy[] =
+            "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"invalid_request\","
+            "\"message\":\"" BUSY_MESSAGE "\"}}";
+        *response = (char *)busy;
+        *response_len = sizeof busy - 1;
+        return refuse_busy(ctx);
+    }
+    ctx->busy = true;
+    zm_status st = call_json(reg, ctx, request, len, response, response_len);
+    ctx->busy = false;
+    return st;
 }

@@ -117,6 +117,32 @@ bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *str, size_t 
     return zm__buf_append(a, b, s + run, n - run);
 }
 
+const char *zm__quote(zm__quoted *q, const char *str, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t cut = n;
+    if (cut > ZM__QUOTE_MAX) {
+        cut = ZM__QUOTE_MAX;
+        while (cut > 0 && (s[cut] & 0xC0) == 0x80) cut--;
+    }
+    char *o = q->text;
+    for (size_t i = 0; i < cut; i++) {
+        unsigned c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20 || c == 0x7F) {
+            *o++ = '\\', *o++ = 'u', *o++ = '0', *o++ = '0';
+            *o++ = hex[c >> 4], *o++ = hex[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    if (cut < n) *o++ = '.', *o++ = '.', *o++ = '.';
+    *o = '\0';
+    return q->text;
+}
+
 /* ---------------------------------------------------------------------------
  * Creating and destroying
  * ------------------------------------------------------------------------- */
@@ -218,6 +244,8 @@ void zm__ctx_reset_arenas(zm_prim_ctx *ctx) {
 }
 
 void zm_prim_ctx_reset(zm_prim_ctx *ctx) {
+    /* Inside a call the arena holds the call's own memory: leave it alone. */
+    if (ctx->busy) return;
     zm__ctx_reset_arenas(ctx);
 }
 

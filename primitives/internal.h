@@ -134,6 +134,7 @@ struct zm_prim_ctx {
     void *clock_ctx;
     int64_t now_ms;
     void *userdata; /* of the primitive running now */
+    bool busy;      /* a call is running: nested calls are refused */
 
     zm__buf agent_id, session_id; /* NUL-terminated; len 0 = unset */
 
@@ -186,6 +187,21 @@ static inline bool zm__buf_append(zm_allocator a, zm__buf *b, const void *data, 
    backslashes and control characters, and replaces invalid UTF-8 with
    U+FFFD, so the output is always valid JSON. */
 bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *s, size_t n);
+
+/* The most bytes of user text (a name, a key, a reference) that an error
+   message quotes. */
+#define ZM__QUOTE_MAX 200
+
+/* Room for a quotation: every byte escaped as \u00XX, plus "..." and NUL. */
+typedef struct zm__quoted {
+    char text[ZM__QUOTE_MAX * 6 + 8];
+} zm__quoted;
+
+/* Returns n bytes of s as a message quotes them (in q): cut to at most
+   ZM__QUOTE_MAX bytes at a UTF-8 boundary with "..." appended when cut, and
+   quotes, backslashes and control characters (a NUL included) JSON-escaped,
+   so a message neither ends at an embedded NUL nor grows with the input. */
+const char *zm__quote(zm__quoted *q, const char *s, size_t n);
 
 /* Sets b to exactly n bytes of s plus a NUL, growing it as needed. */
 bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n);

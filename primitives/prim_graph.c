@@ -22,23 +22,20 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
                             : to == NULL ? "/to"
                                          : "/relation",
                             "missing parameter");
-    zm_store_limits lim;
-    zm_store_get_limits(s, &lim);
-    const char *names[] = {"/from", "/to", "/relation"};
-    size_t lens[] = {flen, tlen, rlen};
-    for (int i = 0; i < 3; i++)
-        if (lens[i] > lim.max_key_len)
-            return zm_prim_fail(ctx, ZM_ELIMIT, names[i], "%s is %zu bytes long; the limit is %zu",
-                                names[i] + 1, lens[i], lim.max_key_len);
-
     int64_t now = zm_prim_now_ms(ctx);
     bool created;
     zm_status st =
         zm_store_link(s, from, flen, to, tlen, rel, rlen, meta, agent, alen, now, &created);
-    if (st == ZM_ELIMIT && meta != NULL)
-        return zm_prim_fail(ctx, st, "/metadata",
-                            "metadata is over the store's limits: %zu bytes, %zu levels",
-                            lim.max_value_bytes, lim.max_depth);
+    if (st == ZM_EINVAL || st == ZM_ELIMIT) {
+        const zm__bi_part parts[] = {
+            {NULL, "agent id", agent, alen, NULL},
+            {"/from", "from", from, flen, NULL},
+            {"/to", "to", to, tlen, NULL},
+            {"/relation", "relation", rel, rlen, NULL},
+            {"/metadata", "metadata", NULL, 0, meta},
+        };
+        return zm__bi_refused(ctx, s, st, parts, meta ? 5 : 4, "link");
+    }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "link");
 
     zm__build b = {zm_prim_alloc(ctx), false};

@@ -15,30 +15,27 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     if (key == NULL || value == NULL)
         return zm_prim_fail(ctx, ZM_EINVAL, key ? "/value" : "/key", "missing parameter");
 
-    zm_store_limits lim;
-    zm_store_get_limits(s, &lim);
-    if (klen > lim.max_key_len)
-        return zm_prim_fail(ctx, ZM_ELIMIT, "/key", "key is %zu bytes long; the limit is %zu", klen,
-                            lim.max_key_len);
-    if (alen > lim.max_key_len)
-        return zm_prim_fail(ctx, ZM_ELIMIT, NULL, "agent id is %zu bytes long; the limit is %zu",
-                            alen, lim.max_key_len);
     zm_store_version v;
     zm_status st = zm_store_put(s, key, klen, value, meta, agent, alen, zm_prim_now_ms(ctx), &v);
     if (st == ZM_ELIMIT) {
+        zm_store_limits lim;
+        zm_store_get_limits(s, &lim);
         const zm_store_version *h;
         size_t n;
         if (lim.max_versions != 0 && zm_store_history(s, key, klen, &h, &n) == ZM_OK &&
             n >= lim.max_versions)
             return zm_prim_fail(ctx, st, "/key", "key has %zu versions; the limit is %zu", n,
                                 lim.max_versions);
-        return zm_prim_fail(ctx, st, "/value",
-                            "value and metadata are over the store's limits: %zu bytes, "
-                            "%zu levels of nesting",
-                            lim.max_value_bytes, lim.max_depth);
     }
-    if (st == ZM_EINVAL)
-        return zm_prim_fail(ctx, st, "/value", "value holds invalid UTF-8 or a non-finite number");
+    if (st == ZM_EINVAL || st == ZM_ELIMIT) {
+        const zm__bi_part parts[] = {
+            {NULL, "agent id", agent, alen, NULL},
+            {"/key", "key", key, klen, NULL},
+            {"/value", "value", NULL, 0, value},
+            {"/metadata", "metadata", NULL, 0, meta},
+        };
+        return zm__bi_refused(ctx, s, st, parts, meta ? 4 : 3, "store");
+    }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "store");
 
     zm__build b = {zm_prim_alloc(ctx), false};

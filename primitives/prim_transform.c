@@ -30,8 +30,8 @@ static zm_status prim_transform(zm_prim_ctx *ctx, const zm_json *params, zm_json
     snprintf(field, sizeof field, "/options/%s", OP_ARG[kind]);
     const zm_json *arg = zm_json_get(options, OP_ARG[kind]);
     if (arg == NULL)
-        return zm_prim_fail(ctx, ZM_EINVAL, options ? field : "/options",
-                            "operation %s needs options.%s", OP_NAMES[kind], OP_ARG[kind]);
+        return zm_prim_fail(ctx, ZM_EINVAL, field, "operation %s needs options.%s", OP_NAMES[kind],
+                            OP_ARG[kind]);
 
     zm_arena *ar = zm_prim_arena(ctx);
     const zm_json *out = NULL;

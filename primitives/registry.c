@@ -117,6 +117,16 @@ zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
         zm__schema *compiled;
         st = zm__schema_compile(&reg->ar, root, &compiled, schema_err);
         if (st != ZM_OK) goto fail;
+        /* params are always an object: a root that refuses every object
+           would make the primitive impossible to call. */
+        if (compiled->never || (compiled->types != 0 && !(compiled->types & ZM__T_OBJECT))) {
+            st = fail_with(schema_err, ZM_EINVAL,
+                           compiled->never ? "the schema false accepts no params object: "
+                                             "the primitive could never be called"
+                                           : "/type: the root schema must accept an object "
+                                             "(params are always an object)");
+            goto fail;
+        }
         p.schema = root;
         p.compiled = compiled;
     }

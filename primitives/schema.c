@@ -272,7 +272,7 @@ static void append_ptr(zm_prim_ctx *ctx, zm__buf *b, const vpath *p) {
 }
 
 zm_status zm__fail_at(zm_prim_ctx *ctx, const zm__vpath *p, const char *fmt, ...) {
-    char rule[256];
+    char rule[sizeof(zm__quoted) + 256];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(rule, sizeof rule, fmt, ap);
@@ -287,10 +287,16 @@ zm_status zm__fail_at(zm_prim_ctx *ctx, const zm__vpath *p, const char *fmt, ...
     if (zm__buf_append(ctx->a, &ctx->err_field, "", 1)) ctx->err_field.len--;
     /* The message: "<pointer>: <rule>", or "params: <rule>" at the root. */
     ctx->err_msg.len = 0;
-    if (p == NULL)
+    if (p == NULL) {
         zm__buf_append(ctx->a, &ctx->err_msg, "params", 6);
-    else
-        zm__buf_append(ctx->a, &ctx->err_msg, ctx->err_field.ptr, ctx->err_field.len);
+    } else {
+        /* The field is exact; the message shows at most ZM__QUOTE_MAX bytes of it. */
+        zm__quoted q;
+        const char *shown = ctx->err_field.len > ZM__QUOTE_MAX
+                                ? zm__quote(&q, ctx->err_field.ptr, ctx->err_field.len)
+                                : ctx->err_field.ptr;
+        zm__buf_append(ctx->a, &ctx->err_msg, shown, strlen(shown));
+    }
     zm__buf_append(ctx->a, &ctx->err_msg, ": ", 2);
     zm__buf_append(ctx->a, &ctx->err_msg, rule, (size_t)n);
     if (zm__buf_append(ctx->a, &ctx->err_msg, "", 1)) ctx->err_msg.len--;

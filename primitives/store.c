@@ -67,49 +67,63 @@ static bool add_bytes(size_t *bytes, size_t n, size_t limit) {
     return true;
 }
 
-static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, size_t *bytes) {
+/* Fails with st, saying why in *why. */
+static zm_status refuse(zm_status st, zm__why *why, zm__why reason) {
+    *why = reason;
+    return st;
+}
+
+static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, size_t *bytes,
+                           zm__why *why) {
     size_t limit = s->lim.max_value_bytes;
-    if (!add_bytes(bytes, sizeof(zm_json), limit)) return ZM_ELIMIT;
+    if (!add_bytes(bytes, sizeof(zm_json), limit)) return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
     switch (zm_json_typeof(v)) {
     case ZM_JSON_NULL:
     case ZM_JSON_BOOL:
     case ZM_JSON_INT: return ZM_OK;
-    case ZM_JSON_REAL: return isfinite(v->u.d) ? ZM_OK : ZM_EINVAL;
+    case ZM_JSON_REAL: return isfinite(v->u.d) ? ZM_OK : refuse(ZM_EINVAL, why, ZM__WHY_NUMBER);
     case ZM_JSON_NUMBER:
     case ZM_JSON_STRING:
-        if (!add_bytes(bytes, v->u.s.len + 1, limit)) return ZM_ELIMIT;
-        if (v->u.s.len > 0 && v->u.s.ptr == NULL) return ZM_EINVAL;
-        return zm__st_utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK : ZM_EINVAL;
+        if (!add_bytes(bytes, v->u.s.len + 1, limit)) return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
+        if (v->u.s.len > 0 && v->u.s.ptr == NULL) return refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
+        return zm__st_utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK
+                                                         : refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: break;
-    default: return ZM_EINVAL;
+    default: return refuse(ZM_EINVAL, why, ZM__WHY_NUMBER);
     }
-    if (depth >= s->lim.max_depth) return ZM_ELIMIT;
+    if (depth >= s->lim.max_depth) return refuse(ZM_ELIMIT, why, ZM__WHY_DEPTH);
     if (v->type == ZM_JSON_ARRAY) {
         if (v->u.a.len > limit / sizeof(zm_json *) ||
             !add_bytes(bytes, v->u.a.len * sizeof(zm_json *), limit))
-            return ZM_ELIMIT;
+            return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
         for (size_t i = 0; i < v->u.a.len; i++) {
-            zm_status st = check_rec(s, v->u.a.items[i], depth + 1, bytes);
+            zm_status st = check_rec(s, v->u.a.items[i], depth + 1, bytes, why);
             if (st != ZM_OK) return st;
         }
         return ZM_OK;
     }
     if (v->u.o.len > limit / sizeof(zm_json_member) ||
         !add_bytes(bytes, v->u.o.len * sizeof(zm_json_member), limit))
-        return ZM_ELIMIT;
+        return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
     for (size_t i = 0; i < v->u.o.len; i++) {
         const zm_json_member *m = &v->u.o.items[i];
-        if (!add_bytes(bytes, m->key_len + 1, limit)) return ZM_ELIMIT;
-        if (!zm__st_utf8_valid(m->key, m->key_len)) return ZM_EINVAL;
-        zm_status st = check_rec(s, m->value, depth + 1, bytes);
+        if (!add_bytes(bytes, m->key_len + 1, limit)) return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
+        if (!zm__st_utf8_valid(m->key, m->key_len)) return refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
+        zm_status st = check_rec(s, m->value, depth + 1, bytes, why);
         if (st != ZM_OK) return st;
     }
     return ZM_OK;
 }
 
 zm_status zm__st_check_value(const zm_store *s, const zm_json *v, size_t *bytes) {
-    return check_rec(s, v, 0, bytes);
+    zm__why why;
+    return check_rec(s, v, 0, bytes, &why);
+}
+
+zm_status zm__st_explain_value(const zm_store *s, const zm_json *v, size_t *bytes, zm__why *why) {
+    *why = ZM__WHY_NONE;
+    return check_rec(s, v, 0, bytes, why);
 }
 
 /* Marks every node of a stored value shared and immutable. Depth is bounded

@@ -174,6 +174,18 @@ zm_status zm__st_check_name(const zm_store *s, const char *p, size_t len, bool m
    deep, or *bytes past the limit). */
 zm_status zm__st_check_value(const zm_store *s, const zm_json *v, size_t *bytes);
 
+/* Why zm__st_explain_value refused a value. */
+typedef enum zm__why {
+    ZM__WHY_NONE = 0,
+    ZM__WHY_SIZE,   /* *bytes would pass max_value_bytes */
+    ZM__WHY_DEPTH,  /* nested deeper than max_depth */
+    ZM__WHY_UTF8,   /* a string or member name that is not UTF-8 */
+    ZM__WHY_NUMBER, /* a non-finite number, or a node of no JSON type */
+} zm__why;
+
+/* zm__st_check_value, also saying why in *why (ZM__WHY_NONE on ZM_OK). */
+zm_status zm__st_explain_value(const zm_store *s, const zm_json *v, size_t *bytes, zm__why *why);
+
 /* Clones v into the data arena and marks every node shared. ZM_OK or
    ZM_ENOMEM (the caller rewinds the arena). */
 zm_status zm__st_clone(zm_store *s, const zm_json *v, const zm_json **out);

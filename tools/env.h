@@ -26,7 +26,8 @@ typedef struct zt_common_opts {
 /* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
    "--opt=VALUE"), advancing *i past what it used. Returns 1 when it was one,
    0 when it was not, -1 when its value is missing or wrong (after saying so
-   on stderr, prefixed with prog). */
+   on stderr, prefixed with prog): --agent and --session must be valid UTF-8
+   of at most ZM_STORE_DEFAULT_MAX_KEY_LEN bytes, as the store requires. */
 int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog);
 
 /* Sets up e: registry, built-ins, context. On failure prints why to stderr

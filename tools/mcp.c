@@ -30,6 +30,7 @@ struct mcp_server {
     size_t out_len, out_cap;
     int version; /* index into versions, -1 before initialize */
     bool initialized;
+    FILE *log; /* where notes for the operator go; NULL = nowhere */
 };
 
 #define ARENA_KEEP ((size_t)4 << 20)
@@ -54,6 +55,10 @@ void mcp_server_destroy(mcp_server *s) {
     zm_arena_deinit(&s->ar);
     zm_free(s->a, s->out, s->out_cap, 1);
     zm_destroy(s->a, s);
+}
+
+void mcp_server_set_log(mcp_server *s, FILE *log) {
+    s->log = log;
 }
 
 const char *mcp_server_version(const mcp_server *s) {
@@ -154,7 +159,7 @@ __attribute__((format(printf, 2, 3)))
 #endif
 static const char *
 detail(mcp_server *s, const char *fmt, ...) {
-    char buf[256];
+    char buf[1536];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
@@ -171,6 +176,22 @@ detail(mcp_server *s, const char *fmt, ...) {
 /* ---------------------------------------------------------------------------
  * Methods
  * ------------------------------------------------------------------------- */
+
+/* The contents of string v for a message or a log line: JSON-escaped (so a
+   NUL or a control character neither cuts nor garbles it), cut to at most
+   200 bytes at a character boundary with "..." after; in the arena, "" when
+   that fails. */
+static const char *json_text(mcp_server *s, const zm_json *v) {
+    size_t n;
+    const char *p = zm_json_str(v, &n);
+    size_t k = (size_t)utf8_prefix(p, n, 200);
+    zm_json *cut = zm_json_new_string_ref(A(s), p, k);
+    char *text;
+    size_t len;
+    if (cut == NULL || zm_json_write(A(s), cut, 0, &text, &len) != ZM_OK || len < 2) return "";
+    text[len - 1] = '\0'; /* drop the quotes */
+    return k < n ? detail(s, "%s...", text + 1) : text + 1;
+}
 
 static bool str_is(const zm_json *v, const char *lit) {
     size_t n;
@@ -279,7 +300,7 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
     if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK)
         return error_response(s, id, MCP_INVALID_PARAMS,
-                              detail(s, "Unknown tool: %.*s", utf8_prefix(nm, n, 100), nm));
+                              detail(s, "Unknown tool: %s", json_text(s, name)));
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
     if (st != ZM_OK) return tool_error(s, id);
@@ -318,6 +339,16 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         if (str_is(zm_json_get(msg, "jsonrpc"), "2.0") &&
             str_is(method, "notifications/initialized"))
             s->initialized = true;
+        size_t n;
+        const char *m = zm_json_str(method, &n);
+        if (s->log != NULL && m != NULL && !(n >= 14 && memcmp(m, "notifications/", 14) == 0)) {
+            /* A request sent without an id: say why nothing comes back. */
+            fprintf(s->log,
+                    "zmem mcp: ignored \"%s\" sent as a notification (no id): requests "
+                    "need an id to be answered\n",
+                    json_text(s, method));
+            fflush(s->log);
+        }
         return true;
     }
     if (!str_is(zm_json_get(msg, "jsonrpc"), "2.0"))
@@ -355,10 +386,7 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
             *resp = do_tools_call(s, id, params);
         }
     } else {
-        size_t n;
-        const char *m = zm_json_str(method, &n);
-        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND,
-                               detail(s, "%.*s", utf8_prefix(m, n, 100), m));
+        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND, detail(s, "%s", json_text(s, method)));
     }
     return *resp != NULL;
 }
@@ -457,14 +485,35 @@ zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
  * Serving stdio
  * ------------------------------------------------------------------------- */
 
+/* Standard output, and the first error writing to it. */
+typedef struct out_file {
+    FILE *f;
+    int err; /* errno of the first failed write or flush; 0 = none */
+} out_file;
+
 static zm_status file_write(void *c, const char *data, size_t n) {
-    FILE *f = c;
-    if (fwrite(data, 1, n, f) != n) return ZM_EIO;
+    out_file *o = c;
+    if (fwrite(data, 1, n, o->f) != n) {
+        if (o->err == 0) o->err = errno ? errno : EIO;
+        return ZM_EIO;
+    }
     return ZM_OK;
 }
 
-static void flush_file(void *f) {
-    fflush(f);
+static void flush_file(void *c) {
+    out_file *o = c;
+    if (fflush(o->f) != 0 && o->err == 0) o->err = errno ? errno : EIO;
+}
+
+/* True when the last message, which ended the input without a newline, is
+   whole: it parses as JSON (or could not be checked for want of memory, in
+   which case handling it says so). A message cut short does not parse. */
+static bool last_message_whole(mcp_server *s, const char *line, size_t len) {
+    zm_json *root;
+    zm_json_error err;
+    zm_status st = zm_json_parse_arena(&s->ar, line, len, NULL, &root, &err);
+    zm_arena_reset(&s->ar, ZM_ARENA_RETAIN_WITH_LIMIT, ARENA_KEEP);
+    return st == ZM_OK || st == ZM_ENOMEM;
 }
 
 int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
@@ -473,14 +522,16 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
         fprintf(stderr, "zmem mcp: out of memory\n");
         return 1;
     }
+    out_file of = {out, 0};
     r.before_wait = flush_file;
-    r.before_wait_arg = out;
-    mcp_sink sink = {file_write, out};
+    r.before_wait_arg = &of;
+    mcp_sink sink = {file_write, &of};
     int rc = 0;
     for (;;) {
         const char *line;
         size_t len;
         zt_line_kind k = zt_lines_next(&r, &line, &len);
+        if (of.err != 0 || ferror(out)) break; /* a flush before the read failed */
         if (k == ZT_LINE_EOF) break;
         if (k == ZT_LINE_ERROR) {
             fprintf(stderr, "zmem mcp: reading input: %s\n",
@@ -488,7 +539,9 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
             rc = 1;
             break;
         }
-        if (r.unterminated) {
+        if (r.unterminated && (k == ZT_LINE_TOO_LONG || !last_message_whole(s, line, len))) {
+            /* The client went away in the middle of a message: nobody is
+               left to answer, so it is dropped rather than answered -32700. */
             fprintf(stderr,
                     "zmem mcp: input ended in the middle of a message (%zu bytes); "
                     "dropped\n",
@@ -498,12 +551,16 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
         zm_status st = k == ZT_LINE_TOO_LONG
                            ? mcp_handle_too_long(s, r.too_long_bytes, max_line, &sink)
                            : mcp_handle_line(s, line, len, &sink);
-        if (st == ZM_EIO || ferror(out)) {
-            fprintf(stderr, "zmem mcp: the client went away\n");
-            break;
-        }
+        if (st == ZM_EIO || of.err != 0 || ferror(out)) break;
     }
-    fflush(out);
+    if (fflush(out) != 0 && of.err == 0) of.err = errno ? errno : EIO;
+    if (of.err == EPIPE) {
+        /* The client closed its end: it went away, which ends a session. */
+        fprintf(stderr, "zmem mcp: the client went away\n");
+    } else if (of.err != 0 || ferror(out)) {
+        fprintf(stderr, "zmem mcp: writing output: %s\n", strerror(of.err ? of.err : EIO));
+        rc = 1;
+    }
     zt_lines_deinit(&r);
     return rc;
 }
@@ -549,6 +606,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
     }
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    mcp_server_set_log(s, stderr);
     int rc = mcp_serve(s, 0, stdout, co.max_line);
     mcp_server_destroy(s);
     zt_env_deinit(&env);

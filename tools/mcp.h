@@ -54,9 +54,16 @@ zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line, c
 /* The protocol version negotiated by initialize ("" before it). */
 const char *mcp_server_version(const mcp_server *s);
 
+/* Sends notes for the operator (a request sent as a notification, which
+   gets no response) to log, one line each; NULL (the default) = nowhere. */
+void mcp_server_set_log(mcp_server *s, FILE *log);
+
 /* Serves messages read from fd, writing responses to out, until the end of
-   the input (a message cut short by the end is dropped). Returns 0 at the end
-   of input or when the client goes away, 1 on a read error. */
+   the input. A last message without its newline is handled when it is whole
+   JSON, and dropped (with a note on stderr) when it was cut short. Returns 0
+   at the end of input or when the client goes away (EPIPE writing out); 1 on
+   a read error, or on any other write error on out (which ends serving, said
+   on stderr). */
 int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line);
 
 /* The "zmem mcp" command; argv[0] is "mcp". Returns the exit status. */

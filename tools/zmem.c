@@ -1,7 +1,7 @@
 /* zmem: the command-line program.
 
-     zmem run [--stats] [--max-line BYTES] [FILE|-]   JSON lines in, responses out
-     zmem mcp [--max-line BYTES]                       MCP server over stdio
+     zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]
+     zmem mcp [--max-line BYTES] [--agent ID] [--session ID]
      zmem json ...                                     JSON tools
      zmem --help | --version */
 #include <stdio.h>
@@ -16,11 +16,13 @@ static const char usage[] =
     "usage: zmem <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run [--stats] [--max-line BYTES] [FILE|-]\n"
+    "  run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]\n"
     "        run JSON-lines requests {\"id\":..., \"primitive\":\"...\", \"params\":{...}}\n"
     "        (or {\"id\":..., \"batch\":[...]}), one response line per request\n"
-    "  mcp [--max-line BYTES]\n"
+    "  mcp [--max-line BYTES] [--agent ID] [--session ID]\n"
     "        serve the primitives as Model Context Protocol tools over stdio\n"
+    "        (--agent/--session: the agent and session id of every call; valid\n"
+    "        UTF-8, at most 1024 bytes)\n"
     "  json check|fmt|bench ...\n"
     "        JSON tools (zmem json --help)\n"
     "\n"

@@ -68,8 +68,10 @@ static inline bool zm_is_valid_align(size_t align) {
 
 /* ---------------------------------------------------------------------------
  * Wrappers. Zero-length requests never reach the vtable: zm_alloc(a, 0, al)
- * returns a unique non-NULL pointer (the value of al) that must not be
- * dereferenced, and freeing or resizing a zero-length block is free.
+ * returns a non-NULL pointer equal to al (suitably aligned, never
+ * dereferenceable, and NOT unique: every zero-length request of that
+ * alignment gets the same address), and freeing or resizing a zero-length
+ * block is free.
  *
  * The wrappers are never inlined, so that the ret_addr they pass is the
  * address of the call in the caller's code: the place a debug allocator's

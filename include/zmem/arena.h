@@ -72,7 +72,12 @@ typedef enum zm_arena_reset_mode {
 /* Makes an empty arena over backing. Allocates nothing until first used. */
 void zm_arena_init(zm_arena *ar, zm_allocator backing);
 
-/* Like zm_arena_init, with the smallest block size the arena asks for. */
+/* Like zm_arena_init, with the smallest block size the arena asks for.
+   block_size is raised to a small minimum (a header and 64 bytes) but never
+   lowered: every block requested from backing is at least that big, so a
+   block_size backing cannot supply (say SIZE_MAX) makes every allocation
+   from the arena fail with NULL; nothing else goes wrong. Pick a size the
+   backing allocator can hand out many times over. */
 void zm_arena_init_sized(zm_arena *ar, zm_allocator backing, size_t block_size);
 
 /* Runs every cleanup (last registered first) and gives every block back.

@@ -10,7 +10,9 @@
  *    pointer, or one freed so long ago that it is forgotten);
  *  - free, resize or remap with the wrong length or alignment;
  *  - writes past either end: every block has guard bytes before and after it,
- *    checked at free, resize, remap, zm_debug_check and deinit;
+ *    checked at free, resize, remap, zm_debug_check and deinit; a broken
+ *    guard is rewritten once reported, so one overrun is reported and counted
+ *    once however many of these checks see the block afterwards;
  *  - use after free: freed memory is overwritten with the poison byte, and
  *    with a quarantine (or never_reuse) freed blocks are kept out of reuse for
  *    a while; when one leaves the quarantine its poison is checked, so a late
@@ -25,7 +27,13 @@
  *   zmem debug: double free: 24-byte block at 0x5581e0a0 allocated at
  *   0x55d0c1a2b3c4 (parse+0x1c), first freed at ..., freed again at ...
  *
- * (on one line). Misuse is reported and counted, never passed on to the
+ * (on one line). An address resolves to a file and line with
+ * `addr2line -f -e PROGRAM 0x...` (for a position-independent executable or
+ * a shared library, give addr2line the offset in the object: the "+0x..." of
+ * "(object+0x1234)"); linking with -rdynamic lets the reports name the
+ * functions of the program itself, not only those of shared libraries.
+ *
+ * Misuse is reported and counted, never passed on to the
  * backing allocator: a double or invalid free is dropped, a free with the wrong
  * length gives the block back with its true length, a resize or remap with the
  * wrong length fails. Nothing invalid happens at the backing level, so tests

@@ -43,6 +43,10 @@
  *   failed call's "result" makes this call fail with invalid_params naming
  *   the parameter. A string starting with "$$" stands for itself with one "$"
  *   removed ("$$5" is the literal "$5"); other strings are left alone.
+ *   Every string starting with "$" and a digit is a reference: N is decimal
+ *   without leading zeros, and a malformed one ("$0x", "$00", an N past the
+ *   range of a call index) fails the call with invalid_params, never passes
+ *   as a literal; "$", "$-1" or "$abc" are literals.
  *   Each call of a batch gets its own arena reset; earlier responses are kept
  *   (copied) in the request's memory for the rest of the batch.
  *
@@ -50,6 +54,14 @@
  * (JSON, but not a request), unknown_primitive, invalid_params (schema check,
  * or a primitive's ZM_EINVAL), not_found (ZM_ENOTFOUND), limit_exceeded
  * (ZM_ELIMIT), out_of_memory (ZM_ENOMEM), internal (anything else).
+ *
+ * A context runs one call at a time. A primitive must not call zm_prim_call
+ * or zm_prim_call_json on its own context (that would reset the arena its
+ * call is using): while a call runs, both refuse with ZM_EINVAL and the error
+ * "context is busy: ..." (zm_prim_call_json then answers a static
+ * invalid_request response), leaving the call under way untouched, and
+ * zm_prim_ctx_reset does nothing. To compose primitives, call the inner one
+ * on a second context.
  *
  * Neither a registry nor a context is thread-safe; give each thread its own
  * context. A registry may be shared by threads once registration is over.
@@ -125,9 +137,11 @@ void zm_prim_registry_destroy(zm_prim_registry *reg);
 
 /* Registers a primitive: copies name and description, parses and compiles the
    input schema. Returns ZM_OK; ZM_EEXIST when the name is taken; ZM_EINVAL
-   for a NULL/empty name or NULL fn, or a schema that parses but is not in the
+   for a NULL/empty name or NULL fn, a schema that parses but is not in the
    supported subset (schema_err->message then names the keyword, e.g.
-   "/properties/n/minimum: expected a number"); ZM_ESYNTAX (or another parse
+   "/properties/n/minimum: expected a number"), or a root schema that can
+   never accept an object (false, or a "type" without "object": params are
+   always an object); ZM_ESYNTAX (or another parse
    status) when the schema text is not JSON (schema_err filled by the
    parser); ZM_ENOMEM. On failure the registry is unchanged. schema_err may be
    NULL; its status is set on every failure. */
@@ -188,7 +202,8 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx);
 
 /* Resets the per-call arena now (running its cleanups, keeping capacity up to
    the retain limit): the last zm_prim_call's result dies. Calls do this
-   themselves; use it to free a result early. */
+   themselves; use it to free a result early. Inside a call on ctx it does
+   nothing. */
 void zm_prim_ctx_reset(zm_prim_ctx *ctx);
 
 /* Sets the agent id: len bytes of id are COPIED (the caller may free id
@@ -268,7 +283,9 @@ zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fm
    the next call on ctx or zm_prim_ctx_reset. On failure the arena is reset
    before returning, *result is NULL and zm_prim_last_error says why: the
    status is ZM_ENOTFOUND for an unknown primitive (code unknown_primitive),
-   ZM_EINVAL for a schema failure, else the primitive's own status. */
+   ZM_EINVAL for a schema failure, else the primitive's own status. Called
+   while ctx is already in a call (from a primitive running on it): ZM_EINVAL,
+   "context is busy", and nothing of the call under way is touched. */
 zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                        const zm_json *params, zm_json **result);
 
@@ -279,7 +296,9 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
    arena is reset before returning, on every path. Returns ZM_OK when the
    response is ok:true, else the status of the error reported (ZM_ESYNTAX for
    parse_error, ZM_EINVAL for invalid_request and invalid_params, ZM_ENOTFOUND
-   for unknown_primitive and not_found, ZM_ELIMIT, ZM_ENOMEM, ...). */
+   for unknown_primitive and not_found, ZM_ELIMIT, ZM_ENOMEM, ...). Called
+   while ctx is already in a call: ZM_EINVAL and a static invalid_request
+   response saying the context is busy; the call under way is untouched. */
 zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
                             size_t len, char **response, size_t *response_len);
 

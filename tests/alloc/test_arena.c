@@ -221,6 +221,46 @@ static void workload(zm_arena *ar, unsigned variant) {
 /* A retaining reset in steady state makes no call at all to the backing
    allocator (no alloc, free, resize or remap), for the same workload every
    time and for a rotation of different ones. */
+/* A backing allocator that refuses anything over 1 MiB (and counts asks). */
+static size_t refusing_asks;
+static void *refusing_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
+    (void)ctx, (void)ra;
+    refusing_asks++;
+    return len > ((size_t)1 << 20) ? NULL : zm_alloc(zm_default_allocator(), len, align);
+}
+static void refusing_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
+    (void)ctx, (void)ra;
+    zm_free(zm_default_allocator(), p, len, align);
+}
+static bool refusing_resize(void *ctx, void *p, size_t len, size_t align, size_t new_len,
+                            uintptr_t ra) {
+    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
+    return false;
+}
+static void *refusing_remap(void *ctx, void *p, size_t len, size_t align, size_t new_len,
+                            uintptr_t ra) {
+    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
+    return NULL;
+}
+static const zm_allocator_vtable refusing_vt = {refusing_alloc, refusing_resize, refusing_remap,
+                                                refusing_free};
+
+/* A block size backing cannot supply makes allocations fail, nothing worse;
+   a tiny one is raised to the minimum. */
+static void test_block_size_extremes(void) {
+    zm_allocator back = {NULL, &refusing_vt};
+    zm_arena ar;
+    zm_arena_init_sized(&ar, back, SIZE_MAX);
+    CHECK(zm_arena_alloc(&ar, 16, 8) == NULL);
+    CHECK(refusing_asks > 0);
+    CHECK_EQ(zm_arena_used(&ar), 0);
+    CHECK_EQ(zm_arena_capacity(&ar), 0);
+    zm_arena_deinit(&ar);
+    zm_arena_init_sized(&ar, back, 0);
+    CHECK(zm_arena_alloc(&ar, 16, 8) != NULL);
+    zm_arena_deinit(&ar);
+}
+
 static void test_steady_state_zero_calls(void) {
     counting c;
     zm_arena ar;
@@ -265,5 +305,6 @@ int main(void) {
     RUN(test_reset_modes);
     RUN(test_savepoints_and_cleanups);
     RUN(test_steady_state_zero_calls);
+    RUN(test_block_size_extremes);
     return zt_finish("arena");
 }

@@ -251,6 +251,33 @@ static void test_overrun_and_underrun(void) {
     cap_free(&c);
 }
 
+/* One corrupted block is reported and counted once, wherever it is found
+   again: by zm_debug_check, when it leaves the quarantine, at deinit. */
+static void test_corruption_reported_once(void) {
+    zm_debug_options o = zm_debug_defaults();
+    o.quarantine_bytes = 1 << 16;
+    capture c;
+    zm_allocator a = cap_open(&c, &o);
+    char *q = zm_alloc(a, 16, 8);
+    q[16] = 1; /* one overrun */
+    zm_free(a, q, 16, 8);
+    CHECK_EQ(c.dbg.counts.overruns, 1);
+    CHECK_EQ(zm_debug_check(&c.dbg), 0);
+    char *r = zm_alloc(a, 16, 8);
+    r[-3] = 1; /* one underrun of a live block */
+    CHECK_EQ(zm_debug_check(&c.dbg), 1);
+    CHECK_EQ(zm_debug_check(&c.dbg), 0);
+    zm_free(a, r, 16, 8);
+    CHECK_EQ(cap_close(&c), 0);
+    CHECK_EQ(c.dbg.counts.overruns, 1);
+    CHECK_EQ(c.dbg.counts.underruns, 1);
+    CHECK_EQ(c.dbg.counts.errors, 2);
+    const char *t = cap_text(&c);
+    const char *first = strstr(t, "buffer overrun");
+    CHECK(first != NULL && strstr(first + 1, "buffer overrun") == NULL);
+    cap_free(&c);
+}
+
 static void test_use_after_free(void) {
     zm_debug_options o = zm_debug_defaults();
     o.quarantine_bytes = 256;
@@ -462,6 +489,7 @@ int main(void) {
     RUN(test_invalid_free);
     RUN(test_wrong_length_and_alignment);
     RUN(test_overrun_and_underrun);
+    RUN(test_corruption_reported_once);
     RUN(test_use_after_free);
     RUN(test_never_reuse);
     RUN(test_history_is_bounded);

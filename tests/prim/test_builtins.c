@@ -143,6 +143,18 @@ static bool call_fails(env *e, const char *name, const char *params, const char 
     return ok;
 }
 
+/* Calls and expects an error with code, field (NULL = none) and a message
+   containing part. */
+static bool call_fails_saying(env *e, const char *name, const char *params, const char *code,
+                              const char *field, const char *part) {
+    if (!call_fails(e, name, params, code, field)) return false;
+    zm_prim_error err;
+    zm_prim_last_error(e->ctx, &err);
+    if (strstr(err.message, part) != NULL) return true;
+    fprintf(stderr, "  %s: message \"%s\" lacks \"%s\"\n", name, err.message, part);
+    return false;
+}
+
 static int64_t iget(const zm_json *v, const char *name) {
     return zm_json_int(zm_json_get(v, name));
 }
@@ -210,6 +222,10 @@ static void test_store_retrieve(void) {
     CHECK(call_fails(&e, "retrieve", "{}", "invalid_params", "/key"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"as_of\":-5}", "invalid_params", "/as_of"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"as_of\":1.5}", "invalid_params", "/as_of"));
+    CHECK(call_fails_saying(&e, "retrieve", "{\"key\":\"k\",\"as_of\":9223372036854775808}",
+                            "invalid_params", "/as_of", "as_of is out of range"));
+    CHECK(call_fails_saying(&e, "retrieve", "{\"key\":\"k\",\"as_of\":1e300}", "invalid_params",
+                            "/as_of", "as_of is out of range"));
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"history\":\"yes\"}", "invalid_params",
                      "/history"));
     env_deinit(&e);
@@ -233,6 +249,57 @@ static void test_store_limits(void) {
     pos += 1025;
     strcpy(req + pos, "\",\"value\":1}");
     CHECK(call_fails(&e, "store", req, "invalid_params", "/key"));
+    env_deinit(&e);
+}
+
+/* Each refusal of the store names the part at fault and the rule or limit. */
+static void test_store_refusals(void) {
+    env e;
+    CHECK_EQ(env_init(&e, zm_default_allocator(), NULL), ZM_OK);
+    char req[8192], nest[600];
+    size_t pos = 0;
+    for (int i = 0; i <= ZM_STORE_DEFAULT_MAX_DEPTH; i++) nest[pos++] = '[';
+    for (int i = 0; i <= ZM_STORE_DEFAULT_MAX_DEPTH; i++) nest[pos++] = ']';
+    nest[pos] = '\0';
+    snprintf(req, sizeof req, "{\"key\":\"m\",\"value\":1,\"metadata\":{\"d\":%s}}", nest);
+    CHECK(call_fails_saying(&e, "store", req, "limit_exceeded", "/metadata",
+                            "metadata is nested deeper than the store's limit of 128 levels"));
+    snprintf(req, sizeof req, "{\"key\":\"m\",\"value\":%s}", nest);
+    CHECK(call_fails_saying(&e, "store", req, "limit_exceeded", "/value",
+                            "value is nested deeper than the store's limit of 128 levels"));
+    snprintf(req, sizeof req,
+             "{\"from\":\"a\",\"to\":\"b\",\"relation\":\"r\",\"metadata\":{\"d\":%s}}", nest);
+    CHECK(call_fails_saying(&e, "link", req, "limit_exceeded", "/metadata", "128 levels"));
+    /* An agent id that is not UTF-8 is the context's fault, not a parameter's. */
+    CHECK_EQ(zm_prim_ctx_set_agent_id(e.ctx, "ag\xff", 3), ZM_OK);
+    CHECK(call_fails_saying(&e, "store", "{\"key\":\"k\",\"value\":1}", "invalid_params", NULL,
+                            "agent id \"ag?\" is not valid UTF-8"));
+    CHECK(call_fails_saying(&e, "link", "{\"from\":\"a\",\"to\":\"b\",\"relation\":\"r\"}",
+                            "invalid_params", NULL, "agent id"));
+    env_deinit(&e);
+
+    /* A small size limit: the value alone, the metadata alone, both together. */
+    zm_store_limits lim = {0, 2000, 0, 0};
+    CHECK_EQ(env_init(&e, zm_default_allocator(), NULL), ZM_OK);
+    zm_prim_registry_destroy(e.reg);
+    zm_store_destroy(e.store);
+    CHECK_EQ(zm_prim_registry_create(zm_default_allocator(), &e.reg), ZM_OK);
+    CHECK_EQ(zm_store_create(zm_default_allocator(), &lim, &e.store), ZM_OK);
+    CHECK_EQ(zm_prim_register_builtins(e.reg, e.store), ZM_OK);
+    char big[1500];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    snprintf(req, sizeof req, "{\"key\":\"k\",\"value\":\"%s%s\"}", big, big);
+    CHECK(call_fails_saying(&e, "store", req, "limit_exceeded", "/value",
+                            "value is over the store's size limit of 2000 bytes"));
+    snprintf(req, sizeof req, "{\"key\":\"k\",\"value\":1,\"metadata\":{\"a\":\"%s%s\"}}", big,
+             big);
+    CHECK(call_fails_saying(&e, "store", req, "limit_exceeded", "/metadata",
+                            "metadata is over the store's size limit of 2000 bytes"));
+    snprintf(req, sizeof req, "{\"key\":\"k\",\"value\":\"%s\",\"metadata\":{\"a\":\"%s\"}}", big,
+             big);
+    CHECK(call_fails_saying(&e, "store", req, "limit_exceeded", "/metadata",
+                            "value and metadata together"));
     env_deinit(&e);
 }
 
@@ -375,13 +442,16 @@ static void test_transform(void) {
                      "invalid_params", "/data"));
     CHECK(call_fails(&e, "transform", "{\"operation\":\"sort\",\"data\":[2,1]}", "invalid_params",
                      "/operation"));
+    /* A missing argument is named by its own pointer, options or not. */
     CHECK(call_fails(&e, "transform", "{\"operation\":\"patch\",\"data\":{}}", "invalid_params",
-                     "/options"));
+                     "/options/patch"));
+    CHECK(call_fails(&e, "transform", "{\"operation\":\"merge_patch\",\"data\":{}}",
+                     "invalid_params", "/options/patch"));
     CHECK(call_fails(&e, "transform",
                      "{\"operation\":\"patch\",\"data\":{},\"options\":{\"fields\":[]}}",
                      "invalid_params", "/options/patch"));
     CHECK(call_fails(&e, "transform", "{\"operation\":\"pick\",\"data\":{}}", "invalid_params",
-                     "/options"));
+                     "/options/fields"));
     env_deinit(&e);
 }
 
@@ -569,6 +639,7 @@ int main(void) {
     RUN(test_registered);
     RUN(test_store_retrieve);
     RUN(test_store_limits);
+    RUN(test_store_refusals);
     RUN(test_search);
     RUN(test_graph);
     RUN(test_transform);

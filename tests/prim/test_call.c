@@ -454,6 +454,39 @@ static void test_batch(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* The reference rule: "$" and a digit start a reference, which must be "$N"
+   or "$N.path" with N in decimal without leading zeros and in range; other
+   strings starting with "$" are literals. */
+static void test_batch_reference_syntax(void) {
+    zm_prim_ctx *ctx = new_ctx();
+    resp r = run(ctx, "{\"batch\":["
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":1}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$99999999999999999999\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$00.ok\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$01\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$0x\"}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":[\"$-1\",\"$\",\"$abc\"]}},"
+                      "{\"primitive\":\"echo\",\"params\":{\"value\":\"$0.ok\"}}"
+                      "]}");
+    CHECK_EQ(r.st, ZM_OK);
+    const char *m = str_at(item(&r, 1), "error", "message");
+    CHECK(m != NULL && strstr(m, "call index out of range") != NULL);
+    CHECK_STR(str_at(item(&r, 1), "error", "code"), "invalid_params");
+    for (size_t i = 2; i <= 3; i++) {
+        m = str_at(item(&r, i), "error", "message");
+        CHECK(m != NULL && strstr(m, "no leading zeros") != NULL);
+    }
+    m = str_at(item(&r, 4), "error", "message");
+    CHECK(m != NULL && strstr(m, "expected \"$N\" or \"$N.path\"") != NULL);
+    const zm_json *lits = zm_json_get(item(&r, 5), "result");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 0), NULL), "$-1");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 1), NULL), "$");
+    CHECK_STR(zm_json_str(zm_json_at(lits, 2), NULL), "$abc");
+    CHECK(zm_json_bool(zm_json_get(item(&r, 6), "result")));
+    resp_free(&r);
+    zm_prim_ctx_destroy(ctx);
+}
+
 /* Results kept for references survive the arena resets between calls: a
    result that borrowed the per-call arena is copied before the reset. */
 static void test_batch_keeps_results_across_resets(void) {
@@ -605,6 +638,104 @@ static void test_stats(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* ---------------------------------------------------------------------------
+ * Re-entrancy: a primitive calling on its own context is refused
+ * ------------------------------------------------------------------------- */
+
+static zm_prim_registry *nest_reg;
+
+static zm_status nest_inner(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params;
+    *result = zm_json_new_string(zm_prim_alloc(ctx), "inner", 5);
+    return *result ? ZM_OK : ZM_ENOMEM;
+}
+
+/* Builds part of its result, calls "inner" on its own context (both ways),
+   then checks its memory survived. */
+static zm_status nest_outer(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params;
+    zm_allocator a = zm_prim_alloc(ctx);
+    zm_json *o = zm_json_new_object(a, 3);
+    zm_json *before = zm_json_new_string(a, "built before the nested call", 28);
+    if (o == NULL || before == NULL || zm_json_object_set(a, o, "before", 6, before) != ZM_OK)
+        return ZM_ENOMEM;
+    size_t used = zm_arena_used(zm_prim_arena(ctx));
+    zm_json *r = NULL;
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &r), ZM_EINVAL);
+    CHECK(r == NULL);
+    zm_prim_error e;
+    zm_prim_last_error(ctx, &e);
+    CHECK(strstr(e.message, "context is busy") != NULL);
+    char *text;
+    size_t len;
+    const char req[] = "{\"primitive\":\"inner\"}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, req, sizeof req - 1, &text, &len), ZM_EINVAL);
+    CHECK_EQ(strlen(text), len);
+    CHECK(strstr(text, "\"ok\":false") != NULL && strstr(text, "context is busy") != NULL);
+    /* zm_prim_ctx_reset inside a call leaves the call's memory alone too. */
+    zm_prim_ctx_reset(ctx);
+    CHECK_EQ(zm_arena_used(zm_prim_arena(ctx)), used);
+    CHECK_STR(zm_json_str(zm_json_get(o, "before"), NULL), "built before the nested call");
+    *result = o;
+    return ZM_OK;
+}
+
+static void test_nested_call_refused(void) {
+    CHECK_EQ(zm_prim_registry_create(A, &nest_reg), ZM_OK);
+    zm_prim_def d1 = {"inner", "", NULL, nest_inner, NULL};
+    zm_prim_def d2 = {"outer", "", NULL, nest_outer, NULL};
+    CHECK_EQ(zm_prim_register(nest_reg, &d1, NULL), ZM_OK);
+    CHECK_EQ(zm_prim_register(nest_reg, &d2, NULL), ZM_OK);
+    zm_prim_ctx *ctx = new_ctx();
+    char *text;
+    size_t len;
+    const char req[] = "{\"id\":1,\"primitive\":\"outer\",\"params\":{\"pad\":\"xxxxxxxxxxxx\"}}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, req, sizeof req - 1, &text, &len), ZM_OK);
+    CHECK_STR(text, "{\"id\":1,\"ok\":true,\"result\":{\"before\":\"built before the nested "
+                    "call\"}}");
+    zm_json *res;
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "outer", NULL, &res), ZM_OK);
+    CHECK_STR(zm_json_str(zm_json_get(res, "before"), NULL), "built before the nested call");
+    /* Outside a call the context works as before. */
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &res), ZM_OK);
+    CHECK_STR(zm_json_str(res, NULL), "inner");
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(nest_reg);
+}
+
+/* Names and keys in messages: escaped (a NUL does not cut them) and cut to
+   ZM__QUOTE_MAX (200) bytes with "..." so that messages stay bounded. */
+static void test_quoted_names(void) {
+    zm_prim_ctx *ctx = new_ctx();
+    expect_error(ctx, "{\"primitive\":\"echo\\u0000x\"}", ZM_ENOTFOUND, "unknown_primitive", NULL,
+                 "unknown primitive \"echo\\u0000x\"");
+    expect_error(ctx, "{\"primitive\":\"a\\\"b\\n\"}", ZM_ENOTFOUND, "unknown_primitive", NULL,
+                 "unknown primitive \"a\\\"b\\u000a\"");
+    char req[1024], want[512];
+    int n = snprintf(req, sizeof req, "{\"primitive\":\"");
+    memset(req + n, 'p', 300);
+    snprintf(req + n + 300, sizeof req - (size_t)n - 300, "\"}");
+    n = snprintf(want, sizeof want, "unknown primitive \"");
+    memset(want + n, 'p', 200);
+    snprintf(want + n + 200, sizeof want - (size_t)n - 200, "...\"");
+    expect_error(ctx, req, ZM_ENOTFOUND, "unknown_primitive", NULL, want);
+    /* Cut at a character boundary: 199 bytes of 'k', then a 2-byte character. */
+    n = snprintf(req, sizeof req, "{\"");
+    memset(req + n, 'k', 199);
+    snprintf(req + n + 199, sizeof req - (size_t)n - 199, "\xc3\xa9zzz\":1}");
+    resp r = run(ctx, req);
+    const char *m = str_at(r.root, "error", "message");
+    CHECK(m != NULL && strstr(m, "kkk...\" (expected id") != NULL);
+    CHECK(m != NULL && strstr(m, "\xc3") == NULL);
+    resp_free(&r);
+    /* A reference with a NUL in it. */
+    r = run(ctx, "{\"batch\":[{\"primitive\":\"echo\",\"params\":{\"value\":\"$0\\u0000\"}}]}");
+    m = str_at(item(&r, 0), "error", "message");
+    CHECK(m != NULL && strstr(m, "reference \"$0\\u0000\"") != NULL);
+    resp_free(&r);
+    zm_prim_ctx_destroy(ctx);
+}
+
 static void test_destroy_null(void) {
     zm_prim_ctx_destroy(NULL);
     zm_prim_registry_destroy(NULL);
@@ -624,11 +755,14 @@ int main(void) {
     RUN(test_reset_on_every_path);
     RUN(test_retain_limit);
     RUN(test_batch);
+    RUN(test_batch_reference_syntax);
     RUN(test_batch_keeps_results_across_resets);
     RUN(test_identity_copied);
     RUN(test_clock);
     RUN(test_userdata_and_long_messages);
     RUN(test_stats);
+    RUN(test_nested_call_refused);
+    RUN(test_quoted_names);
     RUN(test_destroy_null);
     zm_prim_registry_destroy(reg);
     return zt_finish("prim_call");

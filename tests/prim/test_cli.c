@@ -14,6 +14,8 @@
 #include "test.h"
 
 static const char *zmem;
+/* When set, the child's standard output goes there instead (e.g. /dev/full). */
+static const char *stdout_path;
 
 typedef struct proc {
     int status; /* exit status, or -1 when killed */
@@ -54,7 +56,13 @@ static proc run(const char *input, size_t len, ...) {
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fi, 0);
-        dup2(fo, 1);
+        if (stdout_path != NULL) {
+            int fd = open(stdout_path, O_WRONLY);
+            if (fd < 0) _exit(126);
+            dup2(fd, 1);
+        } else {
+            dup2(fo, 1);
+        }
         dup2(fe, 2);
         execv(args[0], args);
         _exit(127);
@@ -105,6 +113,9 @@ static int count_lines(const char *text) {
     } while (0)
 
 static void test_usage(void) {
+    /* One byte past the store's name limit. */
+    static char long_id[1026];
+    memset(long_id, 'a', sizeof long_id - 1);
     proc p = run("", 0, NULL);
     CHECK_EQ(p.status, 2);
     CHECK_STR(p.out, "");
@@ -115,15 +126,28 @@ static void test_usage(void) {
     CHECK_HAS(p.out, "usage: zmem");
     CHECK_HAS(p.out, "run");
     CHECK_HAS(p.out, "mcp");
+    CHECK_HAS(p.out, "run [--stats] [--max-line BYTES] [--agent ID] [--session ID]");
+    CHECK_HAS(p.out, "mcp [--max-line BYTES] [--agent ID] [--session ID]");
     proc_free(&p);
     p = run("", 0, "--version", NULL);
     CHECK_EQ(p.status, 0);
     CHECK(strncmp(p.out, "zmem ", 5) == 0);
     proc_free(&p);
     const char *bad[][3] = {
-        {"frobnicate", NULL, NULL}, {"run", "--bogus", NULL}, {"run", "--max-line", NULL},
-        {"run", "--max-line", "0"}, {"run", "a", "b"},        {"mcp", "extra", NULL},
-        {"mcp", "--max-line", "x"}, {"run", "--agent", NULL}, {"mcp", "--session", NULL},
+        {"frobnicate", NULL, NULL},
+        {"run", "--bogus", NULL},
+        {"run", "--max-line", NULL},
+        {"run", "--max-line", "0"},
+        {"run", "a", "b"},
+        {"mcp", "extra", NULL},
+        {"mcp", "--max-line", "x"},
+        {"run", "--agent", NULL},
+        {"mcp", "--session", NULL},
+        {"run", "--agent", "a\xff"},
+        {"mcp", "--agent=\xc0\x80", NULL},
+        {"mcp", "--session", "\xed\xa0\x80"},
+        {"run", "--agent", long_id},
+        {"mcp", "--session", long_id},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = run("", 0, bad[i][0], bad[i][1], bad[i][2], NULL);
@@ -206,6 +230,50 @@ static void test_mcp_session(void) {
     proc_free(&p);
 }
 
+/* A last message without its newline is answered when it is whole. */
+static void test_mcp_last_line(void) {
+    const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
+                      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}";
+    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n"
+                     "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\n");
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+}
+
+/* A request sent without an id gets no response, and a note on stderr. */
+static void test_mcp_request_as_notification(void) {
+    const char in[] =
+        "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n");
+    CHECK_HAS(p.err, "ignored \"tools/call\" sent as a notification");
+    CHECK_EQ(count_lines(p.err), 1);
+    proc_free(&p);
+}
+
+/* A write error on standard output ends the server with status 1 and a
+   message, as it does zmem run. */
+static void test_write_error(void) {
+    if (access("/dev/full", W_OK) != 0) return;
+    stdout_path = "/dev/full";
+    const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "zmem mcp: writing output:");
+    proc_free(&p);
+    const char req[] = "{\"id\":1,\"primitive\":\"x\"}\n";
+    p = run(req, sizeof req - 1, "run", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "writing output:");
+    proc_free(&p);
+    stdout_path = NULL;
+}
+
 /* The client goes away in the middle of a message: the complete messages are
    answered, the partial one dropped, and the server exits 0. */
 static void test_mcp_disconnect(void) {
@@ -242,6 +310,9 @@ int main(int argc, char **argv) {
     RUN(test_run);
     RUN(test_identity);
     RUN(test_mcp_session);
+    RUN(test_mcp_last_line);
+    RUN(test_mcp_request_as_notification);
+    RUN(test_write_error);
     RUN(test_mcp_disconnect);
     return zt_finish("prim_cli");
 }

@@ -193,6 +193,12 @@ static void test_type(void) {
     refuse("{\"type\":3}", ZM_EINVAL, "/type: expected a type name");
     refuse("{\"type\":[]}", ZM_EINVAL, "/type");
     refuse("{\"type\":[\"string\",1]}", ZM_EINVAL, "/type: item 1");
+    /* A root that can never accept the params object. */
+    refuse("{\"type\":\"string\"}", ZM_EINVAL, "/type: the root schema must accept an object");
+    refuse("{\"type\":[\"array\",\"null\"]}", ZM_EINVAL, "must accept an object");
+    refuse("false", ZM_EINVAL, "the schema false accepts no params object");
+    ok("{\"type\":[\"object\",\"null\"]}", "{}");
+    ok("true", "{}");
     const char *s = "{\"properties\":{\"name\":{\"type\":\"string\"}}}";
     ok(s, "{\"name\":\"x\"}");
     bad(s, "{\"name\":5}", "/name", "type: expected string, found integer");
