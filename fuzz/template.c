@@ -181,6 +181,10 @@ static void step_instantiate(state *s, fz_in *in) {
             FZ_CHECK(s->t.failures > 0);
             return;
         }
+        bool bad_bindings = bindings != NULL && !zm_json_is_object(bindings);
+        FZ_CHECKF(bad_bindings == (st == ZM_EINVAL), "instantiate failed with %s",
+                  zm_status_name(st));
+        if (bad_bindings) return;
         FZ_CHECKF(st == ZM_ENOTFOUND, "instantiate failed with %s", zm_status_name(st));
         if (held) {
             zm_json *tv = parse_text(s, s->texts[k].p, s->texts[k].len);

@@ -87,9 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         zm_store_hit *h;
         size_t n;
         bool tr;
+        /* The walk never lists its start node, so a self-loop (d == "x")
+           has no neighbour. */
+        size_t want = dl == 1 && d[0] == 'x' ? 0 : 1;
         FZ_CHECK(zm_store_neighbors(s, "x", 1, NULL, 0, ZM_STORE_IN, 8, 10, zm_arena_allocator(&ar),
                                     &h, &n, &tr) == ZM_OK &&
-                 n == 1);
+                 n == want);
     }
     zm_store_destroy(s);
     zm_arena_deinit(&ar);

@@ -669,6 +669,10 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
         set_err(err, ZM_EINVAL, "invalid argument");
         return ZM_EINVAL;
     }
+    if (bindings != NULL && bindings->type != ZM_JSON_OBJECT) {
+        set_err(err, ZM_EINVAL, "bindings must be an object (or NULL for none)");
+        return ZM_EINVAL;
+    }
     /* A run of calls usually instantiates one template: try it first. */
     tmpl *t = tc->last;
     if (t == NULL || strncmp(t->name, name, t->name_len + 1) != 0) {

@@ -372,7 +372,17 @@ static void sanitize(zm__buf *b) {
     }
 }
 
+/* NUL-terminates b, cutting its last byte when it is full (a message built
+   by appends whose terminating append could not grow the buffer). */
+static void terminate(zm__buf *b) {
+    if (b->cap == 0) return;
+    if (b->len >= b->cap) b->len = b->cap - 1;
+    b->ptr[b->len] = '\0';
+}
+
 void zm__ctx_sanitize_error(zm_prim_ctx *ctx) {
+    terminate(&ctx->err_msg);
+    terminate(&ctx->err_field);
     sanitize(&ctx->err_msg);
     sanitize(&ctx->err_field);
 }

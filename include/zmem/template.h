@@ -57,9 +57,11 @@ zm_status zm_template_remove(zm_template_cache *tc, const char *name);
 /* Instantiates template name with bindings (an object; NULL = none) into ar:
    each "{{key}}" string is replaced by the value of member key of bindings
    (shared, not copied: bindings must live as long as the instance). The
-   instance lives until ar is reset. ZM_OK with *out set; ZM_ENOTFOUND (no
-   such template, or a placeholder with no binding: err->message names it when
-   err is not NULL); ZM_ENOMEM (ar rewound, nothing pinned). */
+   instance lives until ar is reset. ZM_OK with *out set; ZM_EINVAL when
+   bindings is neither NULL nor an object (err->message says so);
+   ZM_ENOTFOUND (no such template, or a placeholder with no binding:
+   err->message names it when err is not NULL); ZM_ENOMEM (ar rewound,
+   nothing pinned). */
 zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const zm_json *bindings,
                                   zm_arena *ar, zm_json **out, zm_json_error *err);
 

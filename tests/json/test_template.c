@@ -126,16 +126,23 @@ static void test_missing_binding(void) {
     /* No bindings at all: the first placeholder is named. */
     CHECK_EQ(zm_template_instantiate(tc, "deep", NULL, &ar, &v, &err), ZM_ENOTFOUND);
     CHECK(strstr(err.message, "{{id}}") != NULL);
-    /* Bindings that are not an object bind nothing. */
+    /* Bindings that are not an object are a mistake, whatever the template. */
     zm_json *arr = parse_in(&ar, "[1]");
-    CHECK_EQ(zm_template_instantiate(tc, "deep", arr, &ar, &v, &err), ZM_ENOTFOUND);
+    used = zm_arena_used(&ar);
+    CHECK_EQ(zm_template_instantiate(tc, "deep", arr, &ar, &v, &err), ZM_EINVAL);
+    CHECK_EQ(err.status, ZM_EINVAL);
+    CHECK(strstr(err.message, "bindings must be an object") != NULL);
+    CHECK(v == (zm_json *)&ar);
+    CHECK_EQ(zm_arena_used(&ar), used);
+    zm_json *num = parse_in(&ar, "5");
+    CHECK_EQ(zm_template_instantiate(tc, "nope", num, &ar, &v, &err), ZM_EINVAL);
 
     /* An unknown template is a miss, named in the message. */
     CHECK_EQ(zm_template_instantiate(tc, "nope", b, &ar, &v, &err), ZM_ENOTFOUND);
     CHECK(strstr(err.message, "nope") != NULL);
     zm_template_stats s = stats(tc);
     CHECK_EQ(s.misses, 1);
-    CHECK_EQ(s.hits, 3);
+    CHECK_EQ(s.hits, 2);
     CHECK_EQ(s.pinned, 0);
     zm_arena_deinit(&ar);
     zm_template_cache_destroy(tc);
