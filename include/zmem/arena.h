@@ -140,8 +140,9 @@ zm_arena_mark zm_arena_save(const zm_arena *ar);
 
 /* Frees everything allocated since mark was taken, running the cleanups
    registered since then (last registered first). Blocks obtained since are
-   kept for reuse. mark must come from this arena, after its latest reset, and
-   not from after a later restore point already rewound past. */
+   kept for reuse. In-place growth made since the mark of the allocation that
+   was latest when the mark was taken is undone too (it ends at the mark). mark must come from this
+   arena, after its latest reset, and not from after a later restore point already rewound past. */
 void zm_arena_restore(zm_arena *ar, zm_arena_mark mark);
 
 /* Registers fn(arg) to run when the memory allocated so far dies: at the next
