@@ -48,7 +48,8 @@ typedef struct parser {
     zm_arena *ar;         /* where the values go */
     zm_allocator scratch; /* where the scratch stacks grow */
     uint32_t flags;
-    uint8_t utf8; /* ZM_JSON_F_UTF8 for strings and objects, unless lone surrogates may occur */
+    uint8_t utf8; /* flags of strings and objects: ZM_JSON_F_UTF8, or ZM_JSON_F_WTF8 when
+                     lone surrogates may occur */
     uint32_t max_depth;
     zm_json_dup_mode dup;
     /* The scratch stack, in words: an open array's items are one word each
@@ -1019,7 +1020,7 @@ static zm_status parse_into(zm_arena *ar, zm_allocator scratch, const char *text
     P.ar = ar;
     P.scratch = scratch;
     P.flags = opts ? opts->flags : 0;
-    P.utf8 = P.flags & ZM_JSON_ALLOW_LONE_SURROGATES ? 0 : ZM_JSON_F_UTF8;
+    P.utf8 = P.flags & ZM_JSON_ALLOW_LONE_SURROGATES ? ZM_JSON_F_WTF8 : ZM_JSON_F_UTF8;
     P.max_depth = opts && opts->max_depth ? opts->max_depth : ZM_JSON_DEFAULT_MAX_DEPTH;
     P.dup = opts ? opts->dup_keys : ZM_JSON_DUP_ERROR;
     P.stk = stk;

@@ -161,12 +161,15 @@ static inline unsigned special16(__m128i x, bool strict) {
 }
 #endif
 
-/* Writes s (len bytes) as a quoted JSON string. Invalid UTF-8 is ZM_EINVAL,
-   except lone surrogates encoded as WTF-8 (what the parser makes of \ud800
-   with ZM_JSON_ALLOW_LONE_SURROGATES), which are written as \u escapes so
-   that the text reads back the same; a high surrogate encoded right before
-   a low one is not WTF-8 and is refused. trusted: s is known valid UTF-8. */
-static bool write_string(writer *w, const char *s, size_t len, bool trusted) {
+/* Writes s (len bytes) as a quoted JSON string. sflags are the flags of the
+   value that holds it: ZM_JSON_F_UTF8 (known valid: copied unchecked) or
+   ZM_JSON_F_WTF8. Invalid UTF-8 is ZM_EINVAL, except, under ZM_JSON_F_WTF8,
+   lone surrogates encoded as WTF-8 (what the parser makes of \ud800 with
+   ZM_JSON_ALLOW_LONE_SURROGATES), which are written as \u escapes so that
+   the text reads back the same; a high surrogate encoded right before a low
+   one is not WTF-8 and is refused. */
+static bool write_string(writer *w, const char *s, size_t len, unsigned sflags) {
+    const bool trusted = (sflags & ZM_JSON_F_UTF8) != 0;
     const u8 *in = (const u8 *)s, *iend = in + len;
     const bool ascii = (w->flags & ZM_JSON_WRITE_ASCII) != 0;
     const bool strict = ascii || !trusted;
@@ -250,7 +253,7 @@ static bool write_string(writer *w, const char *s, size_t len, bool trusted) {
             int k = zm__utf8_check(in, (size_t)(iend - in));
             if (ZM_UNLIKELY(k < 0)) {
                 uint32_t cp = wtf8_surrogate(in, (size_t)(iend - in));
-                if (cp == 0 ||
+                if (cp == 0 || !(sflags & ZM_JSON_F_WTF8) ||
                     (cp < 0xDC00 && wtf8_surrogate(in + 3, (size_t)(iend - in - 3)) >= 0xDC00)) {
                     w->st = ZM_EINVAL;
                     return false;
@@ -299,8 +302,8 @@ static bool write_string(writer *w, const char *s, size_t len, bool trusted) {
 /* write_string, with short strings that need no escaping (most keys and
    many values) copied as two overlapping words, inline. */
 static ZM__ALWAYS_INLINE bool write_short_string(writer *w, const char *s, size_t len,
-                                                 bool trusted) {
-    const bool strict = !trusted || (w->flags & ZM_JSON_WRITE_ASCII);
+                                                 unsigned sflags) {
+    const bool strict = !(sflags & ZM_JSON_F_UTF8) || (w->flags & ZM_JSON_WRITE_ASCII);
     if (len >= 4 && len <= 16 && reserve(w, 24)) {
         char *o = w->p;
         if (len >= 8) {
@@ -327,7 +330,7 @@ static ZM__ALWAYS_INLINE bool write_short_string(writer *w, const char *s, size_
             }
         }
     }
-    return write_string(w, s, len, trusted);
+    return write_string(w, s, len, sflags);
 }
 
 /* ---------------------------------------------------------------------------
@@ -436,7 +439,7 @@ value:
         if (!put(w, v->u.s.ptr, v->u.s.len)) goto out;
         break;
     case ZM_JSON_STRING:
-        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, (v->flags & ZM_JSON_F_UTF8) != 0))
+        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, v->flags))
             goto out;
         break;
     case ZM_JSON_ARRAY:
@@ -486,8 +489,7 @@ child:
     if (pretty && !newline(w, n + 1)) goto out;
     if (obj) {
         const zm_json_member *m = &c->u.o.items[i++];
-        if (!write_short_string(w, m->key ? m->key : "", m->key_len,
-                                (c->flags & ZM_JSON_F_UTF8) != 0))
+        if (!write_short_string(w, m->key ? m->key : "", m->key_len, c->flags))
             goto out;
         if (!reserve(w, 2)) goto out;
         *w->p++ = ':';

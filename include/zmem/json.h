@@ -50,6 +50,10 @@ enum {
     ZM_JSON_F_OWNS_KEYS = 4, /* object keys were allocated with the object */
     ZM_JSON_F_UTF8 = 8,      /* known valid UTF-8: a string's bytes, or every key of an
                                 object (set by the parser; the writer then skips its check) */
+    ZM_JSON_F_WTF8 = 16,     /* may hold lone surrogates encoded as in WTF-8 (set by the
+                                parser under ZM_JSON_ALLOW_LONE_SURROGATES, or by the caller):
+                                the writer escapes them as \uXXXX. Without it an encoded
+                                surrogate is invalid UTF-8 like any other (ZM_EINVAL). */
 };
 
 struct zm_json {
@@ -245,8 +249,9 @@ enum {
 /* Writes v as JSON text into a new buffer from a. On ZM_OK, *out is exactly
    *out_len + 1 bytes, NUL-terminated, owned by the caller and freed with
    zm_free(a, *out, *out_len + 1, 1). ZM_ENOMEM or ZM_EINVAL (a non-finite real
-   without ZM_JSON_WRITE_NAN_INF, invalid UTF-8 in a built string) leave
-   nothing allocated. */
+   without ZM_JSON_WRITE_NAN_INF, invalid UTF-8 in a built string, an encoded
+   surrogate in a string or object not marked ZM_JSON_F_WTF8) leave nothing
+   allocated. */
 zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char **out,
                         size_t *out_len);
 

@@ -163,13 +163,40 @@ static void test_invalid_strings(void) {
     CHECK(good && strcmp(good, "{\"a\":\"\xc3\xa9\"}") == 0);
     free(good);
     zm_arena_deinit(&ar);
-    /* A valid lone surrogate is accepted from a built string as well. */
-    zm_json *ok = zm_json_new_string_ref(zm_default_allocator(), "\xed\xa0\x80", 3);
+    /* An encoded surrogate in a built string is invalid UTF-8 (text that a
+       strict parser would refuse), unless the string is marked WTF-8. */
+    zm_json *lone = zm_json_new_string_ref(zm_default_allocator(), "\xed\xa0\x80", 3);
     zm_status st;
-    char *out = write_text(ok, 0, &st);
+    CHECK(write_text(lone, 0, &st) == NULL && st == ZM_EINVAL);
+    lone->flags |= ZM_JSON_F_WTF8;
+    char *out = write_text(lone, 0, &st);
     CHECK(st == ZM_OK && out && strcmp(out, "\"\\ud800\"") == 0);
     free(out);
-    zm_json_free(zm_default_allocator(), ok);
+    zm_json_free(zm_default_allocator(), lone);
+    /* the same for a key: a built object's keys are checked */
+    zm_json *obj = zm_json_new_object(zm_default_allocator(), 0);
+    CHECK(zm_json_object_set(zm_default_allocator(), obj, "\xed\xb0\x80", 3,
+                             zm_json_new_null(zm_default_allocator())) == ZM_OK);
+    CHECK(write_text(obj, 0, &st) == NULL && st == ZM_EINVAL);
+    obj->flags |= ZM_JSON_F_WTF8;
+    out = write_text(obj, 0, &st);
+    CHECK(st == ZM_OK && out && strcmp(out, "{\"\\udc00\":null}") == 0);
+    free(out);
+    zm_json_free(zm_default_allocator(), obj);
+    /* a parse that allows lone surrogates marks what it makes */
+    zm_arena ar2;
+    zm_arena_init(&ar2, zm_default_allocator());
+    zm_json_parse_opts lo = {ZM_JSON_ALLOW_LONE_SURROGATES, 0, ZM_JSON_DUP_ERROR};
+    zm_json *lp = NULL;
+    CHECK(zm_json_parse_arena(&ar2, T("{\"\\ud800\":\"\\udfff\"}"), &lo, &lp, NULL) == ZM_OK);
+    CHECK(lp && (lp->flags & ZM_JSON_F_WTF8) && !(lp->flags & ZM_JSON_F_UTF8));
+    zm_json *lcopy = NULL;
+    CHECK(zm_json_clone(zm_arena_allocator(&ar2), lp, &lcopy) == ZM_OK &&
+          (lcopy->flags & ZM_JSON_F_WTF8) && (lcopy->u.o.items[0].value->flags & ZM_JSON_F_WTF8));
+    out = write_text(lcopy, 0, &st);
+    CHECK(st == ZM_OK && out && strcmp(out, "{\"\\ud800\":\"\\udfff\"}") == 0);
+    free(out);
+    zm_arena_deinit(&ar2);
 }
 
 static void test_numbers_out(void) {
