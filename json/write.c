@@ -439,8 +439,7 @@ value:
         if (!put(w, v->u.s.ptr, v->u.s.len)) goto out;
         break;
     case ZM_JSON_STRING:
-        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, v->flags))
-            goto out;
+        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, v->flags)) goto out;
         break;
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: {
@@ -489,8 +488,7 @@ child:
     if (pretty && !newline(w, n + 1)) goto out;
     if (obj) {
         const zm_json_member *m = &c->u.o.items[i++];
-        if (!write_short_string(w, m->key ? m->key : "", m->key_len, c->flags))
-            goto out;
+        if (!write_short_string(w, m->key ? m->key : "", m->key_len, c->flags)) goto out;
         if (!reserve(w, 2)) goto out;
         *w->p++ = ':';
         if (pretty) *w->p++ = ' ';
