@@ -8,7 +8,8 @@
  * check says where a third or fourth byte must be a continuation. The
  * lookups need SSSE3's pshufb, chosen at run time; without it the span is
  * checked one character at a time. It only answers valid or not: the parser
- * finds and names the error with the scalar check.
+ * finds and names the error with the scalar check, and zm_utf8_valid_prefix
+ * (at the end) runs it block by block to find where valid text stops.
  */
 #include "internal.h"
 
@@ -192,3 +193,42 @@ bool zm__json_utf8_valid_padded(const unsigned char *p, size_t n) {
 }
 
 #endif
+
+/* ---------------------------------------------------------------------------
+ * The public validators
+ * ------------------------------------------------------------------------- */
+
+/* The blocks of zm_utf8_valid_prefix: the first is small, so that a caller
+   stepping over many errors (one call after each) pays little past each one;
+   they double to the largest, so that long valid text takes few calls. */
+#define PREFIX_BLOCK_MIN ((size_t)64)
+#define PREFIX_BLOCK_MAX ((size_t)64 << 10)
+
+bool zm_utf8_valid(const char *s, size_t len) {
+    return zm__json_utf8_valid((const unsigned char *)s, len);
+}
+
+size_t zm_utf8_valid_prefix(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, block = PREFIX_BLOCK_MIN;
+    /* Whole blocks by the fast check while they are valid, each ended where
+       a character starts (a character has at most 3 continuation bytes). */
+    while (len - i >= 16) {
+        size_t end = len - i > block ? i + block : len;
+        for (int k = 0; k < 3 && end < len && (p[end] & 0xC0) == 0x80; k++) end--;
+        if (!zm__json_utf8_valid(p + i, end - i)) break;
+        i = end;
+        if (block < PREFIX_BLOCK_MAX) block *= 2;
+    }
+    /* Then one character at a time, up to the first that is not valid. */
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int k = zm__utf8_check(p + i, len - i);
+        if (k < 0) break;
+        i += (size_t)k;
+    }
+    return i;
+}

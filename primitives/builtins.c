@@ -72,7 +72,7 @@ static zm_status refused_name(zm_prim_ctx *ctx, const zm_store_limits *lim, cons
                             p->what, p->len, lim->max_key_len);
     if (p->len == 0)
         return agent ? ZM_OK : zm_prim_fail(ctx, ZM_EINVAL, p->field, "%s is empty", p->what);
-    if (!zm__st_utf8_valid(p->str, p->len)) {
+    if (!zm_utf8_valid(p->str, p->len)) {
         int k = shown_name(p->str, p->len);
         return zm_prim_fail(ctx, ZM_EINVAL, p->field, "%s \"%.*s%s\" is not valid UTF-8", p->what,
                             k, p->str, (size_t)k < p->len ? "..." : "");

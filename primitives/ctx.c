@@ -48,45 +48,21 @@ bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n) {
     return true;
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
 bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *str, size_t n) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    size_t run = 0;   /* start of the pending run of bytes copied as they are */
+    size_t valid = 0; /* s[..valid) is known to be valid UTF-8 */
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (c >= 0x80) { /* copied when part of valid UTF-8, else replaced */
+            if (i >= valid) valid = i + zm_utf8_valid_prefix(str + i, n - i);
+            if (i < valid) {
+                i++;
+                continue;
+            }
+        } else if (c >= 0x20 && c != '"' && c != '\\') {
             i++;
-            continue;
-        }
-        size_t seq = c >= 0x80 ? utf8_seq(s + i, n - i) : 0;
-        if (seq > 0) {
-            i += seq;
             continue;
         }
         if (!zm__buf_append(a, b, s + run, i - run)) return false;
@@ -361,14 +337,10 @@ zm_prim_errcode zm_prim_errcode_of(zm_status status) {
    place, so that a message cut short (or given bad bytes) still writes as
    JSON everywhere. */
 static void sanitize(zm__buf *b) {
-    unsigned char *s = (unsigned char *)b->ptr;
-    for (size_t i = 0; i < b->len;) {
-        size_t seq = s[i] < 0x80 ? 1 : utf8_seq(s + i, b->len - i);
-        if (seq == 0) {
-            s[i++] = '?';
-        } else {
-            i += seq;
-        }
+    for (size_t i = 0;;) {
+        i += zm_utf8_valid_prefix(b->ptr + i, b->len - i);
+        if (i == b->len) return;
+        b->ptr[i++] = '?';
     }
 }
 

@@ -56,7 +56,7 @@ zm_status zm__st_check_name(const zm_store *s, const char *p, size_t len, bool m
     if (len == 0) return may_be_empty ? ZM_OK : ZM_EINVAL;
     if (p == NULL) return ZM_EINVAL;
     if (len > s->lim.max_key_len) return ZM_ELIMIT;
-    if (!zm__st_utf8_valid(p, len)) return ZM_EINVAL;
+    if (!zm_utf8_valid(p, len)) return ZM_EINVAL;
     return ZM_OK;
 }
 
@@ -86,8 +86,7 @@ static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, si
     case ZM_JSON_STRING:
         if (!add_bytes(bytes, v->u.s.len + 1, limit)) return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
         if (v->u.s.len > 0 && v->u.s.ptr == NULL) return refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
-        return zm__st_utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK
-                                                         : refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
+        return zm_utf8_valid(v->u.s.ptr, v->u.s.len) ? ZM_OK : refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: break;
     default: return refuse(ZM_EINVAL, why, ZM__WHY_NUMBER);
@@ -109,7 +108,7 @@ static zm_status check_rec(const zm_store *s, const zm_json *v, size_t depth, si
     for (size_t i = 0; i < v->u.o.len; i++) {
         const zm_json_member *m = &v->u.o.items[i];
         if (!add_bytes(bytes, m->key_len + 1, limit)) return refuse(ZM_ELIMIT, why, ZM__WHY_SIZE);
-        if (!zm__st_utf8_valid(m->key, m->key_len)) return refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
+        if (!zm_utf8_valid(m->key, m->key_len)) return refuse(ZM_EINVAL, why, ZM__WHY_UTF8);
         zm_status st = check_rec(s, m->value, depth + 1, bytes, why);
         if (st != ZM_OK) return st;
     }

@@ -132,9 +132,6 @@ struct zm_store {
  * Shared helpers
  * ------------------------------------------------------------------------- */
 
-/* True when len bytes at p are valid UTF-8. */
-bool zm__st_utf8_valid(const char *p, size_t len);
-
 /* A token of a text: where it starts in the text, its length there, and its
    normalised (lowercased, maybe cut) length. */
 typedef struct zm__tok {

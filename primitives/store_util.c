@@ -1,5 +1,5 @@
-/* The store's building blocks: hashing, the id index, growable arrays, UTF-8
-   validation. */
+/* The store's building blocks: hashing, the id index, growable arrays, byte
+   string comparison. */
 #include "store_internal.h"
 
 /* ---------------------------------------------------------------------------
@@ -126,41 +126,6 @@ zm_status zm__st_vec_reserve(zm_allocator a, void **items, size_t *cap, size_t l
 /* ---------------------------------------------------------------------------
  * Text
  * ------------------------------------------------------------------------- */
-
-bool zm__st_utf8_valid(const char *p, size_t len) {
-    const unsigned char *s = (const unsigned char *)p, *end = s + len;
-    while (s < end) {
-        unsigned c = *s;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c == 0xE0)
-            n = 2, lo = 0xA0;
-        else if (c == 0xED)
-            n = 2, hi = 0x9F; /* no surrogates */
-        else if (c >= 0xE1 && c <= 0xEF)
-            n = 2;
-        else if (c == 0xF0)
-            n = 3, lo = 0x90;
-        else if (c >= 0xF1 && c <= 0xF3)
-            n = 3;
-        else if (c == 0xF4)
-            n = 3, hi = 0x8F;
-        else
-            return false;
-        if ((size_t)(end - s) <= n) return false;
-        if (s[1] < lo || s[1] > hi) return false;
-        for (size_t i = 2; i <= n; i++)
-            if ((s[i] & 0xC0) != 0x80) return false;
-        s += n + 1;
-    }
-    return true;
-}
 
 int zm__st_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
     size_t n = alen < blen ? alen : blen;

@@ -4,6 +4,7 @@
 
 #include "env.h"
 #include "run_cmd.h"
+#include "zmem/json.h"
 #include "zmem/store.h"
 
 bool zt_env_init(zt_env *e, const char *prog) {
@@ -81,38 +82,6 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
-/* True when n bytes at s are valid UTF-8 (no overlongs, surrogates or code
-   points past U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi) return false;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-        i += len;
-    }
-    return true;
-}
-
 /* Checks an --agent or --session value: what the store accepts as a name. */
 static bool id_ok(const char *v, const char *name, const char *prog) {
     size_t n = strlen(v);
@@ -121,7 +90,7 @@ static bool id_ok(const char *v, const char *name, const char *prog) {
                 ZM_STORE_DEFAULT_MAX_KEY_LEN);
         return false;
     }
-    if (!utf8_valid((const unsigned char *)v, n)) {
+    if (!zm_utf8_valid(v, n)) {
         fprintf(stderr, "%s: %s must be valid UTF-8\n", prog, name);
         return false;
     }

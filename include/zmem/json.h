@@ -269,6 +269,20 @@ zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink si
 zm_status zm_json_write_file(const zm_json *v, uint32_t flags, FILE *f);
 
 /* ---------------------------------------------------------------------------
+ * UTF-8 validation, strict as in RFC 3629 and as the parser reads text: no
+ * overlong forms, no encoded surrogates (U+D800..U+DFFF), nothing above
+ * U+10FFFF. NUL is a character like any other; s may be NULL when len is 0.
+ * ------------------------------------------------------------------------- */
+
+/* True when the len bytes at s are valid UTF-8. */
+bool zm_utf8_valid(const char *s, size_t len);
+
+/* The length of the longest prefix of s that is valid UTF-8: len when all of
+   s is, else the offset of the first byte of the first invalid sequence (so
+   the prefix never ends inside a character). */
+size_t zm_utf8_valid_prefix(const char *s, size_t len);
+
+/* ---------------------------------------------------------------------------
  * Building values in code. Every constructor allocates from a; values made
  * from an arena die with it, values made from a pool's allocator are given
  * back with zm_json_free. Strings and keys are copied unless the function
