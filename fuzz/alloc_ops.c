@@ -338,6 +338,13 @@ static void step_free(model *m, fz_in *in) {
         m->freed_len = len;
         m->freed_align = align;
     }
+    /* A fixed buffer's latest block is the one that ends where its free
+       space starts: once the latest is freed, a block that ends right where
+       it began is the latest again (an arena remembers only the one it
+       handed out last). */
+    if (m->is_fixed && was_latest)
+        for (int j = 0; j < SLOTS; j++)
+            if (m->s[j].p != NULL && m->s[j].p + m->s[j].len == p) m->latest = j;
 }
 
 static void check_cleanups_ran(model *m, size_t keep) {

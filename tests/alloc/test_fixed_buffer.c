@@ -99,6 +99,16 @@ static void test_latest_in_place(void) {
     CHECK(u == buf + 112);
     zm_free(a, u, 8, 16);
     CHECK_EQ(zm_fixed_buffer_used(&fb), 112);
+    /* Once the latest is freed, the block that ends where it began is the
+       latest: it grows in place (unlike an arena's, which only knows the
+       block it handed out last). */
+    zm_fixed_buffer_reset(&fb);
+    char *v = zm_alloc(a, 40, 1), *w = zm_alloc(a, 20, 1);
+    CHECK(v == buf && w == buf + 40);
+    CHECK(!zm_resize(a, v, 40, 1, 80));
+    zm_free(a, w, 20, 1);
+    CHECK(zm_resize(a, v, 40, 1, 80));
+    CHECK_EQ(zm_fixed_buffer_used(&fb), 80);
 }
 
 int main(void) {
