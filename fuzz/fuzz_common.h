@@ -98,6 +98,18 @@ static inline const uint8_t *fz_bytes(fz_in *in, size_t max, size_t *len) {
     return p;
 }
 
+/* Takes the next line off the front of the input: up to the next newline,
+   which is dropped, or the rest. *len says how long the line is. */
+static inline const char *fz_line(fz_in *in, size_t *len) {
+    const uint8_t *nl = memchr(in->p, '\n', in->n);
+    size_t n = nl ? (size_t)(nl - in->p) : in->n;
+    const char *line = (const char *)in->p;
+    in->p += nl ? n + 1 : n;
+    in->n -= nl ? n + 1 : n;
+    *len = n;
+    return line;
+}
+
 /* ---------------------------------------------------------------------------
  * The tracking allocator: wraps an inner allocator, records every live block
  * (pointer, length, alignment) in a hash table kept with libc, and checks

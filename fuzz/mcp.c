@@ -11,8 +11,7 @@
 #include <stdbool.h>
 
 #include "../tools/mcp.h"
-#include "fuzz_common.h"
-#include "zmem/store.h"
+#include "fuzz_prim.h"
 
 typedef struct outbuf {
     char *p;
@@ -34,11 +33,6 @@ static zm_status out_write(void *ctx, const char *data, size_t len) {
     o->len += len;
     o->writes++;
     return ZM_OK;
-}
-
-static int64_t fixed_clock(void *ctx) {
-    int64_t *t = ctx;
-    return *t += 1000;
 }
 
 static void check_message(const zm_json *m) {
@@ -71,40 +65,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_in in = {data, size};
     uint8_t setup = fz_u8(&in);
     uint16_t fail_at = fz_u16(&in);
-    fz_track t;
-    zm_allocator a = fz_track_init(&t, zm_c_allocator());
-    int64_t now = 1700000000000;
-
-    zm_store *store = NULL;
-    zm_prim_registry *reg = NULL;
-    zm_prim_ctx *ctx = NULL;
+    fz_prim p;
+    fz_prim_init(&p);
     mcp_server *srv = NULL;
-    FZ_CHECK(zm_store_create(a, NULL, &store) == ZM_OK);
-    FZ_CHECK(zm_prim_registry_create(a, &reg) == ZM_OK);
-    FZ_CHECK(zm_prim_register_builtins(reg, store) == ZM_OK);
-    zm_prim_ctx_opts opts = {0};
-    opts.longlived = a;
-    opts.arena_block_size = 4096;
-    opts.clock = fixed_clock;
-    opts.clock_ctx = &now;
-    FZ_CHECK(zm_prim_ctx_create(&opts, &ctx) == ZM_OK);
-    FZ_CHECK(mcp_server_create(a, reg, ctx, &srv) == ZM_OK);
-    if (setup & 1) fz_track_fail_at(&t, fail_at, (setup & 2) != 0);
+    FZ_CHECK(mcp_server_create(p.a, p.reg, p.ctx, &srv) == ZM_OK);
+    if (setup & 1) fz_track_fail_at(&p.t, fail_at, (setup & 2) != 0);
 
     outbuf o = {0};
     mcp_sink sink = {out_write, &o};
     zm_arena check;
     zm_arena_init(&check, zm_c_allocator());
     for (int n = 0; n < 64 && in.n > 0; n++) {
-        const uint8_t *nl = memchr(in.p, '\n', in.n);
-        size_t len = nl ? (size_t)(nl - in.p) : in.n;
-        const char *line = (const char *)in.p;
-        in.p += nl ? len + 1 : len;
-        in.n -= nl ? len + 1 : len;
+        size_t len;
+        const char *line = fz_line(&in, &len);
 
         o.len = 0;
         o.writes = 0;
-        size_t failures = t.failures;
+        size_t failures = p.t.failures;
         zm_status st;
         if ((setup & 4) && n == 0)
             st = mcp_handle_too_long(srv, len + 1000, len, &sink);
@@ -112,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             st = mcp_handle_line(srv, line, len, &sink);
         fz_trace("line %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), line, zm_status_name(st),
                  (int)(o.len < 300 ? o.len : 300), o.p ? o.p : "");
-        FZ_CHECKF(st == ZM_OK || (st == ZM_ENOMEM && t.failures > 0), "handle_line: %s",
+        FZ_CHECKF(st == ZM_OK || (st == ZM_ENOMEM && p.t.failures > 0), "handle_line: %s",
                   zm_status_name(st));
         FZ_CHECKF(o.writes <= 1, "%zu lines written for one message", o.writes);
         if (o.len == 0) continue;
@@ -130,16 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         /* Out of memory, the server may not get as far as seeing that the
            message was a notification: it answers with an error then. */
-        if (!((setup & 4) && n == 0) && t.failures == failures)
+        if (!((setup & 4) && n == 0) && p.t.failures == failures)
             FZ_CHECKF(!is_notification(&check, line, len), "a notification got a response");
         zm_arena_reset(&check, ZM_ARENA_RETAIN_CAPACITY, 0);
     }
     zm_arena_deinit(&check);
     free(o.p);
     mcp_server_destroy(srv);
-    zm_prim_ctx_destroy(ctx);
-    zm_prim_registry_destroy(reg);
-    zm_store_destroy(store);
-    fz_track_finish(&t, "mcp server");
+    fz_prim_finish(&p, "mcp server");
     return 0;
 }

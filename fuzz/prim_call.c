@@ -10,14 +10,7 @@
  */
 #include <stdbool.h>
 
-#include "fuzz_common.h"
-#include "zmem/prim.h"
-#include "zmem/store.h"
-
-static int64_t fixed_clock(void *ctx) {
-    int64_t *t = ctx;
-    return *t += 1000;
-}
+#include "fuzz_prim.h"
 
 static const char *codes[] = {"parse_error",    "invalid_request", "unknown_primitive",
                               "invalid_params", "not_found",       "limit_exceeded",
@@ -65,38 +58,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_in in = {data, size};
     uint8_t setup = fz_u8(&in);
     uint16_t fail_at = fz_u16(&in);
-    fz_track t;
-    zm_allocator a = fz_track_init(&t, zm_c_allocator());
-    int64_t now = 1700000000000;
-
-    zm_store *store = NULL;
-    zm_prim_registry *reg = NULL;
-    zm_prim_ctx *ctx = NULL;
-    FZ_CHECK(zm_store_create(a, NULL, &store) == ZM_OK);
-    FZ_CHECK(zm_prim_registry_create(a, &reg) == ZM_OK);
-    FZ_CHECK(zm_prim_register_builtins(reg, store) == ZM_OK);
-    zm_prim_ctx_opts opts = {0};
-    opts.longlived = a;
-    opts.arena_block_size = 4096;
-    opts.clock = fixed_clock;
-    opts.clock_ctx = &now;
-    FZ_CHECK(zm_prim_ctx_create(&opts, &ctx) == ZM_OK);
-    FZ_CHECK(zm_prim_ctx_set_agent_id(ctx, "fuzz", 4) == ZM_OK);
-    if (setup & 1) fz_track_fail_at(&t, fail_at, (setup & 2) != 0);
+    fz_prim p;
+    fz_prim_init(&p);
+    FZ_CHECK(zm_prim_ctx_set_agent_id(p.ctx, "fuzz", 4) == ZM_OK);
+    if (setup & 1) fz_track_fail_at(&p.t, fail_at, (setup & 2) != 0);
 
     zm_arena check;
     zm_arena_init(&check, zm_c_allocator());
     for (int n = 0; n < 64 && in.n > 0; n++) {
-        /* One line: up to the next newline. */
-        const uint8_t *nl = memchr(in.p, '\n', in.n);
-        size_t len = nl ? (size_t)(nl - in.p) : in.n;
-        const char *req = (const char *)in.p;
-        in.p += nl ? len + 1 : len;
-        in.n -= nl ? len + 1 : len;
+        size_t len;
+        const char *req = fz_line(&in, &len);
 
         char *resp = NULL;
         size_t resp_len = 0;
-        zm_status st = zm_prim_call_json(reg, ctx, req, len, &resp, &resp_len);
+        zm_status st = zm_prim_call_json(p.reg, p.ctx, req, len, &resp, &resp_len);
         fz_trace("request %.*s\n -> %s %.*s", (int)(len < 200 ? len : 200), req, zm_status_name(st),
                  (int)(resp_len < 200 ? resp_len : 200), resp);
         FZ_CHECKF(resp != NULL, "no response (status %s)", zm_status_name(st));
@@ -110,13 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_response(r, true);
         FZ_CHECKF(zm_json_bool(zm_json_get(r, "ok")) == (st == ZM_OK),
                   "\"ok\" disagrees with the status %s", zm_status_name(st));
-        if (st == ZM_ENOMEM) FZ_CHECK(t.failures > 0);
+        if (st == ZM_ENOMEM) FZ_CHECK(p.t.failures > 0);
         zm_arena_reset(&check, ZM_ARENA_RETAIN_CAPACITY, 0);
     }
     zm_arena_deinit(&check);
-    zm_prim_ctx_destroy(ctx);
-    zm_prim_registry_destroy(reg);
-    zm_store_destroy(store);
-    fz_track_finish(&t, "primitive calls");
+    fz_prim_finish(&p, "primitive calls");
     return 0;
 }

@@ -99,55 +99,6 @@ static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *e
     *digits = s + (vb > mid || (vb == mid && (s & 1)));
 }
 
-static const char digit_pairs[201] = "00010203040506070809"
-                                     "10111213141516171819"
-                                     "20212223242526272829"
-                                     "30313233343536373839"
-                                     "40414243444546474849"
-                                     "50515253545556575859"
-                                     "60616263646566676869"
-                                     "70717273747576777879"
-                                     "80818283848586878889"
-                                     "90919293949596979899";
-
-/* Writes exactly eight digits of x < 10^8 at p. */
-static inline void put8(char *p, uint32_t x) {
-    uint32_t a = x / 10000, b = x % 10000;
-    memcpy(p, digit_pairs + 2 * (a / 100), 2);
-    memcpy(p + 2, digit_pairs + 2 * (a % 100), 2);
-    memcpy(p + 4, digit_pairs + 2 * (b / 100), 2);
-    memcpy(p + 6, digit_pairs + 2 * (b % 100), 2);
-}
-
-/* Writes the decimal digits of x (at most 20) so that they end at end; returns a pointer
-   to the first one. */
-static char *u64_digits(uint64_t x, char *end) {
-    char *p = end;
-    if (x >= 100000000) {
-        p -= 8;
-        put8(p, (uint32_t)(x % 100000000));
-        x /= 100000000;
-        if (x >= 100000000) {
-            p -= 8;
-            put8(p, (uint32_t)(x % 100000000));
-            x /= 100000000;
-        }
-    }
-    uint32_t y = (uint32_t)x;
-    while (y >= 100) {
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * (y % 100), 2);
-        y /= 100;
-    }
-    if (y >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * y, 2);
-    } else {
-        *--p = (char)('0' + y);
-    }
-    return p;
-}
-
 /* Copies n bytes (n <= 24) as whole 8-byte chunks: up to 7 bytes more than asked. */
 static inline void copy8s(char *dst, const char *src, int n) {
     for (int i = 0; i < n; i += 8) memcpy(dst + i, src + i, 8);
@@ -188,7 +139,7 @@ size_t zm__format_double(double v, char *buf) {
        keeps inside ZM__DOUBLE_BUF. */
     char tmp[48];
     memset(tmp + 24, '0', 24);
-    char *dg = u64_digits(d, tmp + 24);
+    char *dg = zm__u64_digits(d, tmp + 24);
     int n = (int)(tmp + 24 - dg); /* number of digits, <= 17 */
     int e10 = k + n - 1;          /* v = d.ddd * 10^e10 */
 
@@ -230,10 +181,10 @@ size_t zm__format_double(double v, char *buf) {
         if (ae >= 100) {
             *o++ = (char)('0' + ae / 100);
             ae %= 100;
-            memcpy(o, digit_pairs + 2 * ae, 2);
+            memcpy(o, zm__digit_pairs + 2 * ae, 2);
             o += 2;
         } else if (ae >= 10) {
-            memcpy(o, digit_pairs + 2 * ae, 2);
+            memcpy(o, zm__digit_pairs + 2 * ae, 2);
             o += 2;
         } else {
             *o++ = (char)('0' + ae);

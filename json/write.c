@@ -337,17 +337,6 @@ static ZM__ALWAYS_INLINE bool write_short_string(writer *w, const char *s, size_
  * Numbers
  * ------------------------------------------------------------------------- */
 
-static const char digit_pairs[201] = "00010203040506070809"
-                                     "10111213141516171819"
-                                     "20212223242526272829"
-                                     "30313233343536373839"
-                                     "40414243444546474849"
-                                     "50515253545556575859"
-                                     "60616263646566676869"
-                                     "70717273747576777879"
-                                     "80818283848586878889"
-                                     "90919293949596979899";
-
 /* Writes i in decimal at o (at most 20 bytes). Returns the end. */
 static inline char *put_int(char *o, int64_t i) {
     uint64_t u = (uint64_t)i;
@@ -355,19 +344,7 @@ static inline char *put_int(char *o, int64_t i) {
         *o++ = '-';
         u = 0 - u;
     }
-    char tmp[20], *t = tmp + 20;
-    while (u >= 100) {
-        unsigned r = (unsigned)(u % 100);
-        u /= 100;
-        t -= 2;
-        memcpy(t, digit_pairs + 2 * r, 2);
-    }
-    if (u >= 10) {
-        t -= 2;
-        memcpy(t, digit_pairs + 2 * u, 2);
-    } else {
-        *--t = (char)('0' + u);
-    }
+    char tmp[20], *t = zm__u64_digits(u, tmp + 20);
     size_t n = (size_t)(tmp + 20 - t);
     memcpy(o, t, n);
     return o + n;

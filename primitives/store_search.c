@@ -201,13 +201,23 @@ static const zm_json *latest_value(const zm__entry *e) {
     return e->versions[e->nversions - 1].value;
 }
 
-static void hit_init(zm_search_hit *h, const zm__entry *e, double score) {
-    h->key = e->key.ptr;
-    h->key_len = e->key.len;
-    h->score = score;
-    h->version = e->nversions;
-    h->snippet = NULL;
-    h->snippet_len = 0;
+/* Offers entry e, scored, to the heap (its snippet is cut later, for the
+   hits kept). */
+static void offer_entry(topk *h, const zm__entry *e, double score) {
+    zm_search_hit hit;
+    hit.key = e->key.ptr;
+    hit.key_len = e->key.len;
+    hit.score = score;
+    hit.version = e->nversions;
+    hit.snippet = NULL;
+    hit.snippet_len = 0;
+    topk_offer(h, &hit);
+}
+
+/* The entry a kept hit names. */
+static const zm__entry *hit_entry(const zm_store *s, const zm_search_hit *hit) {
+    return &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
+                                           hit->key_len, zm__st_hash(hit->key, hit->key_len))];
 }
 
 /* ---------------------------------------------------------------------------
@@ -226,17 +236,12 @@ static void search_bytes(const zm_store *s, const char *q, size_t qlen, zm_searc
         else if (content_match(mode, latest_value(e), q, qlen, &m))
             score = 0.5;
         if (score == 0.0) continue;
-        zm_search_hit hit;
-        hit_init(&hit, e, score);
-        topk_offer(h, &hit);
+        offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
-        zm_search_hit *hit = &h->items[i];
-        const zm__entry *e =
-            &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
-                                            hit->key_len, zm__st_hash(hit->key, hit->key_len))];
         match m;
-        if (content_match(mode, latest_value(e), q, qlen, &m)) set_snippet(hit, &m);
+        if (content_match(mode, latest_value(hit_entry(s, &h->items[i])), q, qlen, &m))
+            set_snippet(&h->items[i], &m);
     }
 }
 
@@ -279,17 +284,12 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
                 cur[i]++;
             }
         }
-        zm_search_hit hit;
-        hit_init(&hit, e, score);
-        topk_offer(h, &hit);
+        offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
-        zm_search_hit *hit = &h->items[i];
-        const zm__entry *e =
-            &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
-                                            hit->key_len, zm__st_hash(hit->key, hit->key_len))];
         match m;
-        if (token_match(latest_value(e), &qt, &m)) set_snippet(hit, &m);
+        if (token_match(latest_value(hit_entry(s, &h->items[i])), &qt, &m))
+            set_snippet(&h->items[i], &m);
     }
 }
 

@@ -577,16 +577,9 @@ int zm_tool_mcp_main(int argc, char **argv) {
     zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int c = zt_parse_common(argc, argv, &i, &co, "zmem mcp");
-        if (c < 0) {
-            fputs(usage, stderr);
-            return 2;
-        }
-        if (c > 0) continue;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
+        int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);
+        if (c == ZT_ARG_READ) continue;
+        if (c != ZT_ARG_OTHER) return c;
         fprintf(stderr, "zmem mcp: unexpected argument %s\n%s", a, usage);
         return 2;
     }

@@ -141,22 +141,32 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const char *prog,
+                    const char *usage_text) {
+    const char *a = argv[*i];
+    int c = zt_parse_common(argc, argv, i, co, prog);
+    if (c < 0) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if (c > 0) return ZT_ARG_READ;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    return ZT_ARG_OTHER;
+}
+
 int zm_tool_run_main(int argc, char **argv) {
     bool stats = false;
     zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int c = zt_parse_common(argc, argv, &i, &co, "zmem run");
-        if (c < 0) {
-            fputs(usage, stderr);
-            return 2;
-        }
-        if (c > 0) continue;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (strcmp(a, "--stats") == 0) {
+        int c = zt_parse_shared(argc, argv, &i, &co, "zmem run", usage);
+        if (c == ZT_ARG_READ) continue;
+        if (c != ZT_ARG_OTHER) return c;
+        if (strcmp(a, "--stats") == 0) {
             stats = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "zmem run: unknown option %s\n%s", a, usage);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "env.h"
 #include "zmem/prim.h"
 
 #define ZT_DEFAULT_MAX_LINE ((size_t)16 << 20)
@@ -30,6 +31,18 @@ void zt_sniff_id(const char *prefix, size_t len, char *out, size_t cap);
 /* Parses a byte count with an optional K, M or G suffix (powers of 1024).
    Returns false when s is not one. */
 bool zt_parse_size(const char *s, size_t *out);
+
+/* What zt_parse_shared returns when the command goes on. */
+#define ZT_ARG_READ  (-1) /* the option (and its value) was read */
+#define ZT_ARG_OTHER (-2) /* not an option that zmem run and zmem mcp share */
+
+/* Reads argv[*i] when it is an option that zmem run and zmem mcp both take: a
+   common one (zt_parse_common, advancing *i past its value) or --help / -h.
+   Returns ZT_ARG_READ or ZT_ARG_OTHER, or else the status the command exits
+   with: 0 after --help (usage_text on stdout), 2 after a missing or wrong value
+   (said on stderr, prefixed with prog, then usage_text). */
+int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const char *prog,
+                    const char *usage_text);
 
 /* The "zmem run" command; argv[0] is "run". Returns the exit status. */
 int zm_tool_run_main(int argc, char **argv);

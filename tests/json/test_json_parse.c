@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "checked_alloc.h"
+#include "data_file.h"
 #include "zmem/json.h"
 
 /* A case: text (with its length, so that NUL bytes count), parse flags, and
@@ -736,20 +737,6 @@ static void test_whitespace_styles(void) {
         zm_free(a, pretty, plen + 1, 1);
     }
     zm_json_doc_free(doc);
-}
-
-static char *slurp(const char *dir, const char *name, size_t *len) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    *len = fread(t, 1, (size_t)n, f);
-    fclose(f);
-    return t;
 }
 
 static const char *data_dir;

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "checked_alloc.h"
+#include "data_file.h"
 #include "zmem/json.h"
 
 #define T(s) s, sizeof(s) - 1
@@ -324,20 +325,6 @@ static void test_stream(void) {
 /* ---------------------------------------------------------------------------
  * Round trips
  * ------------------------------------------------------------------------- */
-
-static char *slurp(const char *dir, const char *name, size_t *len) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    *len = fread(t, 1, (size_t)n, f);
-    fclose(f);
-    return t;
-}
 
 static const char *data_dir;
 

@@ -168,4 +168,18 @@ static zm_status tp_register(zm_prim_registry *reg, tp_state *state) {
     return ZM_OK;
 }
 
+/* Creates *reg over the default allocator with the test primitives in it.
+   Returns ZM_OK, or the first failure with *reg NULL and nothing left
+   allocated. */
+static zm_status tp_registry_create(zm_prim_registry **reg, tp_state *state) {
+    zm_status st = zm_prim_registry_create(zm_default_allocator(), reg);
+    if (st != ZM_OK) return st;
+    st = tp_register(*reg, state);
+    if (st != ZM_OK) {
+        zm_prim_registry_destroy(*reg);
+        *reg = NULL;
+    }
+    return st;
+}
+
 #endif

@@ -1,6 +1,7 @@
 /* The built-in primitives through the runtime: every primitive's answers and
    errors, batches composing them, retrieve making no long-lived allocation,
    and every primitive under the failing-allocator sweep. */
+#include "counting.h"
 #include "test.h"
 #include "zmem/prim.h"
 #include "zmem/store.h"
@@ -34,34 +35,6 @@ static int64_t test_clock(void *ctx) {
     (void)ctx;
     return now_ms;
 }
-
-/* A counting allocator over the default one. */
-typedef struct counting {
-    zm_allocator inner;
-    size_t calls;
-} counting;
-
-static void *cnt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->alloc(c->inner.ctx, len, align, ra);
-}
-static bool cnt_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->resize(c->inner.ctx, p, len, align, nl, ra);
-}
-static void *cnt_remap(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->remap(c->inner.ctx, p, len, align, nl, ra);
-}
-static void cnt_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    c->inner.vtable->free(c->inner.ctx, p, len, align, ra);
-}
-static const zm_allocator_vtable cnt_vt = {cnt_alloc, cnt_resize, cnt_remap, cnt_free};
 
 /* ---------------------------------------------------------------------------
  * An environment: registry, store, context, all over one allocator.
@@ -481,8 +454,8 @@ static void test_batch(void) {
  * ------------------------------------------------------------------------- */
 
 static void test_retrieve_no_longlived_alloc(void) {
-    counting c = {zm_default_allocator(), 0};
-    zm_allocator a = {&c, &cnt_vt};
+    zt_counting c;
+    zm_allocator a = zt_counting_init(&c, zm_default_allocator());
     env e;
     CHECK_EQ(env_init(&e, a, "agent"), ZM_OK);
     for (int i = 0; i < 20; i++) {
@@ -505,22 +478,22 @@ static void test_retrieve_no_longlived_alloc(void) {
     for (int round = 0; round < 3; round++) /* warm-up */
         for (size_t i = 0; i < 4; i++)
             zm_prim_call_json(e.reg, e.ctx, reqs[i], strlen(reqs[i]), &resp, &len);
-    size_t before = c.calls;
+    size_t before = zt_counting_calls(&c);
     int n = zt_small() ? 500 : 10000;
     for (int i = 0; i < n; i++) {
         const char *req = reqs[i % 4];
         CHECK_EQ(zm_prim_call_json(e.reg, e.ctx, req, strlen(req), &resp, &len), ZM_OK);
     }
-    CHECK_EQ(c.calls, before);
+    CHECK_EQ(zt_counting_calls(&c), before);
     CHECK(strstr(resp, "\"exists\":false") != NULL);
     /* Also through zm_prim_call with a value. */
     zm_json *params = J("{\"key\":\"k2\",\"history\":true}");
     zm_json *result;
     CHECK_EQ(zm_prim_call(e.reg, e.ctx, "retrieve", params, &result), ZM_OK);
-    before = c.calls;
+    before = zt_counting_calls(&c);
     for (int i = 0; i < n; i++)
         CHECK_EQ(zm_prim_call(e.reg, e.ctx, "retrieve", params, &result), ZM_OK);
-    CHECK_EQ(c.calls, before);
+    CHECK_EQ(zt_counting_calls(&c), before);
     CHECK_EQ(zm_json_len(zm_json_get(result, "history")), 4);
     env_deinit(&e);
 }

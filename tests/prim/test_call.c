@@ -743,7 +743,7 @@ static void test_destroy_null(void) {
 
 int main(void) {
     A = zm_default_allocator();
-    if (zm_prim_registry_create(A, &reg) != ZM_OK || tp_register(reg, &state) != ZM_OK) return 1;
+    if (tp_registry_create(&reg, &state) != ZM_OK) return 1;
     RUN(test_response_format);
     RUN(test_parse_error);
     RUN(test_invalid_request);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "test.h"
+#include "text_lines.h"
 
 static const char *zmem;
 /* When set, the child's standard output goes there instead (e.g. /dev/full). */
@@ -80,29 +81,6 @@ static proc run(const char *input, size_t len, ...) {
 static void proc_free(proc *p) {
     free(p->out);
     free(p->err);
-}
-
-/* Line i of text, without its newline (static buffer). */
-static const char *line_at(const char *text, int i) {
-    static char buf[1 << 16];
-    const char *p = text;
-    for (; i > 0 && p; i--) {
-        p = strchr(p, '\n');
-        if (p) p++;
-    }
-    if (p == NULL || *p == '\0') return "";
-    const char *e = strchr(p, '\n');
-    size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n >= sizeof buf) n = sizeof buf - 1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return buf;
-}
-
-static int count_lines(const char *text) {
-    int n = 0;
-    for (const char *p = text; *p; p++) n += *p == '\n';
-    return n;
 }
 
 #define CHECK_HAS(text, part)                                                                      \

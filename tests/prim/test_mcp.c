@@ -378,8 +378,7 @@ static void test_batches(void) {
 
 int main(void) {
     A = zm_default_allocator();
-    if (zm_prim_registry_create(A, &reg) != ZM_OK || tp_register(reg, &state) != ZM_OK ||
-        zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
+    if (tp_registry_create(&reg, &state) != ZM_OK || zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
         return 1;
     RUN(test_initialize);
     RUN(test_ping_and_notifications);

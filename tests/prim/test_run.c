@@ -9,6 +9,7 @@
 #include "prims.h"
 #include "run_cmd.h"
 #include "test.h"
+#include "text_lines.h"
 
 static zm_prim_registry *reg;
 static tp_state state;
@@ -37,29 +38,6 @@ static char *run_fd(zm_prim_ctx *ctx, int fd, size_t max_line, zt_run_counts *co
     fclose(out);
     close(fd);
     return text;
-}
-
-/* The i-th line of text (static buffer). */
-static const char *line_at(const char *text, int i) {
-    static char buf[4096];
-    const char *p = text;
-    for (; i > 0 && p; i--) {
-        p = strchr(p, '\n');
-        if (p) p++;
-    }
-    if (p == NULL || *p == '\0') return "";
-    const char *e = strchr(p, '\n');
-    size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n >= sizeof buf) n = sizeof buf - 1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return buf;
-}
-
-static int count_lines(const char *text) {
-    int n = 0;
-    for (const char *p = text; *p; p++) n += *p == '\n';
-    return n;
 }
 
 static void test_lines(void) {
@@ -217,9 +195,7 @@ static void test_parse_size(void) {
 }
 
 int main(void) {
-    if (zm_prim_registry_create(zm_default_allocator(), &reg) != ZM_OK ||
-        tp_register(reg, &state) != ZM_OK)
-        return 1;
+    if (tp_registry_create(&reg, &state) != ZM_OK) return 1;
     RUN(test_lines);
     RUN(test_spanning_lines);
     RUN(test_huge_line);

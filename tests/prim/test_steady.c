@@ -29,14 +29,20 @@ static bool call(zm_prim_ctx *ctx, const char *req) {
     return st == ZM_OK;
 }
 
+/* A new context whose long-lived allocator counts into cnt. */
+static zm_prim_ctx *counted_ctx(zt_counting *cnt) {
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.longlived = zt_counting_init(cnt, zm_default_allocator());
+    zm_prim_ctx *ctx = NULL;
+    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    return ctx;
+}
+
 /* After warm-up, n more calls of each request make no allocator call. */
 static void zero_calls(const char *const *reqs, size_t nreq, size_t n) {
     zt_counting cnt;
-    zm_prim_ctx_opts o;
-    memset(&o, 0, sizeof o);
-    o.longlived = zt_counting_init(&cnt, zm_default_allocator());
-    zm_prim_ctx *ctx;
-    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    zm_prim_ctx *ctx = counted_ctx(&cnt);
     for (size_t i = 0; i < 100; i++)
         for (size_t r = 0; r < nreq; r++) CHECK(call(ctx, reqs[r]));
     size_t before = zt_counting_calls(&cnt), live = cnt.live;
@@ -138,11 +144,7 @@ static void test_retrieve_zero_calls(void) {
 static void test_flat_memory(void) {
     size_t n = zt_small() ? 20000 : 1000000;
     zt_counting cnt;
-    zm_prim_ctx_opts o;
-    memset(&o, 0, sizeof o);
-    o.longlived = zt_counting_init(&cnt, zm_default_allocator());
-    zm_prim_ctx *ctx;
-    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    zm_prim_ctx *ctx = counted_ctx(&cnt);
     const char *reqs[] = {
         "{\"id\":1,\"primitive\":\"echo1\",\"params\":{\"msg\":\"hello\"}}",
         "{\"id\":2,\"primitive\":\"add\",\"params\":{\"a\":1,\"b\":2}}",
@@ -170,9 +172,7 @@ static void test_flat_memory(void) {
 }
 
 int main(void) {
-    if (zm_prim_registry_create(zm_default_allocator(), &reg) != ZM_OK ||
-        tp_register(reg, &state) != ZM_OK)
-        return 1;
+    if (tp_registry_create(&reg, &state) != ZM_OK) return 1;
     RUN(test_zero_longlived_calls);
     RUN(test_retrieve_zero_calls);
     RUN(test_flat_memory);

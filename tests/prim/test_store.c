@@ -2,6 +2,7 @@
    graph, reads that never allocate, and failed writes that change nothing. */
 #include <math.h>
 
+#include "counting.h"
 #include "test.h"
 #include "zmem/json.h"
 #include "zmem/store.h"
@@ -21,34 +22,6 @@ static bool is_json(const zm_json *v, const char *text) {
 }
 
 #define S(str) (str), strlen(str)
-
-/* A counting allocator over the default one. */
-typedef struct counting {
-    zm_allocator inner;
-    size_t calls;
-} counting;
-
-static void *cnt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->alloc(c->inner.ctx, len, align, ra);
-}
-static bool cnt_resize(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->resize(c->inner.ctx, p, len, align, nl, ra);
-}
-static void *cnt_remap(void *ctx, void *p, size_t len, size_t align, size_t nl, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    return c->inner.vtable->remap(c->inner.ctx, p, len, align, nl, ra);
-}
-static void cnt_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
-    counting *c = ctx;
-    c->calls++;
-    c->inner.vtable->free(c->inner.ctx, p, len, align, ra);
-}
-static const zm_allocator_vtable cnt_vt = {cnt_alloc, cnt_resize, cnt_remap, cnt_free};
 
 /* ---------------------------------------------------------------------------
  * Versions
@@ -480,8 +453,8 @@ static void test_graph(void) {
  * ------------------------------------------------------------------------- */
 
 static void test_reads_do_not_allocate(void) {
-    counting c = {zm_default_allocator(), 0};
-    zm_allocator a = {&c, &cnt_vt};
+    zt_counting c;
+    zm_allocator a = zt_counting_init(&c, zm_default_allocator());
     zm_store *s;
     CHECK_EQ(zm_store_create(a, NULL, &s), ZM_OK);
     for (int i = 0; i < 50; i++) {
@@ -495,7 +468,7 @@ static void test_reads_do_not_allocate(void) {
     }
     zm_arena reads;
     zm_arena_init(&reads, zm_default_allocator());
-    size_t before = c.calls;
+    size_t before = zt_counting_calls(&c);
     for (int i = 0; i < 1000; i++) {
         zm_store_version v;
         CHECK_EQ(zm_store_get(s, S("key-7"), -1, &v), ZM_OK);
@@ -518,7 +491,7 @@ static void test_reads_do_not_allocate(void) {
         CHECK_EQ(n, 50);
         zm_arena_reset(&reads, ZM_ARENA_RETAIN_CAPACITY, 0);
     }
-    CHECK_EQ(c.calls, before);
+    CHECK_EQ(zt_counting_calls(&c), before);
     zm_arena_deinit(&reads);
     zm_store_destroy(s);
 }
