@@ -137,9 +137,23 @@ static void step_remove(state *s, fz_in *in) {
     }
 }
 
+/* The number of values in v, counted up to limit (then limit + 1). */
+static size_t count_values(const zm_json *v, size_t limit) {
+    size_t n = 1;
+    for (size_t k = 0; k < zm_json_len(v) && n <= limit; k++)
+        n += count_values(zm_json_is_array(v) ? zm_json_at(v, k) : zm_json_member_at(v, k)->value,
+                          limit - n);
+    return n;
+}
+
+/* Values never outgrow this: cloning a value into itself doubles it, so a
+   few dozen steps would otherwise build more than memory holds. */
+#define MAX_CLONE_VALUES 4096
+
 static void step_clone(state *s, fz_in *in) {
     int i = fz_u8(in) % SLOTS, j = fz_u8(in) % SLOTS;
     if (s->slot[i] == NULL || i == j) return;
+    if (count_values(s->slot[i], MAX_CLONE_VALUES) > MAX_CLONE_VALUES) return;
     zm_json *copy = NULL;
     zm_status st = zm_json_clone(s->a, s->slot[i], &copy);
     fz_trace("clone slot %d into %d -> %s", i, j, zm_status_name(st));
