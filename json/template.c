@@ -32,6 +32,8 @@
 
 #include "zmem/template.h"
 
+#include "internal.h"
+
 /* ---------------------------------------------------------------------------
  * Records
  * ------------------------------------------------------------------------- */
@@ -79,25 +81,13 @@ struct zm_template_cache {
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
-static inline uint64_t load64(const char *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline uint32_t load32(const char *p) {
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
-
 /* The hash of a template name: eight bytes at a time, multiply and fold.
    Names are short; this is on every instantiation. */
 static uint64_t hash_name(const char *s, size_t len) {
     const uint64_t k = 0x9e3779b97f4a7c15ull;
     uint64_t h = len * k;
     size_t i = 0;
-    for (; i + 8 <= len; i += 8) h = (h ^ load64(s + i)) * k, h ^= h >> 29;
+    for (; i + 8 <= len; i += 8) h = (h ^ zm__load64(s + i)) * k, h ^= h >> 29;
     uint64_t tail = 0;
     if (i < len) memcpy(&tail, s + i, len - i);
     h = (h ^ tail) * k;
@@ -128,10 +118,11 @@ static void set_err(zm_json_error *err, zm_status st, const char *fmt, ...) {
 static inline bool bytes_eq(const char *a, const char *b, size_t n) {
     if (n >= 8) {
         for (size_t i = 0; i + 8 <= n; i += 8)
-            if (load64(a + i) != load64(b + i)) return false;
-        return load64(a + n - 8) == load64(b + n - 8);
+            if (zm__load64(a + i) != zm__load64(b + i)) return false;
+        return zm__load64(a + n - 8) == zm__load64(b + n - 8);
     }
-    if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    if (n >= 4)
+        return zm__load32(a) == zm__load32(b) && zm__load32(a + n - 4) == zm__load32(b + n - 4);
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i]) return false;
     return true;
