@@ -14,6 +14,7 @@
 #ifndef ZB_PEERS_H
 #define ZB_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ZB_PEER_DECLARE(p)                                                                         \
@@ -26,6 +27,15 @@ ZB_PEER_DECLARE(cjson)
 ZB_PEER_DECLARE(jansson)
 ZB_PEER_DECLARE(jsonc)
 ZB_PEER_DECLARE(simdjson)
+
+/* True when malloc in this process is not glibc's own (a library linked in,
+   such as Debian's libmimalloc.so, defines it and takes every call). */
+bool zb_malloc_interposed(void);
+
+/* Points cJSON at glibc's own malloc and free (on), or back at the process's
+   malloc (off): cJSON as it runs in a program that does not replace malloc.
+   Its print then grows its buffer by malloc and copy instead of realloc. */
+void zb_cjson_use_libc_malloc(bool on);
 
 /* The kernel simdjson picked for this CPU (haswell, westmere, fallback...). */
 const char *zb_simdjson_implementation(void);
