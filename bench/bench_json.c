@@ -1,5 +1,6 @@
-/* Side-by-side JSON benchmarks: zmem against cJSON, jansson, json-c and
- * simdjson (DOM, parse only), in one run, on every .json file of a directory.
+/* Side-by-side JSON benchmarks: zmem against cJSON, jansson, json-c,
+ * RapidJSON and simdjson (DOM, parse only), in one run, on every .json file
+ * of a directory.
  *
  *   bench_json DIR
  *
@@ -95,9 +96,18 @@ typedef struct input {
     size_t len;
 } input;
 
-enum { LIB_ZMEM, LIB_CJSON, LIB_CJSON_LIBC, LIB_JANSSON, LIB_JSONC, LIB_SIMDJSON, LIB_COUNT };
-static const char *const lib_names[LIB_COUNT] = {"zmem",    "cJSON",  "cJSON/libc",
-                                                 "jansson", "json-c", "simdjson"};
+enum {
+    LIB_ZMEM,
+    LIB_CJSON,
+    LIB_CJSON_LIBC,
+    LIB_JANSSON,
+    LIB_JSONC,
+    LIB_RAPIDJSON,
+    LIB_SIMDJSON,
+    LIB_COUNT
+};
+static const char *const lib_names[LIB_COUNT] = {"zmem",   "cJSON",     "cJSON/libc", "jansson",
+                                                 "json-c", "RapidJSON", "simdjson"};
 
 /* zmem */
 typedef struct zmem_state {
@@ -162,6 +172,11 @@ static const peer peers[LIB_COUNT] = {
 #endif
 #ifdef ZB_HAVE_JSONC
     PEER(jsonc),
+#else
+    NO_PEER,
+#endif
+#ifdef ZB_HAVE_RAPIDJSON
+    PEER(rapidjson),
 #else
     NO_PEER,
 #endif
@@ -498,6 +513,7 @@ int main(int argc, char **argv) {
         printf(" %9s", "z/cJSON");
         if (pass == 0 && interposed) printf(" %10s", "z/cJ-libc");
         if (pass == 0) printf(" %9s", "z/simd");
+        if (pass == 1) printf(" %9s %9s", "z/RapidJ", "RapidJ/cJ");
         printf("\n");
         for (size_t i = 0; i < nfr; i++) {
             printf("%-14s %8.1f", fr[i].name, fr[i].size / 1024.0);
@@ -512,6 +528,10 @@ int main(int argc, char **argv) {
                 print_ratio(ratio(r[LIB_ZMEM].parse, r[LIB_CJSON_LIBC].parse));
             }
             if (pass == 0) print_ratio(ratio(r[LIB_ZMEM].parse, r[LIB_SIMDJSON].parse));
+            if (pass == 1) {
+                print_ratio(ratio(r[LIB_ZMEM].write, r[LIB_RAPIDJSON].write));
+                print_ratio(ratio(r[LIB_RAPIDJSON].write, r[LIB_CJSON].write));
+            }
             printf("\n");
         }
     }

@@ -27,6 +27,7 @@ ZB_PEER_DECLARE(cjson)
 ZB_PEER_DECLARE(jansson)
 ZB_PEER_DECLARE(jsonc)
 ZB_PEER_DECLARE(simdjson)
+ZB_PEER_DECLARE(rapidjson)
 
 /* True when malloc in this process is not glibc's own (a library linked in,
    such as Debian's libmimalloc.so, defines it and takes every call). */
