@@ -1,5 +1,6 @@
 /* The allocator contract, run against every allocator zmem has. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "contract.h"
 #include "counting.h"
@@ -85,7 +86,27 @@ static void contract_locked(void) {
     zm_arena_deinit(&ar);
 }
 
+/* The default allocator is what its name says, mimalloc only when zmem has
+   it, and libc when ZMEM_ALLOCATOR asks for it. */
+static void default_choice(void) {
+    const char *name = zm_default_allocator_name();
+    bool mi = strcmp(name, "mimalloc") == 0;
+    CHECK(mi || strcmp(name, "c") == 0);
+    if (mi) {
+        CHECK(zm_have_mimalloc());
+        CHECK(zm_default_allocator().vtable == zm_mimalloc_allocator().vtable);
+        CHECK(zm_mimalloc_allocator().vtable != zm_c_allocator().vtable);
+    } else {
+        CHECK(zm_default_allocator().vtable == zm_c_allocator().vtable);
+    }
+    if (!zm_have_mimalloc()) CHECK(zm_mimalloc_allocator().vtable == zm_c_allocator().vtable);
+    const char *env = getenv("ZMEM_ALLOCATOR");
+    if (env != NULL && strcmp(env, "c") == 0) CHECK(!mi);
+    CHECK(strcmp(zm_default_allocator_name(), name) == 0); /* decided once */
+}
+
 int main(void) {
+    RUN(default_choice);
     RUN(contract_general);
     RUN(contract_arena);
     RUN(contract_heap);

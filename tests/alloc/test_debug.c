@@ -482,6 +482,78 @@ static void test_own_allocation_failures(void) {
     CHECK(total > (zt_small() ? 150u : 300u));
 }
 
+/* zm_debug_each_live sees exactly the live blocks, with their sizes,
+   alignments, order and allocation sites; zm_debug_where names an address. */
+typedef struct seen {
+    size_t n, bytes;
+    uint64_t seq_24, seq_64;
+    size_t align_64;
+    uintptr_t ra_24;
+} seen;
+
+static void count_live(const zm_debug_block *b, void *ctx) {
+    seen *s = ctx;
+    s->n++;
+    s->bytes += b->len;
+    if (b->len == 24) {
+        s->seq_24 = b->seq;
+        s->ra_24 = b->ret_addr;
+    }
+    if (b->len == 64) {
+        s->seq_64 = b->seq;
+        s->align_64 = b->align;
+        CHECK(((uintptr_t)b->ptr & 63) == 0);
+    }
+}
+
+static void test_each_live_and_where(void) {
+    capture c;
+    zm_allocator a = cap_open(&c, NULL);
+    seen s = {0};
+    zm_debug_each_live(&c.dbg, count_live, &s);
+    CHECK_EQ(s.n, 0);
+
+    char *p24 = make_block(a, 24);
+    char *p8 = make_block(a, 8);
+    void *p64 = zm_alloc(a, 64, 64);
+    CHECK(p64 != NULL);
+    zm_free(a, p8, 8, 1);
+    memset(&s, 0, sizeof s);
+    zm_debug_each_live(&c.dbg, count_live, &s);
+    CHECK_EQ(s.n, 2);
+    CHECK_EQ(s.bytes, 24 + 64);
+    CHECK_EQ(s.align_64, 64);
+    CHECK(s.seq_24 < s.seq_64); /* older first in seq */
+    CHECK(s.ra_24 > (uintptr_t)make_block && s.ra_24 < (uintptr_t)make_block + 256);
+
+    /* where: "unknown" for 0, the symbol and offset of a known function, and
+       always NUL-terminated, however short the buffer */
+    char w[128];
+    CHECK(strcmp(zm_debug_where(w, sizeof w, 0), "unknown") == 0);
+    CHECK(zm_debug_where(w, sizeof w, s.ra_24) == w);
+    CHECK(strncmp(w, "0x", 2) == 0);
+#ifdef __GLIBC__
+    /* a function of libzmem's own, so dladdr can name it from the dynamic
+       symbols or, failing that, the object it is in */
+    uintptr_t fn = (uintptr_t)zm_debug_where + 1;
+    zm_debug_where(w, sizeof w, fn);
+    CHECK(strstr(w, "+0x") != NULL);
+#endif
+    char tiny[5];
+    memset(tiny, 'X', sizeof tiny);
+    zm_debug_where(tiny, sizeof tiny, s.ra_24);
+    CHECK(tiny[4] == '\0' && strlen(tiny) == 4);
+    CHECK(zm_debug_where(tiny, 0, 0) == tiny && tiny[0] == '0');
+
+    zm_free(a, p24, 24, 1);
+    zm_free(a, p64, 64, 64);
+    memset(&s, 0, sizeof s);
+    zm_debug_each_live(&c.dbg, count_live, &s);
+    CHECK_EQ(s.n, 0);
+    CHECK_EQ(cap_close(&c), 0);
+    cap_free(&c);
+}
+
 int main(void) {
     RUN(test_clean_use_reports_nothing);
     RUN(test_leak);
@@ -498,5 +570,6 @@ int main(void) {
     RUN(test_abort_on_misuse);
     RUN(test_thread_safe);
     RUN(test_own_allocation_failures);
+    RUN(test_each_live_and_where);
     return zt_finish("debug");
 }

@@ -281,6 +281,36 @@ static void test_resize_failures_are_swept(void) {
     CHECK_EQ(r.runs, 3);
 }
 
+/* Every problem has its own stable name, which the report's message starts
+   with; a value outside the enum still gives a string. */
+static void test_problem_names(void) {
+    static const struct {
+        zm_sweep_problem p;
+        const char *name;
+    } names[] = {
+        {ZM_SWEEP_OK, "ok"},
+        {ZM_SWEEP_BASELINE_FAILED, "failed without an induced failure"},
+        {ZM_SWEEP_LEAK, "leak"},
+        {ZM_SWEEP_SWALLOWED, "swallowed failure"},
+        {ZM_SWEEP_WRONG_STATUS, "wrong status"},
+        {ZM_SWEEP_NONDETERMINISTIC, "non-deterministic allocations"},
+        {ZM_SWEEP_MISUSE, "allocator misuse"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        CHECK(strcmp(zm_sweep_problem_str(names[i].p), names[i].name) == 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(zm_sweep_problem_str(names[i].p), zm_sweep_problem_str(names[j].p)) != 0);
+    }
+    CHECK(strcmp(zm_sweep_problem_str((zm_sweep_problem)99), "unknown problem") == 0);
+
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), leaks_always, NULL, NULL, &r),
+             ZM_EINTERNAL);
+    char head[128];
+    snprintf(head, sizeof head, "zmem sweep: %s: ", zm_sweep_problem_str(r.problem));
+    CHECK(strncmp(r.message, head, strlen(head)) == 0);
+}
+
 int main(void) {
     RUN(test_correct_function_passes);
     RUN(test_leak_on_error_path_is_caught);
@@ -288,5 +318,6 @@ int main(void) {
     RUN(test_nondeterminism_is_caught);
     RUN(test_other_problems);
     RUN(test_resize_failures_are_swept);
+    RUN(test_problem_names);
     return zt_finish("sweep");
 }
