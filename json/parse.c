@@ -202,13 +202,30 @@ static inline int hexval(u8 c) {
     return -1;
 }
 
+/* One more than the value of a hex digit, 0 for any other byte (a table:
+   escapes come in long runs in text written with every non-ASCII character
+   escaped, as Python's json module does by default). */
+#define HEX10(b, v)                                                                                \
+    [b] = v, [b + 1] = v + 1, [b + 2] = v + 2, [b + 3] = v + 3, [b + 4] = v + 4, [b + 5] = v + 5,  \
+    [b + 6] = v + 6, [b + 7] = v + 7, [b + 8] = v + 8, [b + 9] = v + 9
+#define HEX6(b, v)                                                                                 \
+    [b] = v, [b + 1] = v + 1, [b + 2] = v + 2, [b + 3] = v + 3, [b + 4] = v + 4, [b + 5] = v + 5
+static const uint8_t hex_plus1[256] = {HEX10('0', 1), HEX6('A', 11), HEX6('a', 11)};
+#undef HEX10
+#undef HEX6
+
 /* Reads 4 hex digits at p into *cp. */
 static inline bool hex4(const u8 *p, uint32_t *cp) {
-    int a = hexval(p[0]), b = hexval(p[1]), c = hexval(p[2]), d = hexval(p[3]);
+    int a = hex_plus1[p[0]] - 1, b = hex_plus1[p[1]] - 1, c = hex_plus1[p[2]] - 1,
+        d = hex_plus1[p[3]] - 1;
     if ((a | b | c | d) < 0) return false;
     *cp = (uint32_t)(a << 12 | b << 8 | c << 4 | d);
     return true;
 }
+
+/* What each one-letter escape stands for; 0 for a letter that is not one. */
+static const u8 unescape[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                 ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
 
 /* Writes code point cp (surrogates too, as WTF-8 does) as UTF-8 at d. */
 static inline u8 *put_utf8(u8 *d, uint32_t cp) {
@@ -284,45 +301,36 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
     for (;;) {
         u8 c = *p;
         if (c == '\\') {
-            switch (p[1]) {
-            case '"': *d++ = '"'; break;
-            case '\\': *d++ = '\\'; break;
-            case '/': *d++ = '/'; break;
-            case 'b': *d++ = '\b'; break;
-            case 'f': *d++ = '\f'; break;
-            case 'n': *d++ = '\n'; break;
-            case 'r': *d++ = '\r'; break;
-            case 't': *d++ = '\t'; break;
-            case 'u': {
+            if (p[1] == 'u') {
                 uint32_t cp, lo;
                 if (!hex4(p + 2, &cp)) {
                     const u8 *q = p + 2;
                     while (hexval(*q) >= 0) q++;
                     return fail_found(P, q, "4 hex digits after \\u");
                 }
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &lo) && lo >= 0xDC00 &&
-                        lo <= 0xDFFF) {
+                if (ZM_UNLIKELY(cp >= 0xD800 && cp <= 0xDFFF)) {
+                    if (cp <= 0xDBFF && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &lo) &&
+                        lo >= 0xDC00 && lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         p += 6;
                     } else if (!(P->flags & ZM_JSON_ALLOW_LONE_SURROGATES)) {
-                        return fail(P, ZM_ESYNTAX, p,
-                                    "unpaired high surrogate \\u%04x: expected a low surrogate "
-                                    "escape (\\udc00-\\udfff) right after it",
-                                    cp);
+                        return cp <= 0xDBFF
+                                   ? fail(P, ZM_ESYNTAX, p,
+                                          "unpaired high surrogate \\u%04x: expected a low "
+                                          "surrogate escape (\\udc00-\\udfff) right after it",
+                                          cp)
+                                   : fail(P, ZM_ESYNTAX, p,
+                                          "unpaired low surrogate \\u%04x: expected a high "
+                                          "surrogate escape (\\ud800-\\udbff) right before it",
+                                          cp);
                     }
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF &&
-                           !(P->flags & ZM_JSON_ALLOW_LONE_SURROGATES)) {
-                    return fail(P, ZM_ESYNTAX, p,
-                                "unpaired low surrogate \\u%04x: expected a high surrogate "
-                                "escape (\\ud800-\\udbff) right before it",
-                                cp);
                 }
                 d = put_utf8(d, cp);
                 p += 6;
                 continue;
             }
-            default: {
+            u8 e = unescape[p[1]];
+            if (ZM_UNLIKELY(e == 0)) {
                 char found[48];
                 describe(P, p + 1, found, sizeof found);
                 return fail(P, ZM_ESYNTAX, p,
@@ -330,7 +338,7 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
                             "found %s",
                             found);
             }
-            }
+            *d++ = e;
             p += 2;
         } else if (c == '"') {
             *d = '\0';
@@ -746,7 +754,7 @@ static zm_status run(parser *P) {
 
 #define SKIP_WS()                                                                                  \
     do {                                                                                           \
-        if (ZM_UNLIKELY(*p <= ' ')) p = skip_ws(p);                                                \
+        if (ZM_UNLIKELY(*p <= ' ')) p = *p == ' ' && p[1] > ' ' ? p + 1 : skip_ws(p);              \
         if (ZM_UNLIKELY(*p == '/') && comments && (p = skip_comments(P, p)) == NULL) goto fail;    \
     } while (0)
 
@@ -871,22 +879,23 @@ after_value:
     if (*p != ',') GUESS_WS(depth - 1); /* before a closing bracket */
     if (ZM_LIKELY(*p == ',')) {
         p++;
+        if (*p == ' ' && p[1] > ' ' && p[1] != '/') {
+            p++; /* one space, as in "[1, 2]" (Python's json module writes that) */
+        } else {
 #ifdef ZM__SSE2
-        {
             unsigned g = indent[depth & 63];
             if (g != 0 && indent_is(p, g)) {
                 p += g;
-                goto after_comma;
+            } else {
+                u8 *q = p;
+                SKIP_WS();
+                size_t run = (size_t)(p - q);
+                indent[depth & 63] = (uint8_t)(run <= 32 ? run : 0);
             }
-            u8 *q = p;
-            SKIP_WS();
-            size_t run = (size_t)(p - q);
-            indent[depth & 63] = (uint8_t)(run <= 32 ? run : 0);
-        }
-    after_comma:
 #else
-        SKIP_WS();
+            SKIP_WS();
 #endif
+        }
         if (in_obj) {
             if (ZM_LIKELY(*p == '"')) goto key;
             if (*p == '}' && trailing) {
@@ -929,6 +938,10 @@ key: /* p is at the key's opening quote */
     }
     if (ZM_LIKELY(*p == ':')) {
         p++;
+        goto after_colon;
+    }
+    if (*p == ' ' && p[1] == ':') { /* "key" : value, as some writers space it */
+        p += 2;
         goto after_colon;
     }
     SKIP_WS();

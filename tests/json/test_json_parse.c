@@ -283,6 +283,10 @@ static const pcase cases[] = {
     /* ---- relaxations, with their flags ---- */
     YF("[1 /* c */, // line\n 2]", ZM_JSON_ALLOW_COMMENTS),
     YF("/* a */ {\"a\" /*b*/ : /*c*/ 1} // end", ZM_JSON_ALLOW_COMMENTS),
+    YF("[1, /* c */ 2, // d\n 3]", ZM_JSON_ALLOW_COMMENTS),
+    YF("{\"a\" : 1, /**/\"b\" :/**/ 2, \"c\" : /**/3 }", ZM_JSON_ALLOW_COMMENTS),
+    NF("[1, /* c */ 2]", 0),
+    NF("{\"a\" : 1, /**/\"b\": 2}", 0),
     YF("[1]//", ZM_JSON_ALLOW_COMMENTS),
     YF("[1]/**/", ZM_JSON_ALLOW_COMMENTS),
     YF("/*x*//*y*/[/**/]", ZM_JSON_ALLOW_COMMENTS),
@@ -322,6 +326,9 @@ static const pcase cases[] = {
     NE("[1,2", 1, 5, "expected ',' or ']' after an array item, found the end of the input"),
     NE("{\"a\":1 ]", 1, 8, "expected ',' or '}' after an object member, found ']'"),
     NE("{\n  \"a\": 1,\n  \"b\" 2\n}", 3, 7, "expected ':' after an object key, found '2'"),
+    NE("{\"a\" ; 1}", 1, 6, "expected ':' after an object key, found ';'"),
+    NE("{\"a\" :: 1}", 1, 7, "expected a value, found ':'"),
+    NE("{\"a\" :", 1, 7, "expected a value, found the end of the input"),
     NE("[1,\n2,\n]", 3, 1, "expected a value, found ']'"),
     NE("{\"a\":1,}", 1, 8, "expected a string key after ',', found '}'"),
     NE("{]", 1, 2, "expected a string key or '}' after '{', found ']'"),
@@ -673,8 +680,9 @@ static uint64_t rnd(void) {
 
 /* Pretty text whose whitespace is then rewritten at random (runs dropped,
    stretched, made of tabs, CR LF, or a newline and many spaces, sometimes
-   the same indentation as before and sometimes not) parses to the same
-   value: the parser's indentation guesses may be right or wrong anywhere. */
+   the same indentation as before and sometimes not; some put before a
+   colon) parses to the same value: the parser's indentation guesses and
+   shortcuts may be right or wrong anywhere. */
 static void test_whitespace_styles(void) {
     zm_allocator a = zm_default_allocator();
     zm_json_doc *doc = NULL;
@@ -702,6 +710,11 @@ static void test_whitespace_styles(void) {
                 continue;
             }
             if (c == '"') in_str = true;
+            if (c == ':') { /* whitespace before the colon too, as "key" : value */
+                static const char *const before[] = {"", " ", " ", "  ", "\t", "\n ", " \r\n"};
+                const char *b = before[rnd() % 7];
+                while (*b) t[n++] = *b++;
+            }
             if (c != ' ' && c != '\n') {
                 t[n++] = c;
                 continue;
