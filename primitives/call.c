@@ -69,11 +69,14 @@ set_err(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status st, const char *fmt, .
     "context is busy: a primitive may not call zm_prim_call on its own context; use a second "     \
     "context"
 
-/* Refuses a nested call: records the error without touching the arenas or
-   the response buffer, which belong to the call under way. */
+/* Refuses a nested call without touching the arenas or the response
+   buffer, which belong to the call under way; records the error on ctx
+   unless that call has already recorded one of its own (zm_prim_fail),
+   which is kept. */
 static zm_status refuse_busy(zm_prim_ctx *ctx) {
-    zm__ctx_set_error(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL, NULL, 0, BUSY_MESSAGE,
-                      sizeof BUSY_MESSAGE - 1);
+    if (ctx->err_status == ZM_OK)
+        zm__ctx_set_error(ctx, ZM_PRIM_INVALID_REQUEST, ZM_EINVAL, NULL, 0, BUSY_MESSAGE,
+                          sizeof BUSY_MESSAGE - 1);
     return ZM_EINVAL;
 }
 

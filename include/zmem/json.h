@@ -160,8 +160,9 @@ static inline const zm_json_member *zm_json_member_at(const zm_json *v, size_t i
 }
 
 /* The value of member key (key_len bytes) of an object; NULL when v is not an
-   object or has no such member. With duplicate members (kept only when the
-   parser was told to) the first one is found. */
+   object or has no such member. With duplicate members (the parser never
+   keeps them; only zm_json_object_add_ref can make them) the first one is
+   found. */
 zm_json *zm_json_getn(const zm_json *v, const char *key, size_t key_len);
 
 /* zm_json_getn with a NUL-terminated key. */
@@ -286,7 +287,8 @@ size_t zm_utf8_valid_prefix(const char *s, size_t len);
  * Building values in code. Every constructor allocates from a; values made
  * from an arena die with it, values made from a pool's allocator are given
  * back with zm_json_free. Strings and keys are copied unless the function
- * says it borrows. Constructors return NULL on out-of-memory (nothing leaked).
+ * says it borrows. Constructors return NULL on out-of-memory (nothing leaked),
+ * and for s == NULL with len > 0.
  * ------------------------------------------------------------------------- */
 
 zm_json *zm_json_new_null(zm_allocator a);
@@ -303,28 +305,35 @@ zm_json *zm_json_new_array(zm_allocator a, size_t cap);
 zm_json *zm_json_new_object(zm_allocator a, size_t cap);
 
 /* Appends item to array arr (item is now owned by arr). ZM_OK, ZM_ENOMEM
-   (arr unchanged, item still the caller's) or ZM_ETYPE. */
+   (arr unchanged, item still the caller's), ZM_ETYPE (arr not an array) or
+   ZM_EINVAL (item NULL, or arr a shared template value). */
 zm_status zm_json_array_push(zm_allocator a, zm_json *arr, zm_json *item);
 
 /* Sets member key of obj to value: replaces the value of an existing member
    (the old value is released with zm_json_free(a, ...)) or appends a new one
    with a copy of the key. value is now owned by obj. ZM_OK, ZM_ENOMEM (obj
-   unchanged, value still the caller's) or ZM_ETYPE. */
+   unchanged, value still the caller's), ZM_ETYPE (obj not an object),
+   ZM_EINVAL (value NULL, key NULL with key_len > 0, or obj a shared template
+   value) or ZM_ELIMIT (obj already has UINT32_MAX - 1 members). */
 zm_status zm_json_object_set(zm_allocator a, zm_json *obj, const char *key, size_t key_len,
                              zm_json *value);
 
 /* Appends a member without looking for an existing one (the caller knows the
-   key is new), borrowing key: it must outlive obj. The fast path for builders
-   with constant keys. */
+   key is new), borrowing key: it must outlive obj (when obj already owns its
+   keys, as objects made by zm_json_object_set or zm_json_clone do, the key is
+   copied instead). The fast path for builders with constant keys. Statuses
+   as zm_json_object_set. */
 zm_status zm_json_object_add_ref(zm_allocator a, zm_json *obj, const char *key, size_t key_len,
                                  zm_json *value);
 
 /* Removes member key from obj, releasing its value with zm_json_free(a, ...).
-   ZM_OK, ZM_ENOTFOUND or ZM_ETYPE. Order of the others is kept. */
+   ZM_OK, ZM_ENOTFOUND, ZM_ETYPE, or ZM_EINVAL (key NULL with key_len > 0, or
+   obj a shared template value). Order of the others is kept. */
 zm_status zm_json_object_remove(zm_allocator a, zm_json *obj, const char *key, size_t key_len);
 
 /* Deep-copies v into new values from a (shared template subtrees are copied
-   too). Returns ZM_OK with *out the caller's, or ZM_ENOMEM with nothing kept. */
+   too). Returns ZM_OK with *out the caller's, ZM_ENOMEM with nothing kept, or
+   ZM_EINVAL when v or out is NULL. */
 zm_status zm_json_clone(zm_allocator a, const zm_json *v, zm_json **out);
 
 /* Releases a value built from a, with everything it owns, recursively.
@@ -341,7 +350,7 @@ void zm_json_free(zm_allocator a, zm_json *v);
 typedef struct zm_json_pool zm_json_pool;
 
 /* Makes a pool whose slabs come from backing. Returns ZM_OK with *pool the
-   caller's (zm_json_pool_destroy), or ZM_ENOMEM. */
+   caller's (zm_json_pool_destroy), ZM_ENOMEM, or ZM_EINVAL when pool is NULL. */
 zm_status zm_json_pool_create(zm_allocator backing, zm_json_pool **pool);
 
 /* The allocator that builds values from the pool: requests of a pooled size
@@ -360,7 +369,8 @@ typedef struct zm_json_pool_stats {
 /* Fills *out with the pool's counters. */
 void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out);
 
-/* Frees every slab at once (values still live die with it) and the pool. */
+/* Frees every slab at once, every block it took from backing for larger
+   requests, and the pool: values still live die with it. */
 void zm_json_pool_destroy(zm_json_pool *pool);
 
 #ifdef __cplusplus

@@ -32,7 +32,9 @@
  *   {"id": ANY, "ok": true, "batch": [RESPONSE, RESPONSE, ...]} with one
  *   response per call, in order, each shaped as above (with the call's "id"
  *   when it had one). Every call runs, whether or not an earlier one failed;
- *   the batch itself is ok unless the request is malformed.
+ *   the batch itself is ok unless the request is malformed, or a call runs
+ *   out of memory: that ends the batch, and the whole request is answered
+ *   with out_of_memory.
  *
  *   In a batch, a string parameter value of the form "$N" or "$N.a.b.2" is a
  *   reference to the response of call N (0-based, earlier than this call):
@@ -59,9 +61,11 @@
  * or zm_prim_call_json on its own context (that would reset the arena its
  * call is using): while a call runs, both refuse with ZM_EINVAL and the error
  * "context is busy: ..." (zm_prim_call_json then answers a static
- * invalid_request response), leaving the call under way untouched, and
- * zm_prim_ctx_reset does nothing. To compose primitives, call the inner one
- * on a second context.
+ * invalid_request response), leaving the call under way untouched (its
+ * arenas, its response, and an error it has already recorded with
+ * zm_prim_fail, which zm_prim_last_error keeps showing; without one, the
+ * busy error is recorded), and zm_prim_ctx_reset does nothing. To compose
+ * primitives, call the inner one on a second context.
  *
  * Neither a registry nor a context is thread-safe; give each thread its own
  * context. A registry may be shared by threads once registration is over.
@@ -285,7 +289,8 @@ zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fm
    status is ZM_ENOTFOUND for an unknown primitive (code unknown_primitive),
    ZM_EINVAL for a schema failure, else the primitive's own status. Called
    while ctx is already in a call (from a primitive running on it): ZM_EINVAL,
-   "context is busy", and nothing of the call under way is touched. */
+   "context is busy" (unless the call under way has recorded an error of its
+   own, which is kept), and nothing of the call under way is touched. */
 zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                        const zm_json *params, zm_json **result);
 
@@ -294,11 +299,12 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
    NUL) is owned by ctx and valid until the next call on ctx; it is always set,
    to a well-formed response, even when this returns an error. The per-call
    arena is reset before returning, on every path. Returns ZM_OK when the
-   response is ok:true, else the status of the error reported (ZM_ESYNTAX for
-   parse_error, ZM_EINVAL for invalid_request and invalid_params, ZM_ENOTFOUND
-   for unknown_primitive and not_found, ZM_ELIMIT, ZM_ENOMEM, ...). Called
-   while ctx is already in a call: ZM_EINVAL and a static invalid_request
-   response saying the context is busy; the call under way is untouched. */
+   response is ok:true, else the status of the error reported (ZM_ESYNTAX, or
+   ZM_EDEPTH for a request nested too deep, for parse_error; ZM_EINVAL for
+   invalid_request and invalid_params; ZM_ENOTFOUND for unknown_primitive and
+   not_found; ZM_ELIMIT, ZM_ENOMEM, ...). Called while ctx is already in a
+   call: ZM_EINVAL and a static invalid_request response saying the context
+   is busy; the call under way is untouched. */
 zm_status zm_prim_call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request,
                             size_t len, char **response, size_t *response_len);
 

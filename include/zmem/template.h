@@ -32,9 +32,11 @@ typedef struct zm_template_stats {
     size_t pinned;    /* templates pinned by live instances */
 } zm_template_stats;
 
-/* Makes a cache whose memory comes from a, keeping at most budget bytes of
-   templates (0 = no budget). ZM_OK with *out the caller's
-   (zm_template_cache_destroy), or ZM_ENOMEM. */
+/* Makes a cache whose memory comes from a, keeping its templates within
+   budget bytes where it can (0 = no budget): past the budget the least
+   recently used unpinned templates are evicted; templates pinned by live
+   instances are not, and may keep it over. ZM_OK with *out the caller's
+   (zm_template_cache_destroy), ZM_ENOMEM, or ZM_EINVAL when out is NULL. */
 zm_status zm_template_cache_create(zm_allocator a, size_t budget, zm_template_cache **out);
 
 /* Frees the cache and every template. No instance may be live (their arenas

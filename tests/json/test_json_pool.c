@@ -213,15 +213,70 @@ static void test_routing(void) {
     zm_json_pool_destroy(NULL);
 }
 
-/* Live values die with the pool (no leak, no need to free them first). */
+/* Live values die with the pool (no leak, no need to free them first),
+   those whose blocks came from backing too: long strings, arrays past the
+   largest class, blocks aligned past 8. */
 static void test_destroy_with_live_values(void) {
     counting c;
     zm_json_pool *p;
     CHECK_EQ(zm_json_pool_create(counting_init(&c), &p), ZM_OK);
-    CHECK(build_response(zm_json_pool_allocator(p), 50) != NULL);
+    zm_allocator pa = zm_json_pool_allocator(p);
+    zm_json *root = build_response(pa, 50);
+    CHECK(root != NULL);
+    char text[1500];
+    memset(text, 'y', sizeof text);
+    zm_json *long_str = zm_json_new_string(pa, text, sizeof text);
+    CHECK(long_str != NULL && zm_json_object_set(pa, root, "long", 4, long_str) == ZM_OK);
+    zm_json *arr = zm_json_new_array(pa, 0);
+    CHECK(arr != NULL && zm_json_object_set(pa, root, "many", 4, arr) == ZM_OK);
+    for (int i = 0; i < 500; i++)
+        CHECK(zm_json_array_push(pa, arr, zm_json_new_int(pa, i)) == ZM_OK);
+    CHECK(zm_alloc(pa, 32, 64) != NULL);
+    CHECK(zm_alloc(pa, 5000, 16) != NULL);
     CHECK(pstats(p).live_values > 0);
+    CHECK(pstats(p).backing_allocs >= 4);
     zm_json_pool_destroy(p);
     CHECK_EQ(c.live, 0);
+    CHECK_EQ(c.allocs, c.frees);
+}
+
+/* Blocks from backing stay linked for the destroy through any order of
+   frees and through remaps that move them. */
+static void test_backing_blocks_list(void) {
+    counting c;
+    zm_json_pool *p;
+    CHECK_EQ(zm_json_pool_create(counting_init(&c), &p), ZM_OK);
+    zm_allocator pa = zm_json_pool_allocator(p);
+    enum { N = 6 };
+    char *b[N];
+    size_t len[N];
+    for (int i = 0; i < N; i++) {
+        len[i] = 1000 + 100 * (size_t)i;
+        b[i] = zm_alloc(pa, len[i], i % 2 ? 32 : 8);
+        CHECK(b[i] != NULL && ((uintptr_t)b[i] & (i % 2 ? 31 : 7)) == 0);
+        if (b[i]) memset(b[i], 'a' + i, len[i]);
+    }
+    /* grow the middle ones far (they move), shrink one in place */
+    for (int i = 1; i < N - 1; i += 2) {
+        char *q = zm_realloc(pa, b[i], len[i], len[i] * 64, 32);
+        CHECK(q != NULL);
+        if (q == NULL) continue;
+        for (size_t k = 0; k < len[i]; k++)
+            if (q[k] != 'a' + i) {
+                CHECK(q[k] == 'a' + i);
+                break;
+            }
+        b[i] = q;
+        len[i] *= 64;
+    }
+    CHECK(zm_resize(pa, b[0], len[0], 8, 900));
+    len[0] = 900;
+    zm_free(pa, b[2], len[2], 8);          /* one from the middle of the list */
+    zm_free(pa, b[N - 1], len[N - 1], 32); /* N - 1 is odd */
+    /* the rest die with the pool */
+    zm_json_pool_destroy(p);
+    CHECK_EQ(c.live, 0);
+    CHECK_EQ(c.allocs, c.frees);
 }
 
 /* The every-failure sweep over a pool building values. */
@@ -256,6 +311,7 @@ int main(void) {
     RUN(test_values_go_back);
     RUN(test_routing);
     RUN(test_destroy_with_live_values);
+    RUN(test_backing_blocks_list);
     RUN(test_sweep);
     return zt_finish("json_pool");
 }

@@ -680,12 +680,33 @@ static zm_status nest_outer(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     return ZM_OK;
 }
 
+/* Records its own error, then tries a nested call: the refusal keeps that
+   error, which is what the response reports. */
+static zm_status nest_failing(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params;
+    (void)result;
+    zm_status st = zm_prim_fail(ctx, ZM_ENOTFOUND, "/x", "my own error");
+    zm_json *r = NULL;
+    CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &r), ZM_EINVAL);
+    char *text;
+    size_t len;
+    const char req[] = "{\"primitive\":\"inner\"}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, req, sizeof req - 1, &text, &len), ZM_EINVAL);
+    zm_prim_error e;
+    zm_prim_last_error(ctx, &e);
+    CHECK_STR(e.message, "my own error");
+    CHECK_EQ(e.status, ZM_ENOTFOUND);
+    return st;
+}
+
 static void test_nested_call_refused(void) {
     CHECK_EQ(zm_prim_registry_create(A, &nest_reg), ZM_OK);
     zm_prim_def d1 = {"inner", "", NULL, nest_inner, NULL};
     zm_prim_def d2 = {"outer", "", NULL, nest_outer, NULL};
+    zm_prim_def d3 = {"failing", "", NULL, nest_failing, NULL};
     CHECK_EQ(zm_prim_register(nest_reg, &d1, NULL), ZM_OK);
     CHECK_EQ(zm_prim_register(nest_reg, &d2, NULL), ZM_OK);
+    CHECK_EQ(zm_prim_register(nest_reg, &d3, NULL), ZM_OK);
     zm_prim_ctx *ctx = new_ctx();
     char *text;
     size_t len;
@@ -696,6 +717,10 @@ static void test_nested_call_refused(void) {
     zm_json *res;
     CHECK_EQ(zm_prim_call(nest_reg, ctx, "outer", NULL, &res), ZM_OK);
     CHECK_STR(zm_json_str(zm_json_get(res, "before"), NULL), "built before the nested call");
+    const char freq[] = "{\"id\":2,\"primitive\":\"failing\"}";
+    CHECK_EQ(zm_prim_call_json(nest_reg, ctx, freq, sizeof freq - 1, &text, &len), ZM_ENOTFOUND);
+    CHECK(strstr(text, "\"code\":\"not_found\"") != NULL);
+    CHECK(strstr(text, "my own error") != NULL && strstr(text, "\"field\":\"/x\"") != NULL);
     /* Outside a call the context works as before. */
     CHECK_EQ(zm_prim_call(nest_reg, ctx, "inner", NULL, &res), ZM_OK);
     CHECK_STR(zm_json_str(res, NULL), "inner");
