@@ -2,7 +2,7 @@
 # @modelcontextprotocol/sdk with npm into a temporary directory and runs
 # tests/prim/mcp_sdk_client.mjs against build-ci/tools/zmem. Without node (and
 # no way to install it) or without the npm registry, the gate is skipped with
-# a note rather than failed.
+# a note (SKIPPED, counted as neither passed nor failed) rather than failed.
 mcp_sdk_check() {
     local exe="$root/build-ci/tools/zmem" dir rc
     if [ ! -x "$exe" ]; then
@@ -15,7 +15,7 @@ mcp_sdk_check() {
     fi
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         echo "mcp sdk: SKIPPED (node and npm are not available on this machine)"
-        return 0
+        return 77
     fi
     dir=$(mktemp -d)
     if ! (cd "$dir" && npm init -y >/dev/null 2>&1 &&
@@ -23,7 +23,7 @@ mcp_sdk_check() {
         echo "mcp sdk: SKIPPED (npm could not install @modelcontextprotocol/sdk)"
         tail -5 "$dir/npm.log" 2>/dev/null
         rm -rf "$dir"
-        return 0
+        return 77
     fi
     cp "$root/tests/prim/mcp_sdk_client.mjs" "$dir/"
     (cd "$dir" && timeout 120 node mcp_sdk_client.mjs "$exe")
