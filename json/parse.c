@@ -940,10 +940,6 @@ key: /* p is at the key's opening quote */
         p++;
         goto after_colon;
     }
-    if (*p == ' ' && p[1] == ':') { /* "key" : value, as some writers space it */
-        p += 2;
-        goto after_colon;
-    }
     SKIP_WS();
     if (ZM_LIKELY(*p == ':')) {
         p++;
