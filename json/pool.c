@@ -8,9 +8,9 @@
  * most MAX_POOLED bytes and an alignment of at most POOL_ALIGN goes to the
  * smallest class that holds it, so its free finds the same class again.
  * Nothing is stored in front of a pooled block. A larger block (a long
- * string, a big array) comes from the backing allocator behind a small
- * header that links it into the pool's list of them, so that destroying the
- * pool frees those too.
+ * string, a big array) comes from a list heap over the backing allocator
+ * (zm_heap_init_backed), which links it in, so that destroying the pool
+ * frees those too.
  *
  * The classes are the sizes the builder asks for: a value node, and item
  * (pointer) and member arrays of 1, 2, 4, ... 32 entries, with a few sizes in
@@ -20,6 +20,7 @@
  */
 #include <stdalign.h>
 
+#include "zmem/heap.h"
 #include "zmem/json.h"
 #include "zmem/pool.h"
 
@@ -32,15 +33,10 @@
 static const uint16_t class_size[NCLASSES] = {8,  16,  24,  32,  40,  48,  64,
                                               96, 128, 192, 256, 384, 512, 768};
 
-/* The header in front of a block from the backing allocator. */
-typedef struct big {
-    struct big *prev, *next;
-    size_t len, align; /* of the whole block, header included */
-} big;
-
 struct zm_json_pool {
     zm_allocator backing;
-    big *bigs; /* the blocks from backing, newest first */
+    zm_heap bigs;     /* a list heap over backing: the blocks no class takes */
+    zm_allocator big; /* its allocator */
     zm_pool pools[NCLASSES];
     uint8_t class_of[MAX_POOLED / 8 + 1]; /* (len + 7) / 8 -> class */
     size_t live_values;
@@ -67,52 +63,14 @@ static inline bool is_value_node(size_t len, size_t align) {
  * The allocator
  * ------------------------------------------------------------------------- */
 
-/* The header's size in front of a block aligned to align: a multiple of it. */
-static inline size_t big_head(size_t align) {
-    return align > sizeof(big) ? align : sizeof(big);
-}
-
-static inline big *big_of(void *ptr, size_t align) {
-    return (big *)((char *)ptr - big_head(align));
-}
-
-static void big_link(zm_json_pool *p, big *b) {
-    b->prev = NULL;
-    b->next = p->bigs;
-    if (p->bigs) p->bigs->prev = b;
-    p->bigs = b;
-}
-
-static void big_unlink(zm_json_pool *p, big *b) {
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        p->bigs = b->next;
-    if (b->next) b->next->prev = b->prev;
-}
-
-/* A block of len bytes from backing, linked in; NULL when it fails. */
-static void *big_alloc(zm_json_pool *p, size_t len, size_t align, uintptr_t ra) {
-    size_t h = big_head(align);
-    if (len > SIZE_MAX - h) return NULL;
-    big *b = p->backing.vtable->alloc(p->backing.ctx, len + h, align > 8 ? align : 8, ra);
-    if (b == NULL) return NULL;
-    b->len = len + h;
-    b->align = align > 8 ? align : 8;
-    big_link(p, b);
-    p->backing_allocs++;
-    return (char *)b + h;
-}
-
-static void big_free(zm_json_pool *p, big *b, uintptr_t ra) {
-    big_unlink(p, b);
-    p->backing.vtable->free(p->backing.ctx, b, b->len, b->align, ra);
-}
-
 static void *jp_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
     zm_json_pool *p = ctx;
     int c = class_for(p, len, align);
-    if (c < 0) return big_alloc(p, len, align, ra);
+    if (c < 0) {
+        void *b = p->big.vtable->alloc(p->big.ctx, len, align, ra);
+        if (b != NULL) p->backing_allocs++;
+        return b;
+    }
     void *item = zm_pool_create(&p->pools[c]);
     if (item == NULL) return NULL;
     p->pool_hits++;
@@ -124,7 +82,7 @@ static void jp_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra
     zm_json_pool *p = ctx;
     int c = class_for(p, len, align);
     if (c < 0) {
-        big_free(p, big_of(ptr, align), ra);
+        p->big.vtable->free(p->big.ctx, ptr, len, align, ra);
         return;
     }
     if (is_value_node(len, align)) p->live_values--;
@@ -144,18 +102,12 @@ static bool jp_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new
         if (is_value_node(new_len, align)) p->live_values++;
         return true;
     }
-    big *b = big_of(ptr, align);
-    size_t h = big_head(align);
-    if (new_len > SIZE_MAX - h ||
-        !p->backing.vtable->resize(p->backing.ctx, b, b->len, b->align, new_len + h, ra))
-        return false;
-    b->len = new_len + h;
-    return true;
+    return p->big.vtable->resize(p->big.ctx, ptr, len, align, new_len, ra);
 }
 
 /* In place within a class, or whatever the backing allocator does between
-   two backing blocks (the header moves with the block, and is linked in
-   again where it lands). Across classes it answers NULL and the caller moves
+   two backing blocks (through the list heap, which relinks a block that
+   moves). Across classes it answers NULL and the caller moves
    the block (allocate, copy, free), so that a failed allocation is always
    the caller's to see. */
 static void *jp_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
@@ -163,21 +115,7 @@ static void *jp_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new
     zm_json_pool *p = ctx;
     int c = class_for(p, len, align), nc = class_for(p, new_len, align);
     if (c >= 0 || nc >= 0) return jp_resize(ctx, ptr, len, align, new_len, ra) ? ptr : NULL;
-    big *b = big_of(ptr, align);
-    size_t h = big_head(align);
-    if (new_len > SIZE_MAX - h) return NULL;
-    big *prev = b->prev, *next = b->next;
-    big *nb = p->backing.vtable->remap(p->backing.ctx, b, b->len, b->align, new_len + h, ra);
-    if (nb == NULL) return NULL;
-    nb->len = new_len + h;
-    if (nb != b) { /* moved: the neighbours point at the old place */
-        if (prev)
-            prev->next = nb;
-        else
-            p->bigs = nb;
-        if (next) next->prev = nb;
-    }
-    return (char *)nb + h;
+    return p->big.vtable->remap(p->big.ctx, ptr, len, align, new_len, ra);
 }
 
 static const zm_allocator_vtable json_pool_vtable = {jp_alloc, jp_resize, jp_remap, jp_free};
@@ -192,6 +130,8 @@ zm_status zm_json_pool_create(zm_allocator backing, zm_json_pool **out) {
     if (p == NULL) return ZM_ENOMEM;
     memset(p, 0, sizeof *p);
     p->backing = backing;
+    zm_heap_init_backed(&p->bigs, backing);
+    p->big = zm_heap_allocator(&p->bigs);
     for (int c = 0; c < NCLASSES; c++) {
         zm_status st = zm_pool_init(&p->pools[c], backing, class_size[c], POOL_ALIGN, 0);
         if (st != ZM_OK) { /* cannot happen with these sizes; allocates nothing */
@@ -225,7 +165,7 @@ void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out) {
 
 void zm_json_pool_destroy(zm_json_pool *pool) {
     if (pool == NULL) return;
-    while (pool->bigs) big_free(pool, pool->bigs, 0);
+    zm_heap_deinit(&pool->bigs);
     for (int c = 0; c < NCLASSES; c++) zm_pool_deinit(&pool->pools[c]);
     zm_destroy(pool->backing, pool);
 }
