@@ -195,13 +195,6 @@ static u8 *skip_comments(parser *P, u8 *p) {
  * Strings
  * ------------------------------------------------------------------------- */
 
-static inline int hexval(u8 c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 /* One more than the value of a hex digit, 0 for any other byte (a table:
    escapes come in long runs in text written with every non-ASCII character
    escaped, as Python's json module does by default). */
@@ -305,7 +298,7 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
                 uint32_t cp, lo;
                 if (!hex4(p + 2, &cp)) {
                     const u8 *q = p + 2;
-                    while (hexval(*q) >= 0) q++;
+                    while (hex_plus1[*q] != 0) q++;
                     return fail_found(P, q, "4 hex digits after \\u");
                 }
                 if (ZM_UNLIKELY(cp >= 0xD800 && cp <= 0xDFFF)) {
