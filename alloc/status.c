@@ -16,6 +16,11 @@ static const struct {
     [ZM_ETYPE] = {"ZM_ETYPE", "wrong type"},
     [ZM_EIO] = {"ZM_EIO", "input/output error"},
     [ZM_EINTERNAL] = {"ZM_EINTERNAL", "internal error"},
+    [ZM_EBUSY] = {"ZM_EBUSY", "busy: locked by another writer"},
+    [ZM_ECONFLICT] = {"ZM_ECONFLICT", "conflict with another writer"},
+    [ZM_ECORRUPT] = {"ZM_ECORRUPT", "stored data is corrupt or of an unknown format"},
+    [ZM_ENOTSUP] = {"ZM_ENOTSUP", "not supported"},
+    [ZM_EUNAVAILABLE] = {"ZM_EUNAVAILABLE", "server unavailable"},
 };
 
 const char *zm_status_str(zm_status status) {

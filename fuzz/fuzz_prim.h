@@ -31,7 +31,7 @@ static inline void fz_prim_init(fz_prim *p) {
     p->reg = NULL;
     p->ctx = NULL;
     p->now = 1700000000000;
-    FZ_CHECK(zm_store_create(a, NULL, &p->store) == ZM_OK);
+    FZ_CHECK(zm_store_memory_create(a, NULL, &p->store) == ZM_OK);
     FZ_CHECK(zm_prim_registry_create(a, &p->reg) == ZM_OK);
     FZ_CHECK(zm_prim_register_builtins(p->reg, p->store) == ZM_OK);
     zm_prim_ctx_opts opts = {0};
@@ -47,7 +47,7 @@ static inline void fz_prim_init(fz_prim *p) {
 static inline void fz_prim_finish(fz_prim *p, const char *what) {
     zm_prim_ctx_destroy(p->ctx);
     zm_prim_registry_destroy(p->reg);
-    zm_store_destroy(p->store);
+    zm_store_close(p->store);
     fz_track_finish(&p->t, what);
 }
 

@@ -67,10 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Store the document twice (a new version re-indexes it), search for the
        argument's text, walk a link. */
     zm_store *s;
-    FZ_CHECK(zm_store_create(zm_default_allocator(), NULL, &s) == ZM_OK);
-    zm_status st = zm_store_put(s, "doc", 3, doc, arg, "fuzz", 4, 1, NULL);
-    if (st == ZM_OK) st = zm_store_put(s, "doc", 3, arg, NULL, NULL, 0, 2, NULL);
-    if (st == ZM_OK) st = zm_store_put(s, "arg", 3, doc, NULL, NULL, 0, 3, NULL);
+    FZ_CHECK(zm_store_memory_create(zm_default_allocator(), NULL, &s) == ZM_OK);
+    zm_store_write w1 = {"doc", 3, doc, arg, "fuzz", 4, NULL, 0, 1};
+    zm_store_write w2 = {"doc", 3, arg, NULL, NULL, 0, NULL, 0, 2};
+    zm_store_write w3 = {"arg", 3, doc, NULL, NULL, 0, NULL, 0, 3};
+    zm_status st = zm_store_put(s, &w1, NULL);
+    if (st == ZM_OK) st = zm_store_put(s, &w2, NULL);
+    if (st == ZM_OK) st = zm_store_put(s, &w3, NULL);
     FZ_CHECK(st == ZM_OK || st == ZM_ELIMIT || st == ZM_EINVAL);
     size_t qlen = arg_text ? strlen(arg_text) : 0;
     for (int mode = ZM_SEARCH_EXACT; mode <= ZM_SEARCH_TOKEN; mode++) {
@@ -82,19 +85,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     size_t dl;
     const char *d = zm_json_str(doc, &dl);
-    if (d != NULL && dl > 0 &&
-        zm_store_link(s, d, dl, "x", 1, "r", 1, NULL, NULL, 0, 4, NULL) == ZM_OK) {
+    zm_store_link_req l = {d, "x", "r", dl, 1, 1, NULL, NULL, 0, 4};
+    if (d != NULL && dl > 0 && zm_store_link(s, &l, NULL) == ZM_OK) {
         zm_store_hit *h;
         size_t n;
         bool tr;
         /* The walk never lists its start node, so a self-loop (d == "x")
            has no neighbour. */
         size_t want = dl == 1 && d[0] == 'x' ? 0 : 1;
-        FZ_CHECK(zm_store_neighbors(s, "x", 1, NULL, 0, ZM_STORE_IN, 8, 10, zm_arena_allocator(&ar),
-                                    &h, &n, &tr) == ZM_OK &&
+        zm_store_walk w = {"x", 1, NULL, 0, ZM_STORE_IN, 8, 10};
+        FZ_CHECK(zm_store_neighbors(s, &w, zm_arena_allocator(&ar), &h, &n, &tr) == ZM_OK &&
                  n == want);
     }
-    zm_store_destroy(s);
+    zm_store_close(s);
     zm_arena_deinit(&ar);
     return 0;
 }

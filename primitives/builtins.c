@@ -2,12 +2,29 @@
 #include <math.h>
 
 #include "builtins_internal.h"
-#include "store_internal.h"
+
+/* A batch request is one transaction of the store. */
+static zm_status batch_begin(zm_prim_ctx *ctx, void *userdata) {
+    zm_status st = zm_store_begin((zm_store *)userdata);
+    return st == ZM_OK ? ZM_OK : zm__bi_fail(ctx, st, NULL, "the batch's transaction");
+}
+
+static zm_status batch_commit(zm_prim_ctx *ctx, void *userdata) {
+    zm_status st = zm_store_commit((zm_store *)userdata);
+    return st == ZM_OK ? ZM_OK : zm__bi_fail(ctx, st, NULL, "the batch's commit");
+}
+
+static void batch_rollback(zm_prim_ctx *ctx, void *userdata) {
+    (void)ctx;
+    zm_store_rollback((zm_store *)userdata); /* memory: ZM_ENOTSUP, its writes stay */
+}
 
 zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s) {
+    zm_prim_batch_hooks hooks = {batch_begin, batch_commit, batch_rollback, s};
+    zm_prim_registry_set_batch_hooks(reg, &hooks);
     const zm_prim_def *defs[] = {
-        &zm__bi_store, &zm__bi_retrieve,  &zm__bi_search,
-        &zm__bi_link,  &zm__bi_neighbors, &zm__bi_transform,
+        &zm__bi_store,     &zm__bi_retrieve,  &zm__bi_search, &zm__bi_link,
+        &zm__bi_neighbors, &zm__bi_transform, &zm__bi_forget, &zm__bi_unlink,
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         zm_prim_def d = *defs[i];
@@ -43,6 +60,9 @@ zm_status zm__bi_oom(zm_prim_ctx *ctx) {
 }
 
 zm_status zm__bi_fail(zm_prim_ctx *ctx, zm_status st, const char *field, const char *what) {
+    const char *msg = zm_store_errmsg();
+    if (st != ZM_ENOMEM && msg[0] != '\0')
+        return zm_prim_fail(ctx, st, field, "%s failed: %s", what, msg);
     switch (st) {
     case ZM_ENOMEM: return zm__bi_oom(ctx);
     case ZM_ELIMIT:
@@ -82,16 +102,16 @@ static zm_status refused_name(zm_prim_ctx *ctx, const zm_store_limits *lim, cons
 
 /* Reports a value the store refuses (bytes: what earlier values took);
    ZM_OK when it is fine. */
-static zm_status refused_value(zm_prim_ctx *ctx, const zm_store *s, const zm_store_limits *lim,
-                               const zm__bi_part *p, size_t *bytes) {
+static zm_status refused_value(zm_prim_ctx *ctx, const zm_store_limits *lim, const zm__bi_part *p,
+                               size_t *bytes) {
     size_t before = *bytes;
-    zm__why why;
-    zm_status st = zm__st_explain_value(s, p->value, bytes, &why);
+    zm_store_why why;
+    zm_status st = zm_store_check_value(lim, p->value, bytes, &why);
     if (st == ZM_OK) return ZM_OK;
     switch (why) {
-    case ZM__WHY_SIZE: {
+    case ZM_STORE_WHY_SIZE: {
         size_t alone = 0;
-        if (before > 0 && zm__st_check_value(s, p->value, &alone) == ZM_OK)
+        if (before > 0 && zm_store_check_value(lim, p->value, &alone, NULL) == ZM_OK)
             return zm_prim_fail(ctx, st, p->field,
                                 "value and metadata together are over the store's size limit "
                                 "of %zu bytes",
@@ -99,11 +119,12 @@ static zm_status refused_value(zm_prim_ctx *ctx, const zm_store *s, const zm_sto
         return zm_prim_fail(ctx, st, p->field, "%s is over the store's size limit of %zu bytes",
                             p->what, lim->max_value_bytes);
     }
-    case ZM__WHY_DEPTH:
+    case ZM_STORE_WHY_DEPTH:
         return zm_prim_fail(ctx, st, p->field,
                             "%s is nested deeper than the store's limit of %zu levels", p->what,
                             lim->max_depth);
-    case ZM__WHY_UTF8: return zm_prim_fail(ctx, st, p->field, "%s holds invalid UTF-8", p->what);
+    case ZM_STORE_WHY_UTF8:
+        return zm_prim_fail(ctx, st, p->field, "%s holds invalid UTF-8", p->what);
     default: return zm_prim_fail(ctx, st, p->field, "%s holds a non-finite number", p->what);
     }
 }
@@ -116,7 +137,7 @@ zm_status zm__bi_refused(zm_prim_ctx *ctx, zm_store *s, zm_status st, const zm__
     for (size_t i = 0; i < n; i++) {
         const zm__bi_part *p = &parts[i];
         zm_status why =
-            p->value != NULL ? refused_value(ctx, s, &lim, p, &bytes) : refused_name(ctx, &lim, p);
+            p->value != NULL ? refused_value(ctx, &lim, p, &bytes) : refused_name(ctx, &lim, p);
         if (why != ZM_OK) return why;
     }
     return zm__bi_fail(ctx, st, NULL, op);

@@ -12,6 +12,8 @@ extern const zm_prim_def zm__bi_search;
 extern const zm_prim_def zm__bi_link;
 extern const zm_prim_def zm__bi_neighbors;
 extern const zm_prim_def zm__bi_transform;
+extern const zm_prim_def zm__bi_forget;
+extern const zm_prim_def zm__bi_unlink;
 
 /* ---------------------------------------------------------------------------
  * Building results in the per-call arena. A builder remembers the first

@@ -519,6 +519,46 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     return RAW(w, "]}");
 }
 
+/* A batch inside the registry's batch hooks: one transaction. A begin or
+   commit that fails replaces the response with its error (*call set to its
+   status); a batch that ends early is rolled back. */
+static zm_status run_batch_txn(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_parts *top,
+                               writer *w, zm_status *call) {
+    const zm_prim_batch_hooks *h = &reg->batch_hooks;
+    zm__buf *b = &ctx->response;
+    size_t mark = b->len;
+    if (h->begin != NULL) {
+        zm__ctx_clear_error(ctx);
+        zm_status bs = h->begin(ctx, h->userdata);
+        if (bs != ZM_OK) {
+            if (ctx->err_code == ZM_PRIM_OK)
+                set_err(ctx, zm_prim_errcode_of(bs), bs, "the batch could not begin: %s",
+                        zm_status_str(bs));
+            *call = bs;
+            return put_response(w, top->id, false, call, NULL);
+        }
+    }
+    zm_status st = run_batch(reg, ctx, top, w);
+    if (st != ZM_OK) {
+        if (h->rollback != NULL) h->rollback(ctx, h->userdata);
+        return st;
+    }
+    if (h->commit != NULL) {
+        zm__ctx_clear_error(ctx);
+        zm_status cs = h->commit(ctx, h->userdata);
+        if (cs != ZM_OK) {
+            if (ctx->err_code == ZM_PRIM_OK)
+                set_err(ctx, zm_prim_errcode_of(cs), cs,
+                        "the batch could not commit (nothing of it was stored): %s",
+                        zm_status_str(cs));
+            b->len = mark;
+            *call = cs;
+            return put_response(w, top->id, false, call, NULL);
+        }
+    }
+    return ZM_OK;
+}
+
 /* zm_prim_call_json, once the context is marked busy. */
 static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request, size_t len,
                            char **response, size_t *response_len) {
@@ -553,7 +593,7 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
         st = put_response(&w, c.id, false, &call, NULL);
     } else if (c.batch != NULL) {
         call = ZM_OK;
-        st = run_batch(reg, ctx, &c, &w);
+        st = run_batch_txn(reg, ctx, &c, &w, &call);
     } else {
         zm_json *result = NULL;
         call = run_parts(reg, ctx, &c, NULL, 0, &result);

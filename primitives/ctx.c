@@ -313,8 +313,9 @@ const char *zm_prim_session_id(const zm_prim_ctx *ctx, size_t *len) {
  * ------------------------------------------------------------------------- */
 
 static const char *const errcode_names[] = {
-    "ok",        "parse_error",    "invalid_request", "unknown_primitive", "invalid_params",
-    "not_found", "limit_exceeded", "out_of_memory",   "internal",
+    "ok",          "parse_error",    "invalid_request", "unknown_primitive", "invalid_params",
+    "not_found",   "limit_exceeded", "out_of_memory",   "internal",          "busy",
+    "unavailable", "storage_error",  "conflict",
 };
 
 const char *zm_prim_errcode_name(zm_prim_errcode code) {
@@ -329,6 +330,11 @@ zm_prim_errcode zm_prim_errcode_of(zm_status status) {
     case ZM_ENOTFOUND: return ZM_PRIM_NOT_FOUND;
     case ZM_ELIMIT: return ZM_PRIM_LIMIT_EXCEEDED;
     case ZM_ENOMEM: return ZM_PRIM_OUT_OF_MEMORY;
+    case ZM_EBUSY: return ZM_PRIM_BUSY;
+    case ZM_EUNAVAILABLE: return ZM_PRIM_UNAVAILABLE;
+    case ZM_EIO:
+    case ZM_ECORRUPT: return ZM_PRIM_STORAGE_ERROR;
+    case ZM_ECONFLICT: return ZM_PRIM_CONFLICT;
     default: return ZM_PRIM_INTERNAL;
     }
 }

@@ -100,6 +100,7 @@ struct zm_prim_registry {
     size_t count, cap;
     uint32_t *index; /* index_cap slots: position + 1, 0 = empty */
     size_t index_cap;
+    zm_prim_batch_hooks batch_hooks; /* zeroed: none */
 };
 
 /* Finds a primitive by name; NULL when there is none. */

@@ -24,8 +24,8 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
                             "missing parameter");
     int64_t now = zm_prim_now_ms(ctx);
     bool created;
-    zm_status st =
-        zm_store_link(s, from, flen, to, tlen, rel, rlen, meta, agent, alen, now, &created);
+    zm_store_link_req l = {from, to, rel, flen, tlen, rlen, meta, agent, alen, now};
+    zm_status st = zm_store_link(s, &l, &created);
     if (st == ZM_EINVAL || st == ZM_ELIMIT) {
         const zm__bi_part parts[] = {
             {NULL, "agent id", agent, alen, NULL},
@@ -102,8 +102,8 @@ static zm_status prim_neighbors(zm_prim_ctx *ctx, const zm_json *params, zm_json
     zm_store_hit *hits;
     size_t n;
     bool truncated;
-    st = zm_store_neighbors(s, node, nlen, rel, rlen, d, (uint32_t)depth, (size_t)limit, b.a, &hits,
-                            &n, &truncated);
+    zm_store_walk w = {node, nlen, rel, rlen, d, (uint32_t)depth, (size_t)limit};
+    st = zm_store_neighbors(s, &w, b.a, &hits, &n, &truncated);
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "neighbors");
 
     zm_json *arr = zm__b_arr(&b, n);
@@ -145,4 +145,48 @@ const zm_prim_def zm__bi_neighbors = {
                     "\"required\":[\"node\",\"direction\"],"
                     "\"additionalProperties\":false}",
     .fn = prim_neighbors,
+};
+
+/* ---------------------------------------------------------------------------
+ * unlink {from, to, relation} -> {from, to, relation, removed}
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_unlink(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t flen, tlen, rlen;
+    const char *from = zm_json_str(zm_json_get(params, "from"), &flen);
+    const char *to = zm_json_str(zm_json_get(params, "to"), &tlen);
+    const char *rel = zm_json_str(zm_json_get(params, "relation"), &rlen);
+    if (from == NULL || to == NULL || rel == NULL)
+        return zm_prim_fail(ctx, ZM_EINVAL,
+                            from == NULL ? "/from"
+                            : to == NULL ? "/to"
+                                         : "/relation",
+                            "missing parameter");
+    bool removed;
+    zm_status st = zm_store_unlink(s, from, flen, to, tlen, rel, rlen, &removed);
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "unlink");
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 4);
+    zm__b_set(&b, r, "from", zm__b_ref(&b, from, flen));
+    zm__b_set(&b, r, "to", zm__b_ref(&b, to, tlen));
+    zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
+    zm__b_set(&b, r, "removed", zm__b_bool(&b, removed));
+    if (b.oom) return zm__bi_oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__bi_unlink = {
+    .name = "unlink",
+    .description = "Remove the edge from one node to another with the given relation. "
+                   "removed: false when there was no such edge (not an error).",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"from\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"to\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"relation\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024}},"
+                    "\"required\":[\"from\",\"to\",\"relation\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_unlink,
 };

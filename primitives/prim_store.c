@@ -15,26 +15,18 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     if (key == NULL || value == NULL)
         return zm_prim_fail(ctx, ZM_EINVAL, key ? "/value" : "/key", "missing parameter");
 
+    size_t slen;
+    const char *session = zm_prim_session_id(ctx, &slen);
+    zm_store_write w = {key, klen, value, meta, agent, alen, session, slen, zm_prim_now_ms(ctx)};
     zm_store_version v;
-    zm_status st = zm_store_put(s, key, klen, value, meta, agent, alen, zm_prim_now_ms(ctx), &v);
-    if (st == ZM_ELIMIT) {
-        zm_store_limits lim;
-        zm_store_get_limits(s, &lim);
-        const zm_store_version *h;
-        size_t n;
-        if (lim.max_versions != 0 && zm_store_history(s, key, klen, &h, &n) == ZM_OK &&
-            n >= lim.max_versions)
-            return zm_prim_fail(ctx, st, "/key", "key has %zu versions; the limit is %zu", n,
-                                lim.max_versions);
-    }
+    zm_status st = zm_store_put(s, &w, &v);
     if (st == ZM_EINVAL || st == ZM_ELIMIT) {
         const zm__bi_part parts[] = {
-            {NULL, "agent id", agent, alen, NULL},
-            {"/key", "key", key, klen, NULL},
-            {"/value", "value", NULL, 0, value},
+            {NULL, "agent id", agent, alen, NULL},    {NULL, "session id", session, slen, NULL},
+            {"/key", "key", key, klen, NULL},         {"/value", "value", NULL, 0, value},
             {"/metadata", "metadata", NULL, 0, meta},
         };
-        return zm__bi_refused(ctx, s, st, parts, meta ? 4 : 3, "store");
+        return zm__bi_refused(ctx, s, st, parts, meta ? 5 : 4, "store");
     }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "store");
 
@@ -74,11 +66,13 @@ const zm_prim_def zm__bi_store = {
  * ------------------------------------------------------------------------- */
 
 static zm_json *version_json(zm__build *b, const zm_store_version *v) {
-    zm_json *o = zm__b_obj(b, 4);
+    zm_json *o = zm__b_obj(b, 6);
     zm__b_set(b, o, "version", zm__b_int(b, (int64_t)v->version));
     zm__b_set(b, o, "timestamp", zm__b_int(b, v->timestamp));
     zm__b_set(b, o, "agent", zm__b_ref(b, v->agent, v->agent_len));
+    zm__b_set(b, o, "session", zm__b_ref(b, v->session, v->session_len));
     zm__b_set(b, o, "value", v->value);
+    if (v->deleted) zm__b_set(b, o, "deleted", zm__b_bool(b, true));
     return o;
 }
 
@@ -93,10 +87,13 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
     if (as_of < -1) as_of = -1;
     bool want_history = zm_json_bool(zm_json_get(params, "history"));
 
-    zm_store_version v;
-    bool exists = zm_store_get(s, key, klen, as_of, &v) == ZM_OK;
     zm__build b = {zm_prim_alloc(ctx), false};
-    zm_json *r = zm__b_obj(&b, 8);
+    zm_store_version v;
+    memset(&v, 0, sizeof v);
+    st = zm_store_get(s, key, klen, as_of, b.a, &v);
+    if (st != ZM_OK && st != ZM_ENOTFOUND) return zm__bi_fail(ctx, st, NULL, "retrieve");
+    bool exists = st == ZM_OK;
+    zm_json *r = zm__b_obj(&b, 9);
     zm__b_set(&b, r, "exists", zm__b_bool(&b, exists));
     zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
     if (exists) {
@@ -105,19 +102,21 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
         zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
         zm__b_set(&b, r, "timestamp", zm__b_int(&b, v.timestamp));
         zm__b_set(&b, r, "agent", zm__b_ref(&b, v.agent, v.agent_len));
+        zm__b_set(&b, r, "session", zm__b_ref(&b, v.session, v.session_len));
     } else {
         zm__b_set(&b, r, "value", zm__b_null(&b));
         zm__b_set(&b, r, "metadata", zm__b_null(&b));
         zm__b_set(&b, r, "version", zm__b_null(&b));
         zm__b_set(&b, r, "timestamp", zm__b_null(&b));
         zm__b_set(&b, r, "agent", zm__b_null(&b));
+        zm__b_set(&b, r, "session", zm__b_null(&b));
     }
     if (want_history) {
-        /* Oldest first, up to the version read (every version without as_of). */
-        const zm_store_version *h = NULL;
+        /* Oldest first, up to the version read (deletions included). */
+        zm_store_version *h = NULL;
         size_t n = 0;
-        if (exists) zm_store_history(s, key, klen, &h, &n);
-        if (exists && n > v.version) n = (size_t)v.version;
+        st = zm_store_history(s, key, klen, as_of, b.a, &h, &n);
+        if (st != ZM_OK && st != ZM_ENOTFOUND) return zm__bi_fail(ctx, st, NULL, "retrieve");
         zm_json *arr = zm__b_arr(&b, n);
         for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));
         zm__b_set(&b, r, "history", arr);
@@ -130,9 +129,10 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
 const zm_prim_def zm__bi_retrieve = {
     .name = "retrieve",
     .description = "Read the value stored under a key: the latest version, or the one current "
-                   "at as_of (ms). A missing key answers exists: false, not an error. With "
-                   "history: true, also every version up to it, oldest first, as "
-                   "{version, timestamp, agent, value}.",
+                   "at as_of (ms). A missing or forgotten key answers exists: false, not an "
+                   "error. With history: true, also every version kept up to it, oldest first, "
+                   "as {version, timestamp, agent, session, value} (a deletion has "
+                   "deleted: true).",
     .input_schema = "{\"type\":\"object\","
                     "\"properties\":{"
                     "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
@@ -141,4 +141,56 @@ const zm_prim_def zm__bi_retrieve = {
                     "\"required\":[\"key\"],"
                     "\"additionalProperties\":false}",
     .fn = prim_retrieve,
+};
+
+/* ---------------------------------------------------------------------------
+ * forget {key, purge?} -> {key, forgotten, purged, version?}
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    size_t klen, alen, slen;
+    const char *key = zm_json_str(zm_json_get(params, "key"), &klen);
+    if (key == NULL) return zm_prim_fail(ctx, ZM_EINVAL, "/key", "missing parameter");
+    bool purge = zm_json_bool(zm_json_get(params, "purge"));
+    const char *agent = zm_prim_agent_id(ctx, &alen);
+    const char *session = zm_prim_session_id(ctx, &slen);
+    zm_store_write w = {key, klen, NULL, NULL, agent, alen, session, slen, zm_prim_now_ms(ctx)};
+    zm_store_version v;
+    bool existed;
+    zm_status st = zm_store_forget(s, &w, purge, &v, &existed);
+    if (st == ZM_EINVAL || st == ZM_ELIMIT) {
+        const zm__bi_part parts[] = {
+            {NULL, "agent id", agent, alen, NULL},
+            {NULL, "session id", session, slen, NULL},
+            {"/key", "key", key, klen, NULL},
+        };
+        return zm__bi_refused(ctx, s, st, parts, 3, "forget");
+    }
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "forget");
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 4);
+    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
+    zm__b_set(&b, r, "forgotten", zm__b_bool(&b, existed));
+    zm__b_set(&b, r, "purged", zm__b_bool(&b, purge && existed));
+    if (existed && !purge) zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
+    if (b.oom) return zm__bi_oom(ctx);
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__bi_forget = {
+    .name = "forget",
+    .description = "Forget a key. Without purge, records a deletion as a new version: retrieve "
+                   "then answers exists: false, history shows the deletion, and as_of before it "
+                   "still reads the old value. With purge: true, erases every version of the key "
+                   "and its search entries from storage, as if it had never been written (for a "
+                   "request to be forgotten). forgotten: false when there was nothing to forget.",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"
+                    "\"purge\":{\"type\":\"boolean\"}},"
+                    "\"required\":[\"key\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_forget,
 };

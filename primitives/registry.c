@@ -33,6 +33,13 @@ void zm_prim_registry_destroy(zm_prim_registry *reg) {
     zm_destroy(reg->a, reg);
 }
 
+void zm_prim_registry_set_batch_hooks(zm_prim_registry *reg, const zm_prim_batch_hooks *hooks) {
+    if (hooks == NULL)
+        memset(&reg->batch_hooks, 0, sizeof reg->batch_hooks);
+    else
+        reg->batch_hooks = *hooks;
+}
+
 const zm__prim *zm__registry_find(const zm_prim_registry *reg, const char *name, size_t len) {
     if (reg->index_cap == 0) return NULL;
     uint64_t h = hash_name(name, len);

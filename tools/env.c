@@ -14,7 +14,7 @@ bool zt_env_init(zt_env *e, const char *prog) {
 #ifdef ZMEM_HAVE_BUILTINS
     if (st == ZM_OK) {
         zm_store *store = NULL;
-        st = zm_store_create(e->a, NULL, &store);
+        st = zm_store_memory_create(e->a, NULL, &store);
         e->store = store;
         if (st == ZM_OK) st = zm_prim_register_builtins(e->reg, store);
     }
@@ -37,7 +37,7 @@ void zt_env_deinit(zt_env *e) {
     zm_prim_ctx_destroy(e->ctx);
     zm_prim_registry_destroy(e->reg);
 #ifdef ZMEM_HAVE_BUILTINS
-    zm_store_destroy(e->store);
+    zm_store_close(e->store);
 #endif
     e->ctx = NULL;
     e->reg = NULL;

@@ -55,7 +55,9 @@
  * Stable error codes: parse_error (the request is not JSON), invalid_request
  * (JSON, but not a request), unknown_primitive, invalid_params (schema check,
  * or a primitive's ZM_EINVAL), not_found (ZM_ENOTFOUND), limit_exceeded
- * (ZM_ELIMIT), out_of_memory (ZM_ENOMEM), internal (anything else).
+ * (ZM_ELIMIT), out_of_memory (ZM_ENOMEM), busy (ZM_EBUSY), unavailable
+ * (ZM_EUNAVAILABLE), storage_error (ZM_EIO, ZM_ECORRUPT), conflict
+ * (ZM_ECONFLICT), internal (anything else).
  *
  * A context runs one call at a time. A primitive must not call zm_prim_call
  * or zm_prim_call_json on its own context (that would reset the arena its
@@ -115,6 +117,10 @@ typedef enum zm_prim_errcode {
     ZM_PRIM_LIMIT_EXCEEDED,
     ZM_PRIM_OUT_OF_MEMORY,
     ZM_PRIM_INTERNAL,
+    ZM_PRIM_BUSY,          /* the store stayed locked past its busy timeout: retry later */
+    ZM_PRIM_UNAVAILABLE,   /* the store's server cannot be reached: retry later */
+    ZM_PRIM_STORAGE_ERROR, /* the store could not read or write (a full disk, damage) */
+    ZM_PRIM_CONFLICT,      /* another writer got in the way: retry */
 } zm_prim_errcode;
 
 /* Returns the wire name of code ("invalid_params"); "ok" for ZM_PRIM_OK.
@@ -123,7 +129,9 @@ const char *zm_prim_errcode_name(zm_prim_errcode code);
 
 /* Returns the error code a primitive's status maps to: ZM_OK -> ZM_PRIM_OK,
    ZM_EINVAL -> invalid_params, ZM_ENOTFOUND -> not_found, ZM_ELIMIT ->
-   limit_exceeded, ZM_ENOMEM -> out_of_memory, anything else -> internal. */
+   limit_exceeded, ZM_ENOMEM -> out_of_memory, ZM_EBUSY -> busy,
+   ZM_EUNAVAILABLE -> unavailable, ZM_EIO and ZM_ECORRUPT -> storage_error,
+   ZM_ECONFLICT -> conflict, anything else -> internal. */
 zm_prim_errcode zm_prim_errcode_of(zm_status status);
 
 /* ---------------------------------------------------------------------------
@@ -151,6 +159,24 @@ void zm_prim_registry_destroy(zm_prim_registry *reg);
    NULL; its status is set on every failure. */
 zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
                            zm_json_error *schema_err);
+
+/* What runs around every batch request on a registry: begin before its first
+   call, commit after its last, rollback instead when the batch ends early
+   (a call ran out of memory). The built-ins set them to one store
+   transaction per batch. A hook that fails records why with zm_prim_fail on
+   ctx and returns its status: a failed begin or commit answers the whole
+   request with that error (a failed commit has stored nothing of the
+   batch). */
+typedef struct zm_prim_batch_hooks {
+    zm_status (*begin)(zm_prim_ctx *ctx, void *userdata);
+    zm_status (*commit)(zm_prim_ctx *ctx, void *userdata);
+    void (*rollback)(zm_prim_ctx *ctx, void *userdata);
+    void *userdata;
+} zm_prim_batch_hooks;
+
+/* Sets reg's batch hooks (copied; NULL removes them). Call it while
+   registering, before threads share the registry. */
+void zm_prim_registry_set_batch_hooks(zm_prim_registry *reg, const zm_prim_batch_hooks *hooks);
 
 /* Returns the number of registered primitives. */
 size_t zm_prim_registry_count(const zm_prim_registry *reg);
@@ -326,6 +352,21 @@ void zm_prim_last_error(const zm_prim_ctx *ctx, zm_prim_error *out);
    an unknown name. */
 zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                            const zm_json *value);
+
+/* ---------------------------------------------------------------------------
+ * The built-in primitives: store, retrieve, forget, search, link, unlink,
+ * neighbors, transform, over a store (zmem/store.h).
+ * ------------------------------------------------------------------------- */
+
+typedef struct zm_store zm_store;
+
+/* Registers the built-in primitives on reg, with s as their store (s must
+   outlive the registry's use), and sets reg's batch hooks so that every
+   batch request is one transaction of s. The calls' agent and session ids
+   are recorded with what they write. ZM_OK, ZM_EEXIST (a name is taken: the
+   ones before it stay registered), ZM_ENOMEM, ZM_EINVAL (a schema the
+   runtime refused: a bug). */
+zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s);
 
 #ifdef __cplusplus
 }

@@ -1,38 +1,61 @@
-/* zmem — the store: the in-memory, temporal memory of an agent.
+/* zmem — the store: the temporal memory of an agent, as an interface with
+ * backends.
  *
  * A store maps keys (UTF-8 strings) to every version ever written under them.
  * A version holds a JSON value, optional JSON metadata, the time it was
- * written (ms since the epoch) and the agent that wrote it. Versions are never
- * changed or deleted; reading "as of" a time gives the version that was
- * current then. Beside the keys the store keeps a graph of labelled edges
- * between named nodes, and an inverted index over keys and string content for
- * ranked search.
+ * written (ms since the epoch), the agent that wrote it and its session.
+ * Reading "as of" a time gives the version that was current then. Beside the
+ * keys the store keeps a graph of labelled edges between named nodes, and an
+ * index over keys and string content for ranked search.
  *
- * Memory. Everything written is immutable, so the store keeps it in an arena
- * of its own (value trees, metadata, key bytes, agent ids, index terms, node
- * and relation names): bump allocation with no per-node headers, and one free
- * at destroy. A failed write rewinds that arena to a savepoint, so it leaves
- * nothing behind. The growing tables (hash indexes, version lists, postings,
- * edge lists) come from the allocator given at create and double as they
- * grow.
+ * The interface. As zm_allocator is a context and a vtable, a zm_store is a
+ * small header (struct zm_store below) whose vtable a backend fills; the
+ * functions of this header call through it. Backends:
  *
- * Reading makes no call at all to the store's allocator: lookups return
- * pointers into the store, and search and neighbors build their results with
- * an allocator the caller gives (a per-call arena). Stored values are marked
- * ZM_JSON_F_SHARED: a result may point at them, and zm_json_free leaves them
- * alone. They must never be modified.
+ *   memory   (zm_store_memory_create)  in this process, gone at close; the
+ *            fastest path, for tests and ephemeral sessions.
+ *   sqlite   (zm_store_sqlite_open)    one file, WAL; an acknowledged write
+ *            survives a crash of the process (ZM_STORE_SYNC_FULL: a power
+ *            loss too); several processes may share the file.
  *
- * Limits (zm_store_limits) refuse absurd single inputs with ZM_ELIMIT: an
- * overlong key, a value (with its metadata) larger than a byte budget or
- * nested too deep. Growth with the data stored is expected and not limited,
- * unless max_versions is set.
+ * zm_store_open picks one from a location string (":memory:", a path).
  *
- * A store is not thread-safe: guard it with a lock when several threads use
- * it. Pointers returned by reads stay valid until the store is destroyed,
- * except where a comment says "until the next write".
+ * Rules every backend keeps (the conformance suite in tests/store/ checks
+ * them against each):
+ *   - per key, versions are 1, 2, 3, ... with no gap and no duplicate, even
+ *     with several writers (threads or processes);
+ *   - a mutation that returned ZM_OK is stored; one that failed changed
+ *     nothing;
+ *   - between zm_store_begin and zm_store_commit, mutations are one
+ *     transaction (zm_store_rollback undoes them all), where the backend
+ *     supports it (the memory backend does not: begin and commit succeed and
+ *     rollback answers ZM_ENOTSUP);
+ *   - reads return data in memory from the caller's allocator (a per-call
+ *     arena, typically), valid until that memory is reset or freed, or the
+ *     store closed, whichever comes first. A backend may instead point into
+ *     its own memory where that lives as long (the memory backend's values);
+ *     either way the caller never frees anything a read returned one piece
+ *     at a time: give reads an arena.
+ *   - forget records a deletion; forget with purge erases the key's every
+ *     version and its search entries from storage.
+ *
+ * Errors are zm_status codes that say what to do: ZM_ENOTFOUND, ZM_EINVAL
+ * and ZM_ELIMIT (the input), ZM_EBUSY (locked past the busy timeout: try
+ * later), ZM_ECONFLICT, ZM_EIO (reading or writing failed; a full disk),
+ * ZM_ECORRUPT (not a zmem database, damaged, or a newer schema), ZM_ENOMEM,
+ * ZM_EUNAVAILABLE (a server is unreachable), ZM_ENOTSUP (a backend without
+ * that operation). A message for a person is kept beside the code:
+ * zm_store_errmsg() gives the calling thread's latest one.
+ *
+ * Threads: every function here may be called from several threads on one
+ * store; each call holds the store's lock (a recursive mutex) while it runs,
+ * and a transaction holds it from begin to commit or rollback, so the calls
+ * of other threads wait for it.
  */
 #ifndef ZMEM_STORE_H
 #define ZMEM_STORE_H
+
+#include <pthread.h>
 
 #include "zmem/json.h"
 
@@ -54,101 +77,70 @@ typedef struct zm_store_limits {
 #define ZM_STORE_DEFAULT_MAX_VALUE_BYTES ((size_t)16 << 20)
 #define ZM_STORE_DEFAULT_MAX_DEPTH       128
 
-/* Makes an empty store whose memory comes from a. limits may be NULL (the
-   defaults). Returns ZM_OK with *out the caller's (zm_store_destroy), or
-   ZM_ENOMEM (*out untouched). */
-zm_status zm_store_create(zm_allocator a, const zm_store_limits *limits, zm_store **out);
-
-/* Frees the store and everything in it. Values read from it die too. NULL is
-   a no-op. */
-void zm_store_destroy(zm_store *s);
-
-/* The limits in force (defaults filled in). */
-void zm_store_get_limits(const zm_store *s, zm_store_limits *out);
-
-/* ---------------------------------------------------------------------------
- * Keys and versions
- * ------------------------------------------------------------------------- */
-
-/* One version of a key. Every pointer points into the store. */
+/* One version of a key. Pointers are valid as the rules above say. */
 typedef struct zm_store_version {
     uint64_t version;        /* 1 for the first version of a key, then 2, 3, ... */
     int64_t timestamp;       /* ms since the epoch */
-    const zm_json *value;    /* never NULL; immutable */
+    const zm_json *value;    /* never NULL (JSON null for a deletion); immutable */
     const zm_json *metadata; /* NULL when none was given; immutable */
     const char *agent;       /* the writer's id, NUL-terminated; "" when unknown */
     size_t agent_len;
+    const char *session; /* the writer's session id, NUL-terminated; "" when unknown */
+    size_t session_len;
+    bool deleted; /* a deletion recorded by zm_store_forget */
 } zm_store_version;
 
-/* Writes a new version of key (key_len bytes, UTF-8, 1..max_key_len) holding
-   a deep copy of value and of metadata (NULL = none) at time ts_ms, written by
-   agent (agent_len bytes; NULL/0 = unknown). Version timestamps of a key never
-   go backwards: a ts_ms older than the key's latest version is raised to it.
-   On ZM_OK *out (may be NULL) describes the new version.
-   Errors, each leaving the store exactly as it was:
-   ZM_EINVAL  empty key, NULL value, invalid UTF-8 in a key, agent id or
-              string, a non-finite number;
-   ZM_ELIMIT  key or agent id too long, value and metadata over
-              max_value_bytes or max_depth, the key at max_versions, or more
-              than 2^32 - 2 keys or index terms;
-   ZM_ENOMEM. */
-zm_status zm_store_put(zm_store *s, const char *key, size_t key_len, const zm_json *value,
-                       const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
-                       zm_store_version *out);
+/* What one write says: key (key_len bytes, UTF-8, 1..max_key_len), value,
+   metadata (NULL = none), the writer (agent and session ids, NULL/0 =
+   unknown) and the time. */
+typedef struct zm_store_write {
+    const char *key;
+    size_t key_len;
+    const zm_json *value;
+    const zm_json *metadata;
+    const char *agent;
+    size_t agent_len;
+    const char *session;
+    size_t session_len;
+    int64_t ts_ms;
+} zm_store_write;
 
-/* Reads the version of key current at as_of_ms: the latest one whose
-   timestamp is <= as_of_ms, or the latest of all when as_of_ms is negative.
-   Returns ZM_OK with *out filled, or ZM_ENOTFOUND (no such key, or no version
-   that early). Makes no allocation. */
-zm_status zm_store_get(const zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
-                       zm_store_version *out);
-
-/* Every version of key, oldest first: *versions points at *count records
-   owned by the store, valid until the next write. ZM_OK or ZM_ENOTFOUND. */
-zm_status zm_store_history(const zm_store *s, const char *key, size_t key_len,
-                           const zm_store_version **versions, size_t *count);
-
-/* The number of keys. */
-size_t zm_store_count(const zm_store *s);
-
-/* The key at position i (first-write order), NUL-terminated, with its length
-   in *len (may be NULL); NULL when i >= zm_store_count(s). */
-const char *zm_store_key_at(const zm_store *s, size_t i, size_t *len);
-
-/* Counters of a store. */
+/* Counters of a store. Fields a backend cannot count cheaply are 0. */
 typedef struct zm_store_stats {
     size_t keys;        /* distinct keys */
     size_t versions;    /* versions over all keys */
-    size_t terms;       /* distinct terms in the search index */
+    size_t terms;       /* distinct terms in the search index (memory) */
     size_t nodes;       /* graph nodes */
     size_t edges;       /* graph edges */
-    size_t data_bytes;  /* bytes of the arena holding values, keys and names */
-    size_t table_bytes; /* bytes of the tables (indexes, lists) */
+    size_t data_bytes;  /* bytes holding values, keys and names (memory: its arena;
+                           sqlite: the database file) */
+    size_t table_bytes; /* bytes of the tables (memory: indexes and lists) */
+    size_t probes;      /* hash slots looked at by lookups so far (memory): a store
+                           whose keys collide shows it here */
 } zm_store_stats;
-
-/* Fills *out with the store's counters. */
-void zm_store_stats_get(const zm_store *s, zm_store_stats *out);
 
 /* ---------------------------------------------------------------------------
  * Search
  *
- * Documents are the keys; a key's content is every string inside its latest
- * value (object member names and metadata excluded).
+ * Documents are the keys that exist (latest version not a deletion); a key's
+ * content is every string inside its latest value (object member names and
+ * metadata excluded).
  *
  * EXACT, PREFIX, SUBSTRING compare bytes (case-sensitive). A key that matches
  * scores 1.0; a key whose content matches (some string equals the query,
  * starts with it, or contains it) scores 0.5; both: 1.0.
  *
- * TOKEN ranks with BM25 (k1 = 1.2, b = 0.75) over an inverted index kept up
- * to date on every put. Tokens are maximal runs of ASCII letters and digits
- * and non-ASCII bytes (UTF-8 sequences kept as they are); ASCII letters are
- * lowercased; tokens longer than ZM_STORE_MAX_TOKEN bytes are cut there (at a
- * character boundary). A document's tokens are its key's and its content's.
- * For each distinct query token t found in the index:
+ * TOKEN ranks with BM25 (k1 = 1.2, b = 0.75). Tokens are maximal runs of
+ * ASCII letters and digits and non-ASCII bytes (UTF-8 sequences kept as they
+ * are); ASCII letters are lowercased; tokens longer than ZM_STORE_MAX_TOKEN
+ * bytes are cut there (at a character boundary). A document's tokens are its
+ * key's and its content's. The memory backend scores
  *   idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
  *   score   += idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
- * with N the number of keys, df the keys holding t, tf its count in the key,
- * dl the key's token count and avgdl the mean over all keys.
+ * summed over the distinct query tokens; the sqlite backend ranks with FTS5's
+ * bm25() over the same tokens (its idf differs slightly: scores agree in
+ * which keys match and in the order of clearly different scores, not to the
+ * last digit).
  *
  * Results are ordered by score (highest first), then by key (bytewise,
  * shorter first), so equal scores always come out in the same order.
@@ -165,23 +157,13 @@ typedef enum zm_search_mode {
 #define ZM_STORE_SNIPPET   120 /* bytes of a snippet, at most (cut at character boundaries) */
 
 typedef struct zm_search_hit {
-    const char *key; /* into the store */
+    const char *key; /* NUL-terminated */
     size_t key_len;
     double score;
     uint64_t version;    /* the latest version, the one searched */
     const char *snippet; /* part of the string that matched; NULL when only the key did */
-    size_t snippet_len;  /* snippet is NOT NUL-terminated; it points into the store */
+    size_t snippet_len;  /* snippet is NOT necessarily NUL-terminated */
 } zm_search_hit;
-
-/* Searches for query (query_len bytes) and returns the best limit hits in
-   order in *hits, an array of exactly *count items allocated from a (NULL
-   when *count is 0; give it back with zm_free_array(a, *hits, *count), or
-   hand a per-call arena and let it die), with *total the number of keys that
-   matched. Makes no call to the store's allocator. ZM_OK, ZM_EINVAL (bad
-   mode), ZM_ENOMEM (nothing left allocated). */
-zm_status zm_store_search(const zm_store *s, const char *query, size_t query_len,
-                          zm_search_mode mode, size_t limit, zm_allocator a, zm_search_hit **hits,
-                          size_t *count, size_t *total);
 
 /* ---------------------------------------------------------------------------
  * The graph
@@ -193,7 +175,7 @@ zm_status zm_store_search(const zm_store *s, const char *query, size_t query_len
  * ------------------------------------------------------------------------- */
 
 typedef struct zm_store_edge {
-    const char *from, *to, *relation; /* NUL-terminated, into the store */
+    const char *from, *to, *relation; /* NUL-terminated */
     size_t from_len, to_len, relation_len;
     const zm_json *metadata; /* NULL when none */
     int64_t timestamp;
@@ -201,15 +183,15 @@ typedef struct zm_store_edge {
     size_t agent_len;
 } zm_store_edge;
 
-/* Adds the edge from -> to labelled relation, with a copy of metadata (NULL =
-   none), or updates it when it exists. *created (may be NULL) says which.
-   Errors leave the store as it was: ZM_EINVAL (empty or invalid UTF-8 name),
-   ZM_ELIMIT (a name too long, metadata too large, more than 2^32 - 2 nodes
-   or edges), ZM_ENOMEM. */
-zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const char *to,
-                        size_t to_len, const char *relation, size_t relation_len,
-                        const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
-                        bool *created);
+/* What one link says. metadata NULL = none. */
+typedef struct zm_store_link_req {
+    const char *from, *to, *relation;
+    size_t from_len, to_len, relation_len;
+    const zm_json *metadata;
+    const char *agent;
+    size_t agent_len;
+    int64_t ts_ms;
+} zm_store_link_req;
 
 typedef enum zm_store_direction {
     ZM_STORE_OUT = 1, /* follow edges from the node */
@@ -220,40 +202,324 @@ typedef enum zm_store_direction {
 #define ZM_STORE_MAX_WALK_DEPTH 8
 
 typedef struct zm_store_hit {
-    const char *node; /* NUL-terminated, into the store */
+    const char *node; /* NUL-terminated */
     size_t node_len;
     uint32_t depth;     /* 1 for a direct neighbour */
     bool outgoing;      /* reached along the edge's direction (from -> to) */
     zm_store_edge edge; /* the edge that reached it */
 } zm_store_hit;
 
-/* Walks the graph breadth-first from node, following edges in direction dir
-   whose relation is relation (NULL = any), down to max_depth (1..
-   ZM_STORE_MAX_WALK_DEPTH), visiting each node once (the start node is not
-   reported). Nodes are reported in the order reached: by depth, then edge
-   insertion order, outgoing edges before incoming ones. At most limit hits
-   are returned in *hits (exactly *count items from a, as zm_store_search);
-   *truncated says when more were reachable. An unknown node has no
-   neighbours (ZM_OK, *count 0). Pointers in the hits point into the store.
-   Makes no call to the store's allocator (visits are marked in the nodes
-   themselves, which is why s is not const). ZM_OK, ZM_EINVAL (bad direction
-   or depth), ZM_ENOMEM (nothing left allocated). */
-zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, const char *relation,
-                             size_t relation_len, zm_store_direction dir, uint32_t max_depth,
-                             size_t limit, zm_allocator a, zm_store_hit **hits, size_t *count,
-                             bool *truncated);
+/* A walk: start node, relation filter (NULL = any), direction, depth
+   (1..ZM_STORE_MAX_WALK_DEPTH) and the most hits wanted. */
+typedef struct zm_store_walk {
+    const char *node;
+    size_t node_len;
+    const char *relation;
+    size_t relation_len;
+    zm_store_direction dir;
+    uint32_t max_depth;
+    size_t limit;
+} zm_store_walk;
 
 /* ---------------------------------------------------------------------------
- * The built-in primitives (store, retrieve, search, link, neighbors,
- * transform) over s. s must outlive the registry's use.
+ * Cursors: one shape for long reads (export). open, next until it says done,
+ * close (which cannot fail).
  * ------------------------------------------------------------------------- */
 
-typedef struct zm_prim_registry zm_prim_registry;
+typedef struct zm_store_cursor zm_store_cursor;
 
-/* Registers the built-in primitives on reg, with s as their store.
-   ZM_OK, ZM_EEXIST (a name is taken: the ones before it stay registered),
-   ZM_ENOMEM, ZM_EINVAL (a schema the runtime refused: a bug). */
-zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s);
+/* One record of an export: a version of a key. Pointers are valid until the
+   next zm_store_cursor_next on the cursor, or its close. */
+typedef struct zm_store_record {
+    const char *key;
+    size_t key_len;
+    zm_store_version v;
+} zm_store_record;
+
+/* ---------------------------------------------------------------------------
+ * The backend interface
+ *
+ * A backend defines a struct whose first member is a struct zm_store, fills
+ * the vtable, and returns a pointer to that member. The vtable may grow:
+ * new members are only ever appended, `size` says how many bytes of it the
+ * backend filled (sizeof at its build), and members past it, or NULL, are
+ * "not supported" (the wrappers answer ZM_ENOTSUP). The wrappers below check
+ * arguments that every backend would check the same way, take the store's
+ * lock, and call through.
+ * ------------------------------------------------------------------------- */
+
+typedef struct zm_store_vtable {
+    size_t size;      /* sizeof(zm_store_vtable) the backend was built with */
+    const char *name; /* "memory", "sqlite" */
+    /* Frees the store and everything it holds. */
+    void (*close)(zm_store *s);
+    zm_status (*put)(zm_store *s, const zm_store_write *w, zm_store_version *out);
+    zm_status (*get)(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms, zm_allocator a,
+                     zm_store_version *out);
+    zm_status (*history)(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
+                         zm_allocator a, zm_store_version **out, size_t *count);
+    zm_status (*search)(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
+                        size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                        size_t *total);
+    zm_status (*link)(zm_store *s, const zm_store_link_req *l, bool *created);
+    zm_status (*unlink)(zm_store *s, const char *from, size_t from_len, const char *to,
+                        size_t to_len, const char *relation, size_t relation_len, bool *removed);
+    zm_status (*neighbors)(zm_store *s, const zm_store_walk *w, zm_allocator a, zm_store_hit **hits,
+                           size_t *count, bool *truncated);
+    zm_status (*forget)(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
+                        bool *existed);
+    zm_status (*begin)(zm_store *s);
+    zm_status (*commit)(zm_store *s);
+    zm_status (*rollback)(zm_store *s);
+    zm_status (*stats)(zm_store *s, zm_store_stats *out);
+    zm_status (*export_open)(zm_store *s, zm_allocator a, zm_store_cursor **out);
+    zm_status (*cursor_next)(zm_store_cursor *c, zm_store_record *out, bool *done);
+    void (*cursor_close)(zm_store_cursor *c);
+} zm_store_vtable;
+
+/* The header every backend's store starts with. Filled by
+   zm_store_base_init; the members are the backend's to read, nobody's to
+   change after init. */
+struct zm_store {
+    const zm_store_vtable *vtable;
+    zm_store_limits limits; /* defaults filled in */
+    pthread_mutex_t lock;   /* recursive; held by every wrapper while it runs */
+    unsigned txn_depth;     /* begin without commit/rollback yet */
+};
+
+/* The header of a cursor: backends put it first in theirs. */
+struct zm_store_cursor {
+    zm_store *store;
+};
+
+/* Initializes the header of a backend's store: vtable, limits (NULL = the
+   defaults; zero fields take them), the lock. ZM_OK, or ZM_ENOMEM when the
+   lock cannot be made. */
+zm_status zm_store_base_init(zm_store *s, const zm_store_vtable *vt, const zm_store_limits *limits);
+
+/* Releases what zm_store_base_init made (the lock). Backends call it from
+   close. */
+void zm_store_base_deinit(zm_store *s);
+
+/* Sets the calling thread's store error message (printf-style, cut at 255
+   bytes on a UTF-8 boundary) and returns st, so a backend can write
+   `return zm_store_fail(ZM_EBUSY, "database is locked after %d ms", ms);`. */
+zm_status zm_store_fail(zm_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* The message of the calling thread's latest store error, "" when the latest
+   call on any store succeeded. Thread-local storage; valid until the thread's
+   next store call. Never NULL. */
+const char *zm_store_errmsg(void);
+
+/* ---------------------------------------------------------------------------
+ * What every store refuses. The wrappers check every write with these before
+ * a backend sees it, so all backends refuse the same inputs the same way; a
+ * caller can use them to say why a write was refused.
+ * ------------------------------------------------------------------------- */
+
+/* Why zm_store_check_value refused a value. */
+typedef enum zm_store_why {
+    ZM_STORE_WHY_NONE = 0,
+    ZM_STORE_WHY_SIZE,   /* *bytes would pass max_value_bytes */
+    ZM_STORE_WHY_DEPTH,  /* nested deeper than max_depth */
+    ZM_STORE_WHY_UTF8,   /* a string or member name that is not UTF-8 */
+    ZM_STORE_WHY_NUMBER, /* a non-finite number, or a node of no JSON type */
+} zm_store_why;
+
+/* Checks a name (a key, node, relation, agent or session id) of len bytes:
+   ZM_EINVAL when empty (unless may_be_empty) or not UTF-8, ZM_ELIMIT when
+   longer than lim->max_key_len, else ZM_OK. */
+zm_status zm_store_check_name(const zm_store_limits *lim, const char *p, size_t len,
+                              bool may_be_empty);
+
+/* Checks a value about to be stored and adds the bytes it takes in a store to
+   *bytes (a value and its metadata share one budget: pass the same counter):
+   ZM_EINVAL (invalid UTF-8, a non-finite number, NULL), ZM_ELIMIT (too deep,
+   or *bytes past max_value_bytes), else ZM_OK. *why (may be NULL) says which
+   rule. Makes no allocation; recursion is bounded by lim->max_depth. */
+zm_status zm_store_check_value(const zm_store_limits *lim, const zm_json *v, size_t *bytes,
+                               zm_store_why *why);
+
+/* ---------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------- */
+
+typedef enum zm_store_sync {
+    ZM_STORE_SYNC_NORMAL = 0, /* survives a crash of the process; a power loss may lose
+                                 the last transactions (never corrupt the file) */
+    ZM_STORE_SYNC_FULL = 1,   /* every commit reaches the disk before it returns */
+} zm_store_sync;
+
+/* Options of zm_store_open and the backends' constructors; a zeroed struct
+   (or NULL) gives the defaults. */
+typedef struct zm_store_opts {
+    zm_allocator alloc;     /* zmem's own memory for the store; {0} = the default allocator */
+    zm_store_limits limits; /* zeros = defaults */
+    zm_store_sync sync;
+    int busy_timeout_ms; /* wait for another writer this long, then ZM_EBUSY; 0 = 5000 */
+    bool read_only;      /* open an existing database for reading only */
+} zm_store_opts;
+
+#define ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+
+/* Opens a store at location: ":memory:" (or NULL) is a new memory store;
+   anything else is the path of an SQLite database file, created when missing
+   (with mode 0600). Returns ZM_OK with *out the caller's (zm_store_close),
+   or an error with *out untouched and zm_store_errmsg() saying what was
+   wrong: ZM_EIO (cannot open or create the file: a directory, no
+   permission), ZM_ECORRUPT (not a zmem database, or a newer schema),
+   ZM_ENOTSUP (the backend is not built in), ZM_EBUSY, ZM_ENOMEM. */
+zm_status zm_store_open(const char *location, const zm_store_opts *opts, zm_store **out);
+
+/* Makes an empty memory store whose memory comes from a. limits may be NULL
+   (the defaults). ZM_OK with *out the caller's (zm_store_close), or
+   ZM_ENOMEM (*out untouched). */
+zm_status zm_store_memory_create(zm_allocator a, const zm_store_limits *limits, zm_store **out);
+
+/* Opens (creating when missing) the SQLite database at path: WAL mode, the
+   schema created or migrated forward. Errors as zm_store_open. SQLite's own
+   memory comes from SQLite's allocator: see zm_sqlite_use_allocator. */
+zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_store **out);
+
+/* Routes the process's SQLite allocations through a (sqlite3_config with
+   SQLITE_CONFIG_MALLOC). Process-wide: call it before anything in the
+   process uses SQLite, and never while SQLite is in use; zmem never does it
+   by itself, because the host program may use SQLite too. a must stay valid
+   and thread-safe (the default allocator is) for as long as SQLite runs.
+   ZM_OK; ZM_EBUSY (SQLite is already initialized: sqlite3_config refused);
+   ZM_ENOTSUP (built without SQLite). */
+zm_status zm_sqlite_use_allocator(zm_allocator a);
+
+/* Closes s: frees the memory store and everything in it, or closes the
+   database (committing nothing that was not committed: an open transaction
+   is rolled back). Values read from it die too. NULL is a no-op. */
+void zm_store_close(zm_store *s);
+
+/* The backend's name ("memory", "sqlite"). Static; never NULL. */
+const char *zm_store_backend(const zm_store *s);
+
+/* The limits in force (defaults filled in). */
+void zm_store_get_limits(const zm_store *s, zm_store_limits *out);
+
+/* ---------------------------------------------------------------------------
+ * Keys and versions
+ * ------------------------------------------------------------------------- */
+
+/* Writes a new version of w->key holding a copy of w->value and w->metadata.
+   Version timestamps of a key never go backwards: a ts_ms older than the
+   key's latest version is raised to it. With max_versions set, the oldest
+   versions past it are dropped (the version numbers go on counting). On
+   ZM_OK *out (may be NULL) describes the new version; its pointers may point
+   into w and are valid as long as w's memory. Errors, each leaving the store
+   as it was:
+   ZM_EINVAL  empty key, NULL value, invalid UTF-8 in a key, agent id or
+              string, a non-finite number;
+   ZM_ELIMIT  key or agent id too long, value and metadata over
+              max_value_bytes or max_depth, or a count past what the backend
+              can hold;
+   ZM_EBUSY, ZM_EIO, ZM_ECORRUPT, ZM_ENOMEM as above. */
+zm_status zm_store_put(zm_store *s, const zm_store_write *w, zm_store_version *out);
+
+/* Reads the version of key current at as_of_ms: the latest one whose
+   timestamp is <= as_of_ms, or the latest of all when as_of_ms is negative.
+   Returns ZM_OK with *out filled (memory from a, or the store's), or
+   ZM_ENOTFOUND (no such key, no version that early, or that version is a
+   deletion: then *out is still filled, with deleted set). */
+zm_status zm_store_get(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
+                       zm_allocator a, zm_store_version *out);
+
+/* The versions of key kept in the store, oldest first, up to the one current
+   at as_of_ms (all when negative), deletions included: *out is an array of
+   *count records from a (NULL when 0). ZM_OK or ZM_ENOTFOUND (no version at
+   all, or none that early). */
+zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
+                           zm_allocator a, zm_store_version **out, size_t *count);
+
+/* Records the deletion of key as a new version (value null, deleted set),
+   written by w's agent and session at w->ts_ms (w->value and w->metadata are
+   ignored). Reading the key then answers ZM_ENOTFOUND; reading as of an
+   earlier time still finds the old versions. With purge, instead erases
+   every version of the key and its search entries from storage, as if it
+   had never been written (the next write starts at version 1 again); on a
+   database the freed pages are overwritten (secure_delete) and the log
+   checkpointed. *existed (may be NULL) says whether the key had a live
+   value (forget) or any version (purge); forgetting a missing or already
+   deleted key changes nothing and answers ZM_OK with *existed false. *out
+   (may be NULL) describes the deletion (forget only). */
+zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
+                          bool *existed);
+
+/* Fills *out with the store's counters. */
+zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out);
+
+/* Searches for query (query_len bytes) and returns the best limit hits in
+   order in *hits, an array of exactly *count items allocated from a (NULL
+   when *count is 0), with *total the number of keys that matched. ZM_OK,
+   ZM_EINVAL (bad mode), ZM_ENOMEM, or a backend's error. */
+zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
+                          size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                          size_t *total);
+
+/* Adds the edge from -> to labelled relation, with a copy of metadata, or
+   updates it when it exists. *created (may be NULL) says which. Errors leave
+   the store as it was: ZM_EINVAL (empty or invalid UTF-8 name), ZM_ELIMIT (a
+   name too long, metadata too large), ZM_ENOMEM, a backend's error. */
+zm_status zm_store_link(zm_store *s, const zm_store_link_req *l, bool *created);
+
+/* Removes the edge from -> to labelled relation. *removed (may be NULL) says
+   whether it existed; a missing edge is ZM_OK with *removed false. */
+zm_status zm_store_unlink(zm_store *s, const char *from, size_t from_len, const char *to,
+                          size_t to_len, const char *relation, size_t relation_len, bool *removed);
+
+/* Walks the graph breadth-first from w->node, following edges in w->dir
+   whose relation is w->relation (NULL = any), down to w->max_depth,
+   visiting each node once (the start node is not reported). Nodes are
+   reported in the order reached: by depth, then edge insertion order,
+   outgoing edges before incoming ones. At most w->limit hits are returned in
+   *hits (exactly *count items from a); *truncated says when more were
+   reachable. An unknown node has no neighbours (ZM_OK, *count 0). ZM_OK,
+   ZM_EINVAL (bad direction or depth), ZM_ENOMEM, a backend's error. */
+zm_status zm_store_neighbors(zm_store *s, const zm_store_walk *w, zm_allocator a,
+                             zm_store_hit **hits, size_t *count, bool *truncated);
+
+/* ---------------------------------------------------------------------------
+ * Transactions: mutations between begin and commit are one transaction. They
+ * do not nest. The thread that began holds the store's lock until commit or
+ * rollback, so other threads' calls wait; its own calls go through.
+ * ------------------------------------------------------------------------- */
+
+/* Begins a transaction. ZM_OK; ZM_EINVAL (one is open already on this
+   store); ZM_EBUSY or a backend's error (then no transaction is open and the
+   lock is not held). */
+zm_status zm_store_begin(zm_store *s);
+
+/* Commits the transaction. On an error the transaction is rolled back:
+   nothing of it is stored. ZM_EINVAL when none is open. */
+zm_status zm_store_commit(zm_store *s);
+
+/* Undoes every mutation since begin. ZM_OK, or ZM_ENOTSUP for a backend
+   that cannot (memory): its mutations stay. The transaction ends either
+   way. */
+zm_status zm_store_rollback(zm_store *s);
+
+/* ---------------------------------------------------------------------------
+ * Export: every version of every key, key by key in first-write order,
+ * oldest version first.
+ * ------------------------------------------------------------------------- */
+
+/* Opens a cursor over the store. The cursor's memory comes from a; the
+   store's lock is held until close, so writers wait: read it through. */
+zm_status zm_store_export_open(zm_store *s, zm_allocator a, zm_store_cursor **out);
+
+/* The next record into *out, or *done true at the end. */
+zm_status zm_store_cursor_next(zm_store_cursor *c, zm_store_record *out, bool *done);
+
+/* Closes the cursor (NULL is a no-op). Cannot fail. */
+void zm_store_cursor_close(zm_store_cursor *c);
 
 #ifdef __cplusplus
 }

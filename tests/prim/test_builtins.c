@@ -49,7 +49,7 @@ typedef struct env {
 static zm_status env_init(env *e, zm_allocator a, const char *agent) {
     memset(e, 0, sizeof *e);
     zm_status st = zm_prim_registry_create(a, &e->reg);
-    if (st == ZM_OK) st = zm_store_create(a, NULL, &e->store);
+    if (st == ZM_OK) st = zm_store_memory_create(a, NULL, &e->store);
     if (st == ZM_OK) st = zm_prim_register_builtins(e->reg, e->store);
     if (st == ZM_OK) {
         zm_prim_ctx_opts o;
@@ -65,7 +65,7 @@ static zm_status env_init(env *e, zm_allocator a, const char *agent) {
 static void env_deinit(env *e) {
     zm_prim_ctx_destroy(e->ctx);
     zm_prim_registry_destroy(e->reg);
-    zm_store_destroy(e->store);
+    zm_store_close(e->store);
 }
 
 /* Sends one request line; returns the parsed response (in the test arena). */
@@ -139,9 +139,10 @@ static int64_t iget(const zm_json *v, const char *name) {
 static void test_registered(void) {
     env e;
     CHECK_EQ(env_init(&e, zm_default_allocator(), NULL), ZM_OK);
-    CHECK_EQ(zm_prim_registry_count(e.reg), 6);
-    const char *names[] = {"store", "retrieve", "search", "link", "neighbors", "transform"};
-    for (size_t i = 0; i < 6; i++) {
+    CHECK_EQ(zm_prim_registry_count(e.reg), 8);
+    const char *names[] = {"store",     "retrieve",  "search", "link",
+                           "neighbors", "transform", "forget", "unlink"};
+    for (size_t i = 0; i < 8; i++) {
         zm_prim_info info;
         CHECK_EQ(zm_prim_lookup(e.reg, names[i], strlen(names[i]), &info), ZM_OK);
         CHECK(strlen(info.description) > 40);
@@ -167,19 +168,20 @@ static void test_store_retrieve(void) {
     r = call(&e, "retrieve", "{\"key\":\"user/1\"}", NULL);
     CHECK(is_json(r, "{\"exists\":true,\"key\":\"user/1\",\"value\":{\"name\":\"Ada L.\"},"
                      "\"metadata\":{\"src\":\"x\"},\"version\":2,\"timestamp\":2000,"
-                     "\"agent\":\"agent-7\"}"));
+                     "\"agent\":\"agent-7\",\"session\":\"\"}"));
     r = call(&e, "retrieve", "{\"key\":\"user/1\",\"as_of\":1500,\"history\":true}", NULL);
     CHECK(is_json(r, "{\"exists\":true,\"key\":\"user/1\",\"value\":{\"name\":\"Ada\"},"
                      "\"metadata\":null,\"version\":1,\"timestamp\":1000,\"agent\":\"agent-7\","
-                     "\"history\":[{\"version\":1,\"timestamp\":1000,\"agent\":\"agent-7\","
-                     "\"value\":{\"name\":\"Ada\"}}]}"));
+                     "\"session\":\"\",\"history\":[{\"version\":1,\"timestamp\":1000,"
+                     "\"agent\":\"agent-7\",\"session\":\"\",\"value\":{\"name\":\"Ada\"}}]}"));
     r = call(&e, "retrieve", "{\"key\":\"user/1\",\"history\":true}", NULL);
     CHECK_EQ(zm_json_len(zm_json_get(r, "history")), 2);
     CHECK_EQ(iget(zm_json_at(zm_json_get(r, "history"), 1), "version"), 2);
     /* Missing: exists false, not an error; as_of before the first version too. */
     r = call(&e, "retrieve", "{\"key\":\"nope\",\"history\":true}", NULL);
     CHECK(is_json(r, "{\"exists\":false,\"key\":\"nope\",\"value\":null,\"metadata\":null,"
-                     "\"version\":null,\"timestamp\":null,\"agent\":null,\"history\":[]}"));
+                     "\"version\":null,\"timestamp\":null,\"agent\":null,\"session\":null,"
+                     "\"history\":[]}"));
     r = call(&e, "retrieve", "{\"key\":\"user/1\",\"as_of\":999}", NULL);
     CHECK(r != NULL && !zm_json_bool(zm_json_get(r, "exists")));
 
@@ -255,9 +257,9 @@ static void test_store_refusals(void) {
     zm_store_limits lim = {0, 2000, 0, 0};
     CHECK_EQ(env_init(&e, zm_default_allocator(), NULL), ZM_OK);
     zm_prim_registry_destroy(e.reg);
-    zm_store_destroy(e.store);
+    zm_store_close(e.store);
     CHECK_EQ(zm_prim_registry_create(zm_default_allocator(), &e.reg), ZM_OK);
-    CHECK_EQ(zm_store_create(zm_default_allocator(), &lim, &e.store), ZM_OK);
+    CHECK_EQ(zm_store_memory_create(zm_default_allocator(), &lim, &e.store), ZM_OK);
     CHECK_EQ(zm_prim_register_builtins(e.reg, e.store), ZM_OK);
     char big[1500];
     memset(big, 'x', sizeof big - 1);

@@ -192,10 +192,10 @@ static void test_primitive_errors(void) {
     expect_error(ctx, "{\"id\":1,\"primitive\":\"fail\",\"params\":{\"status\":\"ENOMEM\"}}",
                  ZM_ENOMEM, "out_of_memory", "/status", NULL);
     expect_error(ctx, "{\"id\":1,\"primitive\":\"fail\",\"params\":{\"status\":\"EIO\"}}", ZM_EIO,
-                 "internal", "/status", NULL);
+                 "storage_error", "/status", NULL);
     expect_error(
         ctx, "{\"id\":1,\"primitive\":\"fail\",\"params\":{\"status\":\"EIO\",\"silent\":true}}",
-        ZM_EIO, "internal", NULL, zm_status_str(ZM_EIO));
+        ZM_EIO, "storage_error", NULL, zm_status_str(ZM_EIO));
     /* A message with bad bytes is repaired, not passed on. */
     expect_error(ctx, "{\"id\":1,\"primitive\":\"badmsg\"}", ZM_ENOTFOUND, "not_found", "/k?",
                  "no such ? thing ??");
@@ -213,11 +213,17 @@ static void test_errcode_mapping(void) {
     CHECK_EQ(zm_prim_errcode_of(ZM_ELIMIT), ZM_PRIM_LIMIT_EXCEEDED);
     CHECK_EQ(zm_prim_errcode_of(ZM_ENOMEM), ZM_PRIM_OUT_OF_MEMORY);
     CHECK_EQ(zm_prim_errcode_of(ZM_ETYPE), ZM_PRIM_INTERNAL);
-    CHECK_EQ(zm_prim_errcode_of(ZM_EIO), ZM_PRIM_INTERNAL);
+    CHECK_EQ(zm_prim_errcode_of(ZM_EIO), ZM_PRIM_STORAGE_ERROR);
+    CHECK_EQ(zm_prim_errcode_of(ZM_ECORRUPT), ZM_PRIM_STORAGE_ERROR);
+    CHECK_EQ(zm_prim_errcode_of(ZM_EBUSY), ZM_PRIM_BUSY);
+    CHECK_EQ(zm_prim_errcode_of(ZM_EUNAVAILABLE), ZM_PRIM_UNAVAILABLE);
+    CHECK_EQ(zm_prim_errcode_of(ZM_ECONFLICT), ZM_PRIM_CONFLICT);
+    CHECK_EQ(zm_prim_errcode_of(ZM_EINTERNAL), ZM_PRIM_INTERNAL);
     const char *names[] = {
-        "ok",        "parse_error",    "invalid_request", "unknown_primitive", "invalid_params",
-        "not_found", "limit_exceeded", "out_of_memory",   "internal"};
-    for (int i = 0; i <= ZM_PRIM_INTERNAL; i++)
+        "ok",          "parse_error",    "invalid_request", "unknown_primitive", "invalid_params",
+        "not_found",   "limit_exceeded", "out_of_memory",   "internal",          "busy",
+        "unavailable", "storage_error",  "conflict"};
+    for (int i = 0; i <= ZM_PRIM_CONFLICT; i++)
         CHECK_STR(zm_prim_errcode_name((zm_prim_errcode)i), names[i]);
     CHECK_STR(zm_prim_errcode_name((zm_prim_errcode)99), "internal");
 }

@@ -93,7 +93,7 @@ static void test_retrieve_zero_calls(void) {
     zm_prim_ctx_opts o;
     memset(&o, 0, sizeof o);
     o.longlived = a;
-    CHECK_EQ(zm_store_create(a, NULL, &store), ZM_OK);
+    CHECK_EQ(zm_store_memory_create(a, NULL, &store), ZM_OK);
     CHECK_EQ(zm_prim_registry_create(a, &breg), ZM_OK);
     CHECK_EQ(zm_prim_register_builtins(breg, store), ZM_OK);
     CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
@@ -135,7 +135,7 @@ static void test_retrieve_zero_calls(void) {
     CHECK_EQ(cnt.live, live);
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(breg);
-    zm_store_destroy(store);
+    zm_store_close(store);
     CHECK_EQ(cnt.live, 0);
 }
 

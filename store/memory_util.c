@@ -1,14 +1,14 @@
 /* The store's building blocks: hashing, the id index, growable arrays, byte
    string comparison. */
-#include "store_internal.h"
+#include "memory_internal.h"
 
 /* ---------------------------------------------------------------------------
  * Hashing: FNV-1a over 8-byte words, then a final mix (fast enough for keys of
  * a few dozen bytes, and every bit of the result depends on every byte).
  * ------------------------------------------------------------------------- */
 
-uint32_t zm__st_hash(const char *p, size_t len) {
-    uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)len;
+uint32_t zm__st_hash(const zm__mem *s, const char *p, size_t len) {
+    uint64_t h = (0xcbf29ce484222325u ^ s->seed) ^ (uint64_t)len;
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -38,11 +38,19 @@ uint32_t zm__st_map_find(const zm__map *m, uint32_t hash, zm__map_eq eq, const v
                          const void *key) {
     if (m->cap == 0) return ZM__NONE;
     uint32_t mask = m->cap - 1;
+    size_t probes = 0;
+    uint32_t found = ZM__NONE;
     for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
         uint64_t s = m->slots[i];
-        if (s == 0) return ZM__NONE;
-        if (SLOT_HASH(s) == hash && eq(ctx, SLOT_ID(s), key)) return SLOT_ID(s);
+        probes++;
+        if (s == 0) break;
+        if (SLOT_HASH(s) == hash && eq(ctx, SLOT_ID(s), key)) {
+            found = SLOT_ID(s);
+            break;
+        }
     }
+    ((zm__map *)m)->probes += probes; /* maps are never const objects */
+    return found;
 }
 
 static void put_slot(uint64_t *slots, uint32_t cap, uint32_t hash, uint32_t id) {

@@ -3,7 +3,7 @@
    bounded heap, so memory is O(limit) whatever the store holds. */
 #include <math.h>
 
-#include "store_internal.h"
+#include "memory_internal.h"
 
 #define BM25_K1 1.2
 #define BM25_B  0.75
@@ -208,26 +208,27 @@ static void offer_entry(topk *h, const zm__entry *e, double score) {
     hit.key = e->key.ptr;
     hit.key_len = e->key.len;
     hit.score = score;
-    hit.version = e->nversions;
+    hit.version = e->versions[e->nversions - 1].version;
     hit.snippet = NULL;
     hit.snippet_len = 0;
     topk_offer(h, &hit);
 }
 
 /* The entry a kept hit names. */
-static const zm__entry *hit_entry(const zm_store *s, const zm_search_hit *hit) {
+static const zm__entry *hit_entry(const zm__mem *s, const zm_search_hit *hit) {
     return &s->entries[zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, hit->key,
-                                           hit->key_len, zm__st_hash(hit->key, hit->key_len))];
+                                           hit->key_len, zm__st_hash(s, hit->key, hit->key_len))];
 }
 
 /* ---------------------------------------------------------------------------
  * The modes
  * ------------------------------------------------------------------------- */
 
-static void search_bytes(const zm_store *s, const char *q, size_t qlen, zm_search_mode mode,
+static void search_bytes(const zm__mem *s, const char *q, size_t qlen, zm_search_mode mode,
                          topk *h) {
     for (size_t i = 0; i < s->nentries; i++) {
         const zm__entry *e = &s->entries[i];
+        if (!zm__mem_live(e)) continue;
         size_t at;
         match m;
         double score = 0.0;
@@ -245,17 +246,17 @@ static void search_bytes(const zm_store *s, const char *q, size_t qlen, zm_searc
     }
 }
 
-static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h) {
+static void search_tokens(const zm__mem *s, const char *q, size_t qlen, topk *h) {
     qterms qt;
     query_tokens(q, qlen, &qt);
     const zm__term *terms[MAX_QUERY_TERMS];
     double idf[MAX_QUERY_TERMS];
     size_t cur[MAX_QUERY_TERMS];
     size_t nt = 0;
-    double N = (double)s->nentries;
+    double N = (double)s->live_keys;
     for (size_t i = 0; i < qt.n; i++) {
         uint32_t id = zm__st_map_find_str(&s->term_map, s->terms, sizeof *s->terms, qt.buf[i],
-                                          qt.len[i], zm__st_hash(qt.buf[i], qt.len[i]));
+                                          qt.len[i], zm__st_hash(s, qt.buf[i], qt.len[i]));
         if (id == ZM__NONE || s->terms[id].len == 0) continue;
         terms[nt] = &s->terms[id];
         double df = (double)s->terms[id].len;
@@ -264,7 +265,7 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
         nt++;
     }
     if (nt == 0) return;
-    double avgdl = s->nentries ? (double)s->total_tokens / N : 1.0;
+    double avgdl = s->live_keys ? (double)s->total_tokens / N : 1.0;
     if (avgdl <= 0.0) avgdl = 1.0;
     /* A k-way merge of the postings (each sorted by doc): one doc at a time,
        its score summed over the terms it holds. */
@@ -275,6 +276,7 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
                 doc = terms[i]->post[cur[i]].doc;
         if (doc == UINT32_MAX) break;
         const zm__entry *e = &s->entries[doc];
+        bool live = zm__mem_live(e);
         double norm = BM25_K1 * (1.0 - BM25_B + BM25_B * (double)e->doc_len / avgdl);
         double score = 0.0;
         for (size_t i = 0; i < nt; i++) {
@@ -284,7 +286,7 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
                 cur[i]++;
             }
         }
-        offer_entry(h, e, score);
+        if (live) offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
         match m;
@@ -293,15 +295,13 @@ static void search_tokens(const zm_store *s, const char *q, size_t qlen, topk *h
     }
 }
 
-zm_status zm_store_search(const zm_store *s, const char *query, size_t query_len,
-                          zm_search_mode mode, size_t limit, zm_allocator a, zm_search_hit **hits,
-                          size_t *count, size_t *total) {
+zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
+                         size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                         size_t *total) {
+    const zm__mem *s = (const zm__mem *)base;
     *hits = NULL;
     *count = 0;
     *total = 0;
-    if (mode < ZM_SEARCH_EXACT || mode > ZM_SEARCH_TOKEN) return ZM_EINVAL;
-    if (query == NULL && query_len > 0) return ZM_EINVAL;
-    if (query == NULL) query = "";
     topk h = {NULL, 0, limit < s->nentries ? limit : s->nentries, 0};
     if (h.cap > 0) {
         h.items = zm_alloc_array(a, zm_search_hit, h.cap);

@@ -2,7 +2,7 @@
    term up to date as keys get new versions. */
 #include <stdlib.h>
 
-#include "store_internal.h"
+#include "memory_internal.h"
 
 /* ---------------------------------------------------------------------------
  * Tokens
@@ -172,12 +172,12 @@ static size_t posting_find(const zm__term *t, uint32_t doc, bool *found) {
     return lo;
 }
 
-static uint32_t term_find(const zm_store *s, const char *p, size_t len) {
+static uint32_t term_find(const zm__mem *s, const char *p, size_t len) {
     return zm__st_map_find_str(&s->term_map, s->terms, sizeof *s->terms, p, len,
-                               zm__st_hash(p, len));
+                               zm__st_hash(s, p, len));
 }
 
-zm_status zm__st_index_prepare(zm_store *s, uint32_t doc, const zm__str *key,
+zm_status zm__st_index_prepare(zm__mem *s, uint32_t doc, const zm__str *key,
                                const zm_json *old_value, const zm_json *new_value,
                                zm__index_plan *plan) {
     memset(plan, 0, sizeof *plan);
@@ -234,7 +234,7 @@ zm_status zm__st_index_prepare(zm_store *s, uint32_t doc, const zm__str *key,
     return ZM_OK;
 }
 
-void zm__st_index_abort(zm_store *s, zm__index_plan *plan) {
+void zm__st_index_abort(zm__mem *s, zm__index_plan *plan) {
     if (plan->new_post == NULL) return;
     for (size_t i = 0; i < plan->nnew; i++) zm_free_array(s->a, plan->new_post[i], 4);
 }
@@ -247,7 +247,7 @@ static void posting_remove(zm__term *t, uint32_t doc) {
     t->len--;
 }
 
-void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
+void zm__st_index_commit(zm__mem *s, uint32_t doc, zm__index_plan *plan) {
     /* Terms the old version had and the new one has not: drop the doc. Both
        lists are sorted, so one merge finds them. */
     size_t j = 0;
@@ -274,7 +274,7 @@ void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
             t->len = 0;
             t->cap = 4;
             plan->new_post[i] = NULL;
-            zm__st_map_insert(&s->term_map, zm__st_hash(tf->ptr, tf->len), id);
+            zm__st_map_insert(&s->term_map, zm__st_hash(s, tf->ptr, tf->len), id);
         }
         zm__term *t = &s->terms[id];
         bool found;
@@ -292,7 +292,7 @@ void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan) {
     s->entries[doc].doc_len = plan->dl;
 }
 
-void zm__st_index_free(zm_store *s) {
+void zm__st_index_free(zm__mem *s) {
     for (size_t i = 0; i < s->nterms; i++) zm_free_array(s->a, s->terms[i].post, s->terms[i].cap);
     zm_free_array(s->a, s->terms, s->cap_terms);
     zm__st_map_free(&s->term_map, s->a);

@@ -1,5 +1,5 @@
 /* The store's graph: named nodes, labelled edges, breadth-first walks. */
-#include "store_internal.h"
+#include "memory_internal.h"
 
 /* ---------------------------------------------------------------------------
  * Interning names
@@ -16,10 +16,10 @@ typedef struct name_plan {
    the zm__str key) or copies it into the data arena and reserves room for
    one more record and map slot. 'extra' is how many other additions of this
    kind the same write makes before this one (they take ids first). */
-static zm_status name_prepare(zm_store *s, void **recs, size_t *cap, size_t n, size_t stride,
+static zm_status name_prepare(zm__mem *s, void **recs, size_t *cap, size_t n, size_t stride,
                               size_t align, zm__map *map, const char *p, size_t len, size_t extra,
                               name_plan *out) {
-    out->hash = zm__st_hash(p, len);
+    out->hash = zm__st_hash(s, p, len);
     out->pending.ptr = NULL;
     out->pending.len = 0;
     out->id = zm__st_map_find_str(map, *recs, stride, p, len, out->hash);
@@ -45,21 +45,21 @@ typedef struct edge_key {
     uint32_t from, to, rel;
 } edge_key;
 
-static uint32_t edge_hash(uint32_t from, uint32_t to, uint32_t rel) {
+static uint32_t edge_hash(const zm__mem *s, uint32_t from, uint32_t to, uint32_t rel) {
     uint32_t k[3] = {from, to, rel};
-    return zm__st_hash((const char *)k, sizeof k);
+    return zm__st_hash(s, (const char *)k, sizeof k);
 }
 
 static bool edge_eq(const void *ctx, uint32_t id, const void *key) {
-    const zm_store *s = ctx;
+    const zm__mem *s = ctx;
     const edge_key *k = key;
     const zm__edge *e = &s->edges[id];
     return e->from == k->from && e->to == k->to && e->rel == k->rel;
 }
 
-static void fill_edge(const zm_store *s, const zm__edge *e, zm_store_edge *out) {
+static void fill_edge(const zm__mem *s, const zm__edge *e, zm_store_edge *out) {
     const zm__node *f = &s->nodes[e->from], *t = &s->nodes[e->to];
-    const zm__str *r = &s->rels[e->rel], *a = &s->agents[e->agent];
+    const zm__str *r = &s->rels[e->rel], *a = &s->agents.items[e->agent];
     out->from = f->key.ptr;
     out->from_len = f->key.len;
     out->to = t->key.ptr;
@@ -72,7 +72,7 @@ static void fill_edge(const zm_store *s, const zm__edge *e, zm_store_edge *out) 
     out->agent_len = a->len;
 }
 
-static void node_commit(zm_store *s, const name_plan *np) {
+static void node_commit(zm__mem *s, const name_plan *np) {
     if (np->pending.ptr == NULL) return;
     assert(np->id == s->nnodes);
     zm__node *n = &s->nodes[s->nnodes++];
@@ -83,7 +83,7 @@ static void node_commit(zm_store *s, const name_plan *np) {
 
 /* Reserves one more edge id in a node's list, for a node that exists or is
    pending (its list is then allocated in *fresh, to be handed over). */
-static zm_status list_reserve(zm_store *s, zm__node *n, bool out_list) {
+static zm_status list_reserve(zm__mem *s, zm__node *n, bool out_list) {
     if (out_list)
         return zm__st_vec_reserve(s->a, (void **)&n->out, &n->cap_out, n->nout, 1, sizeof(uint32_t),
                                   _Alignof(uint32_t));
@@ -91,18 +91,14 @@ static zm_status list_reserve(zm_store *s, zm__node *n, bool out_list) {
                               _Alignof(uint32_t));
 }
 
-zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const char *to,
-                        size_t to_len, const char *relation, size_t relation_len,
-                        const zm_json *metadata, const char *agent, size_t agent_len, int64_t ts_ms,
-                        bool *created) {
+zm_status zm__mem_link(zm_store *base, const zm_store_link_req *l, bool *created) {
+    zm__mem *s = (zm__mem *)base;
     zm_status st;
-    if ((st = zm__st_check_name(s, from, from_len, false)) != ZM_OK) return st;
-    if ((st = zm__st_check_name(s, to, to_len, false)) != ZM_OK) return st;
-    if ((st = zm__st_check_name(s, relation, relation_len, false)) != ZM_OK) return st;
-    if (agent == NULL) agent_len = 0;
-    if ((st = zm__st_check_name(s, agent, agent_len, true)) != ZM_OK) return st;
-    size_t bytes = 0;
-    if (metadata != NULL && (st = zm__st_check_value(s, metadata, &bytes)) != ZM_OK) return st;
+    const char *from = l->from, *to = l->to, *relation = l->relation, *agent = l->agent;
+    size_t from_len = l->from_len, to_len = l->to_len, relation_len = l->relation_len;
+    size_t agent_len = agent ? l->agent_len : 0;
+    const zm_json *metadata = l->metadata;
+    int64_t ts_ms = l->ts_ms;
 
     zm_arena_mark mark = zm_arena_save(&s->data);
     name_plan nf, nt, nr;
@@ -129,7 +125,7 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     st = name_prepare(s, (void **)&s->rels, &s->cap_rels, s->nrels, sizeof *s->rels,
                       _Alignof(zm__str), &s->rel_map, relation, relation_len, 0, &nr);
     if (st != ZM_OK) goto fail;
-    st = zm__st_agent_prepare(s, agent, agent_len, &agent_id, &agent_pending);
+    st = zm__st_intern_prepare(s, &s->agents, agent, agent_len, &agent_id, &agent_pending);
     if (st != ZM_OK) goto fail;
     if (metadata != NULL && (st = zm__st_clone(s, metadata, &meta)) != ZM_OK) goto fail;
 
@@ -137,10 +133,16 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     uint32_t eid = ZM__NONE, eh = 0;
     if (nf.pending.ptr == NULL && nt.pending.ptr == NULL && nr.pending.ptr == NULL) {
         edge_key k = {nf.id, nt.id, nr.id};
-        eh = edge_hash(nf.id, nt.id, nr.id);
+        eh = edge_hash(s, nf.id, nt.id, nr.id);
         eid = zm__st_map_find(&s->edge_map, eh, edge_eq, s, &k);
     } else {
-        eh = edge_hash(nf.id, nt.id, nr.id);
+        eh = edge_hash(s, nf.id, nt.id, nr.id);
+    }
+    bool revive = eid != ZM__NONE && s->edges[eid].dead;
+    if (revive) {
+        /* An unlinked edge linked again: back into its nodes' lists. */
+        if ((st = list_reserve(s, &s->nodes[nf.id], true)) != ZM_OK) goto fail;
+        if ((st = list_reserve(s, &s->nodes[nt.id], false)) != ZM_OK) goto fail;
     }
     if (eid == ZM__NONE) {
         if (s->nedges >= ZM__MAX_IDS) {
@@ -158,7 +160,7 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
     }
 
     /* Commit: nothing below can fail. */
-    zm__st_agent_commit(s, agent_id, &agent_pending);
+    zm__st_intern_commit(s, &s->agents, agent_id, &agent_pending);
     node_commit(s, &nf);
     if (nf.pending.ptr != NULL) {
         zm__node *n = &s->nodes[nf.id];
@@ -185,13 +187,23 @@ zm_status zm_store_link(zm_store *s, const char *from, size_t from_len, const ch
         e->to = nt.id;
         e->rel = nr.id;
         e->hash = eh;
+        e->dead = false;
         zm__st_map_insert(&s->edge_map, eh, eid);
         zm__node *fn = &s->nodes[nf.id];
         fn->out[fn->nout++] = eid;
         zm__node *tn = &s->nodes[nt.id];
         tn->in[tn->nin++] = eid;
-        if (created) *created = true;
-    } else if (created) {
+        s->live_edges++;
+        *created = true;
+    } else if (revive) {
+        zm__node *fn = &s->nodes[nf.id];
+        fn->out[fn->nout++] = eid;
+        zm__node *tn = &s->nodes[nt.id];
+        tn->in[tn->nin++] = eid;
+        s->edges[eid].dead = false;
+        s->live_edges++;
+        *created = true;
+    } else {
         *created = false;
     }
     zm__edge *e = &s->edges[eid];
@@ -209,7 +221,7 @@ fail:
     return st;
 }
 
-void zm__st_graph_free(zm_store *s) {
+void zm__st_graph_free(zm__mem *s) {
     zm_allocator a = s->a;
     for (size_t i = 0; i < s->nnodes; i++) {
         zm_free_array(a, s->nodes[i].out, s->nodes[i].cap_out);
@@ -227,19 +239,19 @@ void zm__st_graph_free(zm_store *s) {
  * Walks
  * ------------------------------------------------------------------------- */
 
-zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, const char *relation,
-                             size_t relation_len, zm_store_direction dir, uint32_t max_depth,
-                             size_t limit, zm_allocator a, zm_store_hit **hits, size_t *count,
-                             bool *truncated) {
+zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator a,
+                            zm_store_hit **hits, size_t *count, bool *truncated) {
+    zm__mem *s = (zm__mem *)base;
+    const char *node = w->node, *relation = w->relation;
+    size_t node_len = w->node_len, relation_len = w->relation_len, limit = w->limit;
+    zm_store_direction dir = w->dir;
+    uint32_t max_depth = w->max_depth;
     *hits = NULL;
     *count = 0;
     *truncated = false;
-    if (dir < ZM_STORE_OUT || dir > ZM_STORE_BOTH) return ZM_EINVAL;
-    if (max_depth < 1 || max_depth > ZM_STORE_MAX_WALK_DEPTH) return ZM_EINVAL;
-    if (node == NULL && node_len > 0) return ZM_EINVAL;
     uint32_t start =
         zm__st_map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, node_len ? node : "",
-                            node_len, zm__st_hash(node_len ? node : "", node_len));
+                            node_len, zm__st_hash(s, node_len ? node : "", node_len));
     if (start == ZM__NONE || limit == 0) {
         if (start != ZM__NONE && limit == 0) {
             const zm__node *n = &s->nodes[start];
@@ -250,7 +262,7 @@ zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, con
     uint32_t rel = ZM__NONE;
     if (relation != NULL) {
         rel = zm__st_map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
-                                  zm__st_hash(relation, relation_len));
+                                  zm__st_hash(s, relation, relation_len));
         if (rel == ZM__NONE) return ZM_OK; /* no edge has it */
     }
 
@@ -326,5 +338,40 @@ zm_status zm_store_neighbors(zm_store *s, const char *node, size_t node_len, con
     }
     *hits = out;
     *count = n;
+    return ZM_OK;
+}
+
+/* Removes an edge id from a node's list, keeping the order of the rest. */
+static void list_remove(uint32_t *list, size_t *len, uint32_t eid) {
+    for (size_t i = 0; i < *len; i++) {
+        if (list[i] != eid) continue;
+        memmove(&list[i], &list[i + 1], (*len - i - 1) * sizeof *list);
+        (*len)--;
+        return;
+    }
+}
+
+zm_status zm__mem_unlink(zm_store *base, const char *from, size_t from_len, const char *to,
+                         size_t to_len, const char *relation, size_t relation_len, bool *removed) {
+    zm__mem *s = (zm__mem *)base;
+    *removed = false;
+    uint32_t f = zm__st_map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, from, from_len,
+                                     zm__st_hash(s, from, from_len));
+    uint32_t t = zm__st_map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, to, to_len,
+                                     zm__st_hash(s, to, to_len));
+    uint32_t r = zm__st_map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
+                                     zm__st_hash(s, relation, relation_len));
+    if (f == ZM__NONE || t == ZM__NONE || r == ZM__NONE) return ZM_OK;
+    edge_key k = {f, t, r};
+    uint32_t eid = zm__st_map_find(&s->edge_map, edge_hash(s, f, t, r), edge_eq, s, &k);
+    if (eid == ZM__NONE || s->edges[eid].dead) return ZM_OK;
+    zm__node *fn = &s->nodes[f];
+    list_remove(fn->out, &fn->nout, eid);
+    zm__node *tn = &s->nodes[t];
+    list_remove(tn->in, &tn->nin, eid);
+    s->edges[eid].dead = true;
+    s->edges[eid].metadata = NULL;
+    s->live_edges--;
+    *removed = true;
     return ZM_OK;
 }

@@ -1,7 +1,7 @@
-/* The store's internals, shared by store*.c. Never included outside
-   primitives/. */
-#ifndef ZMEM_STORE_INTERNAL_H
-#define ZMEM_STORE_INTERNAL_H
+/* The memory backend's internals, shared by memory*.c. Never included
+   outside store/. */
+#ifndef ZMEM_STORE_MEMORY_INTERNAL_H
+#define ZMEM_STORE_MEMORY_INTERNAL_H
 
 #include <assert.h>
 
@@ -17,8 +17,11 @@ typedef struct zm__str {
     size_t len;
 } zm__str;
 
-/* Hashes len bytes. */
-uint32_t zm__st_hash(const char *p, size_t len);
+typedef struct zm__mem zm__mem;
+
+/* Hashes len bytes with the store's seed (chosen at random per store, so
+   nobody can choose keys that collide). */
+uint32_t zm__st_hash(const zm__mem *s, const char *p, size_t len);
 
 /* An open-addressing hash index of record ids. Each slot holds a hash and an
    id + 1 (0 = empty); equality is decided by the caller's records. */
@@ -26,6 +29,7 @@ typedef struct zm__map {
     uint64_t *slots;
     uint32_t cap; /* a power of two, or 0 */
     uint32_t len;
+    size_t probes; /* slots looked at by finds (a statistic; finds hold the store's lock) */
 } zm__map;
 
 #define ZM__NONE UINT32_MAX
@@ -65,9 +69,10 @@ zm_status zm__st_vec_reserve(zm_allocator a, void **items, size_t *cap, size_t l
 typedef struct zm__entry { /* a key: one document of the search index */
     zm__str key;
     uint32_t hash;
-    uint32_t doc_len; /* tokens of the key and of its latest value */
-    zm_store_version *versions;
+    uint32_t doc_len;           /* tokens of the key and of its latest value */
+    zm_store_version *versions; /* the versions kept, oldest first */
     size_t nversions, cap;
+    uint64_t next_version; /* after a purge: the next version's number (1) */
 } zm__entry;
 
 typedef struct zm__posting {
@@ -92,13 +97,24 @@ typedef struct zm__edge {
     uint32_t from, to, rel; /* node, node, relation ids */
     uint32_t agent;         /* agent id */
     uint32_t hash;
+    bool dead; /* unlinked: in the map, in no node's list */
     const zm_json *metadata;
     int64_t timestamp;
 } zm__edge;
 
-struct zm_store {
+/* A table of interned names: a million versions by one agent hold its id
+   once. Id 0 is always "". */
+typedef struct zm__intern {
+    zm__str *items;
+    size_t n, cap;
+    zm__map map;
+} zm__intern;
+
+struct zm__mem {
+    zm_store base; /* first: a zm_store * is a zm__mem * */
     zm_allocator a;
     zm_store_limits lim;
+    uint64_t seed;
     zm_arena data;    /* immutable bytes: values, keys, names; rewound on failure */
     zm_arena scratch; /* temporaries of one write; reset after it */
 
@@ -106,10 +122,10 @@ struct zm_store {
     size_t nentries, cap_entries;
     zm__map entry_map;
     size_t nversions;
+    size_t live_keys; /* keys whose latest version is not a deletion */
 
-    zm__str *agents; /* interned agent ids; 0 is "" */
-    size_t nagents, cap_agents;
-    zm__map agent_map;
+    zm__intern agents;   /* interned agent ids; 0 is "" */
+    zm__intern sessions; /* interned session ids; 0 is "" */
 
     zm__term *terms;
     size_t nterms, cap_terms;
@@ -124,6 +140,7 @@ struct zm_store {
     zm__map rel_map;
     zm__edge *edges;
     size_t nedges, cap_edges;
+    size_t live_edges;
     zm__map edge_map;
     uint32_t walk_stamp;
 };
@@ -162,37 +179,33 @@ zm_status zm__st_query_terms(zm_arena *ar, const char *q, size_t len, zm__tf **t
 /* Compares two byte strings: bytewise, a proper prefix first. */
 int zm__st_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
-/* Checks a name (a key, node, relation or agent id): ZM_EINVAL when empty
-   (unless may_be_empty) or not UTF-8, ZM_ELIMIT when longer than the limit. */
-zm_status zm__st_check_name(const zm_store *s, const char *p, size_t len, bool may_be_empty);
+/* Whether entry e exists for readers: it has versions and the latest is not
+   a deletion. */
+static inline bool zm__mem_live(const zm__entry *e) {
+    return e->nversions > 0 && !e->versions[e->nversions - 1].deleted;
+}
 
-/* Checks a value that is about to be stored and adds the bytes it would take
-   to *bytes: ZM_EINVAL (invalid UTF-8, a non-finite number), ZM_ELIMIT (too
-   deep, or *bytes past the limit). */
-zm_status zm__st_check_value(const zm_store *s, const zm_json *v, size_t *bytes);
-
-/* Why zm__st_explain_value refused a value. */
-typedef enum zm__why {
-    ZM__WHY_NONE = 0,
-    ZM__WHY_SIZE,   /* *bytes would pass max_value_bytes */
-    ZM__WHY_DEPTH,  /* nested deeper than max_depth */
-    ZM__WHY_UTF8,   /* a string or member name that is not UTF-8 */
-    ZM__WHY_NUMBER, /* a non-finite number, or a node of no JSON type */
-} zm__why;
-
-/* zm__st_check_value, also saying why in *why (ZM__WHY_NONE on ZM_OK). */
-zm_status zm__st_explain_value(const zm_store *s, const zm_json *v, size_t *bytes, zm__why *why);
+/* The vtable members defined outside memory.c. */
+zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
+                         size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                         size_t *total);
+zm_status zm__mem_link(zm_store *base, const zm_store_link_req *l, bool *created);
+zm_status zm__mem_unlink(zm_store *base, const char *from, size_t from_len, const char *to,
+                         size_t to_len, const char *relation, size_t relation_len, bool *removed);
+zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator a,
+                            zm_store_hit **hits, size_t *count, bool *truncated);
 
 /* Clones v into the data arena and marks every node shared. ZM_OK or
    ZM_ENOMEM (the caller rewinds the arena). */
-zm_status zm__st_clone(zm_store *s, const zm_json *v, const zm_json **out);
+zm_status zm__st_clone(zm__mem *s, const zm_json *v, const zm_json **out);
 
-/* Interns an agent id: finds it, or prepares it (*pending true, *id the id it
+/* Interns a name in t: finds it, or prepares it (*pending set, *id the id it
    will get) copying it into the data arena and reserving room; commit with
-   zm__st_agent_commit. ZM_OK or ZM_ENOMEM. */
-zm_status zm__st_agent_prepare(zm_store *s, const char *agent, size_t len, uint32_t *id,
-                               zm__str *pending);
-void zm__st_agent_commit(zm_store *s, uint32_t id, const zm__str *pending);
+   zm__st_intern_commit. ZM_OK, ZM_ELIMIT or ZM_ENOMEM. */
+zm_status zm__st_intern_prepare(zm__mem *s, zm__intern *t, const char *p, size_t len, uint32_t *id,
+                                zm__str *pending);
+void zm__st_intern_commit(zm__mem *s, zm__intern *t, uint32_t id, const zm__str *pending);
+void zm__st_intern_free(zm__mem *s, zm__intern *t);
 
 /* Index maintenance for a put: prepare reserves everything (may fail, undo
    with zm__st_index_abort), commit applies it (cannot fail). */
@@ -205,14 +218,14 @@ typedef struct zm__index_plan {
     uint32_t dl;
 } zm__index_plan;
 
-zm_status zm__st_index_prepare(zm_store *s, uint32_t doc, const zm__str *key,
+zm_status zm__st_index_prepare(zm__mem *s, uint32_t doc, const zm__str *key,
                                const zm_json *old_value, const zm_json *new_value,
                                zm__index_plan *plan);
-void zm__st_index_abort(zm_store *s, zm__index_plan *plan);
-void zm__st_index_commit(zm_store *s, uint32_t doc, zm__index_plan *plan);
+void zm__st_index_abort(zm__mem *s, zm__index_plan *plan);
+void zm__st_index_commit(zm__mem *s, uint32_t doc, zm__index_plan *plan);
 
 /* Frees the index's tables; the graph's. */
-void zm__st_index_free(zm_store *s);
-void zm__st_graph_free(zm_store *s);
+void zm__st_index_free(zm__mem *s);
+void zm__st_graph_free(zm__mem *s);
 
 #endif
