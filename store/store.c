@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "zmem/store.h"
+#include "internal.h"
 
 /* ---------------------------------------------------------------------------
  * Error messages: one per thread, as errno.
@@ -102,6 +102,13 @@ zm_status zm_store_open(const char *location, const zm_store_opts *opts, zm_stor
         return zm_store_memory_create(o.alloc, &o.limits, out);
     if (location[0] == '\0') return zm_store_fail(ZM_EINVAL, "the database path is empty");
     return zm_store_sqlite_open(location, &o, out);
+}
+
+bool zm_store_backend_available(const char *name) {
+    if (name == NULL) return false;
+    if (strcmp(name, "memory") == 0) return true;
+    if (strcmp(name, "sqlite") == 0) return zm__store_have_sqlite();
+    return false;
 }
 
 void zm_store_close(zm_store *s) {

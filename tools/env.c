@@ -1,23 +1,99 @@
 /* The zmem program's environment. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "env.h"
 #include "run_cmd.h"
 #include "zmem/json.h"
 #include "zmem/store.h"
 
-bool zt_env_init(zt_env *e, const char *prog) {
+/* SQLite's memory: routed once per process through a counting allocator
+   that lives as long as the process (SQLite keeps it past any one store). */
+static zt_counting sqlite_counting;
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static zm_status sqlite_routed = ZM_ENOTSUP;
+
+static void route_sqlite(void) {
+    zm_allocator a = zt_counting_init(&sqlite_counting, zm_default_allocator());
+    sqlite_routed = zm_sqlite_use_allocator(a);
+}
+
+/* Opens the store at db for prog, saying why on stderr when it cannot. */
+static zm_status open_store(zt_env *e, const char *prog, const char *db, bool sync_full,
+                            zm_store **out) {
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.alloc = e->a;
+    o.sync = sync_full ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
+    if (db != NULL && strcmp(db, ":memory:") != 0) pthread_once(&sqlite_once, route_sqlite);
+    zm_status st = zm_store_open(db, &o, out);
+    if (st != ZM_OK) {
+        const char *msg = zm_store_errmsg();
+        fprintf(stderr, "%s: cannot open the store %s: %s\n", prog,
+                db ? db : ":memory:", msg[0] ? msg : zm_status_str(st));
+    }
+    return st;
+}
+
+bool zt_default_db_path(char *buf, size_t size, const char *prog) {
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    char dir[4096];
+    if (xdg != NULL && xdg[0] == '/') {
+        n = snprintf(dir, sizeof dir, "%s/zmem", xdg);
+    } else if (home != NULL && home[0] == '/') {
+        n = snprintf(dir, sizeof dir, "%s/.local/share/zmem", home);
+    } else {
+        fprintf(stderr,
+                "%s: neither XDG_DATA_HOME nor HOME is set to an absolute path: "
+                "give --db PATH\n",
+                prog);
+        return false;
+    }
+    if (n < 0 || (size_t)n >= sizeof dir || (size_t)n + sizeof "/memory.db" > size) {
+        fprintf(stderr, "%s: the data folder's path is too long: give --db PATH\n", prog);
+        return false;
+    }
+    /* Create each missing folder of the path (the last one private). */
+    for (char *p = dir + 1;; p++) {
+        bool last = *p == '\0';
+        if (*p != '/' && !last) continue;
+        *p = '\0';
+        if (mkdir(dir, last ? 0700 : 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "%s: cannot create %s: %s\n", prog, dir, strerror(errno));
+            return false;
+        }
+        if (last) break;
+        *p = '/';
+    }
+    snprintf(buf, size, "%s/memory.db", dir);
+    return true;
+}
+
+bool zt_env_init(zt_env *e, const char *prog, const char *db, bool sync_full) {
     memset(e, 0, sizeof *e);
     e->a = zt_counting_init(&e->counting, zm_default_allocator());
     zm_status st = zm_prim_registry_create(e->a, &e->reg);
 #ifdef ZMEM_HAVE_BUILTINS
     if (st == ZM_OK) {
         zm_store *store = NULL;
-        st = zm_store_memory_create(e->a, NULL, &store);
+        st = open_store(e, prog, db, sync_full, &store);
+        if (st != ZM_OK) {
+            zt_env_deinit(e);
+            return false;
+        }
         e->store = store;
-        if (st == ZM_OK) st = zm_prim_register_builtins(e->reg, store);
+        st = zm_prim_register_builtins(e->reg, store);
     }
+#else
+    (void)db;
+    (void)sync_full;
 #endif
     if (st == ZM_OK) {
         zm_prim_ctx_opts o;
@@ -64,6 +140,12 @@ void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, ui
             s.calls ? (double)s.total_call_bytes / (double)s.calls : 0.0, s.arena_capacity,
             s.arena_resets);
     fprintf(f, "%s: response buffer %zu B\n", prog, s.response_capacity);
+    if (sqlite_routed == ZM_OK)
+        fprintf(f,
+                "%s: sqlite: %zu allocs, %zu frees, %zu resizes, %zu remaps, %.2f MiB live, "
+                "%.2f MiB peak\n",
+                prog, sqlite_counting.allocs, sqlite_counting.frees, sqlite_counting.resizes,
+                sqlite_counting.remaps, mib(sqlite_counting.live), mib(sqlite_counting.peak));
     fprintf(f,
             "%s: long-lived allocator: %zu allocs, %zu frees, %zu resizes, %zu remaps, "
             "%.2f MiB live, %.2f MiB peak\n",
@@ -103,6 +185,24 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
     if (m) {
         if (zt_parse_size(v, &o->max_line)) return 1;
         fprintf(stderr, "%s: --max-line needs a positive byte count (K, M, G suffixes)\n", prog);
+        return -1;
+    }
+    v = option_value(argc, argv, i, "--db", &m);
+    if (m) {
+        if (v != NULL && v[0] != '\0') {
+            o->db = v;
+            return 1;
+        }
+        fprintf(stderr, "%s: --db needs a path (or :memory:)\n", prog);
+        return -1;
+    }
+    v = option_value(argc, argv, i, "--sync", &m);
+    if (m) {
+        if (v != NULL && (strcmp(v, "normal") == 0 || strcmp(v, "full") == 0)) {
+            o->sync_full = strcmp(v, "full") == 0;
+            return 1;
+        }
+        fprintf(stderr, "%s: --sync needs normal or full\n", prog);
         return -1;
     }
     const char *names[] = {"--agent", "--session"};

@@ -21,6 +21,9 @@ typedef struct zt_common_opts {
     size_t max_line;     /* --max-line BYTES */
     const char *agent;   /* --agent ID: the agent id of every call */
     const char *session; /* --session ID: the session id of every call */
+    const char *db;      /* --db PATH: the store (":memory:" or an SQLite file); NULL =
+                            the command's default */
+    bool sync_full;      /* --sync full (default normal) */
 } zt_common_opts;
 
 /* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
@@ -30,9 +33,19 @@ typedef struct zt_common_opts {
    of at most ZM_STORE_DEFAULT_MAX_KEY_LEN bytes, as the store requires. */
 int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog);
 
-/* Sets up e: registry, built-ins, context. On failure prints why to stderr
+/* Sets up e: the store at db (":memory:" or an SQLite file path; NULL =
+   ":memory:"), the registry with the built-ins, a context. SQLite's memory
+   is routed through zmem's allocator (counted apart, see zt_env_print_stats)
+   before the first SQLite store is opened. On failure prints why to stderr
    (prefixed with prog) and returns false with nothing left allocated. */
-bool zt_env_init(zt_env *e, const char *prog);
+bool zt_env_init(zt_env *e, const char *prog, const char *db, bool sync_full);
+
+/* The path of the default persistent memory of `zmem mcp`:
+   $XDG_DATA_HOME/zmem/memory.db, or ~/.local/share/zmem/memory.db, with its
+   folder created (mode 0700) when missing. Writes it to buf (size bytes).
+   Returns false (after saying why on stderr) when neither variable gives a
+   usable folder. */
+bool zt_default_db_path(char *buf, size_t size, const char *prog);
 
 /* Sets the agent and session ids of e's context from o (NULL = unset).
    Returns false (after saying so) when out of memory. */

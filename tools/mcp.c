@@ -16,6 +16,7 @@
 #include "env.h"
 #include "lineio.h"
 #include "mcp.h"
+#include "zmem/store.h"
 #include "run_cmd.h"
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26", "2024-11-05"};
@@ -566,15 +567,21 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
 }
 
 static const char usage[] =
-    "usage: zmem mcp [--max-line BYTES] [--agent ID] [--session ID]\n"
+    "usage: zmem mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]\n"
+    "                [--session ID]\n"
     "  Serves the primitives as Model Context Protocol tools over standard input and\n"
     "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
+    "  --db PATH         the memory: an SQLite database file, or :memory: (gone at\n"
+    "                    exit); default $XDG_DATA_HOME/zmem/memory.db (or\n"
+    "                    ~/.local/share/zmem/memory.db)\n"
+    "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"
+    "                    the process) or full (a power loss too)\n"
     "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
-    "  --session ID      the session id the calls see\n";
+    "  --session ID      the session id recorded with what the calls write\n";
 
 int zm_tool_mcp_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);
@@ -586,7 +593,17 @@ int zm_tool_mcp_main(int argc, char **argv) {
     /* A client that goes away is an EPIPE on write, not a signal. */
     signal(SIGPIPE, SIG_IGN);
     zt_env env;
-    if (!zt_env_init(&env, "zmem mcp")) return 1;
+    char path[4200];
+    if (co.db == NULL && !zm_store_backend_available("sqlite")) {
+        fprintf(stderr, "zmem mcp: built without SQLite: the memory lasts only as long as this "
+                        "process (give --db :memory: to say so)\n");
+        co.db = ":memory:";
+    } else if (co.db == NULL) {
+        /* By default the memory lasts: a file per user. */
+        if (!zt_default_db_path(path, sizeof path, "zmem mcp")) return 1;
+        co.db = path;
+    }
+    if (!zt_env_init(&env, "zmem mcp", co.db, co.sync_full)) return 1;
     if (!zt_env_set_identity(&env, &co, "zmem mcp")) {
         zt_env_deinit(&env);
         return 1;

@@ -13,13 +13,18 @@
 #include "run_cmd.h"
 
 static const char usage[] =
-    "usage: zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]\n"
+    "usage: zmem run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]\n"
+    "                [--agent ID] [--session ID] [FILE|-]\n"
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
+    "  --db PATH         the memory: an SQLite database file (created when missing),\n"
+    "                    or :memory: (the default: gone at exit)\n"
+    "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"
+    "                    the process) or full (a power loss too)\n"
     "  --stats           write memory statistics to standard error at exit\n"
     "  --max-line BYTES  refuse longer request lines (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
-    "  --session ID      the session id the calls see\n";
+    "  --session ID      the session id recorded with what the calls write\n";
 
 bool zt_parse_size(const char *s, size_t *out) {
     if (s == NULL || *s < '0' || *s > '9') return false;
@@ -159,7 +164,7 @@ int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const cha
 
 int zm_tool_run_main(int argc, char **argv) {
     bool stats = false;
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -188,7 +193,7 @@ int zm_tool_run_main(int argc, char **argv) {
         }
     }
     zt_env env;
-    if (!zt_env_init(&env, "zmem run")) {
+    if (!zt_env_init(&env, "zmem run", co.db, co.sync_full)) {
         if (fd != 0) close(fd);
         return 1;
     }

@@ -1,7 +1,8 @@
 /* zmem: the command-line program.
 
-     zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]
-     zmem mcp [--max-line BYTES] [--agent ID] [--session ID]
+     zmem run [--db PATH] [--sync MODE] [--stats] [--max-line BYTES] [--agent ID]
+              [--session ID] [FILE|-]
+     zmem mcp [--db PATH] [--sync MODE] [--max-line BYTES] [--agent ID] [--session ID]
      zmem json ...                                     JSON tools
      zmem --help | --version */
 #include <stdio.h>
@@ -16,11 +17,14 @@ static const char usage[] =
     "usage: zmem <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-]\n"
+    "  run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES] [--agent ID]\n"
+    "      [--session ID] [FILE|-]\n"
     "        run JSON-lines requests {\"id\":..., \"primitive\":\"...\", \"params\":{...}}\n"
-    "        (or {\"id\":..., \"batch\":[...]}), one response line per request\n"
-    "  mcp [--max-line BYTES] [--agent ID] [--session ID]\n"
-    "        serve the primitives as Model Context Protocol tools over stdio\n"
+    "        (or {\"id\":..., \"batch\":[...]}), one response line per request;\n"
+    "        the memory is --db PATH (an SQLite file) or, by default, :memory:\n"
+    "  mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID] [--session ID]\n"
+    "        serve the primitives as Model Context Protocol tools over stdio; the\n"
+    "        memory is --db PATH or, by default, $XDG_DATA_HOME/zmem/memory.db\n"
     "        (--agent/--session: the agent and session id of every call; valid\n"
     "        UTF-8, at most 1024 bytes)\n"
     "  json check|fmt|bench ...\n"

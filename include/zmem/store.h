@@ -394,6 +394,10 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
    ZM_ENOTSUP (built without SQLite). */
 zm_status zm_sqlite_use_allocator(zm_allocator a);
 
+/* Whether the backend named name ("memory", "sqlite") is built into this
+   zmem. */
+bool zm_store_backend_available(const char *name);
+
 /* Closes s: frees the memory store and everything in it, or closes the
    database (committing nothing that was not committed: an open transaction
    is rolled back). Values read from it die too. NULL is a no-op. */

@@ -104,7 +104,7 @@ static void test_usage(void) {
     CHECK_HAS(p.out, "usage: zmem");
     CHECK_HAS(p.out, "run");
     CHECK_HAS(p.out, "mcp");
-    CHECK_HAS(p.out, "run [--stats] [--max-line BYTES] [--agent ID] [--session ID]");
+    CHECK_HAS(p.out, "run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]");
     CHECK_HAS(p.out, "mcp [--max-line BYTES] [--agent ID] [--session ID]");
     proc_free(&p);
     p = run("", 0, "--version", NULL);
