@@ -105,7 +105,7 @@ static void test_usage(void) {
     CHECK_HAS(p.out, "run");
     CHECK_HAS(p.out, "mcp");
     CHECK_HAS(p.out, "run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]");
-    CHECK_HAS(p.out, "mcp [--max-line BYTES] [--agent ID] [--session ID]");
+    CHECK_HAS(p.out, "mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]");
     proc_free(&p);
     p = run("", 0, "--version", NULL);
     CHECK_EQ(p.status, 0);
@@ -190,7 +190,7 @@ static void test_mcp_session(void) {
         "this is not json\n"
         "[{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}]\n"
         "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n";
-    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    proc p = run(in, sizeof in - 1, "mcp", "--db", ":memory:", NULL);
     CHECK_EQ(p.status, 0);
     CHECK_EQ(count_lines(p.out), 8);
     CHECK_HAS(line_at(p.out, 0), "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":"
@@ -212,7 +212,7 @@ static void test_mcp_session(void) {
 static void test_mcp_last_line(void) {
     const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
                       "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}";
-    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    proc p = run(in, sizeof in - 1, "mcp", "--db", ":memory:", NULL);
     CHECK_EQ(p.status, 0);
     CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n"
                      "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}\n");
@@ -226,7 +226,7 @@ static void test_mcp_request_as_notification(void) {
         "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}\n"
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
-    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    proc p = run(in, sizeof in - 1, "mcp", "--db", ":memory:", NULL);
     CHECK_EQ(p.status, 0);
     CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n");
     CHECK_HAS(p.err, "ignored \"tools/call\" sent as a notification");
@@ -240,7 +240,7 @@ static void test_write_error(void) {
     if (access("/dev/full", W_OK) != 0) return;
     stdout_path = "/dev/full";
     const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
-    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    proc p = run(in, sizeof in - 1, "mcp", "--db", ":memory:", NULL);
     CHECK_EQ(p.status, 1);
     CHECK_HAS(p.err, "zmem mcp: writing output:");
     proc_free(&p);
@@ -257,7 +257,7 @@ static void test_write_error(void) {
 static void test_mcp_disconnect(void) {
     const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
                       "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pi";
-    proc p = run(in, sizeof in - 1, "mcp", NULL);
+    proc p = run(in, sizeof in - 1, "mcp", "--db", ":memory:", NULL);
     CHECK_EQ(p.status, 0);
     CHECK_STR(p.out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n");
     CHECK_HAS(p.err, "dropped");
