@@ -164,6 +164,16 @@ static zm_status put_json(writer *w, const zm_json *v) {
 static zm_status put_error_members(writer *w) {
     zm_prim_ctx *ctx = w->ctx;
     zm_status st;
+    if (ctx->err_code == ZM_PRIM_OUT_OF_MEMORY && zm__ctx_limit_hit(ctx)) {
+        /* Refused by the process's memory limit, not by the system. */
+        char msg[128];
+        zm_memory_stats m;
+        zm_stats_snapshot(ctx->memory_limit, &m);
+        int n = snprintf(msg, sizeof msg, "the memory limit is reached (%zu bytes in use)",
+                         m.active_bytes);
+        zm__ctx_set_error(ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT, NULL, 0, msg,
+                          n > 0 ? (size_t)n : 0);
+    }
     const char *code =
         zm_prim_errcode_name(ctx->err_code == ZM_PRIM_OK ? ZM_PRIM_INTERNAL : ctx->err_code);
     if ((st = RAW(w, "\"ok\":false,\"error\":{\"code\":\"")) != ZM_OK) return st;
@@ -218,10 +228,15 @@ out:
 /* Replaces the response with an out-of-memory error that fits the buffer's
    minimum capacity, keeping the id when it is short. */
 static void put_oom(zm_prim_ctx *ctx, const zm_json *id) {
-    static const char tail[] =
+    static const char oom_tail[] =
         ",\"ok\":false,\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+    static const char limit_tail[] = ",\"ok\":false,\"error\":{\"code\":\"limit_exceeded\","
+                                     "\"message\":\"the memory limit is reached\"}}";
+    bool limit = zm__ctx_limit_hit(ctx);
+    const char *tail = limit ? limit_tail : oom_tail;
+    _Static_assert(sizeof limit_tail >= sizeof oom_tail, "the limit tail is the longer");
     zm__buf *b = &ctx->response;
-    writer w = {ctx, ZM__RESPONSE_MIN - sizeof tail - 16};
+    writer w = {ctx, ZM__RESPONSE_MIN - sizeof limit_tail - 16};
     b->len = 0;
     RAW(&w, "{\"id\":");
     if (put_json(&w, id) != ZM_OK) {
@@ -229,11 +244,11 @@ static void put_oom(zm_prim_ctx *ctx, const zm_json *id) {
         RAW(&w, "null");
     }
     w.limit = 0;
-    RAW(&w, tail);
+    sink(&w, tail, strlen(tail));
     RAW(&w, "\0");
     b->len--;
-    ctx->err_code = ZM_PRIM_OUT_OF_MEMORY;
-    ctx->err_status = ZM_ENOMEM;
+    ctx->err_code = limit ? ZM_PRIM_LIMIT_EXCEEDED : ZM_PRIM_OUT_OF_MEMORY;
+    ctx->err_status = limit ? ZM_ELIMIT : ZM_ENOMEM;
 }
 
 /* ---------------------------------------------------------------------------

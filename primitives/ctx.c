@@ -152,6 +152,7 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
         ctx->response_retain_limit = ZM__RESPONSE_MIN;
     ctx->clock = o.clock ? o.clock : realtime_ms;
     ctx->clock_ctx = o.clock ? o.clock_ctx : NULL;
+    ctx->memory_limit = o.memory_limit;
 
     ctx->pool = o.json_pool;
     ctx->templates = o.templates;
@@ -373,6 +374,13 @@ static void copy_truncating(zm_allocator a, zm__buf *b, const char *s, size_t n)
     memmove(b->ptr, s, k);
     b->ptr[k] = '\0';
     b->len = k;
+}
+
+size_t zm__ctx_limit_failures(const zm_prim_ctx *ctx) {
+    if (ctx->memory_limit == NULL) return 0;
+    zm_memory_stats m;
+    zm_stats_snapshot(ctx->memory_limit, &m);
+    return m.failures;
 }
 
 void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,

@@ -12,14 +12,22 @@
 #include "zmem/json.h"
 #include "zmem/store.h"
 
-/* SQLite's memory: routed once per process through a counting allocator
-   that lives as long as the process (SQLite keeps it past any one store). */
+/* One process-wide limiter under everything the program allocates, and
+   SQLite's memory routed once per process through a counting allocator over
+   it; both live as long as the process (SQLite keeps its allocator past any
+   one store). */
+static zm_stats process_stats;
+static pthread_once_t stats_once = PTHREAD_ONCE_INIT;
 static zt_counting sqlite_counting;
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 static zm_status sqlite_routed = ZM_ENOTSUP;
 
+static void init_stats(void) {
+    zm_stats_init(&process_stats, zm_default_allocator(), 0);
+}
+
 static void route_sqlite(void) {
-    zm_allocator a = zt_counting_init(&sqlite_counting, zm_default_allocator());
+    zm_allocator a = zt_counting_init(&sqlite_counting, zm_stats_allocator(&process_stats));
     sqlite_routed = zm_sqlite_use_allocator(a);
 }
 
@@ -76,9 +84,13 @@ bool zt_default_db_path(char *buf, size_t size, const char *prog) {
     return true;
 }
 
-bool zt_env_init(zt_env *e, const char *prog, const char *db, bool sync_full) {
+bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
+    const char *db = o->db;
+    bool sync_full = o->sync_full;
     memset(e, 0, sizeof *e);
-    e->a = zt_counting_init(&e->counting, zm_default_allocator());
+    pthread_once(&stats_once, init_stats);
+    zm_stats_set_limit(&process_stats, o->memory_limit);
+    e->a = zt_counting_init(&e->counting, zm_stats_allocator(&process_stats));
     zm_status st = zm_prim_registry_create(e->a, &e->reg);
 #ifdef ZMEM_HAVE_BUILTINS
     if (st == ZM_OK) {
@@ -96,10 +108,11 @@ bool zt_env_init(zt_env *e, const char *prog, const char *db, bool sync_full) {
     (void)sync_full;
 #endif
     if (st == ZM_OK) {
-        zm_prim_ctx_opts o;
-        memset(&o, 0, sizeof o);
-        o.longlived = e->a;
-        st = zm_prim_ctx_create(&o, &e->ctx);
+        zm_prim_ctx_opts co;
+        memset(&co, 0, sizeof co);
+        co.longlived = e->a;
+        if (o->memory_limit != 0) co.memory_limit = &process_stats;
+        st = zm_prim_ctx_create(&co, &e->ctx);
     }
     if (st != ZM_OK) {
         fprintf(stderr, "%s: cannot set up the primitives: %s\n", prog, zm_status_str(st));
@@ -185,6 +198,13 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
     if (m) {
         if (zt_parse_size(v, &o->max_line)) return 1;
         fprintf(stderr, "%s: --max-line needs a positive byte count (K, M, G suffixes)\n", prog);
+        return -1;
+    }
+    v = option_value(argc, argv, i, "--memory-limit", &m);
+    if (m) {
+        if (zt_parse_size(v, &o->memory_limit) && o->memory_limit > 0) return 1;
+        fprintf(stderr, "%s: --memory-limit needs a positive byte count (K, M, G suffixes)\n",
+                prog);
         return -1;
     }
     v = option_value(argc, argv, i, "--db", &m);

@@ -24,6 +24,7 @@ typedef struct zt_common_opts {
     const char *db;      /* --db PATH: the store (":memory:" or an SQLite file); NULL =
                             the command's default */
     bool sync_full;      /* --sync full (default normal) */
+    size_t memory_limit; /* --memory-limit BYTES; 0 = none */
 } zt_common_opts;
 
 /* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
@@ -33,12 +34,13 @@ typedef struct zt_common_opts {
    of at most ZM_STORE_DEFAULT_MAX_KEY_LEN bytes, as the store requires. */
 int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog);
 
-/* Sets up e: the store at db (":memory:" or an SQLite file path; NULL =
-   ":memory:"), the registry with the built-ins, a context. SQLite's memory
-   is routed through zmem's allocator (counted apart, see zt_env_print_stats)
-   before the first SQLite store is opened. On failure prints why to stderr
-   (prefixed with prog) and returns false with nothing left allocated. */
-bool zt_env_init(zt_env *e, const char *prog, const char *db, bool sync_full);
+/* Sets up e as o says: the store at o->db (":memory:" or an SQLite file
+   path; NULL = ":memory:") with o->sync_full, the registry with the
+   built-ins, a context. Everything goes through one process-wide zm_stats
+   (with o->memory_limit as its limit, when set), SQLite's memory too (routed
+   before the first SQLite store is opened, counted apart in the stats). On failure prints why to
+   stderr (prefixed with prog) and returns false with nothing left allocated. */
+bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o);
 
 /* The path of the default persistent memory of `zmem mcp`:
    $XDG_DATA_HOME/zmem/memory.db, or ~/.local/share/zmem/memory.db, with its

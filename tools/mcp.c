@@ -568,7 +568,7 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
 
 static const char usage[] =
     "usage: zmem mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]\n"
-    "                [--session ID]\n"
+    "                [--session ID] [--memory-limit BYTES]\n"
     "  Serves the primitives as Model Context Protocol tools over standard input and\n"
     "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
     "  --db PATH         the memory: an SQLite database file, or :memory: (gone at\n"
@@ -576,12 +576,14 @@ static const char usage[] =
     "                    ~/.local/share/zmem/memory.db)\n"
     "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"
     "                    the process) or full (a power loss too)\n"
+    "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"
+    "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"
     "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
     "  --session ID      the session id recorded with what the calls write\n";
 
 int zm_tool_mcp_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);
@@ -603,7 +605,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
         if (!zt_default_db_path(path, sizeof path, "zmem mcp")) return 1;
         co.db = path;
     }
-    if (!zt_env_init(&env, "zmem mcp", co.db, co.sync_full)) return 1;
+    if (!zt_env_init(&env, "zmem mcp", &co)) return 1;
     if (!zt_env_set_identity(&env, &co, "zmem mcp")) {
         zt_env_deinit(&env);
         return 1;

@@ -14,13 +14,15 @@
 
 static const char usage[] =
     "usage: zmem run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]\n"
-    "                [--agent ID] [--session ID] [FILE|-]\n"
+    "                [--memory-limit BYTES] [--agent ID] [--session ID] [FILE|-]\n"
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
     "  --db PATH         the memory: an SQLite database file (created when missing),\n"
     "                    or :memory: (the default: gone at exit)\n"
     "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"
     "                    the process) or full (a power loss too)\n"
+    "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"
+    "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"
     "  --stats           write memory statistics to standard error at exit\n"
     "  --max-line BYTES  refuse longer request lines (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
@@ -164,7 +166,7 @@ int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const cha
 
 int zm_tool_run_main(int argc, char **argv) {
     bool stats = false;
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -193,7 +195,7 @@ int zm_tool_run_main(int argc, char **argv) {
         }
     }
     zt_env env;
-    if (!zt_env_init(&env, "zmem run", co.db, co.sync_full)) {
+    if (!zt_env_init(&env, "zmem run", &co)) {
         if (fd != 0) close(fd);
         return 1;
     }

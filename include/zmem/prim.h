@@ -80,6 +80,7 @@
 #include "zmem/allocator.h"
 #include "zmem/arena.h"
 #include "zmem/json.h"
+#include "zmem/stats.h"
 #include "zmem/template.h"
 
 #ifdef __cplusplus
@@ -220,6 +221,10 @@ typedef struct zm_prim_ctx_opts {
     size_t template_budget;       /* budget of a template cache the context makes; 0 = 1 MiB */
     zm_prim_clock_fn clock;       /* NULL = CLOCK_REALTIME */
     void *clock_ctx;
+    zm_stats *memory_limit; /* borrowed; when non-NULL, a call that runs out of memory
+                               after this limiter refused an allocation answers
+                               limit_exceeded ("the memory limit ... is reached")
+                               instead of out_of_memory */
 } zm_prim_ctx_opts;
 
 /* Makes a context. opts may be NULL (all defaults). Returns ZM_OK with *out

@@ -278,6 +278,39 @@ static void test_mcp_disconnect(void) {
     proc_free(&p);
 }
 
+/* Under --memory-limit, writes past the limit fail with limit_exceeded, the
+   program goes on serving, and what was acknowledged stays readable. */
+static void test_memory_limit(void) {
+    size_t cap = 4000 * 2200 + 4096, len = 0;
+    char *in = malloc(cap);
+    CHECK(in != NULL);
+    if (in == NULL) return;
+    for (int i = 0; i < 4000; i++)
+        len += (size_t)snprintf(in + len, cap - len,
+                                "{\"id\":%d,\"primitive\":\"store\",\"params\":{\"key\":\"k%d\","
+                                "\"value\":\"%02000d\"}}\n",
+                                i, i, i);
+    len +=
+        (size_t)snprintf(in + len, cap - len,
+                         "{\"id\":\"r\",\"primitive\":\"retrieve\",\"params\":{\"key\":\"k1\"}}\n"
+                         "{\"id\":\"s\",\"primitive\":\"search\",\"params\":{\"query\":\"k1\","
+                         "\"mode\":\"exact\"}}\n");
+    proc p = run(in, len, "run", "--memory-limit", "1M", NULL);
+    free(in);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(p.out, "{\"id\":3999,\"ok\":false,\"error\":{\"code\":\"limit_exceeded\"");
+    CHECK_HAS(p.out, "{\"id\":0,\"ok\":true");
+    CHECK_HAS(p.out, "{\"id\":\"r\",\"ok\":true,\"result\":{\"exists\":true,\"key\":\"k1\"");
+    CHECK_HAS(p.out, "{\"id\":\"s\",\"ok\":true,\"result\":{\"results\":[{\"key\":\"k1\"");
+    CHECK_EQ(count_lines(p.out), 4002);
+    proc_free(&p);
+    /* A bad value is refused. */
+    p = run("", 0, "run", "--memory-limit", "lots", NULL);
+    CHECK_EQ(p.status, 2);
+    CHECK_HAS(p.err, "--memory-limit needs a positive byte count");
+    proc_free(&p);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_cli ZMEM_EXE\n");
@@ -292,5 +325,6 @@ int main(int argc, char **argv) {
     RUN(test_mcp_request_as_notification);
     RUN(test_write_error);
     RUN(test_mcp_disconnect);
+    RUN(test_memory_limit);
     return zt_finish("prim_cli");
 }
