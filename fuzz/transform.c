@@ -68,9 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
        argument's text, walk a link. */
     zm_store *s;
     FZ_CHECK(zm_store_memory_create(zm_default_allocator(), NULL, &s) == ZM_OK);
-    zm_store_write w1 = {"doc", 3, doc, arg, "fuzz", 4, NULL, 0, 1};
-    zm_store_write w2 = {"doc", 3, arg, NULL, NULL, 0, NULL, 0, 2};
-    zm_store_write w3 = {"arg", 3, doc, NULL, NULL, 0, NULL, 0, 3};
+    zm_store_write w1 = {"doc", 3, doc, arg, "fuzz", 4, NULL, 0, 1, 0};
+    zm_store_write w2 = {"doc", 3, arg, NULL, NULL, 0, NULL, 0, 2, 0};
+    zm_store_write w3 = {"arg", 3, doc, NULL, NULL, 0, NULL, 0, 3, 0};
     zm_status st = zm_store_put(s, &w1, NULL);
     if (st == ZM_OK) st = zm_store_put(s, &w2, NULL);
     if (st == ZM_OK) st = zm_store_put(s, &w3, NULL);

@@ -17,7 +17,7 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
 
     size_t slen;
     const char *session = zm_prim_session_id(ctx, &slen);
-    zm_store_write w = {key, klen, value, meta, agent, alen, session, slen, zm_prim_now_ms(ctx)};
+    zm_store_write w = {key, klen, value, meta, agent, alen, session, slen, zm_prim_now_ms(ctx), 0};
     zm_store_version v;
     zm_status st = zm_store_put(s, &w, &v);
     if (st == ZM_EINVAL || st == ZM_ELIMIT) {
@@ -155,7 +155,7 @@ static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     bool purge = zm_json_bool(zm_json_get(params, "purge"));
     const char *agent = zm_prim_agent_id(ctx, &alen);
     const char *session = zm_prim_session_id(ctx, &slen);
-    zm_store_write w = {key, klen, NULL, NULL, agent, alen, session, slen, zm_prim_now_ms(ctx)};
+    zm_store_write w = {key, klen, NULL, NULL, agent, alen, session, slen, zm_prim_now_ms(ctx), 0};
     zm_store_version v;
     bool existed;
     zm_status st = zm_store_forget(s, &w, purge, &v, &existed);

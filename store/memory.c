@@ -155,12 +155,10 @@ static uint32_t entry_find(const zm__mem *s, const char *key, size_t len, uint32
     return zm__st_map_find_str(&s->entry_map, s->entries, sizeof *s->entries, key, len, h);
 }
 
-/* The value the index last saw for entry e: its latest version's, or, for
-   an entry whose versions were purged, a deletion's (the key alone stays
-   indexed); NULL for an entry not yet indexed. */
+/* The value entry e is indexed with: its latest version's; NULL when it is
+   not in the index (a new key, a deleted or purged one). */
 static const zm_json *indexed_value(const zm__entry *e) {
-    if (e == NULL) return NULL;
-    return e->nversions ? e->versions[e->nversions - 1].value : &deleted_value;
+    return e != NULL && zm__mem_live(e) ? e->versions[e->nversions - 1].value : NULL;
 }
 
 /* Appends a version to key: value (NULL: a deletion) and metadata, by w's
@@ -176,6 +174,15 @@ static zm_status append_version(zm__mem *s, const zm_store_write *w, const zm_js
     if (e == NULL && s->nentries >= ZM__MAX_IDS)
         return zm_store_fail(ZM_ELIMIT, "the memory store holds its most keys (%u)",
                              (unsigned)ZM__MAX_IDS);
+    uint64_t next = 1;
+    if (e != NULL && e->nversions > 0)
+        next = e->versions[e->nversions - 1].version + 1;
+    else if (e != NULL && e->next_version != 0)
+        next = e->next_version;
+    if (w->version != 0 && w->version < next)
+        return zm_store_fail(ZM_ECONFLICT,
+                             "version %llu of the key is at or below its latest (%llu)",
+                             (unsigned long long)w->version, (unsigned long long)(next - 1));
     /* With max_versions, the oldest version makes room for the new one. */
     bool drop = e != NULL && s->lim.max_versions != 0 && e->nversions >= s->lim.max_versions;
 
@@ -223,7 +230,7 @@ static zm_status append_version(zm__mem *s, const zm_store_write *w, const zm_js
     }
     uint32_t doc = e != NULL ? id : (uint32_t)s->nentries;
     zm__str k = e != NULL ? e->key : new_key;
-    st = zm__st_index_prepare(s, doc, &k, indexed_value(e), val, &plan);
+    st = zm__st_index_prepare(s, doc, &k, indexed_value(e), value != NULL ? val : NULL, &plan);
     if (st != ZM_OK) goto fail;
 
     /* Phase two: commit; nothing below can fail. */
@@ -239,15 +246,12 @@ static zm_status append_version(zm__mem *s, const zm_store_write *w, const zm_js
         zm__st_map_insert(&s->entry_map, h, doc);
     }
     bool was_live = zm__mem_live(e);
-    uint64_t number = 1;
     int64_t ts_ms = w->ts_ms;
     if (e->nversions > 0) {
         const zm_store_version *last = &e->versions[e->nversions - 1];
-        number = last->version + 1;
         if (ts_ms < last->timestamp) ts_ms = last->timestamp;
-    } else {
-        number = e->next_version ? e->next_version : 1;
     }
+    uint64_t number = w->version != 0 ? w->version : next;
     if (drop) {
         memmove(&e->versions[0], &e->versions[1], (e->nversions - 1) * sizeof *e->versions);
         e->nversions--;
@@ -304,12 +308,11 @@ static zm_status mem_forget(zm_store *base, const zm_store_write *w, bool purge,
     }
     *existed = e != NULL && e->nversions > 0;
     if (!*existed) return ZM_OK;
-    /* Purge: the versions go; the index sees a deletion (only the key's own
-       tokens stay indexed, and searches skip a key without versions). The
-       values' bytes stay in the data arena until the store is closed. */
+    /* Purge: the versions go, and the key leaves the index. The values' bytes
+       stay in the data arena until the store is closed. */
     zm__index_plan plan;
     uint32_t doc = (uint32_t)(e - s->entries);
-    zm_status st = zm__st_index_prepare(s, doc, &e->key, indexed_value(e), &deleted_value, &plan);
+    zm_status st = zm__st_index_prepare(s, doc, &e->key, indexed_value(e), NULL, &plan);
     if (st != ZM_OK) {
         zm__st_index_abort(s, &plan);
         zm_arena_reset(&s->scratch, ZM_ARENA_RETAIN_WITH_LIMIT, SCRATCH_RETAIN);
@@ -406,7 +409,7 @@ static zm_status mem_stats(zm_store *base, zm_store_stats *out) {
 typedef struct mem_cursor {
     zm_store_cursor base;
     zm_allocator a;
-    size_t entry, version;
+    size_t entry, version, edge;
 } mem_cursor;
 
 static zm_status mem_export_open(zm_store *base, zm_allocator a, zm_store_cursor **out) {
@@ -427,10 +430,21 @@ static zm_status mem_cursor_next(zm_store_cursor *cur, zm_store_record *out, boo
         c->version = 0;
     }
     if (c->entry >= s->nentries) {
-        *done = true;
+        /* Then the edges, in the order they were first linked. */
+        while (c->edge < s->nedges && s->edges[c->edge].dead) c->edge++;
+        if (c->edge >= s->nedges) {
+            *done = true;
+            return ZM_OK;
+        }
+        memset(out, 0, sizeof *out);
+        out->kind = ZM_STORE_RECORD_EDGE;
+        zm__mem_edge_fill(s, &s->edges[c->edge++], &out->edge);
+        *done = false;
         return ZM_OK;
     }
     const zm__entry *e = &s->entries[c->entry];
+    memset(out, 0, sizeof *out);
+    out->kind = ZM_STORE_RECORD_VERSION;
     out->key = e->key.ptr;
     out->key_len = e->key.len;
     out->v = e->versions[c->version++];

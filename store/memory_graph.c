@@ -57,7 +57,7 @@ static bool edge_eq(const void *ctx, uint32_t id, const void *key) {
     return e->from == k->from && e->to == k->to && e->rel == k->rel;
 }
 
-static void fill_edge(const zm__mem *s, const zm__edge *e, zm_store_edge *out) {
+void zm__mem_edge_fill(const zm__mem *s, const zm__edge *e, zm_store_edge *out) {
     const zm__node *f = &s->nodes[e->from], *t = &s->nodes[e->to];
     const zm__str *r = &s->rels[e->rel], *a = &s->agents.items[e->agent];
     out->from = f->key.ptr;
@@ -252,18 +252,28 @@ zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator
     uint32_t start =
         zm__st_map_find_str(&s->node_map, s->nodes, sizeof *s->nodes, node_len ? node : "",
                             node_len, zm__st_hash(s, node_len ? node : "", node_len));
-    if (start == ZM__NONE || limit == 0) {
-        if (start != ZM__NONE && limit == 0) {
-            const zm__node *n = &s->nodes[start];
-            *truncated = (dir & ZM_STORE_OUT ? n->nout : 0) + (dir & ZM_STORE_IN ? n->nin : 0) > 0;
-        }
-        return ZM_OK;
-    }
+    if (start == ZM__NONE) return ZM_OK;
     uint32_t rel = ZM__NONE;
     if (relation != NULL) {
         rel = zm__st_map_find_str(&s->rel_map, s->rels, sizeof *s->rels, relation, relation_len,
                                   zm__st_hash(s, relation, relation_len));
         if (rel == ZM__NONE) return ZM_OK; /* no edge has it */
+    }
+    if (limit == 0) {
+        /* Nothing is reported: truncated says whether a neighbour exists. */
+        const zm__node *n = &s->nodes[start];
+        for (int pass = 0; pass < 2 && !*truncated; pass++) {
+            bool outgoing = pass == 0;
+            if (!(dir & (outgoing ? ZM_STORE_OUT : ZM_STORE_IN))) continue;
+            const uint32_t *list = outgoing ? n->out : n->in;
+            size_t len = outgoing ? n->nout : n->nin;
+            for (size_t i = 0; i < len && !*truncated; i++) {
+                const zm__edge *e = &s->edges[list[i]];
+                uint32_t other = outgoing ? e->to : e->from;
+                if ((rel == ZM__NONE || e->rel == rel) && other != start) *truncated = true;
+            }
+        }
+        return ZM_OK;
     }
 
     /* Each reported node is queued once, so the queue is the hit list (plus
@@ -313,7 +323,7 @@ zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator
                 h->node_len = on->key.len;
                 h->depth = depth + 1;
                 h->outgoing = outgoing;
-                fill_edge(s, e, &h->edge);
+                zm__mem_edge_fill(s, e, &h->edge);
                 queue[tail++] = other;
             }
         }

@@ -188,6 +188,7 @@ zm_status zm__st_index_prepare(zm__mem *s, uint32_t doc, const zm__str *key,
                               &plan->nold, &old_dl);
         if (st != ZM_OK) return st;
     }
+    if (new_value == NULL) return ZM_OK; /* the doc leaves the index */
     st = zm__st_doc_terms(&s->scratch, key->ptr, key->len, new_value, &plan->new_terms, &plan->nnew,
                           &plan->dl);
     if (st != ZM_OK) return st;

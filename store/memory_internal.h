@@ -185,6 +185,9 @@ static inline bool zm__mem_live(const zm__entry *e) {
     return e->nversions > 0 && !e->versions[e->nversions - 1].deleted;
 }
 
+/* Describes edge e for a reader (pointers into the store). */
+void zm__mem_edge_fill(const zm__mem *s, const zm__edge *e, zm_store_edge *out);
+
 /* The vtable members defined outside memory.c. */
 zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                          size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
@@ -208,7 +211,10 @@ void zm__st_intern_commit(zm__mem *s, zm__intern *t, uint32_t id, const zm__str 
 void zm__st_intern_free(zm__mem *s, zm__intern *t);
 
 /* Index maintenance for a put: prepare reserves everything (may fail, undo
-   with zm__st_index_abort), commit applies it (cannot fail). */
+   with zm__st_index_abort), commit applies it (cannot fail). old_value is
+   the value the doc was indexed with, NULL when it is not in the index (a
+   new key, a deleted or purged one); new_value NULL takes it out of the
+   index. */
 typedef struct zm__index_plan {
     zm__tf *old_terms, *new_terms;
     size_t nold, nnew;

@@ -194,7 +194,7 @@ zm_status zm_store_put(zm_store *s, const zm_store_write *w, zm_store_version *o
 zm_status zm_store_get(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
                        zm_allocator a, zm_store_version *out) {
     clear_err();
-    if (key == NULL && key_len > 0) return ZM_EINVAL;
+    if (key == NULL && key_len > 0) return zm_store_fail(ZM_EINVAL, "the key is NULL");
     lock(s);
     zm_status st = s->vtable->get(s, key ? key : "", key_len, as_of_ms, a, out);
     unlock(s);
@@ -204,7 +204,7 @@ zm_status zm_store_get(zm_store *s, const char *key, size_t key_len, int64_t as_
 zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
                            zm_allocator a, zm_store_version **out, size_t *count) {
     clear_err();
-    if (key == NULL && key_len > 0) return ZM_EINVAL;
+    if (key == NULL && key_len > 0) return zm_store_fail(ZM_EINVAL, "the key is NULL");
     if (!HAS(s, history)) return unsupported(s, "history");
     lock(s);
     zm_status st = s->vtable->history(s, key ? key : "", key_len, as_of_ms, a, out, count);
@@ -215,7 +215,7 @@ zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t
 zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
                           bool *existed) {
     clear_err();
-    if (w == NULL) return ZM_EINVAL;
+    if (w == NULL) return zm_store_fail(ZM_EINVAL, "no write was given");
     zm_status cs = check_write(s, w, true);
     if (cs != ZM_OK) return cs;
     if (!HAS(s, forget)) return unsupported(s, "forget");
@@ -243,7 +243,7 @@ zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_s
     clear_err();
     if ((unsigned)mode > ZM_SEARCH_TOKEN)
         return zm_store_fail(ZM_EINVAL, "unknown search mode %d", (int)mode);
-    if (query == NULL && query_len > 0) return ZM_EINVAL;
+    if (query == NULL && query_len > 0) return zm_store_fail(ZM_EINVAL, "the query is NULL");
     if (!HAS(s, search)) return unsupported(s, "search");
     lock(s);
     zm_status st =
@@ -254,7 +254,7 @@ zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_s
 
 zm_status zm_store_link(zm_store *s, const zm_store_link_req *l, bool *created) {
     clear_err();
-    if (l == NULL) return ZM_EINVAL;
+    if (l == NULL) return zm_store_fail(ZM_EINVAL, "no link was given");
     zm_status cs;
     size_t bytes = 0;
     if ((cs = check_name(s, "from", l->from, l->from_len, false)) != ZM_OK ||
@@ -276,7 +276,7 @@ zm_status zm_store_unlink(zm_store *s, const char *from, size_t from_len, const 
                           size_t to_len, const char *relation, size_t relation_len, bool *removed) {
     clear_err();
     if ((from == NULL && from_len) || (to == NULL && to_len) || (relation == NULL && relation_len))
-        return ZM_EINVAL;
+        return zm_store_fail(ZM_EINVAL, "a name of the edge is NULL");
     if (!HAS(s, unlink)) return unsupported(s, "unlink");
     lock(s);
     bool r = false;
@@ -290,7 +290,8 @@ zm_status zm_store_unlink(zm_store *s, const char *from, size_t from_len, const 
 zm_status zm_store_neighbors(zm_store *s, const zm_store_walk *w, zm_allocator a,
                              zm_store_hit **hits, size_t *count, bool *truncated) {
     clear_err();
-    if (w == NULL || (w->node == NULL && w->node_len > 0)) return ZM_EINVAL;
+    if (w == NULL || (w->node == NULL && w->node_len > 0))
+        return zm_store_fail(ZM_EINVAL, "no start node was given");
     if (w->dir < ZM_STORE_OUT || w->dir > ZM_STORE_BOTH)
         return zm_store_fail(ZM_EINVAL, "unknown direction %d", (int)w->dir);
     if (w->max_depth < 1 || w->max_depth > ZM_STORE_MAX_WALK_DEPTH)

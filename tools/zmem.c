@@ -3,11 +3,14 @@
      zmem run [--db PATH] [--sync MODE] [--stats] [--max-line BYTES] [--agent ID]
               [--session ID] [FILE|-]
      zmem mcp [--db PATH] [--sync MODE] [--max-line BYTES] [--agent ID] [--session ID]
+     zmem export [--db PATH] [FILE|-]                  the memory as JSON lines
+     zmem import [--db PATH] [FILE|-]                  JSON lines into a memory
      zmem json ...                                     JSON tools
      zmem --help | --version */
 #include <stdio.h>
 #include <string.h>
 
+#include "export_cmd.h"
 #include "json_cmd.h"
 #include "mcp.h"
 #include "run_cmd.h"
@@ -27,6 +30,10 @@ static const char usage[] =
     "        memory is --db PATH or, by default, $XDG_DATA_HOME/zmem/memory.db\n"
     "        (--agent/--session: the agent and session id of every call; valid\n"
     "        UTF-8, at most 1024 bytes)\n"
+    "  export [--db PATH] [FILE|-]\n"
+    "        write the whole memory (every version, deletion and edge) as JSON lines\n"
+    "  import [--db PATH] [FILE|-]\n"
+    "        read an export into the memory at PATH (one transaction)\n"
     "  json check|fmt|bench ...\n"
     "        JSON tools (zmem json --help)\n"
     "\n"
@@ -51,6 +58,8 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "run") == 0) return zm_tool_run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "mcp") == 0) return zm_tool_mcp_main(argc - 1, argv + 1);
     if (strcmp(cmd, "json") == 0) return zm_tool_json_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0) return zm_tool_export_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0) return zm_tool_import_main(argc - 1, argv + 1);
     fprintf(stderr, "zmem: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

@@ -92,7 +92,10 @@ typedef struct zm_store_version {
 
 /* What one write says: key (key_len bytes, UTF-8, 1..max_key_len), value,
    metadata (NULL = none), the writer (agent and session ids, NULL/0 =
-   unknown) and the time. */
+   unknown) and the time. version is 0 for "the next one" (every caller but
+   an import); an import gives the number the version had where it was
+   exported, which must be above the key's latest (else ZM_ECONFLICT): every
+   backend honours it. */
 typedef struct zm_store_write {
     const char *key;
     size_t key_len;
@@ -103,6 +106,7 @@ typedef struct zm_store_write {
     const char *session;
     size_t session_len;
     int64_t ts_ms;
+    uint64_t version; /* 0 = the next; else exactly this one (import) */
 } zm_store_write;
 
 /* Counters of a store. Fields a backend cannot count cheaply are 0. */
@@ -228,12 +232,21 @@ typedef struct zm_store_walk {
 
 typedef struct zm_store_cursor zm_store_cursor;
 
-/* One record of an export: a version of a key. Pointers are valid until the
+/* One record of an export: a version of a key (every version of every key
+   first, key by key in first-write order, oldest version first), then an
+   edge (in the order they were first linked). Pointers are valid until the
    next zm_store_cursor_next on the cursor, or its close. */
+typedef enum zm_store_record_kind {
+    ZM_STORE_RECORD_VERSION = 0,
+    ZM_STORE_RECORD_EDGE = 1,
+} zm_store_record_kind;
+
 typedef struct zm_store_record {
-    const char *key;
+    zm_store_record_kind kind;
+    const char *key; /* VERSION: the key and the version */
     size_t key_len;
     zm_store_version v;
+    zm_store_edge edge; /* EDGE */
 } zm_store_record;
 
 /* ---------------------------------------------------------------------------
@@ -512,7 +525,18 @@ zm_status zm_store_rollback(zm_store *s);
 
 /* ---------------------------------------------------------------------------
  * Export: every version of every key, key by key in first-write order,
- * oldest version first.
+ * oldest version first, then every edge; as records through a cursor, or as
+ * JSON lines (zmem export / zmem import):
+ *
+ *   {"zmem_export":1}                                        the first line
+ *   {"type":"version","key":K,"version":N,"timestamp":MS,"agent":A,
+ *    "session":S,"value":V,"metadata":M}                    ("deleted":true
+ *                                                             for a deletion)
+ *   {"type":"edge","from":F,"to":T,"relation":R,"timestamp":MS,"agent":A,
+ *    "metadata":M}
+ *
+ * Importing an export into an empty store and exporting again gives the
+ * same text.
  * ------------------------------------------------------------------------- */
 
 /* Opens a cursor over the store. The cursor's memory comes from a; the
@@ -524,6 +548,19 @@ zm_status zm_store_cursor_next(zm_store_cursor *c, zm_store_record *out, bool *d
 
 /* Closes the cursor (NULL is a no-op). Cannot fail. */
 void zm_store_cursor_close(zm_store_cursor *c);
+
+/* Writes the whole of s as JSON lines (above) to sink, each line ending in
+   "\n". Scratch memory comes from ar, rewound after each line. ZM_OK, or
+   the first error of the store, of ar (ZM_ENOMEM) or of sink. */
+zm_status zm_store_export_jsonl(zm_store *s, zm_arena *ar, zm_json_sink sink, void *sink_ctx);
+
+/* Applies one line of an export (len bytes, without its newline; a blank
+   line is skipped) to s: the header is checked, a version is written with
+   its number, time, writer and deletion, an edge is linked. Scratch memory
+   from ar, rewound before it returns. ZM_OK; ZM_ESYNTAX or ZM_EINVAL (not a
+   line of an export: zm_store_errmsg says what is wrong), ZM_ECONFLICT (a
+   version at or below the key's latest), or the store's error. */
+zm_status zm_store_import_line(zm_store *s, zm_arena *ar, const char *line, size_t len);
 
 #ifdef __cplusplus
 }
