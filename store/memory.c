@@ -47,6 +47,11 @@ zm_status zm_store_memory_create(zm_allocator a, const zm_store_limits *limits, 
     s->a = a;
     s->lim = s->base.limits;
     s->seed = random_seed(s);
+    if (zm_json_pool_create(a, &s->pool) != ZM_OK) {
+        zm_store_base_deinit(&s->base);
+        zm_destroy(a, s);
+        return ZM_ENOMEM;
+    }
     zm_arena_init_sized(&s->data, a, DATA_BLOCK);
     zm_arena_init_sized(&s->scratch, a, SCRATCH_BLOCK);
     *out = &s->base;
@@ -66,6 +71,7 @@ static void mem_close(zm_store *base) {
     zm__st_graph_free(s);
     zm_arena_deinit(&s->scratch);
     zm_arena_deinit(&s->data);
+    zm_json_pool_destroy(s->pool); /* every stored value with it */
     zm_store_base_deinit(&s->base);
     zm_destroy(a, s);
 }
@@ -74,23 +80,48 @@ static void mem_close(zm_store *base) {
  * Copying what is stored
  * ------------------------------------------------------------------------- */
 
-/* Marks every node of a stored value shared and immutable. Depth is bounded
-   by the check made before the clone. */
-static void mark_shared(zm_json *v) {
-    if (v == NULL) return;
-    v->flags |= ZM_JSON_F_SHARED;
-    if (v->type == ZM_JSON_ARRAY)
-        for (size_t i = 0; i < v->u.a.len; i++) mark_shared(v->u.a.items[i]);
-    else if (v->type == ZM_JSON_OBJECT)
-        for (size_t i = 0; i < v->u.o.len; i++) mark_shared(v->u.o.items[i].value);
-}
-
 zm_status zm__st_clone(zm__mem *s, const zm_json *v, const zm_json **out) {
     zm_json *copy;
-    zm_status st = zm_json_clone(zm_arena_allocator(&s->data), v, &copy);
+    zm_status st = zm_json_clone(zm_json_pool_allocator(s->pool), v, &copy);
     if (st != ZM_OK) return st;
-    mark_shared(copy);
     *out = copy;
+    return ZM_OK;
+}
+
+void zm__st_release(zm__mem *s, const zm_json *v) {
+    if (v != NULL && v != &deleted_value)
+        zm_json_free(zm_json_pool_allocator(s->pool), (zm_json *)v);
+}
+
+zm_status zm__st_copy_out(zm_allocator a, const zm_json *v, const zm_json **out) {
+    if (v == NULL || v == &deleted_value) {
+        *out = v;
+        return ZM_OK;
+    }
+    zm_json *copy;
+    zm_status st = zm_json_clone(a, v, &copy);
+    if (st != ZM_OK) return st;
+    *out = copy;
+    return ZM_OK;
+}
+
+/* Gives back a copy made by zm__st_copy_out. */
+static void drop_copy(zm_allocator a, const zm_json *v) {
+    if (v != NULL && v != &deleted_value) zm_json_free(a, (zm_json *)v);
+}
+
+/* Copies the value and metadata of *v into a; on failure nothing is left. */
+static zm_status copy_version_out(zm_allocator a, zm_store_version *v) {
+    const zm_json *value, *meta;
+    zm_status st = zm__st_copy_out(a, v->value, &value);
+    if (st != ZM_OK) return st;
+    st = zm__st_copy_out(a, v->metadata, &meta);
+    if (st != ZM_OK) {
+        drop_copy(a, value);
+        return st;
+    }
+    v->value = value;
+    v->metadata = meta;
     return ZM_OK;
 }
 
@@ -253,6 +284,8 @@ static zm_status append_version(zm__mem *s, const zm_store_write *w, const zm_js
     }
     uint64_t number = w->version != 0 ? w->version : next;
     if (drop) {
+        zm__st_release(s, e->versions[0].value);
+        zm__st_release(s, e->versions[0].metadata);
         memmove(&e->versions[0], &e->versions[1], (e->nversions - 1) * sizeof *e->versions);
         e->nversions--;
         s->nversions--;
@@ -281,6 +314,8 @@ nomem:
     st = ZM_ENOMEM;
 fail:
     zm__st_index_abort(s, &plan);
+    if (val != &deleted_value) zm__st_release(s, val);
+    zm__st_release(s, meta);
     zm_free_array(s->a, new_versions, 2);
     zm_arena_restore(&s->data, mark);
     zm_arena_reset(&s->scratch, ZM_ARENA_RETAIN_WITH_LIMIT, SCRATCH_RETAIN);
@@ -308,8 +343,8 @@ static zm_status mem_forget(zm_store *base, const zm_store_write *w, bool purge,
     }
     *existed = e != NULL && e->nversions > 0;
     if (!*existed) return ZM_OK;
-    /* Purge: the versions go, and the key leaves the index. The values' bytes
-       stay in the data arena until the store is closed. */
+    /* Purge: the versions go (their values back to the pool), and the key
+       leaves the index; the key's name stays in the data arena until close. */
     zm__index_plan plan;
     uint32_t doc = (uint32_t)(e - s->entries);
     zm_status st = zm__st_index_prepare(s, doc, &e->key, indexed_value(e), NULL, &plan);
@@ -321,6 +356,10 @@ static zm_status mem_forget(zm_store *base, const zm_store_write *w, bool purge,
     bool was_live = zm__mem_live(e);
     zm__st_index_commit(s, doc, &plan);
     zm_arena_reset(&s->scratch, ZM_ARENA_RETAIN_WITH_LIMIT, SCRATCH_RETAIN);
+    for (size_t i = 0; i < e->nversions; i++) {
+        zm__st_release(s, e->versions[i].value);
+        zm__st_release(s, e->versions[i].metadata);
+    }
     s->nversions -= e->nversions;
     e->nversions = 0;
     e->next_version = 1;
@@ -349,13 +388,13 @@ static size_t versions_upto(const zm__entry *e, int64_t as_of_ms) {
 
 static zm_status mem_get(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
                          zm_allocator a, zm_store_version *out) {
-    (void)a;
     const zm__entry *e = entry_get((const zm__mem *)base, key, key_len);
     if (e == NULL) return ZM_ENOTFOUND;
     size_t n = versions_upto(e, as_of_ms);
     if (n == 0) return ZM_ENOTFOUND;
     *out = e->versions[n - 1];
-    return out->deleted ? ZM_ENOTFOUND : ZM_OK;
+    if (out->deleted) return ZM_ENOTFOUND;
+    return copy_version_out(a, out);
 }
 
 static zm_status mem_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
@@ -366,10 +405,22 @@ static zm_status mem_history(zm_store *base, const char *key, size_t key_len, in
     if (e == NULL) return ZM_ENOTFOUND;
     size_t n = versions_upto(e, as_of_ms);
     if (n == 0) return ZM_ENOTFOUND;
-    /* Copied: the store's array moves as it grows. */
+    /* Copied, values too: the store's array moves as it grows, and values
+       die when dropped or purged. */
     zm_store_version *v = zm_alloc_array(a, zm_store_version, n);
     if (v == NULL) return ZM_ENOMEM;
     memcpy(v, e->versions, n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        zm_status st = copy_version_out(a, &v[i]);
+        if (st != ZM_OK) {
+            while (i-- > 0) {
+                drop_copy(a, v[i].metadata);
+                drop_copy(a, v[i].value);
+            }
+            zm_free_array(a, v, n);
+            return st;
+        }
+    }
     *out = v;
     *count = n;
     return ZM_OK;

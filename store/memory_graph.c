@@ -188,6 +188,7 @@ zm_status zm__mem_link(zm_store *base, const zm_store_link_req *l, bool *created
         e->rel = nr.id;
         e->hash = eh;
         e->dead = false;
+        e->metadata = NULL;
         zm__st_map_insert(&s->edge_map, eh, eid);
         zm__node *fn = &s->nodes[nf.id];
         fn->out[fn->nout++] = eid;
@@ -207,12 +208,14 @@ zm_status zm__mem_link(zm_store *base, const zm_store_link_req *l, bool *created
         *created = false;
     }
     zm__edge *e = &s->edges[eid];
+    zm__st_release(s, e->metadata); /* the metadata it replaces */
     e->agent = agent_id;
     e->metadata = meta;
     e->timestamp = ts_ms;
     return ZM_OK;
 
 fail:
+    zm__st_release(s, meta);
     zm_free_array(s->a, fresh_from.out, fresh_from.cap_out);
     zm_free_array(s->a, fresh_from.in, fresh_from.cap_in);
     zm_free_array(s->a, fresh_to.out, fresh_to.cap_out);
@@ -346,6 +349,16 @@ zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator
         }
         out = shrunk;
     }
+    /* Edge metadata is copied out: another thread may replace it once the
+       lock is given back. */
+    for (size_t i = 0; i < n; i++) {
+        if (zm__st_copy_out(a, out[i].edge.metadata, &out[i].edge.metadata) == ZM_OK) continue;
+        while (i-- > 0)
+            if (out[i].edge.metadata != NULL) zm_json_free(a, (zm_json *)out[i].edge.metadata);
+        zm_free_array(a, out, n);
+        *truncated = false;
+        return ZM_ENOMEM;
+    }
     *hits = out;
     *count = n;
     return ZM_OK;
@@ -380,6 +393,7 @@ zm_status zm__mem_unlink(zm_store *base, const char *from, size_t from_len, cons
     zm__node *tn = &s->nodes[t];
     list_remove(tn->in, &tn->nin, eid);
     s->edges[eid].dead = true;
+    zm__st_release(s, s->edges[eid].metadata);
     s->edges[eid].metadata = NULL;
     s->live_edges--;
     *removed = true;

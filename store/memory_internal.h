@@ -115,8 +115,10 @@ struct zm__mem {
     zm_allocator a;
     zm_store_limits lim;
     uint64_t seed;
-    zm_arena data;    /* immutable bytes: values, keys, names; rewound on failure */
-    zm_arena scratch; /* temporaries of one write; reset after it */
+    zm_arena data;      /* names that live until close: keys, agents, nodes, relations;
+                           rewound on failure */
+    zm_json_pool *pool; /* stored values and metadata: given back when dropped or purged */
+    zm_arena scratch;   /* temporaries of one write; reset after it */
 
     zm__entry *entries;
     size_t nentries, cap_entries;
@@ -198,9 +200,16 @@ zm_status zm__mem_unlink(zm_store *base, const char *from, size_t from_len, cons
 zm_status zm__mem_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator a,
                             zm_store_hit **hits, size_t *count, bool *truncated);
 
-/* Clones v into the data arena and marks every node shared. ZM_OK or
-   ZM_ENOMEM (the caller rewinds the arena). */
+/* Clones v into the store's JSON pool. ZM_OK or ZM_ENOMEM (nothing left). */
 zm_status zm__st_clone(zm__mem *s, const zm_json *v, const zm_json **out);
+
+/* Gives a value cloned by zm__st_clone back to the pool; NULL is a no-op. */
+void zm__st_release(zm__mem *s, const zm_json *v);
+
+/* Copies a stored value into a for a reader (stored values may be freed by
+   another thread's purge once the lock is given back). NULL stays NULL.
+   ZM_OK or ZM_ENOMEM. */
+zm_status zm__st_copy_out(zm_allocator a, const zm_json *v, const zm_json **out);
 
 /* Interns a name in t: finds it, or prepares it (*pending set, *id the id it
    will get) copying it into the data arena and reserving room; commit with

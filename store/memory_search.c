@@ -329,6 +329,24 @@ zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm
         }
         h.items = shrunk;
     }
+    /* Snippets are copied out: the strings they cut may die with a purge
+       once the lock is given back. */
+    for (size_t i = 0; i < h.len; i++) {
+        zm_search_hit *hit = &h.items[i];
+        if (hit->snippet == NULL) continue;
+        char *copy = zm_alloc(a, hit->snippet_len + 1, 1);
+        if (copy == NULL) {
+            while (i-- > 0)
+                if (h.items[i].snippet != NULL)
+                    zm_free(a, (char *)h.items[i].snippet, h.items[i].snippet_len + 1, 1);
+            zm_free_array(a, h.items, h.len);
+            *total = 0;
+            return ZM_ENOMEM;
+        }
+        memcpy(copy, hit->snippet, hit->snippet_len);
+        copy[hit->snippet_len] = '\0';
+        hit->snippet = copy;
+    }
     *hits = h.items;
     *count = h.len;
     return ZM_OK;
