@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "bad.h"
@@ -299,6 +300,10 @@ static void test_mcp_disconnect(void) {
 }
 
 int main(int argc, char **argv) {
+    /* zmem mcp keeps its memory under $XDG_DATA_HOME: a folder of the test's. */
+    char data_home[] = "/tmp/zmem-test-data-XXXXXX";
+    if (mkdtemp(data_home) == NULL) return 1;
+    setenv("XDG_DATA_HOME", data_home, 1);
     if (argc < 2) {
         fprintf(stderr, "usage: test_bad_cli PATH-TO-ZMEM\n");
         return 2;
@@ -311,5 +316,8 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     RUN(test_run_long_line);
     RUN(test_mcp_disconnect);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", data_home);
+    if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", data_home);
     return zt_finish("bad_cli");
 }

@@ -6,6 +6,8 @@
      test_cli ZMEM_EXE */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "test.h"
 #include "text_lines.h"
+#include "zmem/store.h"
 
 static const char *zmem;
 /* When set, the child's standard output goes there instead (e.g. /dev/full). */
@@ -311,7 +314,100 @@ static void test_memory_limit(void) {
     proc_free(&p);
 }
 
+/* zmem mcp without --db keeps its memory in $XDG_DATA_HOME/zmem/memory.db
+   (folder 0700, file 0600): what one server stored, the next one reads;
+   zmem export and zmem import move it to another file and back. */
+static void test_mcp_persists(void) {
+    if (!zm_store_backend_available("sqlite")) {
+        fprintf(stderr, "(sqlite is not built in: the default memory is :memory:)\n");
+        return;
+    }
+    char home[] = "/tmp/zmem-home-XXXXXX";
+    CHECK(mkdtemp(home) != NULL);
+    char data[256], dir[300], db[320], exp1[320], exp2[320], other[320];
+    snprintf(data, sizeof data, "%s/data", home);
+    snprintf(dir, sizeof dir, "%s/zmem", data);
+    snprintf(db, sizeof db, "%s/memory.db", dir);
+    snprintf(exp1, sizeof exp1, "%s/one.jsonl", home);
+    snprintf(exp2, sizeof exp2, "%s/two.jsonl", home);
+    snprintf(other, sizeof other, "%s/other.db", home);
+    char *saved = getenv("XDG_DATA_HOME");
+    char keep[256];
+    snprintf(keep, sizeof keep, "%s", saved ? saved : "");
+    setenv("XDG_DATA_HOME", data, 1);
+    const char init[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                        "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{"
+                        "\"name\":\"t\",\"version\":\"1\"}}}\n";
+    char in[1024];
+    int n = snprintf(in, sizeof in,
+                     "%s{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"store\",\"arguments\":{\"key\":\"pref/color\",\"value\":"
+                     "\"green\"}}}\n",
+                     init);
+    proc p = run(in, (size_t)n, "mcp", "--agent", "assistant", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(line_at(p.out, 1), "\"isError\":false");
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+    CHECK(stat(db, &st) == 0 && (st.st_mode & 0777) == 0600);
+    /* A new server: the memory is there. */
+    n = snprintf(in, sizeof in,
+                 "%s{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+                 "\"name\":\"retrieve\",\"arguments\":{\"key\":\"pref/color\"}}}\n",
+                 init);
+    p = run(in, (size_t)n, "mcp", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_HAS(line_at(p.out, 1), "\\\"value\\\":\\\"green\\\"");
+    CHECK_HAS(line_at(p.out, 1), "\\\"agent\\\":\\\"assistant\\\"");
+    proc_free(&p);
+    /* Out to a file, into another database, out again: the same text. */
+    p = run("", 0, "export", exp1, NULL);
+    CHECK_EQ(p.status, 0);
+    proc_free(&p);
+    p = run("", 0, "import", "--db", other, exp1, NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+    p = run("", 0, "export", "--db", other, exp2, NULL);
+    CHECK_EQ(p.status, 0);
+    proc_free(&p);
+    char *a = slurp(exp1), *b = slurp(exp2);
+    CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+    CHECK(a != NULL && strstr(a, "\"key\":\"pref/color\"") != NULL);
+    free(a);
+    free(b);
+    /* Importing it again conflicts and changes nothing. */
+    p = run("", 0, "import", "--db", other, exp1, NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "line 2:");
+    proc_free(&p);
+    /* Not an export. */
+    p = run("hello\n", 6, "import", "--db", other, NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "not a zmem export");
+    proc_free(&p);
+    const char *files[] = {db, exp1, exp2, other};
+    for (int i = 0; i < 4; i++) {
+        char f[400];
+        unlink(files[i]);
+        snprintf(f, sizeof f, "%s-wal", files[i]);
+        unlink(f);
+        snprintf(f, sizeof f, "%s-shm", files[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+    rmdir(data);
+    rmdir(home);
+    setenv("XDG_DATA_HOME", keep, 1);
+}
+
 int main(int argc, char **argv) {
+    /* zmem mcp keeps its memory under $XDG_DATA_HOME: a folder of the test's. */
+    char data_home[] = "/tmp/zmem-test-data-XXXXXX";
+    if (mkdtemp(data_home) == NULL) return 1;
+    setenv("XDG_DATA_HOME", data_home, 1);
     if (argc < 2) {
         fprintf(stderr, "usage: test_cli ZMEM_EXE\n");
         return 2;
@@ -326,5 +422,9 @@ int main(int argc, char **argv) {
     RUN(test_write_error);
     RUN(test_mcp_disconnect);
     RUN(test_memory_limit);
+    RUN(test_mcp_persists);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", data_home);
+    if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", data_home);
     return zt_finish("prim_cli");
 }
