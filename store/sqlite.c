@@ -38,7 +38,10 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_KEY_DELETE] = "DELETE FROM zmem_keys WHERE id = ?1",
     [ZM__SQ_VER_INSERT] = "INSERT INTO zmem_versions(key_id, version, ts, deleted, agent, session, "
                           "value, metadata) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ZM__SQ_VER_TRIM] = "DELETE FROM zmem_versions WHERE key_id = ?1 AND version <= ?2",
+    /* Drops the versions of a key past the newest ?2. */
+    [ZM__SQ_VER_TRIM] = "DELETE FROM zmem_versions WHERE key_id = ?1 AND version <= "
+                        "(SELECT version FROM zmem_versions WHERE key_id = ?1 "
+                        "ORDER BY version DESC LIMIT 1 OFFSET ?2)",
     [ZM__SQ_VER_PURGE] = "DELETE FROM zmem_versions WHERE key_id = ?1",
     [ZM__SQ_STR_DELETE] = "DELETE FROM zmem_strings WHERE key_id = ?1",
     [ZM__SQ_STR_INSERT] = "INSERT INTO zmem_strings(key_id, pos, s) VALUES(?1, ?2, ?3)",
@@ -102,8 +105,12 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_EDGES_IN] = "SELECT e.src, n.name, e.rel, e.metadata, e.ts, e.agent FROM zmem_edges e "
                         "JOIN zmem_nodes n ON n.id = e.src WHERE e.dst = ?1 "
                         "AND (?2 IS NULL OR e.rel = ?2) ORDER BY e.id",
-    [ZM__SQ_EDGES_OF_NODE] = "SELECT (?2 & 1 AND EXISTS(SELECT 1 FROM zmem_edges WHERE src = ?1)) "
-                             "OR (?2 & 2 AND EXISTS(SELECT 1 FROM zmem_edges WHERE dst = ?1))",
+    /* Whether the node ?1 has a neighbour other than itself in direction ?2
+       (1 out, 2 in) along relation ?3 (NULL: any). */
+    [ZM__SQ_EDGES_OF_NODE] = "SELECT (?2 & 1 AND EXISTS(SELECT 1 FROM zmem_edges WHERE src = ?1 "
+                             "AND dst <> ?1 AND (?3 IS NULL OR rel = ?3))) OR (?2 & 2 AND "
+                             "EXISTS(SELECT 1 FROM zmem_edges WHERE dst = ?1 AND src <> ?1 AND "
+                             "(?3 IS NULL OR rel = ?3)))",
     [ZM__SQ_STATS] = "SELECT (SELECT count(*) FROM zmem_keys WHERE live), "
                      "(SELECT count(*) FROM zmem_versions), (SELECT count(*) FROM zmem_nodes), "
                      "(SELECT count(*) FROM zmem_edges), "

@@ -236,15 +236,17 @@ static zm_status bfs(walk *k) {
     return st;
 }
 
-/* Whether the start node has any edge in the walk's direction (a walk with
-   limit 0 reports only that). */
-static zm_status any_edge(zm__sq *s, int64_t start, zm_store_direction dir, bool *any) {
+/* Whether the start node has a neighbour other than itself the walk could
+   reach (a walk with limit 0 reports only that). */
+static zm_status any_edge(zm__sq *s, int64_t start, const zm_store_walk *w, bool *any) {
     sqlite3_stmt *q;
     zm_status st = zm__sq_stmt(s, ZM__SQ_EDGES_OF_NODE, &q);
     if (st != ZM_OK) return st;
     sqlite3_bind_int64(q, 1, start);
-    sqlite3_bind_int(q, 2, (int)dir);
-    int rc = sqlite3_step(q);
+    sqlite3_bind_int(q, 2, (int)w->dir);
+    int rc = w->relation != NULL ? zm__sq_bind_bytes(q, 3, w->relation, w->relation_len)
+                                 : sqlite3_bind_null(q, 3);
+    if (rc == SQLITE_OK) rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) *any = sqlite3_column_int(q, 0) != 0;
     sqlite3_reset(q);
     return rc == SQLITE_ROW ? ZM_OK : zm__sq_fail(s, rc, "walking the graph");
@@ -279,7 +281,7 @@ zm_status zm__sq_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator 
     k.w = w;
     k.a = a;
     st = node_find(s, w->node, w->node_len, &start);
-    if (st == ZM_OK && start != 0 && w->limit == 0) st = any_edge(s, start, w->dir, truncated);
+    if (st == ZM_OK && start != 0 && w->limit == 0) st = any_edge(s, start, w, truncated);
     if (st == ZM_OK && start != 0 && w->limit > 0) st = walk_cap(s, w->limit, &k.cap);
     if (st != ZM_OK || start == 0 || k.cap == 0) {
         zm__sq_read_end(s);

@@ -91,15 +91,14 @@ zm_status zm__sq_history(zm_store *base, const char *key, size_t key_len, int64_
  * Export
  * ------------------------------------------------------------------------- */
 
-/* A cursor: its own statement (the caller may use the store between two
-   records) and an arena, over the caller's allocator, that each record
-   reuses. */
+/* A cursor: its own statements (the caller may use the store between two
+   records), the versions first and then the edges. Records are read into
+   the caller's allocator (an arena the caller may rewind between records). */
 typedef struct sq_cursor {
     zm_store_cursor base;
     zm_allocator a;
-    sqlite3_stmt *q;
-    zm_arena rec;
-    bool done;
+    sqlite3_stmt *versions, *edges;
+    int phase; /* 0 versions, 1 edges, 2 done */
 } sq_cursor;
 
 zm_status zm__sq_export_open(zm_store *base, zm_allocator a, zm_store_cursor **out) {
@@ -113,14 +112,37 @@ zm_status zm__sq_export_open(zm_store *base, zm_allocator a, zm_store_cursor **o
                                 "SELECT v.version, v.ts, v.deleted, v.agent, v.session, v.value, "
                                 "v.metadata, k.key FROM zmem_keys k JOIN zmem_versions v "
                                 "ON v.key_id = k.id ORDER BY k.id, v.version",
-                                -1, &c->q, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(c->q);
+                                -1, &c->versions, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT f.name, t.name, e.rel, e.metadata, e.ts, e.agent "
+                                "FROM zmem_edges e JOIN zmem_nodes f ON f.id = e.src "
+                                "JOIN zmem_nodes t ON t.id = e.dst ORDER BY e.id",
+                                -1, &c->edges, NULL);
+    zm_status st = ZM_OK;
+    /* One snapshot for both statements (inside a transaction, its own). */
+    if (rc == SQLITE_OK) st = zm__sq_read_begin(s);
+    if (rc != SQLITE_OK || st != ZM_OK) {
+        if (rc != SQLITE_OK) st = zm__sq_fail(s, rc, "opening an export");
+        sqlite3_finalize(c->versions);
+        sqlite3_finalize(c->edges);
         zm_destroy(a, c);
-        return zm__sq_fail(s, rc, "opening an export");
+        return st;
     }
-    zm_arena_init(&c->rec, a);
     *out = &c->base;
+    return ZM_OK;
+}
+
+/* Reads the edge at the current row of q into *out, its memory from a. */
+static zm_status read_edge(zm__sq *s, sqlite3_stmt *q, zm_allocator a, zm_store_edge *out) {
+    zm_status st;
+    if ((st = zm__sq_col_str(s, q, 0, a, &out->from, &out->from_len)) != ZM_OK ||
+        (st = zm__sq_col_str(s, q, 1, a, &out->to, &out->to_len)) != ZM_OK ||
+        (st = zm__sq_col_str(s, q, 2, a, &out->relation, &out->relation_len)) != ZM_OK ||
+        (st = zm__sq_col_json(s, q, 3, a, &out->metadata)) != ZM_OK ||
+        (st = zm__sq_col_str(s, q, 5, a, &out->agent, &out->agent_len)) != ZM_OK)
+        return st;
+    out->timestamp = sqlite3_column_int64(q, 4);
     return ZM_OK;
 }
 
@@ -128,33 +150,37 @@ zm_status zm__sq_cursor_next(zm_store_cursor *cur, zm_store_record *out, bool *d
     sq_cursor *c = (sq_cursor *)cur;
     zm__sq *s = (zm__sq *)cur->store;
     *done = false;
-    if (c->done) {
-        *done = true;
-        return ZM_OK;
-    }
-    zm_arena_reset(&c->rec, ZM_ARENA_RETAIN_CAPACITY, 0);
-    int rc = sqlite3_step(c->q);
-    if (rc == SQLITE_DONE) {
-        c->done = true;
-        *done = true;
-        return ZM_OK;
-    }
-    if (rc != SQLITE_ROW) {
-        zm_status st = zm__sq_fail(s, rc, "reading an export");
-        sqlite3_reset(c->q); /* the next call starts over only if asked to */
-        c->done = true;
+    zm_allocator ra = c->a;
+    while (c->phase < 2) {
+        sqlite3_stmt *q = c->phase == 0 ? c->versions : c->edges;
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE) {
+            c->phase++;
+            continue;
+        }
+        if (rc != SQLITE_ROW) {
+            zm_status st = zm__sq_fail(s, rc, "reading an export");
+            sqlite3_reset(q); /* the next call reads this part again from its start */
+            return st;
+        }
+        memset(out, 0, sizeof *out);
+        if (c->phase == 1) {
+            out->kind = ZM_STORE_RECORD_EDGE;
+            return read_edge(s, q, ra, &out->edge);
+        }
+        out->kind = ZM_STORE_RECORD_VERSION;
+        zm_status st = read_version(s, q, ra, &out->v);
+        if (st == ZM_OK) st = zm__sq_col_str(s, q, 7, ra, &out->key, &out->key_len);
         return st;
     }
-    zm_allocator ra = zm_arena_allocator(&c->rec);
-    memset(out, 0, sizeof *out);
-    zm_status st = read_version(s, c->q, ra, &out->v);
-    if (st == ZM_OK) st = zm__sq_col_str(s, c->q, 7, ra, &out->key, &out->key_len);
-    return st;
+    *done = true;
+    return ZM_OK;
 }
 
 void zm__sq_cursor_close(zm_store_cursor *cur) {
     sq_cursor *c = (sq_cursor *)cur;
-    sqlite3_finalize(c->q);
-    zm_arena_deinit(&c->rec);
+    sqlite3_finalize(c->versions);
+    sqlite3_finalize(c->edges);
+    zm__sq_read_end((zm__sq *)cur->store);
     zm_destroy(c->a, c);
 }

@@ -201,7 +201,12 @@ static zm_status append(zm__sq *s, const new_version *nv, key_row *k, int64_t *n
     sqlite3_stmt *q;
     zm_status st;
     int rc;
-    *number = k->found ? k->latest + 1 : 1;
+    int64_t next = k->found ? k->latest + 1 : 1;
+    if (w->version != 0 && (w->version > (uint64_t)INT64_MAX || (int64_t)w->version < next))
+        return zm_store_fail(ZM_ECONFLICT,
+                             "version %llu of the key is at or below its latest (%lld)",
+                             (unsigned long long)w->version, (long long)(next - 1));
+    *number = w->version != 0 ? (int64_t)w->version : next;
     *ts = k->found && w->ts_ms < k->latest_ts ? k->latest_ts : w->ts_ms;
     if (!k->found) {
         if ((st = zm__sq_stmt(s, ZM__SQ_KEY_INSERT, &q)) != ZM_OK) return st;
@@ -236,10 +241,10 @@ static zm_status append(zm__sq *s, const new_version *nv, key_row *k, int64_t *n
                          : zm__sq_fail(s, rc, "writing a version");
     if (st != ZM_OK) return st;
     size_t maxv = s->base.limits.max_versions;
-    if (maxv != 0 && (uint64_t)*number > maxv) {
+    if (maxv != 0 && k->found) {
         if ((st = zm__sq_stmt(s, ZM__SQ_VER_TRIM, &q)) != ZM_OK) return st;
         sqlite3_bind_int64(q, 1, k->id);
-        sqlite3_bind_int64(q, 2, *number - (int64_t)maxv);
+        sqlite3_bind_int64(q, 2, maxv > (size_t)INT64_MAX ? INT64_MAX : (int64_t)maxv);
         if ((st = zm__sq_exec(s, ZM__SQ_VER_TRIM, "dropping old versions")) != ZM_OK) return st;
     }
     return ZM_OK;

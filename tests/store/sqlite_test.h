@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/test.h"
+#include "test.h"
 #include "zmem/store.h"
 
 /* Makes a store for a test: ZM_OK with *out the caller's. */

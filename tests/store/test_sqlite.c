@@ -273,12 +273,21 @@ static void test_transactions(void) {
     zm_store_record r;
     bool done = false;
     int count = 0;
+    int edges = 0;
     while (zm_store_cursor_next(c, &r, &done) == ZM_OK && !done) {
+        if (r.kind == ZM_STORE_RECORD_EDGE) {
+            CHECK_STR(r.edge.from, "x");
+            CHECK_STR(r.edge.to, "y");
+            edges++;
+            continue;
+        }
+        CHECK_EQ(edges, 0); /* versions first */
         CHECK_STR(r.key, "x");
         CHECK_EQ(r.v.version, (uint64_t)++count);
     }
     zm_store_cursor_close(c);
     CHECK_EQ(count, 3);
+    CHECK_EQ(edges, 1);
     zm_arena_deinit(&ar);
     zm_store_close(s);
     CHECK(sq_consistent(db_path));
@@ -306,8 +315,8 @@ static void test_round_trip(void) {
         if (s == NULL) break;
         zm_json *value = ST_JSON(&ar, json), *md = ST_JSON(&ar, meta);
         if (pass == 0) {
-            zm_store_write w = {key, sizeof key - 1, value, md, agent, sizeof agent - 1, "s\0'", 3,
-                                7};
+            zm_store_write w = {
+                key, sizeof key - 1, value, md, agent, sizeof agent - 1, "s\0'", 3, 7, 0};
             CHECK_EQ(zm_store_put(s, &w, NULL), ZM_OK);
         }
         zm_store_version v;

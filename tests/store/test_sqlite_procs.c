@@ -42,7 +42,7 @@ static void writer(const char *path, int id, int n, int out) {
         if (write(out, line, (size_t)len) != len) _exit(6);
         if (id == 2 && i % 10 == 9) {
             zm_store_version d;
-            zm_store_write w = {key, strlen(key), NULL, NULL, NULL, 0, NULL, 0, i};
+            zm_store_write w = {key, strlen(key), NULL, NULL, NULL, 0, NULL, 0, i, 0};
             bool existed;
             if (zm_store_forget(s, &w, false, &d, &existed) != ZM_OK) _exit(7);
             if (existed) {
