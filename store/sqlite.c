@@ -1,0 +1,673 @@
+/* The SQLite backend: opening (the file, its pragmas, the schema and its
+   migrations), closing, errors, the statement cache, transactions, counters
+   and the vtable. Writes are sqlite_write.c, reads sqlite_read.c, search
+   sqlite_search.c, the graph sqlite_graph.c. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "sqlite_internal.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+/* ---------------------------------------------------------------------------
+ * The statements
+ * ------------------------------------------------------------------------- */
+
+/* The columns a version is read from, in the order sqlite_read.c expects. */
+#define VERSION_COLS "v.version, v.ts, v.deleted, v.agent, v.session, v.value, v.metadata"
+
+static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
+    [ZM__SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ZM__SQ_BEGIN_READ] = "BEGIN",
+    [ZM__SQ_COMMIT] = "COMMIT",
+    [ZM__SQ_ROLLBACK] = "ROLLBACK",
+    [ZM__SQ_SAVEPOINT] = "SAVEPOINT zmem_op",
+    [ZM__SQ_RELEASE] = "RELEASE zmem_op",
+    [ZM__SQ_ROLLBACK_TO] = "ROLLBACK TO zmem_op",
+    [ZM__SQ_KEY_FIND] = "SELECT id, latest, latest_ts, live FROM zmem_keys WHERE key = ?1",
+    [ZM__SQ_KEY_INSERT] =
+        "INSERT INTO zmem_keys(key, latest, latest_ts, live) VALUES(?1, ?2, ?3, ?4)",
+    [ZM__SQ_KEY_UPDATE] =
+        "UPDATE zmem_keys SET latest = ?2, latest_ts = ?3, live = ?4 WHERE id = ?1",
+    [ZM__SQ_KEY_DELETE] = "DELETE FROM zmem_keys WHERE id = ?1",
+    [ZM__SQ_VER_INSERT] = "INSERT INTO zmem_versions(key_id, version, ts, deleted, agent, session, "
+                          "value, metadata) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* Drops the versions of a key past the newest ?2. */
+    [ZM__SQ_VER_TRIM] = "DELETE FROM zmem_versions WHERE key_id = ?1 AND version <= "
+                        "(SELECT version FROM zmem_versions WHERE key_id = ?1 "
+                        "ORDER BY version DESC LIMIT 1 OFFSET ?2)",
+    [ZM__SQ_VER_PURGE] = "DELETE FROM zmem_versions WHERE key_id = ?1",
+    [ZM__SQ_STR_DELETE] = "DELETE FROM zmem_strings WHERE key_id = ?1",
+    [ZM__SQ_STR_INSERT] = "INSERT INTO zmem_strings(key_id, pos, s) VALUES(?1, ?2, ?3)",
+    [ZM__SQ_STR_OF_KEY] = "SELECT s FROM zmem_strings WHERE key_id = ?1 ORDER BY pos",
+    [ZM__SQ_FTS_DELETE] = "DELETE FROM zmem_fts WHERE rowid = ?1",
+    [ZM__SQ_FTS_INSERT] = "INSERT INTO zmem_fts(rowid, t) VALUES(?1, ?2)",
+    [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",
+    [ZM__SQ_GET_LATEST] = "SELECT " VERSION_COLS " FROM zmem_keys k JOIN zmem_versions v "
+                          "ON v.key_id = k.id AND v.version = k.latest WHERE k.key = ?1",
+    [ZM__SQ_GET_AS_OF] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
+                         "(SELECT id FROM zmem_keys WHERE key = ?1) AND v.ts <= ?2 "
+                         "ORDER BY v.version DESC LIMIT 1",
+    [ZM__SQ_HISTORY_COUNT] = "SELECT count(*) FROM zmem_versions v WHERE v.key_id = "
+                             "(SELECT id FROM zmem_keys WHERE key = ?1) AND (?2 < 0 OR v.ts <= ?2)",
+    [ZM__SQ_HISTORY] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
+                       "(SELECT id FROM zmem_keys WHERE key = ?1) AND (?2 < 0 OR v.ts <= ?2) "
+                       "ORDER BY v.version",
+    /* Search: candidates from the keys and from the strings of latest values;
+       ?1 the query, ?2 the limit, ?3 the query followed by 0xFF (above every
+       UTF-8 string that starts with the query). */
+    [ZM__SQ_EXACT_COUNT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
+                           "SELECT key_id FROM zmem_strings WHERE s = ?1) "
+                           "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+    [ZM__SQ_EXACT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
+                     "SELECT key_id FROM zmem_strings WHERE s = ?1) "
+                     "SELECT k.id, k.key, k.latest, k.key = ?1 AS km FROM c JOIN zmem_keys k "
+                     "ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key LIMIT ?2",
+    [ZM__SQ_PREFIX_COUNT] =
+        "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
+        "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
+        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+    [ZM__SQ_PREFIX] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
+                      "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
+                      "SELECT k.id, k.key, k.latest, (k.key >= ?1 AND k.key < ?3) AS km FROM c "
+                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key "
+                      "LIMIT ?2",
+    [ZM__SQ_SUBSTR_COUNT] =
+        "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
+        "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
+        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+    [ZM__SQ_SUBSTR] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
+                      "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
+                      "SELECT k.id, k.key, k.latest, instr(k.key, ?1) > 0 AS km FROM c "
+                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key "
+                      "LIMIT ?2",
+    [ZM__SQ_TOKEN_COUNT] = "SELECT count(*) FROM zmem_fts WHERE zmem_fts MATCH ?1",
+    [ZM__SQ_TOKEN] = "SELECT f.rowid, k.key, k.latest, -bm25(zmem_fts) AS score FROM zmem_fts f "
+                     "JOIN zmem_keys k ON k.id = f.rowid WHERE zmem_fts MATCH ?1 "
+                     "ORDER BY score DESC, k.key LIMIT ?2",
+    [ZM__SQ_NODE_FIND] = "SELECT id FROM zmem_nodes WHERE name = ?1",
+    [ZM__SQ_NODE_INSERT] = "INSERT INTO zmem_nodes(name) VALUES(?1)",
+    [ZM__SQ_NODE_MAX] = "SELECT coalesce(max(id), 0) FROM zmem_nodes",
+    [ZM__SQ_EDGE_FIND] = "SELECT id FROM zmem_edges WHERE src = ?1 AND dst = ?2 AND rel = ?3",
+    [ZM__SQ_EDGE_INSERT] = "INSERT INTO zmem_edges(src, dst, rel, metadata, ts, agent) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ZM__SQ_EDGE_UPDATE] = "UPDATE zmem_edges SET metadata = ?2, ts = ?3, agent = ?4 WHERE id = ?1",
+    [ZM__SQ_EDGE_DELETE] = "DELETE FROM zmem_edges WHERE src = ?1 AND dst = ?2 AND rel = ?3",
+    [ZM__SQ_EDGES_OUT] = "SELECT e.dst, n.name, e.rel, e.metadata, e.ts, e.agent FROM zmem_edges e "
+                         "JOIN zmem_nodes n ON n.id = e.dst WHERE e.src = ?1 "
+                         "AND (?2 IS NULL OR e.rel = ?2) ORDER BY e.id",
+    [ZM__SQ_EDGES_IN] = "SELECT e.src, n.name, e.rel, e.metadata, e.ts, e.agent FROM zmem_edges e "
+                        "JOIN zmem_nodes n ON n.id = e.src WHERE e.dst = ?1 "
+                        "AND (?2 IS NULL OR e.rel = ?2) ORDER BY e.id",
+    /* Whether the node ?1 has a neighbour other than itself in direction ?2
+       (1 out, 2 in) along relation ?3 (NULL: any). */
+    [ZM__SQ_EDGES_OF_NODE] = "SELECT (?2 & 1 AND EXISTS(SELECT 1 FROM zmem_edges WHERE src = ?1 "
+                             "AND dst <> ?1 AND (?3 IS NULL OR rel = ?3))) OR (?2 & 2 AND "
+                             "EXISTS(SELECT 1 FROM zmem_edges WHERE dst = ?1 AND src <> ?1 AND "
+                             "(?3 IS NULL OR rel = ?3)))",
+    [ZM__SQ_STATS] = "SELECT (SELECT count(*) FROM zmem_keys WHERE live), "
+                     "(SELECT count(*) FROM zmem_versions), (SELECT count(*) FROM zmem_nodes), "
+                     "(SELECT count(*) FROM zmem_edges), "
+                     "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)",
+    [ZM__SQ_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
+};
+
+/* ---------------------------------------------------------------------------
+ * The schema. Each step migrates the schema one version forward: step 0
+ * makes version 1 from an empty database. A later version appends a step
+ * that alters what the one before left.
+ * ------------------------------------------------------------------------- */
+
+static const char *const migrations[ZM__SQ_SCHEMA] = {
+    /* 0 -> 1 */
+    "CREATE TABLE zmem_keys("
+    "  id INTEGER PRIMARY KEY,"     /* first-write order */
+    "  key BLOB NOT NULL UNIQUE,"   /* the key's bytes */
+    "  latest INTEGER NOT NULL,"    /* the number of its latest version */
+    "  latest_ts INTEGER NOT NULL," /* that version's time (ms) */
+    "  live INTEGER NOT NULL);"     /* 1 unless the latest version is a deletion */
+    "CREATE TABLE zmem_versions("
+    "  key_id INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL,"
+    "  agent BLOB NOT NULL,"
+    "  session BLOB NOT NULL,"
+    "  value TEXT NOT NULL," /* JSON text */
+    "  metadata TEXT,"       /* JSON text, NULL when none */
+    "  PRIMARY KEY(key_id, version)) WITHOUT ROWID;"
+    /* The strings of each live key's latest value, in document order: the
+       content that exact, prefix and substring search look at. */
+    "CREATE TABLE zmem_strings("
+    "  key_id INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  s BLOB NOT NULL,"
+    "  PRIMARY KEY(key_id, pos)) WITHOUT ROWID;"
+    "CREATE INDEX zmem_strings_s ON zmem_strings(s);"
+    /* Token search: one row per live key (rowid = the key's id) holding its
+       key's and content's tokens, already normalized, one space apart. */
+    "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii');"
+    "CREATE TABLE zmem_nodes("
+    "  id INTEGER PRIMARY KEY,"
+    "  name BLOB NOT NULL UNIQUE);"
+    "CREATE TABLE zmem_edges("
+    "  id INTEGER PRIMARY KEY," /* insertion order */
+    "  src INTEGER NOT NULL,"
+    "  dst INTEGER NOT NULL,"
+    "  rel BLOB NOT NULL,"
+    "  metadata TEXT,"
+    "  ts INTEGER NOT NULL,"
+    "  agent BLOB NOT NULL,"
+    "  UNIQUE(src, dst, rel));"
+    "CREATE INDEX zmem_edges_src ON zmem_edges(src, id);"
+    "CREATE INDEX zmem_edges_dst ON zmem_edges(dst, id);",
+};
+
+/* ---------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------- */
+
+zm_status zm__sq_fail(zm__sq *s, int rc, const char *what) {
+    zm_status st;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: st = ZM_ENOMEM; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return zm_store_fail(ZM_EBUSY,
+                             "%s: the database %s is locked by another writer (waited %d ms)", what,
+                             s->path, s->busy_ms);
+    case SQLITE_IOERR: st = rc == SQLITE_IOERR_NOMEM ? ZM_ENOMEM : ZM_EIO; break;
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: st = ZM_EIO; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: st = ZM_ECORRUPT; break;
+    case SQLITE_TOOBIG: st = ZM_ELIMIT; break;
+    default: st = ZM_EIO; break;
+    }
+    const char *msg = sqlite3_errstr(rc);
+    if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc) msg = sqlite3_errmsg(s->db);
+    int sys = s->db != NULL ? sqlite3_system_errno(s->db) : 0;
+    if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC ||
+        rc == SQLITE_IOERR_TRUNCATE)
+        msg = "writing to the disk failed: the disk is full or the file too large";
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return zm_store_fail(st, "%s: %s is not an SQLite database", what, s->path);
+    if (st == ZM_EIO && sys != 0)
+        return zm_store_fail(st, "%s: %s (%s) on %s", what, msg, strerror(sys), s->path);
+    return zm_store_fail(st, "%s: %s on %s", what, msg, s->path);
+}
+
+/* ---------------------------------------------------------------------------
+ * Statements and bindings
+ * ------------------------------------------------------------------------- */
+
+zm_status zm__sq_stmt(zm__sq *s, zm__sq_stmt_id id, sqlite3_stmt **out) {
+    sqlite3_stmt *q = s->stmts[id];
+    if (q == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(q);
+            return zm__sq_fail(s, rc, "preparing a statement");
+        }
+        s->stmts[id] = q;
+    }
+    *out = q;
+    return ZM_OK;
+}
+
+zm_status zm__sq_exec(zm__sq *s, zm__sq_stmt_id id, const char *what) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, id, &q);
+    if (st != ZM_OK) return st;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, what);
+}
+
+int zm__sq_bind_bytes(sqlite3_stmt *q, int i, const void *p, size_t len) {
+    if (len > (size_t)INT32_MAX) return SQLITE_TOOBIG;
+    return sqlite3_bind_blob(q, i, len ? p : "", (int)len, SQLITE_STATIC);
+}
+
+char *zm__sq_strdup(zm_allocator a, const void *p, size_t len) {
+    if (len == SIZE_MAX) return NULL;
+    char *c = zm_alloc(a, len + 1, 1);
+    if (c == NULL) return NULL;
+    if (len) memcpy(c, p, len);
+    c[len] = '\0';
+    return c;
+}
+
+zm_status zm__sq_col_str(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, const char **out,
+                         size_t *len) {
+    const void *p = sqlite3_column_blob(q, col);
+    int n = sqlite3_column_bytes(q, col);
+    if (p == NULL && n > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a column");
+    char *c = zm__sq_strdup(a, p, (size_t)n);
+    if (c == NULL) return ZM_ENOMEM;
+    *out = c;
+    *len = (size_t)n;
+    return ZM_OK;
+}
+
+/* True when a is an arena's allocator: values then parse straight into it. */
+static bool is_arena(zm_allocator a) {
+    return a.vtable == zm_arena_allocator(NULL).vtable;
+}
+
+zm_status zm__sq_col_json(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a,
+                          const zm_json **out) {
+    *out = NULL;
+    if (sqlite3_column_type(q, col) == SQLITE_NULL) return ZM_OK;
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    int n = sqlite3_column_bytes(q, col);
+    if (t == NULL) return zm__sq_fail(s, SQLITE_NOMEM, "reading a value");
+    zm_json_parse_opts po = {0, 0, ZM_JSON_DUP_ERROR};
+    size_t depth = s->base.limits.max_depth + 8;
+    po.max_depth = depth > ZM_JSON_DEFAULT_MAX_DEPTH ? (uint32_t)depth : ZM_JSON_DEFAULT_MAX_DEPTH;
+    zm_json *v = NULL;
+    zm_json_error err;
+    zm_status st;
+    if (is_arena(a)) {
+        st = zm_json_parse_arena((zm_arena *)a.ctx, t, (size_t)n, &po, &v, &err);
+    } else {
+        /* A general allocator: a value the caller can give back with
+           zm_json_free(a, ...). */
+        zm_json_doc *d = NULL;
+        st = zm_json_parse(a, t, (size_t)n, &po, &d, &err);
+        if (st == ZM_OK) {
+            st = zm_json_clone(a, zm_json_doc_root(d), &v);
+            zm_json_doc_free(d);
+        }
+    }
+    if (st == ZM_ENOMEM) return ZM_ENOMEM;
+    if (st != ZM_OK)
+        return zm_store_fail(ZM_ECORRUPT, "a value stored in %s is not valid JSON: %s", s->path,
+                             err.message);
+    *out = v;
+    return ZM_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------------- */
+
+/* Runs a statement whose failure must not replace the message of the error
+   being handled (a rollback after a failed write). */
+static void exec_quiet(zm__sq *s, zm__sq_stmt_id id) {
+    char saved[256];
+    snprintf(saved, sizeof saved, "%s", zm_store_errmsg());
+    (void)zm__sq_exec(s, id, "cleaning up");
+    zm_store_fail(ZM_OK, "%s", saved);
+}
+
+/* Prepares the statements that end what is about to begin, so that ending
+   it (above all rolling back after a failure) needs no memory. */
+static zm_status prepare_ends(zm__sq *s) {
+    static const zm__sq_stmt_id ids[] = {ZM__SQ_COMMIT, ZM__SQ_ROLLBACK, ZM__SQ_RELEASE,
+                                         ZM__SQ_ROLLBACK_TO};
+    sqlite3_stmt *q;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        zm_status st = zm__sq_stmt(s, ids[i], &q);
+        if (st != ZM_OK) return st;
+    }
+    return ZM_OK;
+}
+
+zm_status zm__sq_op_begin(zm__sq *s) {
+    zm_status st = prepare_ends(s);
+    if (st != ZM_OK) return st;
+    if (s->in_txn) {
+        if (s->txn_lost)
+            return zm_store_fail(ZM_EIO, "the transaction was rolled back after an error: "
+                                         "roll back and begin again");
+        return zm__sq_exec(s, ZM__SQ_SAVEPOINT, "starting a write");
+    }
+    /* A rollback that failed earlier may have left one open: end it. */
+    if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+    return zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "starting a write");
+}
+
+zm_status zm__sq_op_end(zm__sq *s, zm_status st) {
+    if (st == ZM_OK) {
+        st = zm__sq_exec(s, s->in_txn ? ZM__SQ_RELEASE : ZM__SQ_COMMIT, "committing");
+        if (st == ZM_OK) return ZM_OK;
+    }
+    if (s->in_txn) {
+        if (sqlite3_get_autocommit(s->db)) {
+            s->txn_lost = true; /* SQLite rolled the whole transaction back */
+        } else {
+            exec_quiet(s, ZM__SQ_ROLLBACK_TO);
+            exec_quiet(s, ZM__SQ_RELEASE);
+        }
+    } else if (!sqlite3_get_autocommit(s->db)) {
+        exec_quiet(s, ZM__SQ_ROLLBACK);
+    }
+    return st;
+}
+
+zm_status zm__sq_read_begin(zm__sq *s) {
+    zm_status st = prepare_ends(s);
+    if (st != ZM_OK || s->in_txn) return st;
+    if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+    return zm__sq_exec(s, ZM__SQ_BEGIN_READ, "starting a read");
+}
+
+void zm__sq_read_end(zm__sq *s) {
+    if (s->in_txn || sqlite3_get_autocommit(s->db)) return;
+    exec_quiet(s, ZM__SQ_COMMIT);
+    if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+}
+
+/* Checkpoints the log and truncates it, so what a purge erased is gone from
+   the -wal file too. Another process reading at the time keeps the log
+   alive; the next checkpoint then finishes the job. */
+static void checkpoint(zm__sq *s) {
+    exec_quiet(s, ZM__SQ_CHECKPOINT);
+}
+
+static zm_status sq_begin(zm_store *base) {
+    zm__sq *s = (zm__sq *)base;
+    sqlite3_stmt *q;
+    zm_status st = prepare_ends(s);
+    if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_SAVEPOINT, &q);
+    if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_CHECKPOINT, &q);
+    if (st != ZM_OK) return st;
+    if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+    st = zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "beginning a transaction");
+    if (st != ZM_OK) return st;
+    s->in_txn = true;
+    s->txn_lost = false;
+    s->purge_pending = false;
+    return ZM_OK;
+}
+
+static zm_status sq_commit(zm_store *base) {
+    zm__sq *s = (zm__sq *)base;
+    bool lost = s->txn_lost, purged = s->purge_pending;
+    s->in_txn = false;
+    s->txn_lost = false;
+    s->purge_pending = false;
+    if (lost || sqlite3_get_autocommit(s->db))
+        return zm_store_fail(ZM_EIO, "the transaction was rolled back after an error; "
+                                     "nothing of it was stored");
+    zm_status st = zm__sq_exec(s, ZM__SQ_COMMIT, "committing a transaction");
+    if (st != ZM_OK) {
+        if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+        return st;
+    }
+    if (purged) checkpoint(s);
+    return ZM_OK;
+}
+
+static zm_status sq_rollback(zm_store *base) {
+    zm__sq *s = (zm__sq *)base;
+    s->in_txn = false;
+    s->txn_lost = false;
+    s->purge_pending = false;
+    if (sqlite3_get_autocommit(s->db)) return ZM_OK;
+    zm_status st = zm__sq_exec(s, ZM__SQ_ROLLBACK, "rolling back a transaction");
+    if (st != ZM_OK && !sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+    return st;
+}
+
+zm_status zm__sq_after_purge(zm__sq *s) {
+    if (s->in_txn) {
+        s->purge_pending = true;
+        return ZM_OK;
+    }
+    zm_status st = zm__sq_exec(s, ZM__SQ_CHECKPOINT, "checkpointing");
+    if (st == ZM_OK) return ZM_OK;
+    return zm_store_fail(st,
+                         "the key was purged, but its old bytes are still in the log of %s "
+                         "(%s): purge again to finish",
+                         s->path, zm_status_str(st));
+}
+
+/* ---------------------------------------------------------------------------
+ * Counters
+ * ------------------------------------------------------------------------- */
+
+static zm_status sq_stats(zm_store *base, zm_store_stats *out) {
+    zm__sq *s = (zm__sq *)base;
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_STATS, &q);
+    if (st != ZM_OK) return st;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        out->keys = (size_t)sqlite3_column_int64(q, 0);
+        out->versions = (size_t)sqlite3_column_int64(q, 1);
+        out->nodes = (size_t)sqlite3_column_int64(q, 2);
+        out->edges = (size_t)sqlite3_column_int64(q, 3);
+        out->data_bytes = (size_t)sqlite3_column_int64(q, 4);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "counting");
+}
+
+/* ---------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------- */
+
+static const zm_store_vtable sqlite_vtable;
+
+/* Frees the store's memory and closes its connection (db may be NULL). */
+static void destroy(zm__sq *s) {
+    for (int i = 0; i < ZM__SQ_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
+    if (s->db != NULL) {
+        if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(s->db);
+    }
+    zm_allocator a = s->a;
+    zm_free(a, s->path, s->path_len + 1, 1);
+    zm_store_base_deinit(&s->base);
+    zm_destroy(a, s);
+}
+
+static void sq_close(zm_store *base) {
+    destroy((zm__sq *)base);
+}
+
+/* Runs one-off SQL text of this file (pragmas, the schema): never anything
+   from outside. */
+static zm_status exec_sql(zm__sq *s, const char *sql, const char *what) {
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ZM_OK : zm__sq_fail(s, rc, what);
+}
+
+/* Reads the database's application id, schema version and table count. */
+static zm_status read_header(zm__sq *s, int64_t *app, int64_t *version, int64_t *tables) {
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT (SELECT application_id FROM pragma_application_id), "
+                                "(SELECT user_version FROM pragma_user_version), "
+                                "(SELECT count(*) FROM sqlite_schema)",
+                                -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            *app = sqlite3_column_int64(q, 0);
+            *version = sqlite3_column_int64(q, 1);
+            *tables = sqlite3_column_int64(q, 2);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_OK ? ZM_OK : zm__sq_fail(s, rc, "reading the database header");
+}
+
+/* Refuses what this build cannot use: another program's database, a newer
+   schema. */
+static zm_status check_header(zm__sq *s, int64_t app, int64_t version, int64_t tables) {
+    if (tables > 0 && app != ZM__SQ_APP_ID)
+        return zm_store_fail(ZM_ECORRUPT,
+                             "%s is an SQLite database of another program (application_id "
+                             "%lld), not a zmem store",
+                             s->path, (long long)app);
+    if (version > ZM__SQ_SCHEMA)
+        return zm_store_fail(ZM_ECORRUPT,
+                             "%s has zmem schema version %lld; this build supports versions up "
+                             "to %d: open it with a newer zmem",
+                             s->path, (long long)version, ZM__SQ_SCHEMA);
+    if (version < 0 || (tables > 0 && version == 0))
+        return zm_store_fail(ZM_ECORRUPT, "%s has an unknown schema version %lld", s->path,
+                             (long long)version);
+    return ZM_OK;
+}
+
+/* Creates or migrates the schema, in one write transaction. */
+static zm_status migrate(zm__sq *s) {
+    zm_status st = zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "locking the database to set it up");
+    if (st != ZM_OK) return st;
+    int64_t app, version, tables;
+    st = read_header(s, &app, &version, &tables); /* another process may have done it */
+    if (st == ZM_OK) st = check_header(s, app, version, tables);
+    for (int64_t v = version; st == ZM_OK && v < ZM__SQ_SCHEMA; v++)
+        st = exec_sql(s, migrations[v], "creating the schema");
+    if (st == ZM_OK && version < ZM__SQ_SCHEMA)
+        st = exec_sql(s,
+                      "PRAGMA application_id = " STR(ZM__SQ_APP_ID) "; "
+                                                                    "PRAGMA user_version = " STR(
+                                                                        ZM__SQ_SCHEMA) ";",
+                      "setting the schema version");
+    return zm__sq_op_end(s, st);
+}
+
+/* Sets the connection up: busy timeout, WAL, synchronous, secure delete,
+   then the schema. */
+static zm_status setup(zm__sq *s, const zm_store_opts *o) {
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, s->busy_ms);
+    zm_status st;
+    if (!o->read_only) {
+        /* The first read of the file: a file that is not a database fails
+           here (SQLITE_NOTADB). */
+        st = exec_sql(s, "PRAGMA journal_mode = WAL", "switching to WAL");
+        if (st != ZM_OK) return st;
+    }
+    st = exec_sql(s,
+                  o->sync == ZM_STORE_SYNC_FULL
+                      ? "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON"
+                      : "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON",
+                  "setting the pragmas");
+    if (st != ZM_OK) return st;
+    int64_t app, version, tables;
+    st = read_header(s, &app, &version, &tables);
+    if (st == ZM_OK) st = check_header(s, app, version, tables);
+    if (st != ZM_OK || version == ZM__SQ_SCHEMA) return st;
+    if (o->read_only)
+        return zm_store_fail(ZM_EIO,
+                             "%s needs its schema created or migrated, and is opened "
+                             "read-only",
+                             s->path);
+    return migrate(s);
+}
+
+/* Creates path with mode 0600 when it does not exist, so the database and
+   the -wal and -shm files SQLite makes beside it (with the database's mode)
+   are the owner's only. */
+static zm_status prepare_file(const char *path, bool read_only) {
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return zm_store_fail(ZM_EIO, "%s is a directory, not a database file", path);
+        return ZM_OK;
+    }
+    if (errno != ENOENT)
+        return zm_store_fail(ZM_EIO, "cannot open the database %s: %s", path, strerror(errno));
+    if (read_only)
+        return zm_store_fail(ZM_EIO, "the database %s does not exist (opening read-only)", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+        return zm_store_fail(ZM_EIO, "cannot create the database %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return ZM_OK;
+}
+
+zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_store **out) {
+    zm_store_opts o;
+    if (opts != NULL)
+        o = *opts;
+    else
+        memset(&o, 0, sizeof o);
+    if (o.alloc.vtable == NULL) o.alloc = zm_default_allocator();
+    if (path == NULL || path[0] == '\0')
+        return zm_store_fail(ZM_EINVAL, "the database path is empty");
+    zm_status st = prepare_file(path, o.read_only);
+    if (st != ZM_OK) return st;
+
+    zm__sq *s = zm_create(o.alloc, zm__sq);
+    if (s == NULL) return ZM_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->a = o.alloc;
+    s->busy_ms = o.busy_timeout_ms > 0 ? o.busy_timeout_ms : ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+    s->path_len = strlen(path);
+    s->path = zm__sq_strdup(o.alloc, path, s->path_len);
+    if (s->path == NULL) {
+        zm_destroy(o.alloc, s);
+        return ZM_ENOMEM;
+    }
+    if (zm_store_base_init(&s->base, &sqlite_vtable, &o.limits) != ZM_OK) {
+        zm_free(o.alloc, s->path, s->path_len + 1, 1);
+        zm_destroy(o.alloc, s);
+        return ZM_ENOMEM;
+    }
+    int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX |
+                SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        st = rc == SQLITE_NOMEM || s->db == NULL ? ZM_ENOMEM
+                                                 : zm__sq_fail(s, rc, "opening the database");
+        destroy(s);
+        return st;
+    }
+    if (!o.read_only && sqlite3_db_readonly(s->db, "main") == 1) {
+        st = zm_store_fail(ZM_EIO, "the database %s is not writable (no permission)", path);
+        destroy(s);
+        return st;
+    }
+    st = setup(s, &o);
+    if (st != ZM_OK) {
+        destroy(s);
+        return st;
+    }
+    *out = &s->base;
+    return ZM_OK;
+}
+
+bool zm__store_have_sqlite(void) {
+    return true;
+}
+
+static const zm_store_vtable sqlite_vtable = {
+    .size = sizeof(zm_store_vtable),
+    .name = "sqlite",
+    .close = sq_close,
+    .put = zm__sq_put,
+    .get = zm__sq_get,
+    .history = zm__sq_history,
+    .search = zm__sq_search,
+    .link = zm__sq_link,
+    .unlink = zm__sq_unlink,
+    .neighbors = zm__sq_neighbors,
+    .forget = zm__sq_forget,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .stats = sq_stats,
+    .export_open = zm__sq_export_open,
+    .cursor_next = zm__sq_cursor_next,
+    .cursor_close = zm__sq_cursor_close,
+};

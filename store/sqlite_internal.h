@@ -1,0 +1,159 @@
+/* The SQLite backend's private header: the store struct, its statement
+   cache, and the helpers its files share. Never leaves store/. */
+#ifndef ZMEM_STORE_SQLITE_INTERNAL_H
+#define ZMEM_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "zmem/store.h"
+
+/* The schema this build writes and reads (PRAGMA user_version). */
+#define ZM__SQ_SCHEMA 1
+/* PRAGMA application_id of a zmem database: "zmem" in ASCII. */
+#define ZM__SQ_APP_ID 0x7A6D656D
+
+/* The statements the store prepares once (on first use) and keeps. */
+typedef enum zm__sq_stmt_id {
+    ZM__SQ_BEGIN_IMMEDIATE,
+    ZM__SQ_BEGIN_READ,
+    ZM__SQ_COMMIT,
+    ZM__SQ_ROLLBACK,
+    ZM__SQ_SAVEPOINT,
+    ZM__SQ_RELEASE,
+    ZM__SQ_ROLLBACK_TO,
+    /* keys and versions */
+    ZM__SQ_KEY_FIND,
+    ZM__SQ_KEY_INSERT,
+    ZM__SQ_KEY_UPDATE,
+    ZM__SQ_KEY_DELETE,
+    ZM__SQ_VER_INSERT,
+    ZM__SQ_VER_TRIM,
+    ZM__SQ_VER_PURGE,
+    ZM__SQ_STR_DELETE,
+    ZM__SQ_STR_INSERT,
+    ZM__SQ_STR_OF_KEY,
+    ZM__SQ_FTS_DELETE,
+    ZM__SQ_FTS_INSERT,
+    ZM__SQ_FTS_OPTIMIZE,
+    ZM__SQ_GET_LATEST,
+    ZM__SQ_GET_AS_OF,
+    ZM__SQ_HISTORY_COUNT,
+    ZM__SQ_HISTORY,
+    /* search */
+    ZM__SQ_EXACT_COUNT,
+    ZM__SQ_EXACT,
+    ZM__SQ_PREFIX_COUNT,
+    ZM__SQ_PREFIX,
+    ZM__SQ_SUBSTR_COUNT,
+    ZM__SQ_SUBSTR,
+    ZM__SQ_TOKEN_COUNT,
+    ZM__SQ_TOKEN,
+    /* graph */
+    ZM__SQ_NODE_FIND,
+    ZM__SQ_NODE_INSERT,
+    ZM__SQ_NODE_MAX,
+    ZM__SQ_EDGE_FIND,
+    ZM__SQ_EDGE_INSERT,
+    ZM__SQ_EDGE_UPDATE,
+    ZM__SQ_EDGE_DELETE,
+    ZM__SQ_EDGES_OUT,
+    ZM__SQ_EDGES_IN,
+    ZM__SQ_EDGES_OF_NODE,
+    /* counters */
+    ZM__SQ_STATS,
+    ZM__SQ_CHECKPOINT,
+    ZM__SQ_STMT_COUNT
+} zm__sq_stmt_id;
+
+/* An SQLite store. */
+typedef struct zm__sq {
+    zm_store base; /* first: the interface's header */
+    sqlite3 *db;
+    zm_allocator a; /* zmem's own memory: opts->alloc */
+    char *path;     /* as given, NUL-terminated, from a */
+    size_t path_len;
+    int busy_ms;
+    bool in_txn;        /* between begin and commit/rollback */
+    bool txn_lost;      /* SQLite rolled the transaction back after an error */
+    bool purge_pending; /* a purge in the open transaction: checkpoint at commit */
+    sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
+} zm__sq;
+
+/* Maps an SQLite result code to a zm_status and sets the thread's store
+   message: "what: SQLite's message (the path)". */
+zm_status zm__sq_fail(zm__sq *s, int rc, const char *what);
+
+/* The cached statement id, prepared on first use. ZM_OK with *out set, or
+   the failure (ZM_ENOMEM, ...). The statement is reset and ready for new
+   bindings. */
+zm_status zm__sq_stmt(zm__sq *s, zm__sq_stmt_id id, sqlite3_stmt **out);
+
+/* Runs a cached statement that returns no row (or whose rows are not wanted)
+   to its end and resets it. */
+zm_status zm__sq_exec(zm__sq *s, zm__sq_stmt_id id, const char *what);
+
+/* Binds len bytes at p as a BLOB (a zero-length one when len is 0). */
+int zm__sq_bind_bytes(sqlite3_stmt *q, int i, const void *p, size_t len);
+
+/* Opens what one mutation runs in: BEGIN IMMEDIATE outside a transaction, a
+   SAVEPOINT inside one. */
+zm_status zm__sq_op_begin(zm__sq *s);
+
+/* Ends what zm__sq_op_begin opened: commits (releases) when st is ZM_OK, else
+   rolls back (to the savepoint). Returns st, or the commit's failure. */
+zm_status zm__sq_op_end(zm__sq *s, zm_status st);
+
+/* Opens a read snapshot for a read of several statements (outside a
+   transaction); zm__sq_read_end closes it. */
+zm_status zm__sq_read_begin(zm__sq *s);
+void zm__sq_read_end(zm__sq *s);
+
+/* After a purge: checkpoints the log now (truncating it), or at commit
+   inside a transaction. A failure says the key is purged but the log still
+   holds its bytes: purging again (which finds nothing) finishes it. */
+zm_status zm__sq_after_purge(zm__sq *s);
+
+/* Copies len bytes into a NUL-terminated string from a. NULL when out of
+   memory. */
+char *zm__sq_strdup(zm_allocator a, const void *p, size_t len);
+
+/* Reads column col of q as bytes into a NUL-terminated copy from a. */
+zm_status zm__sq_col_str(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, const char **out,
+                         size_t *len);
+
+/* Parses the JSON text in column col of q into a value in a. A NULL column
+   gives *out NULL. */
+zm_status zm__sq_col_json(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, const zm_json **out);
+
+/* Tokens: the header's rule (maximal runs of ASCII letters, digits and
+   non-ASCII bytes; ASCII lowercased; cut at ZM_STORE_MAX_TOKEN bytes on a
+   character boundary). Reads the next token of text from *pos: true with
+   its place in *start and *tlen and its normal form (norm_len bytes) in buf. */
+bool zm__sq_next_token(const char *text, size_t len, size_t *pos, size_t *start, size_t *tlen,
+                       char *buf, size_t *norm_len);
+
+/* The value of a deletion. */
+extern const zm_json zm__sq_null;
+
+/* The vtable members, by file. */
+zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out);
+zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge, zm_store_version *out,
+                        bool *existed);
+zm_status zm__sq_get(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
+                     zm_allocator a, zm_store_version *out);
+zm_status zm__sq_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
+                         zm_allocator a, zm_store_version **out, size_t *count);
+zm_status zm__sq_export_open(zm_store *base, zm_allocator a, zm_store_cursor **out);
+zm_status zm__sq_cursor_next(zm_store_cursor *c, zm_store_record *out, bool *done);
+void zm__sq_cursor_close(zm_store_cursor *c);
+zm_status zm__sq_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
+                        size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                        size_t *total);
+zm_status zm__sq_link(zm_store *base, const zm_store_link_req *l, bool *created);
+zm_status zm__sq_unlink(zm_store *base, const char *from, size_t from_len, const char *to,
+                        size_t to_len, const char *relation, size_t relation_len, bool *removed);
+zm_status zm__sq_neighbors(zm_store *base, const zm_store_walk *w, zm_allocator a,
+                           zm_store_hit **hits, size_t *count, bool *truncated);
+
+#endif

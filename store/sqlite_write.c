@@ -1,0 +1,357 @@
+/* The SQLite backend's writes: put, forget and purge, and what they keep
+   for search (the strings of the latest value and its tokens). Each write
+   runs in its own BEGIN IMMEDIATE (or a savepoint inside a transaction), so
+   reading the key's latest version number and inserting the next one is one
+   step for every process sharing the file. */
+#include "sqlite_internal.h"
+
+const zm_json zm__sq_null = {.type = ZM_JSON_NULL, .flags = ZM_JSON_F_SHARED};
+
+/* ---------------------------------------------------------------------------
+ * Tokens
+ * ------------------------------------------------------------------------- */
+
+/* True for the bytes tokens are made of: ASCII letters and digits, and every
+   non-ASCII byte. */
+static bool token_byte(unsigned char c) {
+    return (c >= '0' && c <= '9') || ((unsigned)(c | 0x20) - 'a' < 26u) || c >= 0x80;
+}
+
+bool zm__sq_next_token(const char *text, size_t len, size_t *pos, size_t *start, size_t *tlen,
+                       char *buf, size_t *norm_len) {
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i = *pos;
+    while (i < len && !token_byte(t[i])) i++;
+    if (i >= len) {
+        *pos = len;
+        return false;
+    }
+    size_t b = i;
+    while (i < len && token_byte(t[i])) i++;
+    size_t n = i - b;
+    if (n > ZM_STORE_MAX_TOKEN) {
+        /* Cut at a character boundary: never inside a UTF-8 sequence. */
+        n = ZM_STORE_MAX_TOKEN;
+        while (n > 0 && (t[b + n] & 0xC0) == 0x80) n--;
+        if (n == 0) n = ZM_STORE_MAX_TOKEN;
+    }
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = t[b + k];
+        buf[k] = (char)((unsigned)(c - 'A') < 26u ? c + ('a' - 'A') : c);
+    }
+    *start = b;
+    *tlen = i - b;
+    *norm_len = n;
+    *pos = i;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * The content of a value: its strings, in document order
+ * ------------------------------------------------------------------------- */
+
+typedef struct content {
+    const zm_json **strs; /* the string values, pointing into the value */
+    size_t n, cap;
+    size_t bytes; /* their total length */
+    zm_allocator a;
+    bool oom;
+} content;
+
+/* Appends the strings inside v (member names excluded). Values reaching here
+   passed the wrappers' depth check, so the recursion is bounded. */
+static void collect(content *c, const zm_json *v) {
+    switch (zm_json_typeof(v)) {
+    case ZM_JSON_STRING:
+        if (c->n == c->cap) {
+            size_t ncap = c->cap ? c->cap * 2 : 16;
+            const zm_json **n = zm_realloc(c->a, (void *)c->strs, c->cap * sizeof *n,
+                                           ncap * sizeof *n, _Alignof(const zm_json *));
+            if (n == NULL) {
+                c->oom = true;
+                return;
+            }
+            c->strs = n;
+            c->cap = ncap;
+        }
+        c->strs[c->n++] = v;
+        c->bytes += v->u.s.len;
+        return;
+    case ZM_JSON_ARRAY:
+        for (size_t i = 0; i < v->u.a.len && !c->oom; i++) collect(c, v->u.a.items[i]);
+        return;
+    case ZM_JSON_OBJECT:
+        for (size_t i = 0; i < v->u.o.len && !c->oom; i++) collect(c, v->u.o.items[i].value);
+        return;
+    default: return;
+    }
+}
+
+/* Appends the normalized tokens of len bytes at p to out (one space before
+   each but the first). */
+static void add_tokens(char *out, size_t *n, const char *p, size_t len) {
+    size_t pos = 0, start, tlen, norm;
+    char buf[ZM_STORE_MAX_TOKEN];
+    while (zm__sq_next_token(p, len, &pos, &start, &tlen, buf, &norm)) {
+        if (*n > 0) out[(*n)++] = ' ';
+        memcpy(out + *n, buf, norm);
+        *n += norm;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Keeping search up to date
+ * ------------------------------------------------------------------------- */
+
+/* Drops the key's strings and its token row. */
+static zm_status unindex(zm__sq *s, int64_t id) {
+    sqlite3_stmt *q;
+    zm_status st;
+    static const zm__sq_stmt_id ids[] = {ZM__SQ_STR_DELETE, ZM__SQ_FTS_DELETE};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        if ((st = zm__sq_stmt(s, ids[i], &q)) != ZM_OK) return st;
+        sqlite3_bind_int64(q, 1, id);
+        if ((st = zm__sq_exec(s, ids[i], "updating the search index")) != ZM_OK) return st;
+    }
+    return ZM_OK;
+}
+
+/* Stores the strings of value and the tokens of key and value for key id. */
+static zm_status index_value(zm__sq *s, int64_t id, const char *key, size_t key_len,
+                             const zm_json *value) {
+    content c = {NULL, 0, 0, 0, s->a, false};
+    collect(&c, value);
+    zm_status st = c.oom ? ZM_ENOMEM : ZM_OK;
+    sqlite3_stmt *q;
+    for (size_t i = 0; i < c.n && st == ZM_OK; i++) {
+        if ((st = zm__sq_stmt(s, ZM__SQ_STR_INSERT, &q)) != ZM_OK) break;
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)i);
+        int rc = zm__sq_bind_bytes(q, 3, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
+        st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_STR_INSERT, "storing the content")
+                             : zm__sq_fail(s, rc, "storing the content");
+    }
+    /* Tokens are never longer than what they come from, plus one space each. */
+    size_t cap = key_len + c.bytes + c.n + 1;
+    char *text = st == ZM_OK ? zm_alloc(s->a, cap, 1) : NULL;
+    if (st == ZM_OK && text == NULL) st = ZM_ENOMEM;
+    if (st == ZM_OK) {
+        size_t n = 0;
+        add_tokens(text, &n, key, key_len);
+        for (size_t i = 0; i < c.n; i++)
+            add_tokens(text, &n, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
+        if ((st = zm__sq_stmt(s, ZM__SQ_FTS_INSERT, &q)) == ZM_OK) {
+            sqlite3_bind_int64(q, 1, id);
+            int rc = sqlite3_bind_text(q, 2, n ? text : "", (int)n, SQLITE_STATIC);
+            st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_FTS_INSERT, "indexing the tokens")
+                                 : zm__sq_fail(s, rc, "indexing the tokens");
+        }
+    }
+    if (text != NULL) zm_free(s->a, text, cap, 1);
+    zm_free(s->a, (void *)c.strs, c.cap * sizeof *c.strs, _Alignof(const zm_json *));
+    return st;
+}
+
+/* ---------------------------------------------------------------------------
+ * Versions
+ * ------------------------------------------------------------------------- */
+
+/* What the keys table says of a key. */
+typedef struct key_row {
+    bool found;
+    int64_t id, latest, latest_ts;
+    bool live;
+} key_row;
+
+static zm_status find_key(zm__sq *s, const char *key, size_t key_len, key_row *out) {
+    sqlite3_stmt *q;
+    memset(out, 0, sizeof *out);
+    zm_status st = zm__sq_stmt(s, ZM__SQ_KEY_FIND, &q);
+    if (st != ZM_OK) return st;
+    int rc = zm__sq_bind_bytes(q, 1, key, key_len);
+    if (rc == SQLITE_OK) rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        out->found = true;
+        out->id = sqlite3_column_int64(q, 0);
+        out->latest = sqlite3_column_int64(q, 1);
+        out->latest_ts = sqlite3_column_int64(q, 2);
+        out->live = sqlite3_column_int(q, 3) != 0;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "looking up a key");
+}
+
+/* A version about to be written. */
+typedef struct new_version {
+    const zm_store_write *w;
+    const char *value; /* JSON text */
+    size_t value_len;
+    const char *meta; /* JSON text, NULL when none */
+    size_t meta_len;
+    bool deleted;
+} new_version;
+
+/* Appends version nv to its key inside the open write: the next number, a
+   time no older than the latest, the trim to max_versions. *k says what the
+   key was; on ZM_OK *number and *ts say what was written. */
+static zm_status append(zm__sq *s, const new_version *nv, key_row *k, int64_t *number,
+                        int64_t *ts) {
+    const zm_store_write *w = nv->w;
+    sqlite3_stmt *q;
+    zm_status st;
+    int rc;
+    int64_t next = k->found ? k->latest + 1 : 1;
+    if (w->version != 0 && (w->version > (uint64_t)INT64_MAX || (int64_t)w->version < next))
+        return zm_store_fail(ZM_ECONFLICT,
+                             "version %llu of the key is at or below its latest (%lld)",
+                             (unsigned long long)w->version, (long long)(next - 1));
+    *number = w->version != 0 ? (int64_t)w->version : next;
+    *ts = k->found && w->ts_ms < k->latest_ts ? k->latest_ts : w->ts_ms;
+    if (!k->found) {
+        if ((st = zm__sq_stmt(s, ZM__SQ_KEY_INSERT, &q)) != ZM_OK) return st;
+        rc = zm__sq_bind_bytes(q, 1, w->key, w->key_len);
+        sqlite3_bind_int64(q, 2, *number);
+        sqlite3_bind_int64(q, 3, *ts);
+        sqlite3_bind_int(q, 4, !nv->deleted);
+        st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_KEY_INSERT, "adding a key")
+                             : zm__sq_fail(s, rc, "adding a key");
+        if (st != ZM_OK) return st;
+        k->id = sqlite3_last_insert_rowid(s->db);
+    } else {
+        if ((st = zm__sq_stmt(s, ZM__SQ_KEY_UPDATE, &q)) != ZM_OK) return st;
+        sqlite3_bind_int64(q, 1, k->id);
+        sqlite3_bind_int64(q, 2, *number);
+        sqlite3_bind_int64(q, 3, *ts);
+        sqlite3_bind_int(q, 4, !nv->deleted);
+        if ((st = zm__sq_exec(s, ZM__SQ_KEY_UPDATE, "updating a key")) != ZM_OK) return st;
+    }
+    if ((st = zm__sq_stmt(s, ZM__SQ_VER_INSERT, &q)) != ZM_OK) return st;
+    sqlite3_bind_int64(q, 1, k->id);
+    sqlite3_bind_int64(q, 2, *number);
+    sqlite3_bind_int64(q, 3, *ts);
+    sqlite3_bind_int(q, 4, nv->deleted);
+    rc = zm__sq_bind_bytes(q, 5, w->agent, w->agent ? w->agent_len : 0);
+    if (rc == SQLITE_OK) rc = zm__sq_bind_bytes(q, 6, w->session, w->session ? w->session_len : 0);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(q, 7, nv->value, (int)nv->value_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = nv->meta ? sqlite3_bind_text(q, 8, nv->meta, (int)nv->meta_len, SQLITE_STATIC)
+                      : sqlite3_bind_null(q, 8);
+    st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_VER_INSERT, "writing a version")
+                         : zm__sq_fail(s, rc, "writing a version");
+    if (st != ZM_OK) return st;
+    size_t maxv = s->base.limits.max_versions;
+    if (maxv != 0 && k->found) {
+        if ((st = zm__sq_stmt(s, ZM__SQ_VER_TRIM, &q)) != ZM_OK) return st;
+        sqlite3_bind_int64(q, 1, k->id);
+        sqlite3_bind_int64(q, 2, maxv > (size_t)INT64_MAX ? INT64_MAX : (int64_t)maxv);
+        if ((st = zm__sq_exec(s, ZM__SQ_VER_TRIM, "dropping old versions")) != ZM_OK) return st;
+    }
+    return ZM_OK;
+}
+
+/* Fills *out for a version just written: its pointers point into w. */
+static void describe(const zm_store_write *w, int64_t number, int64_t ts, const zm_json *value,
+                     const zm_json *meta, bool deleted, zm_store_version *out) {
+    if (out == NULL) return;
+    memset(out, 0, sizeof *out);
+    out->version = (uint64_t)number;
+    out->timestamp = ts;
+    out->value = value;
+    out->metadata = meta;
+    out->agent = w->agent && w->agent_len ? w->agent : "";
+    out->agent_len = w->agent ? w->agent_len : 0;
+    out->session = w->session && w->session_len ? w->session : "";
+    out->session_len = w->session ? w->session_len : 0;
+    out->deleted = deleted;
+}
+
+/* JSON text of v from s->a (freed with zm_free(s->a, text, len + 1, 1)). */
+static zm_status to_text(zm__sq *s, const zm_json *v, const char *what, char **text, size_t *len) {
+    zm_status st = zm_json_write(s->a, v, 0, text, len);
+    if (st == ZM_EINVAL)
+        return zm_store_fail(st, "%s holds invalid UTF-8 or a non-finite number", what);
+    if (st == ZM_OK && *len > (size_t)INT32_MAX) {
+        zm_free(s->a, *text, *len + 1, 1);
+        return zm_store_fail(ZM_ELIMIT, "%s is too large for the database", what);
+    }
+    return st;
+}
+
+zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out) {
+    zm__sq *s = (zm__sq *)base;
+    new_version nv = {w, NULL, 0, NULL, 0, false};
+    char *vt = NULL, *mt = NULL;
+    size_t vl = 0, ml = 0;
+    zm_status st = to_text(s, w->value, "the value", &vt, &vl);
+    if (st != ZM_OK) return st;
+    if (w->metadata != NULL && (st = to_text(s, w->metadata, "the metadata", &mt, &ml)) != ZM_OK) {
+        zm_free(s->a, vt, vl + 1, 1);
+        return st;
+    }
+    nv.value = vt;
+    nv.value_len = vl;
+    nv.meta = mt;
+    nv.meta_len = ml;
+    int64_t number = 0, ts = 0;
+    st = zm__sq_op_begin(s);
+    if (st == ZM_OK) {
+        key_row k;
+        st = find_key(s, w->key, w->key_len, &k);
+        bool was_indexed = k.found && k.live;
+        if (st == ZM_OK) st = append(s, &nv, &k, &number, &ts);
+        if (st == ZM_OK && was_indexed) st = unindex(s, k.id);
+        if (st == ZM_OK) st = index_value(s, k.id, w->key, w->key_len, w->value);
+        st = zm__sq_op_end(s, st);
+    }
+    zm_free(s->a, vt, vl + 1, 1);
+    if (mt != NULL) zm_free(s->a, mt, ml + 1, 1);
+    if (st == ZM_OK) describe(w, number, ts, w->value, w->metadata, false, out);
+    return st;
+}
+
+/* Erases every row of the key: its versions, its content and tokens, the
+   key itself; then compacts the token index so no segment keeps the key's
+   tokens (secure_delete overwrites what is freed). */
+static zm_status purge(zm__sq *s, const key_row *k) {
+    static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_STR_DELETE, ZM__SQ_FTS_DELETE,
+                                         ZM__SQ_KEY_DELETE};
+    sqlite3_stmt *q;
+    zm_status st;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        if ((st = zm__sq_stmt(s, ids[i], &q)) != ZM_OK) return st;
+        sqlite3_bind_int64(q, 1, k->id);
+        if ((st = zm__sq_exec(s, ids[i], "purging a key")) != ZM_OK) return st;
+    }
+    return zm__sq_exec(s, ZM__SQ_FTS_OPTIMIZE, "compacting the search index");
+}
+
+zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
+                        zm_store_version *out, bool *existed) {
+    zm__sq *s = (zm__sq *)base;
+    *existed = false;
+    sqlite3_stmt *q;
+    /* What the purge runs after its commit is prepared first. */
+    zm_status st = purge_it ? zm__sq_stmt(s, ZM__SQ_CHECKPOINT, &q) : ZM_OK;
+    if (st == ZM_OK) st = zm__sq_op_begin(s);
+    if (st != ZM_OK) return st;
+    key_row k;
+    int64_t number = 0, ts = 0;
+    bool did = false;
+    st = find_key(s, w->key, w->key_len, &k);
+    if (st == ZM_OK && purge_it && k.found) {
+        did = true;
+        st = purge(s, &k);
+    } else if (st == ZM_OK && !purge_it && k.found && k.live) {
+        did = true;
+        new_version nv = {w, "null", 4, NULL, 0, true};
+        st = append(s, &nv, &k, &number, &ts);
+        if (st == ZM_OK) st = unindex(s, k.id);
+    }
+    st = zm__sq_op_end(s, st);
+    if (st != ZM_OK) return st;
+    *existed = did;
+    if (purge_it) return zm__sq_after_purge(s);
+    if (did && !purge_it) describe(w, number, ts, &zm__sq_null, NULL, true, out);
+    return ZM_OK;
+}
