@@ -1,5 +1,6 @@
 /* The arena allocator: blocks, the slow path, resets, savepoints, cleanups. */
 #include <stdalign.h>
+#include <stdio.h>
 
 #include "zmem/arena.h"
 
@@ -172,6 +173,32 @@ char *zm_arena_strndup(zm_arena *ar, const char *s, size_t len) {
     if (p == NULL) return NULL;
     if (len) memcpy(p, s, len);
     p[len] = '\0';
+    return p;
+}
+
+char *zm_arena_vprintf(zm_arena *ar, const char *fmt, va_list ap) {
+    /* Short text is formatted once, on the stack, and copied; longer text is
+       measured there and formatted again into its block. */
+    char tmp[256];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    char *p = n < 0 ? NULL : zm_arena_alloc(ar, (size_t)n + 1, 1);
+    if (p != NULL) {
+        if ((size_t)n < sizeof tmp)
+            memcpy(p, tmp, (size_t)n + 1);
+        else
+            vsnprintf(p, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    return p;
+}
+
+char *zm_arena_printf(zm_arena *ar, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = zm_arena_vprintf(ar, fmt, ap);
+    va_end(ap);
     return p;
 }
 

@@ -1,4 +1,4 @@
-/* The out-of-line allocator wrappers: realloc, dupe, strdup. */
+/* The out-of-line allocator wrappers: alloc, zeroed alloc, realloc, dupe, strdup. */
 #include "zmem/allocator.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -35,6 +35,23 @@ NOINLINE void *zm_alloc_n(zm_allocator a, size_t n, size_t size, size_t align) {
     if (ZM_UNLIKELY(!zm_is_valid_align(align))) return NULL;
     if (ZM_UNLIKELY(n * size == 0)) return (void *)(uintptr_t)align;
     return a.vtable->alloc(a.ctx, n * size, align, ZM_RET_ADDR());
+}
+
+NOINLINE void *zm_alloc_zeroed(zm_allocator a, size_t len, size_t align) {
+    if (ZM_UNLIKELY(!zm_is_valid_align(align))) return NULL;
+    if (ZM_UNLIKELY(len == 0)) return (void *)(uintptr_t)align;
+    void *p = a.vtable->alloc(a.ctx, len, align, ZM_RET_ADDR());
+    if (p != NULL) memset(p, 0, len);
+    return p;
+}
+
+NOINLINE void *zm_alloc_n_zeroed(zm_allocator a, size_t n, size_t size, size_t align) {
+    if (size != 0 && n > SIZE_MAX / size) return NULL;
+    if (ZM_UNLIKELY(!zm_is_valid_align(align))) return NULL;
+    if (ZM_UNLIKELY(n * size == 0)) return (void *)(uintptr_t)align;
+    void *p = a.vtable->alloc(a.ctx, n * size, align, ZM_RET_ADDR());
+    if (p != NULL) memset(p, 0, n * size);
+    return p;
 }
 
 NOINLINE void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, size_t align) {

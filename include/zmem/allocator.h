@@ -61,6 +61,14 @@ typedef struct zm_allocator {
 #define ZM_UNLIKELY(x) (x)
 #endif
 
+/* Marks a printf-style function: its format is argument f, the values start
+   at argument v (0 for a va_list). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZM_PRINTF_LIKE(f, v) __attribute__((format(printf, f, v)))
+#else
+#define ZM_PRINTF_LIKE(f, v)
+#endif
+
 /* True when align is a power of two (and so a valid alignment). */
 static inline bool zm_is_valid_align(size_t align) {
     return align != 0 && (align & (align - 1)) == 0;
@@ -126,12 +134,25 @@ void *zm_alloc_n(zm_allocator a, size_t n, size_t size, size_t align);
 /* Frees n items of size bytes each allocated with zm_alloc_n. */
 void zm_free_n(zm_allocator a, void *ptr, size_t n, size_t size, size_t align);
 
+/* Like zm_alloc, and the len bytes are zero. Returns the block, owned by the
+   caller (zm_free(a, p, len, align)), or NULL. */
+void *zm_alloc_zeroed(zm_allocator a, size_t len, size_t align);
+
+/* Like zm_alloc_n, and the n * size bytes are zero. n * size overflowing is a
+   failure (NULL), never a wrap. Free with zm_free_n. */
+void *zm_alloc_n_zeroed(zm_allocator a, size_t n, size_t size, size_t align);
+
 /* zm_create(a, T): a new, uninitialised T from a, or NULL.
    zm_destroy(a, p): gives back what zm_create made.
    zm_alloc_array(a, T, n): n uninitialised Ts, or NULL (also on overflow).
    zm_free_array(a, p, n): gives back what zm_alloc_array made. */
 #define zm_create(a, T)         ((T *)zm_alloc((a), sizeof(T), _Alignof(T)))
 #define zm_alloc_array(a, T, n) ((T *)zm_alloc_n((a), (n), sizeof(T), _Alignof(T)))
+/* zm_create_zeroed(a, T): a new T from a with every byte zero, or NULL.
+   zm_alloc_array_zeroed(a, T, n): n zeroed Ts, or NULL (also on overflow).
+   Give them back with zm_destroy and zm_free_array. */
+#define zm_create_zeroed(a, T)         ((T *)zm_alloc_zeroed((a), sizeof(T), _Alignof(T)))
+#define zm_alloc_array_zeroed(a, T, n) ((T *)zm_alloc_n_zeroed((a), (n), sizeof(T), _Alignof(T)))
 #ifdef ZM_TYPEOF
 #define zm_destroy(a, p)       zm_free((a), (p), sizeof(*(p)), _Alignof(ZM_TYPEOF(*(p))))
 #define zm_free_array(a, p, n) zm_free_n((a), (p), (n), sizeof(*(p)), _Alignof(ZM_TYPEOF(*(p))))

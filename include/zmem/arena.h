@@ -21,6 +21,8 @@
 #ifndef ZMEM_ARENA_H
 #define ZMEM_ARENA_H
 
+#include <stdarg.h>
+
 #include "zmem/allocator.h"
 
 #ifdef __cplusplus
@@ -117,6 +119,14 @@ static inline void *zm_arena_alloc(zm_arena *ar, size_t len, size_t align) {
 
 /* Copies len bytes of s plus a NUL into the arena. Returns the copy or NULL. */
 char *zm_arena_strndup(zm_arena *ar, const char *s, size_t len);
+
+/* Formats text as printf does into the arena. Returns the NUL-terminated
+   text, owned by the arena, or NULL when the arena cannot supply it or
+   vsnprintf fails (an encoding error, more than INT_MAX bytes). */
+char *zm_arena_printf(zm_arena *ar, const char *fmt, ...) ZM_PRINTF_LIKE(2, 3);
+
+/* zm_arena_printf with a va_list (which it consumes, as vsnprintf does). */
+char *zm_arena_vprintf(zm_arena *ar, const char *fmt, va_list ap) ZM_PRINTF_LIKE(2, 0);
 
 /* Runs every cleanup (last registered first), then frees everything allocated
    from the arena. FREE_ALL gives every block back; RETAIN_CAPACITY keeps them

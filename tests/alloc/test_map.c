@@ -1,0 +1,318 @@
+/* The hash map: every operation, removal without tombstones, caller's hooks,
+   failed growth leaving the map unchanged, and the every-failure sweep. */
+#include <ctype.h>
+
+#include "test.h"
+#include "zmem/arena.h"
+#include "zmem/failing.h"
+#include "zmem/map.h"
+#include "zmem/testing.h"
+
+ZM_MAP_TYPED(int_map, int);
+ZM_MAP_TYPED(ptr_map, void *);
+
+typedef struct pair {
+    uint64_t a, b, c;
+} pair;
+ZM_MAP_TYPED(pair_map, pair);
+
+typedef struct wide {
+    _Alignas(16) unsigned char bytes[16];
+} wide;
+ZM_MAP_TYPED(wide_map, wide);
+
+/* n keys "key-<i>" in one block, each NUL-terminated, i from 0. */
+static char *make_keys(size_t n, size_t **lens_out) {
+    char *keys = malloc(n * 24);
+    size_t *lens = malloc(n * sizeof *lens);
+    for (size_t i = 0; i < n; i++) lens[i] = (size_t)snprintf(keys + i * 24, 24, "key-%zu", i);
+    *lens_out = lens;
+    return keys;
+}
+
+static void test_basics(void) {
+    zm_allocator a = zm_default_allocator();
+    int_map m = {0};
+    CHECK(int_map_get_str(&m, "absent") == NULL);
+    CHECK(!int_map_remove_str(&m, "absent", NULL));
+    CHECK(int_map_put_str(a, &m, "one", 1) == ZM_OK);
+    CHECK(int_map_put_str(a, &m, "two", 2) == ZM_OK);
+    CHECK(int_map_put(a, &m, "", 0, 0) == ZM_OK);     /* the empty key */
+    CHECK(int_map_put(a, &m, "a\0b", 3, 3) == ZM_OK); /* bytes, NULs included */
+    CHECK_EQ(int_map_count(&m), 4);
+    CHECK(int_map_get_str(&m, "one") && *int_map_get_str(&m, "one") == 1);
+    CHECK(int_map_get(&m, "", 0) && *int_map_get(&m, "", 0) == 0);
+    CHECK(int_map_get(&m, "a\0b", 3) && *int_map_get(&m, "a\0b", 3) == 3);
+    CHECK(int_map_get(&m, "a", 1) == NULL);
+    CHECK(int_map_put_str(a, &m, "one", 11) == ZM_OK); /* replaces */
+    CHECK_EQ(*int_map_get_str(&m, "one"), 11);
+    CHECK_EQ(int_map_count(&m), 4);
+
+    int *v;
+    bool found;
+    CHECK(int_map_get_or_put(a, &m, "three", 5, &v, &found) == ZM_OK);
+    CHECK(!found && *v == 0);
+    *v = 3;
+    CHECK(int_map_get_or_put(a, &m, "three", 5, &v, &found) == ZM_OK);
+    CHECK(found && *v == 3);
+
+    int old = 0;
+    CHECK(int_map_remove_str(&m, "two", &old));
+    CHECK_EQ(old, 2);
+    CHECK(int_map_get_str(&m, "two") == NULL);
+    CHECK_EQ(int_map_count(&m), 4);
+
+    size_t it = 0, seen = 0, len;
+    const void *key;
+    int sum = 0;
+    while (int_map_next(&m, &it, &key, &len, &v)) {
+        seen++;
+        sum += *v;
+        CHECK(int_map_get(&m, key, len) == v);
+    }
+    CHECK_EQ(seen, 4);
+    CHECK_EQ(sum, 11 + 0 + 3 + 3);
+
+    size_t cap = m.map.cap;
+    int_map_clear(&m);
+    CHECK_EQ(int_map_count(&m), 0);
+    CHECK_EQ(m.map.cap, cap);
+    CHECK(int_map_get_str(&m, "one") == NULL);
+    it = 0;
+    CHECK(!int_map_next(&m, &it, NULL, NULL, NULL));
+    int_map_deinit(a, &m);
+    int_map_deinit(a, &m);
+}
+
+/* Many keys, removals in every order, and a check that every key left is
+   still found: backward-shift deletion keeps every run intact. */
+static void test_many(void) {
+    zm_allocator a = zm_default_allocator();
+    size_t n = zt_small() ? 20000 : 200000, *lens;
+    char *keys = make_keys(n, &lens);
+    int_map m = {0};
+    for (size_t i = 0; i < n; i++)
+        CHECK(int_map_put(a, &m, keys + i * 24, lens[i], (int)i) == ZM_OK);
+    CHECK_EQ(int_map_count(&m), n);
+    CHECK(m.map.count * 4 <= m.map.cap * 3);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int *v = int_map_get(&m, keys + i * 24, lens[i]);
+        bad += v == NULL || *v != (int)i;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK(int_map_get_str(&m, "key-x") == NULL);
+    /* Remove every third key, then check all. */
+    for (size_t i = 0; i < n; i += 3) CHECK(int_map_remove(&m, keys + i * 24, lens[i], NULL));
+    bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int *v = int_map_get(&m, keys + i * 24, lens[i]);
+        bad += i % 3 == 0 ? v != NULL : (v == NULL || *v != (int)i);
+    }
+    CHECK_EQ(bad, 0);
+    /* Churn: insert and remove forever in a table that never grows. */
+    size_t cap = m.map.cap;
+    for (int round = 0; round < 5; round++) {
+        for (size_t i = 0; i < n; i += 3)
+            CHECK(int_map_put(a, &m, keys + i * 24, lens[i], 1) == ZM_OK);
+        for (size_t i = 0; i < n; i += 3) CHECK(int_map_remove(&m, keys + i * 24, lens[i], NULL));
+    }
+    CHECK_EQ(m.map.cap, cap);
+    CHECK_EQ(int_map_count(&m), n - (n + 2) / 3);
+    bad = 0;
+    for (size_t i = 1; i < n; i += 3) bad += int_map_get(&m, keys + i * 24, lens[i]) == NULL;
+    CHECK_EQ(bad, 0);
+    int_map_deinit(a, &m);
+    free(keys);
+    free(lens);
+}
+
+/* Case-insensitive keys through the caller's hooks. */
+static uint64_t nocase_hash(const void *key, size_t len, uint64_t seed) {
+    char low[64];
+    size_t n = len < sizeof low ? len : sizeof low;
+    for (size_t i = 0; i < n; i++) low[i] = (char)tolower(((const unsigned char *)key)[i]);
+    return zm_hash_bytes(low, n, seed);
+}
+static bool nocase_eq(const void *x, size_t xn, const void *y, size_t yn) {
+    if (xn != yn) return false;
+    for (size_t i = 0; i < xn; i++)
+        if (tolower(((const unsigned char *)x)[i]) != tolower(((const unsigned char *)y)[i]))
+            return false;
+    return true;
+}
+static const zm_map_hooks nocase = {nocase_hash, nocase_eq};
+
+/* Keys that are structs, compared by one field. */
+typedef struct point {
+    int x, y;
+} point;
+static uint64_t point_hash(const void *key, size_t len, uint64_t seed) {
+    (void)len;
+    const point *p = key;
+    return zm_hash_mix((uint64_t)(uint32_t)p->x << 32 ^ (uint32_t)p->y, seed ^ 0x9E3779B97F4A7C15u);
+}
+static bool point_eq(const void *x, size_t xn, const void *y, size_t yn) {
+    (void)xn, (void)yn;
+    const point *p = x, *q = y;
+    return p->x == q->x && p->y == q->y;
+}
+static const zm_map_hooks point_hooks = {point_hash, point_eq};
+
+static void test_hooks(void) {
+    zm_allocator a = zm_default_allocator();
+    int_map m;
+    int_map_init(&m, &nocase);
+    CHECK(int_map_put_str(a, &m, "Content-Type", 1) == ZM_OK);
+    CHECK(int_map_get_str(&m, "content-type") && *int_map_get_str(&m, "CONTENT-TYPE") == 1);
+    CHECK(int_map_put_str(a, &m, "CONTENT-type", 2) == ZM_OK);
+    CHECK_EQ(int_map_count(&m), 1);
+    CHECK(int_map_remove_str(&m, "content-TYPE", NULL));
+    int_map_deinit(a, &m);
+
+    ptr_map pm;
+    ptr_map_init(&pm, &point_hooks);
+    point pts[500];
+    for (int i = 0; i < 500; i++) {
+        pts[i] = (point){i, -i};
+        CHECK(ptr_map_put(a, &pm, &pts[i], sizeof(point), &pts[i]) == ZM_OK);
+    }
+    point probe = {123, -123};
+    void **v = ptr_map_get(&pm, &probe, sizeof probe);
+    CHECK(v != NULL && *v == &pts[123]);
+    probe.y = 5;
+    CHECK(ptr_map_get(&pm, &probe, sizeof probe) == NULL);
+    ptr_map_deinit(a, &pm);
+}
+
+static void test_values(void) {
+    zm_allocator a = zm_default_allocator();
+    CHECK_EQ(ZM_MAP_STRIDE(int), 24);
+    CHECK_EQ(ZM_MAP_STRIDE(void *), 24);
+    CHECK_EQ(ZM_MAP_STRIDE(pair), 40);
+    CHECK_EQ(ZM_MAP_STRIDE(wide), 32);
+    pair_map m = {0};
+    for (uint64_t i = 0; i < 100; i++) {
+        char *k = malloc(8);
+        snprintf(k, 8, "p%" PRIu64, i);
+        CHECK(pair_map_put_str(a, &m, k, (pair){i, i * 2, i * 3}) == ZM_OK);
+    }
+    pair *p = pair_map_get_str(&m, "p42");
+    CHECK(p != NULL && p->c == 126);
+    size_t it = 0;
+    const void *key;
+    while (pair_map_next(&m, &it, &key, NULL, NULL)) free((void *)key);
+    pair_map_deinit(a, &m);
+
+    wide_map w = {0};
+    wide x;
+    memset(x.bytes, 7, sizeof x.bytes);
+    CHECK(wide_map_put_str(a, &w, "w", x) == ZM_OK);
+    wide *wp = wide_map_get_str(&w, "w");
+    CHECK(wp != NULL && ((uintptr_t)wp & 15) == 0 && wp->bytes[15] == 7);
+    wide_map_deinit(a, &w);
+}
+
+static void test_seeds(void) {
+    uint64_t s1 = zm_hash_seed(), s2 = zm_hash_seed();
+    CHECK(s1 != 0 && s2 != 0 && s1 != s2);
+    CHECK(zm_hash_bytes("abc", 3, 1) != zm_hash_bytes("abc", 3, 2));
+    CHECK(zm_hash_bytes("abc", 3, 1) == zm_hash_bytes("abc", 3, 1));
+    /* Every length up to 40 reads only its own bytes (ASan checks) and
+       distinguishes its last byte. */
+    char buf[40];
+    memset(buf, 'k', sizeof buf);
+    for (size_t n = 1; n <= sizeof buf; n++) {
+        char *k = malloc(n);
+        memcpy(k, buf, n);
+        uint64_t h = zm_hash_bytes(k, n, 9);
+        k[n - 1] = 'j';
+        CHECK(h != zm_hash_bytes(k, n, 9));
+        free(k);
+    }
+    /* Two maps with the same keys lay them out differently. */
+    zm_allocator a = zm_default_allocator();
+    int_map m1 = {0}, m2 = {0};
+    CHECK(int_map_put_str(a, &m1, "x", 1) == ZM_OK);
+    CHECK(int_map_put_str(a, &m2, "x", 1) == ZM_OK);
+    CHECK(m1.map.seed != m2.map.seed);
+    int_map_deinit(a, &m1);
+    int_map_deinit(a, &m2);
+}
+
+static void test_arena(void) {
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_allocator aa = zm_arena_allocator(&ar);
+    int_map m = {0};
+    for (int i = 0; i < 1000; i++) {
+        char *k = zm_arena_printf(&ar, "k%d", i);
+        CHECK(k && int_map_put_str(aa, &m, k, i) == ZM_OK);
+    }
+    CHECK(int_map_get_str(&m, "k999") && *int_map_get_str(&m, "k999") == 999);
+    zm_arena_deinit(&ar); /* keys and map die together */
+}
+
+static void test_failed_growth(void) {
+    zm_failing f;
+    zm_failing_init(&f, zm_default_allocator(), SIZE_MAX, SIZE_MAX);
+    zm_allocator a = zm_failing_allocator(&f);
+    int_map m = {0};
+    size_t *lens;
+    char *keys = make_keys(100, &lens);
+    size_t i = 0;
+    for (; i < 6; i++) CHECK(int_map_put(a, &m, keys + i * 24, lens[i], (int)i) == ZM_OK);
+    CHECK_EQ(m.map.cap, 8);
+    void *slots = m.map.slots;
+    f.fail_index = f.alloc_index;
+    CHECK(int_map_put(a, &m, keys + i * 24, lens[i], 7) == ZM_ENOMEM);
+    CHECK(m.map.slots == slots && m.map.count == 6 && m.map.cap == 8);
+    CHECK(int_map_get(&m, keys + i * 24, lens[i]) == NULL);
+    /* A key already there is still answered, full map or not. */
+    f.fail_index = f.alloc_index;
+    CHECK(int_map_put(a, &m, keys, lens[0], 100) == ZM_OK);
+    CHECK_EQ(*int_map_get(&m, keys, lens[0]), 100);
+    f.fail_index = f.alloc_index;
+    CHECK(int_map_reserve(a, &m, 1000) == ZM_ENOMEM);
+    CHECK(m.map.slots == slots);
+    CHECK(int_map_reserve(a, &m, SIZE_MAX) == ZM_ELIMIT);
+    int_map_deinit(a, &m);
+    CHECK_EQ(f.allocated_bytes, f.freed_bytes);
+    free(keys);
+    free(lens);
+}
+
+static zm_status sweep_map(zm_allocator a, void *arg) {
+    (void)arg;
+    static char names[400][8];
+    for (int i = 0; i < 400; i++) snprintf(names[i], sizeof names[i], "n%d", i);
+    int_map m = {0};
+    zm_status st = ZM_OK;
+    for (int i = 0; i < 400 && st == ZM_OK; i++) st = int_map_put_str(a, &m, names[i], i);
+    for (int i = 0; i < 400 && st == ZM_OK; i += 2)
+        if (!int_map_remove_str(&m, names[i], NULL)) st = ZM_EINTERNAL;
+    int *v;
+    bool found;
+    for (int i = 0; i < 400 && st == ZM_OK; i++)
+        st = int_map_get_or_put(a, &m, names[i], strlen(names[i]), &v, &found);
+    if (st == ZM_OK) st = int_map_reserve(a, &m, 5000);
+    if (st == ZM_OK && int_map_count(&m) != 400) st = ZM_EINTERNAL;
+    int_map_deinit(a, &m);
+    return st;
+}
+
+static void test_sweeps(void) {
+    CHECK(ZM_CHECK_SWEEP(sweep_map, NULL));
+}
+
+int main(void) {
+    RUN(test_basics);
+    RUN(test_many);
+    RUN(test_hooks);
+    RUN(test_values);
+    RUN(test_seeds);
+    RUN(test_arena);
+    RUN(test_failed_growth);
+    RUN(test_sweeps);
+    return zt_finish("map");
+}
