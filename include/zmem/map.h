@@ -19,14 +19,16 @@
  *     *n = found ? *n + 1 : 1;
  *     count_map_deinit(a, &m);
  *
- * The table: open addressing with linear probing over slots that hold a
- * 32-bit hash, the key's length and pointer, and the value, at most 3/4 full.
- * Misses and most mismatches are decided on the stored hash without reading
- * the key. Removal is backward-shift deletion: no tombstones, so a map that
- * sees endless inserts and removals never degrades and never needs a rehash.
- * Every map hashes with its own seed (zm_hash_seed), so colliding keys cannot
- * be computed in advance, and keys copied from one map to another do not
- * cluster.
+ * The table: open addressing with linear probing, at most 3/4 full. Each
+ * slot has a control byte (empty, or 7 bits of the key's hash), kept apart
+ * from the slots so that a probe reads one byte a slot: a miss seldom reads a
+ * slot at all. A slot holds the key's 32-bit hash, its length and pointer,
+ * its first 16 bytes (a key that short is compared in the slot, without
+ * following the pointer), and the value. Removal is backward-shift deletion:
+ * no tombstones, so a map that sees endless inserts and removals never
+ * degrades and never needs a rehash. Every map hashes with its own seed
+ * (zm_hash_seed), so colliding keys cannot be computed in advance, and keys
+ * copied from one map to another do not cluster.
  *
  * Growing either succeeds or returns ZM_ENOMEM and leaves the map as it was.
  * Pointers to values stay valid until the next put, remove or clear. Keys up
@@ -121,17 +123,18 @@ typedef struct zm_map_hooks {
 /* The untyped map under ZM_MAP_TYPED. The fields are public for the inline
    wrappers only. */
 typedef struct zm_map {
-    void *slots;               /* cap slots of the map's stride, NULL while cap is 0 */
+    void *slots;               /* cap slots of the map's stride, then cap control bytes */
     size_t cap;                /* a power of two, or 0 */
     size_t count;              /* keys in the map */
     uint64_t seed;             /* 0 until the first slots are allocated */
     const zm_map_hooks *hooks; /* NULL: keys are compared and hashed as bytes */
 } zm_map;
 
-/* The bytes of a slot holding a value of type V: a 16-byte header, then the
-   value, rounded up to V's alignment (at most 16). */
+/* The bytes of a slot holding a value of type V: a 32-byte header, then the
+   value, rounded up to V's alignment (at most 16). Each slot also has one
+   control byte. */
 #define ZM_MAP_STRIDE(V)                                                                           \
-    ((16 + sizeof(V) + (_Alignof(V) > 8 ? _Alignof(V) : 8) - 1) /                                  \
+    ((32 + sizeof(V) + (_Alignof(V) > 8 ? _Alignof(V) : 8) - 1) /                                  \
      (_Alignof(V) > 8 ? _Alignof(V) : 8) * (_Alignof(V) > 8 ? _Alignof(V) : 8))
 
 /* The untyped operations; stride is ZM_MAP_STRIDE of the value type, the
@@ -154,7 +157,7 @@ void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride
 zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
                                 size_t stride, void **value, bool *found);
 
-/* Sets key's value to the stride - 16 bytes at value, adding key when it is
+/* Sets key's value to the stride - 32 bytes at value, adding key when it is
    absent; a key already there is replaced by this one (same bytes, the new
    pointer). ZM_OK, ZM_ENOMEM or ZM_ELIMIT; m unchanged on failure. */
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,

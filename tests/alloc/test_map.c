@@ -187,10 +187,10 @@ static void test_hooks(void) {
 
 static void test_values(void) {
     zm_allocator a = zm_default_allocator();
-    CHECK_EQ(ZM_MAP_STRIDE(int), 24);
-    CHECK_EQ(ZM_MAP_STRIDE(void *), 24);
-    CHECK_EQ(ZM_MAP_STRIDE(pair), 40);
-    CHECK_EQ(ZM_MAP_STRIDE(wide), 32);
+    CHECK_EQ(ZM_MAP_STRIDE(int), 40);
+    CHECK_EQ(ZM_MAP_STRIDE(void *), 40);
+    CHECK_EQ(ZM_MAP_STRIDE(pair), 56);
+    CHECK_EQ(ZM_MAP_STRIDE(wide), 48);
     pair_map m = {0};
     for (uint64_t i = 0; i < 100; i++) {
         char *k = malloc(8);
