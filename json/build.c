@@ -22,6 +22,7 @@
  * changed nor freed here.
  */
 #include "internal.h"
+#include "zmem/array.h"
 
 /* ---------------------------------------------------------------------------
  * Constructors
@@ -117,24 +118,14 @@ zm_json *zm_json_new_object(zm_allocator a, size_t cap) {
  * Arrays
  * ------------------------------------------------------------------------- */
 
-/* The capacity after cap when one more item is needed, or 0 on overflow. */
-static size_t grown(size_t cap, size_t size) {
-    size_t n = cap < 4 ? 4 : cap * 2;
-    return n < cap || n > SIZE_MAX / size ? 0 : n;
-}
-
 zm_status zm_json_array_push(zm_allocator a, zm_json *arr, zm_json *item) {
     if (zm_json_typeof(arr) != ZM_JSON_ARRAY) return ZM_ETYPE;
     if (item == NULL || (arr->flags & ZM_JSON_F_SHARED)) return ZM_EINVAL;
     if (arr->u.a.len == arr->u.a.cap) {
-        size_t ncap = grown(arr->u.a.cap, sizeof(zm_json *));
-        if (ncap == 0) return ZM_ENOMEM;
-        zm_json **items =
-            zm_realloc(a, arr->u.a.cap ? arr->u.a.items : NULL, arr->u.a.cap * sizeof(zm_json *),
-                       ncap * sizeof(zm_json *), _Alignof(zm_json *));
+        zm_json **items = zm_array_grow_raw(a, arr->u.a.items, &arr->u.a.cap, arr->u.a.len + 1,
+                                            sizeof(zm_json *), _Alignof(zm_json *));
         if (items == NULL) return ZM_ENOMEM;
         arr->u.a.items = items;
-        arr->u.a.cap = ncap;
     }
     arr->u.a.items[arr->u.a.len++] = item;
     return ZM_OK;
@@ -158,14 +149,10 @@ static size_t find_pos(const zm_json *obj, const char *key, size_t len) {
 /* Makes room for one more member. */
 static zm_status reserve_member(zm_allocator a, zm_json *obj) {
     if (obj->u.o.len < obj->u.o.cap) return ZM_OK;
-    size_t ncap = grown(obj->u.o.cap, sizeof(zm_json_member));
-    if (ncap == 0) return ZM_ENOMEM;
-    zm_json_member *items =
-        zm_realloc(a, obj->u.o.cap ? obj->u.o.items : NULL, obj->u.o.cap * sizeof(zm_json_member),
-                   ncap * sizeof(zm_json_member), _Alignof(zm_json_member));
+    zm_json_member *items = zm_array_grow_raw(a, obj->u.o.items, &obj->u.o.cap, obj->u.o.len + 1,
+                                              sizeof(zm_json_member), _Alignof(zm_json_member));
     if (items == NULL) return ZM_ENOMEM;
     obj->u.o.items = items;
-    obj->u.o.cap = ncap;
     return ZM_OK;
 }
 

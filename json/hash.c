@@ -1,5 +1,6 @@
 /* Object keys: the index (the hash itself is inline in internal.h); work stacks. */
 #include "internal.h"
+#include "zmem/array.h"
 
 const char zm__json_seed_anchor = 0;
 
@@ -26,21 +27,15 @@ void zm__json_index_fill(uint32_t *index, uint32_t cap, const zm_json_member *it
 
 bool zm__stack_grow(zm_allocator a, void **items, size_t *cap, size_t size, bool *on_heap,
                     size_t need) {
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / size) return false;
-        ncap *= 2;
-    }
-    if (ncap > SIZE_MAX / size) return false;
-    const size_t align = _Alignof(max_align_t);
-    void *p;
-    if (*on_heap) {
-        p = zm_realloc(a, *items, *cap * size, ncap * size, align);
-    } else {
-        p = zm_alloc(a, ncap * size, align);
-        if (p != NULL && *cap) memcpy(p, *items, *cap * size);
-    }
+    /* A caller's local array is copied into the first block (twice its
+       size), never freed. */
+    size_t ncap = *on_heap ? *cap : 0, want = need;
+    if (!*on_heap && want / 2 < *cap) want = *cap <= SIZE_MAX / 2 ? 2 * *cap : need;
+    if (want < 16) want = 16;
+    void *p =
+        zm_array_grow_raw(a, *on_heap ? *items : NULL, &ncap, want, size, _Alignof(max_align_t));
     if (p == NULL) return false;
+    if (!*on_heap && *cap) memcpy(p, *items, *cap * size);
     *items = p;
     *cap = ncap;
     *on_heap = true;

@@ -4,6 +4,7 @@
 #define ZMEM_JSON_INTERNAL_H
 
 #include "zmem/json.h"
+#include "zmem/map.h"
 
 /* For the few small functions a hot loop must not call. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -33,57 +34,10 @@ uint32_t zm__json_index_cap(size_t n);
    constant, so there is no start-up race. */
 extern const char zm__json_seed_anchor;
 
-static inline uint64_t zm__mix(uint64_t a, uint64_t b) {
-#if defined(__SIZEOF_INT128__)
-    __extension__ typedef unsigned __int128 zm__u128;
-    zm__u128 r = (zm__u128)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-#else
-    uint64_t h = a * b;
-    return h ^ (h >> 32) ^ (a >> 29) * b;
-#endif
-}
-
-static inline uint64_t zm__load32(const void *p) {
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
-
-static inline uint64_t zm__load64(const void *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-/* The hash of a key (after wyhash's layout: short keys are read as two
-   overlapping words, longer ones 16 bytes at a time; never past the key). */
+/* The hash of a key: zmem's seeded byte hash (zmem/map.h) under the
+   anchor's address. */
 static inline uint64_t zm__json_hash(const char *key, size_t len) {
-    const uint64_t k0 = 0xa0761d6478bd642fu, k1 = 0xe7037ed1a0b428dbu;
-    const unsigned char *p = (const unsigned char *)key;
-    uint64_t seed = (uint64_t)(uintptr_t)&zm__json_seed_anchor, a, b;
-    if (len <= 16) {
-        if (len >= 4) {
-            size_t q = (len >> 3) << 2;
-            a = zm__load32(p) << 32 | zm__load32(p + q);
-            b = zm__load32(p + len - 4) << 32 | zm__load32(p + len - 4 - q);
-        } else if (len > 0) {
-            a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
-            b = 0;
-        } else {
-            a = b = 0;
-        }
-    } else {
-        size_t i = len;
-        while (i > 16) {
-            seed = zm__mix(zm__load64(p) ^ k1, zm__load64(p + 8) ^ seed);
-            p += 16;
-            i -= 16;
-        }
-        a = zm__load64(p + i - 16);
-        b = zm__load64(p + i - 8);
-    }
-    return zm__mix(k1 ^ len, zm__mix(a ^ k1, b ^ seed ^ k0));
+    return zm_hash_bytes(key, len, (uint64_t)(uintptr_t)&zm__json_seed_anchor);
 }
 
 /* True when member m has the key key (len bytes). */

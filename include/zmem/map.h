@@ -60,13 +60,13 @@ static inline uint64_t zm_hash_mix(uint64_t a, uint64_t b) {
 #endif
 }
 
-static inline uint64_t zm__hash_load32(const void *p) {
+static inline uint64_t zm__load32(const void *p) {
     uint32_t x;
     memcpy(&x, p, 4);
     return x;
 }
 
-static inline uint64_t zm__hash_load64(const void *p) {
+static inline uint64_t zm__load64(const void *p) {
     uint64_t x;
     memcpy(&x, p, 8);
     return x;
@@ -81,8 +81,8 @@ static inline uint64_t zm_hash_bytes(const void *key, size_t len, uint64_t seed)
     if (len <= 16) {
         if (len >= 4) {
             size_t q = (len >> 3) << 2;
-            a = zm__hash_load32(p) << 32 | zm__hash_load32(p + q);
-            b = zm__hash_load32(p + len - 4) << 32 | zm__hash_load32(p + len - 4 - q);
+            a = zm__load32(p) << 32 | zm__load32(p + q);
+            b = zm__load32(p + len - 4) << 32 | zm__load32(p + len - 4 - q);
         } else if (len > 0) {
             a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
             b = 0;
@@ -92,12 +92,12 @@ static inline uint64_t zm_hash_bytes(const void *key, size_t len, uint64_t seed)
     } else {
         size_t i = len;
         while (i > 16) {
-            seed = zm_hash_mix(zm__hash_load64(p) ^ k1, zm__hash_load64(p + 8) ^ seed);
+            seed = zm_hash_mix(zm__load64(p) ^ k1, zm__load64(p + 8) ^ seed);
             p += 16;
             i -= 16;
         }
-        a = zm__hash_load64(p + i - 16);
-        b = zm__hash_load64(p + i - 8);
+        a = zm__load64(p + i - 16);
+        b = zm__load64(p + i - 8);
     }
     return zm_hash_mix(k1 ^ len, zm_hash_mix(a ^ k1, b ^ seed ^ k0));
 }
