@@ -111,8 +111,8 @@ static uint64_t array_realloc(void) {
 static uint64_t array_garray(void) {
     GArray *g = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     for (uint64_t i = 0; i < ARRAY_N; i++) g_array_append_val(g, i);
-    uint64_t s = g_array_index(g, uint64_t, ARRAY_N / 2) + g_array_index(g, uint64_t, ARRAY_N - 1) +
-                 g->len;
+    uint64_t s =
+        g_array_index(g, uint64_t, ARRAY_N / 2) + g_array_index(g, uint64_t, ARRAY_N - 1) + g->len;
     g_array_free(g, TRUE);
     return s;
 }
