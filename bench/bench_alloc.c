@@ -26,6 +26,8 @@
 #include "zmem/arena.h"
 #include "zmem/pool.h"
 
+#include "bench_time.h"
+
 #ifdef ZMEM_HAVE_MIMALLOC
 #include <mimalloc.h>
 #endif
@@ -51,30 +53,6 @@ static int failures;
             fprintf(stderr, "bench_alloc: FAILED: %s\n", what);                                    \
         }                                                                                          \
     } while (0)
-
-/* The calling thread's CPU time: unlike wall time, it does not count the
-   time the thread waits while other processes run, which on a busy machine
-   would otherwise dominate rounds of a few milliseconds. */
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static uint64_t xorshift(uint64_t *s) {
-    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
-    return *s;
-}
 
 /* A backing allocator that counts calls, to prove the arena's steady state. */
 typedef struct counted {

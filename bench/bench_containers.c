@@ -29,6 +29,8 @@
 #include "zmem/array.h"
 #include "zmem/map.h"
 
+#include "bench_time.h"
+
 /* The std::unordered_map peer (bench_containers_std.cpp): each call runs one
    phase over every key and returns a checksum. */
 void *zbu_new(void);
@@ -46,27 +48,6 @@ static int failures;
             fprintf(stderr, "bench_containers: FAILED: %s\n", what);                               \
         }                                                                                          \
     } while (0)
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static uint64_t xorshift(uint64_t *s) {
-    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
-    return *s;
-}
 
 /* ---------------------------------------------------------------------------
  * The array
