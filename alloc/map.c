@@ -49,9 +49,9 @@ uint64_t zm_hash_seed(void) {
     static atomic_uint_fast64_t counter;
     uint64_t n = (uint64_t)atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed) + 1;
     int local = 0;
-    uint64_t s = zm_hash_mix((uint64_t)(uintptr_t)&counter ^ 0xa0761d6478bd642fu,
-                             ((uint64_t)(uintptr_t)&local + (uint64_t)local) ^
-                                 n * 0xe7037ed1a0b428dbu);
+    uint64_t s =
+        zm_hash_mix((uint64_t)(uintptr_t)&counter ^ 0xa0761d6478bd642fu,
+                    ((uint64_t)(uintptr_t)&local + (uint64_t)local) ^ n * 0xe7037ed1a0b428dbu);
     return s ? s : 0x8ebc6af09c88c6e3u;
 }
 
@@ -144,8 +144,8 @@ void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride
 
 /* The slot of key, added (hash, length and control byte set, the key and
    value not) when absent. */
-static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t len,
-                             size_t stride, slot **out, bool *found) {
+static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
+                             slot **out, bool *found) {
     if (len > UINT32_MAX) return ZM_ELIMIT;
     uint32_t h32 = 0;
     if (m->cap == 0 || !fits(m->count + 1, m->cap)) {
@@ -197,22 +197,23 @@ zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size
 }
 
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
-                         const void *value) {
+                         const void *value, size_t vsize) {
     slot *s;
     bool was;
     zm_status st = find_or_add(a, m, key, len, stride, &s, &was);
     if (st != ZM_OK) return st;
     s->key = key;
-    memcpy(VALUE(s), value, stride - sizeof(slot));
+    memcpy(VALUE(s), value, vsize);
     return ZM_OK;
 }
 
-bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old) {
+bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old,
+                       size_t vsize) {
     if (m->count == 0 || len > UINT32_MAX) return false;
     size_t i = probe(m, key, len, hash_of(m, key, len), stride);
     unsigned char *ctrl = ctrl_of(m, stride);
     if (ctrl[i] == 0) return false;
-    if (old) memcpy(old, VALUE(slot_at(m, i, stride)), stride - sizeof(slot));
+    if (old) memcpy(old, VALUE(slot_at(m, i, stride)), vsize);
     /* Backward shift: every later slot of the run that may move into the hole
        (its home is not cyclically within (hole, j]) moves there, and its old
        place becomes the hole. */

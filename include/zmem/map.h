@@ -157,15 +157,16 @@ void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride
 zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
                                 size_t stride, void **value, bool *found);
 
-/* Sets key's value to the stride - 32 bytes at value, adding key when it is
-   absent; a key already there is replaced by this one (same bytes, the new
-   pointer). ZM_OK, ZM_ENOMEM or ZM_ELIMIT; m unchanged on failure. */
+/* Sets key's value to the vsize bytes at value (vsize: the value type's
+   size, at most stride - 32), adding key when it is absent; a key already there is replaced by this
+   one (same bytes, the new pointer). ZM_OK, ZM_ENOMEM or ZM_ELIMIT; m unchanged on failure. */
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
-                         const void *value);
+                         const void *value, size_t vsize);
 
-/* Removes key. Copies its value to old (when not NULL) and returns true, or
-   returns false when key is absent. Frees nothing. */
-bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old);
+/* Removes key. Copies its value (vsize bytes) to old (when not NULL) and
+   returns true, or returns false when key is absent. Frees nothing. */
+bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old,
+                       size_t vsize);
 
 /* Removes every key, keeping the slots for reuse. */
 void zm_map_clear_raw(zm_map *m, size_t stride);
@@ -219,7 +220,7 @@ bool zm_map_next_raw(const zm_map *m, size_t *it, const void **key, size_t *len,
     /* Sets key's value to v. ZM_OK, ZM_ENOMEM or ZM_ELIMIT (unchanged). */                        \
     static inline zm_status name##_put(zm_allocator a, name *m, const void *key, size_t len,       \
                                        V v) {                                                      \
-        return zm_map_put_raw(a, &m->map, key, len, ZM_MAP_STRIDE(V), &v);                         \
+        return zm_map_put_raw(a, &m->map, key, len, ZM_MAP_STRIDE(V), &v, sizeof(V));              \
     }                                                                                              \
     /* Points *vp at key's value, adding key with a zeroed value when absent.                      \
        ZM_OK, ZM_ENOMEM or ZM_ELIMIT (unchanged). */                                               \
@@ -236,11 +237,11 @@ bool zm_map_next_raw(const zm_map *m, size_t *it, const void **key, size_t *len,
     }                                                                                              \
     /* Removes key; copies its value to *old (old may be NULL). True if it was there. */           \
     static inline bool name##_remove(name *m, const void *key, size_t len, V *old) {               \
-        return zm_map_remove_raw(&m->map, key, len, ZM_MAP_STRIDE(V), old);                        \
+        return zm_map_remove_raw(&m->map, key, len, ZM_MAP_STRIDE(V), old, sizeof(V));             \
     }                                                                                              \
     /* name_put with a NUL-terminated key (borrowed, as every key). */                             \
     static inline zm_status name##_put_str(zm_allocator a, name *m, const char *key, V v) {        \
-        return zm_map_put_raw(a, &m->map, key, strlen(key), ZM_MAP_STRIDE(V), &v);                 \
+        return zm_map_put_raw(a, &m->map, key, strlen(key), ZM_MAP_STRIDE(V), &v, sizeof(V));      \
     }                                                                                              \
     /* name_get with a NUL-terminated key. */                                                      \
     static inline V *name##_get_str(const name *m, const char *key) {                              \
@@ -248,7 +249,7 @@ bool zm_map_next_raw(const zm_map *m, size_t *it, const void **key, size_t *len,
     }                                                                                              \
     /* name_remove with a NUL-terminated key. */                                                   \
     static inline bool name##_remove_str(name *m, const char *key, V *old) {                       \
-        return zm_map_remove_raw(&m->map, key, strlen(key), ZM_MAP_STRIDE(V), old);                \
+        return zm_map_remove_raw(&m->map, key, strlen(key), ZM_MAP_STRIDE(V), old, sizeof(V));     \
     }                                                                                              \
     /* Returns the number of keys in m. */                                                         \
     static inline size_t name##_count(const name *m) {                                             \
