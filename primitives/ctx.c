@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "zmem/array.h"
 
 #define DEFAULT_BLOCK           ((size_t)64 << 10)
 #define DEFAULT_RETAIN          ((size_t)4 << 20)
@@ -18,13 +19,9 @@
 bool zm__buf_reserve(zm_allocator a, zm__buf *b, size_t n) {
     if (n <= b->cap - b->len) return true;
     if (n > SIZE_MAX / 2 - b->len) return false;
-    size_t need = b->len + n;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap *= 2;
-    char *p = zm_realloc(a, b->ptr, b->cap, cap, 1);
+    char *p = zm_array_grow_raw(a, b->ptr, &b->cap, b->len + n, 1, 1);
     if (p == NULL) return false;
     b->ptr = p;
-    b->cap = cap;
     return true;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "zmem/array.h"
 
 /* FNV-1a, 64 bits. */
 static uint64_t hash_name(const char *s, size_t n) {
@@ -63,13 +64,11 @@ static void index_put(uint32_t *index, size_t cap, uint64_t h, size_t pos) {
 /* Makes room for one more primitive in prims and index. */
 static zm_status reserve_one(zm_prim_registry *reg) {
     if (reg->count == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 8;
-        if (cap > UINT32_MAX - 1) return ZM_ELIMIT;
-        zm__prim *p = zm_realloc(reg->a, reg->prims, reg->cap * sizeof *p, cap * sizeof *p,
-                                 _Alignof(zm__prim));
+        if (reg->count >= UINT32_MAX - 1) return ZM_ELIMIT;
+        zm__prim *p = zm_array_grow_raw(reg->a, reg->prims, &reg->cap, reg->count + 1, sizeof *p,
+                                        _Alignof(zm__prim));
         if (p == NULL) return ZM_ENOMEM;
         reg->prims = p;
-        reg->cap = cap;
     }
     /* Keep the index at most half full. */
     if ((reg->count + 1) * 2 > reg->index_cap) {

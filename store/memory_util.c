@@ -1,6 +1,7 @@
 /* The store's building blocks: hashing, the id index, growable arrays, byte
    string comparison. */
 #include "memory_internal.h"
+#include "zmem/array.h"
 
 /* ---------------------------------------------------------------------------
  * Hashing: FNV-1a over 8-byte words, then a final mix (fast enough for keys of
@@ -119,15 +120,10 @@ uint32_t zm__st_map_find_str(const zm__map *m, const void *base, size_t stride, 
 zm_status zm__st_vec_reserve(zm_allocator a, void **items, size_t *cap, size_t len, size_t more,
                              size_t elem, size_t align) {
     if (more > SIZE_MAX / elem - len) return ZM_ENOMEM;
-    size_t need = len + more;
-    if (need <= *cap) return ZM_OK;
-    size_t ncap = *cap ? *cap : 4;
-    while (ncap < need) ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-    if (ncap > SIZE_MAX / elem) return ZM_ENOMEM;
-    void *p = zm_realloc(a, *items, *cap * elem, ncap * elem, align);
+    if (len + more <= *cap) return ZM_OK;
+    void *p = zm_array_grow_raw(a, *items, cap, len + more, elem, align);
     if (p == NULL) return ZM_ENOMEM;
     *items = p;
-    *cap = ncap;
     return ZM_OK;
 }
 
