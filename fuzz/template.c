@@ -5,7 +5,8 @@
  * bindings, remove one, reset the arena the instances live in, read the
  * counters. Every instance is checked against an oracle (the template's text
  * parsed on its own, each "{{name}}" string replaced by the binding, which
- * must be the binding itself, not a copy), again just before the reset that
+ * must be the binding itself, not a copy, and each string with placeholders
+ * inside its text rebuilt here from the bindings' texts), again just before the reset that
  * ends it (an evicted or replaced template must not leave it dangling).
  * Nothing may be left allocated at the end.
  */
@@ -44,30 +45,94 @@ typedef struct state {
 
 static const char *names[NAMES] = {"t0", "t1", "t2", "t3", "greeting", "call", "a/b", "{{x}}"};
 
-/* The placeholder rule of the cache: a string "{{name}}", name not empty and
-   holding no brace or white space. */
+/* The placeholder rule of the cache, written apart from it: "{{name}}" at
+   s[i], name not empty and holding no brace or white space. Returns the
+   index past the closing braces, or 0. */
+static size_t name_at(const char *s, size_t n, size_t i, const char **name, size_t *len) {
+    if (i + 5 > n || s[i] != '{' || s[i + 1] != '{') return 0;
+    size_t j = i + 2;
+    while (j < n && memchr("{} \t\n\r", s[j], 5) == NULL) j++;
+    if (j == i + 2 || j + 2 > n || s[j] != '}' || s[j + 1] != '}') return 0;
+    *name = s + i + 2;
+    *len = j - i - 2;
+    return j + 2;
+}
+
+/* A whole-string placeholder. */
 static bool placeholder(const zm_json *v, const char **name, size_t *len) {
     size_t n;
     const char *s = zm_json_str(v, &n);
-    if (!zm_json_is_string(v) || n < 5) return false;
-    if (s[0] != '{' || s[1] != '{' || s[n - 2] != '}' || s[n - 1] != '}') return false;
-    for (size_t i = 2; i < n - 2; i++)
-        if (strchr("{} \t\n\r", s[i]) != NULL && s[i] != '\0') return false;
-    *name = s + 2;
-    *len = n - 4;
+    return zm_json_is_string(v) && name_at(s, n, 0, name, len) == n;
+}
+
+/* Calls fn on each placeholder inside string v (all of them, whole or not);
+   returns false as soon as fn does. */
+static bool each_name(const zm_json *v, bool (*fn)(const char *, size_t, void *), void *arg) {
+    size_t n;
+    const char *s = zm_json_str(v, &n);
+    for (size_t i = 0; zm_json_is_string(v) && i < n;) {
+        const char *name;
+        size_t len;
+        size_t e = name_at(s, n, i, &name, &len);
+        if (e == 0) {
+            i++;
+            continue;
+        }
+        if (!fn(name, len, arg)) return false;
+        i = e;
+    }
     return true;
+}
+
+static bool has_binding(const char *name, size_t len, void *bindings) {
+    return zm_json_getn(bindings, name, len) != NULL;
 }
 
 /* True when every placeholder of v has a binding. */
 static bool all_bound(const zm_json *v, const zm_json *bindings) {
-    const char *name;
-    size_t len;
-    if (placeholder(v, &name, &len)) return zm_json_getn(bindings, name, len) != NULL;
+    if (zm_json_is_string(v)) return each_name(v, has_binding, (void *)bindings);
     for (size_t i = 0; i < zm_json_len(v); i++) {
         const zm_json *c = zm_json_is_array(v) ? zm_json_at(v, i) : zm_json_member_at(v, i)->value;
         if (!all_bound(c, bindings)) return false;
     }
     return true;
+}
+
+/* The text a string with placeholders inside should have, built in malloc'd
+   memory (the caller frees it): a string binding's bytes, another value's
+   compact JSON text. */
+static char *expected_text(const zm_json *tv, const zm_json *bindings, size_t *out_len) {
+    size_t n;
+    const char *s = zm_json_str(tv, &n);
+    size_t cap = n + 64, len = 0;
+    char *buf = malloc(cap);
+    for (size_t i = 0; i < n;) {
+        const char *name, *add = s + i;
+        size_t nlen, alen = 1;
+        char *written = NULL;
+        size_t e = name_at(s, n, i, &name, &nlen);
+        if (e != 0) {
+            const zm_json *b = zm_json_getn(bindings, name, nlen);
+            if (zm_json_is_string(b)) {
+                add = zm_json_str(b, &alen);
+            } else {
+                FZ_CHECK(zm_json_write(zm_c_allocator(), b, 0, &written, &alen) == ZM_OK);
+                add = written;
+            }
+            i = e;
+        } else {
+            i++;
+        }
+        if (len + alen + 1 > cap) {
+            cap = (len + alen + 1) * 2;
+            buf = realloc(buf, cap);
+        }
+        memcpy(buf + len, add, alen);
+        len += alen;
+        if (written) zm_free(zm_c_allocator(), written, alen + 1, 1);
+    }
+    *out_len = len;
+    return buf;
 }
 
 /* Checks that inst is template tv with bindings in place. */
@@ -101,6 +166,16 @@ static void check_instance(const zm_json *inst, const zm_json *tv, const zm_json
                       "member %zu not found by key in an instance", i);
         }
         break;
+    case ZM_JSON_STRING: {
+        size_t want_len, got_len;
+        char *want = expected_text(tv, bindings, &want_len);
+        const char *got = zm_json_str(inst, &got_len);
+        FZ_CHECKF(got_len == want_len && memcmp(got, want, want_len) == 0 && got[got_len] == '\0',
+                  "string instance \"%.*s\", expected \"%.*s\"", (int)got_len, got, (int)want_len,
+                  want);
+        free(want);
+        break;
+    }
     default: FZ_CHECK(zm_json_equal(inst, tv)); break;
     }
 }

@@ -11,8 +11,9 @@
  *
  * Marking. Every node of a constant subtree carries ZM_JSON_F_SHARED: the
  * writer reads it, zm_json_free leaves it alone, instantiate links it as is.
- * The only unshared nodes of a template are placeholders (strings "{{name}}")
- * and the containers on the way to them (the spine).
+ * The only unshared nodes of a template are placeholders (strings "{{name}}"),
+ * strings with placeholders inside their text ("Hello {{who}}!"), and the
+ * containers on the way to them (the spine).
  *
  * Instantiating. When a template is put, its spine is laid out once as an
  * image: the exact bytes of an instance's spine (nodes, item and member
@@ -23,6 +24,12 @@
  * Each hole remembers the position at which its name was found in the last
  * bindings object, so that bindings of the same shape are looked up without
  * a scan (with duplicate keys in bindings, which one is used is unspecified).
+ *
+ * Strings with placeholders inside are split once, when the template is put,
+ * into pieces: runs of constant text (pointing into the template's block) and
+ * placeholder names. An instance's string is one arena allocation holding the
+ * pieces' text end to end, a string binding's own text in place of its
+ * placeholder and any other binding's compact JSON text.
  *
  * Not thread-safe: a cache belongs to one thread (or to one lock).
  */
@@ -38,12 +45,24 @@
  * Records
  * ------------------------------------------------------------------------- */
 
-/* A slot of an instance that takes a binding. */
+/* A run of a string with placeholders inside: constant text, or the name of
+   a placeholder (both in the template's block). */
+typedef struct piece {
+    const char *p;
+    size_t len;
+    size_t hint; /* names: where the name was found in the last bindings */
+    bool name;
+} piece;
+
+/* A slot of an instance that takes a binding, or a string made from one. */
 typedef struct hole {
     size_t off;       /* of the slot (a zm_json *) from the start of the spine */
     const char *name; /* the placeholder's name (in the template's block) */
     size_t len;
-    size_t hint; /* where name was found in the last bindings */
+    size_t hint;   /* where name was found in the last bindings */
+    piece *pieces; /* a string with placeholders inside; NULL for "{{name}}" */
+    size_t npieces, nnames;
+    uint8_t flags; /* the template string's ZM_JSON_F_UTF8 and ZM_JSON_F_WTF8 */
 } hole;
 
 typedef struct tmpl tmpl;
@@ -62,10 +81,11 @@ struct tmpl {
     size_t spine_bytes; /* its size */
     size_t *relocs;     /* offsets of the image's slots pointing into the image */
     size_t nrelocs;
-    hole *holes; /* in document order */
+    hole *holes; /* in document order; a root string's own hole when image is NULL */
     size_t nholes;
-    size_t pins; /* live instances */
-    bool live;   /* reachable by name */
+    uint64_t version; /* the caller's tag (zm_template_put_value) */
+    size_t pins;      /* live instances */
+    bool live;        /* reachable by name */
 };
 
 struct zm_template_cache {
@@ -274,18 +294,49 @@ static void unpin(void *arg) {
  * marking constant subtrees shared and summing what an instance's spine takes.
  * ------------------------------------------------------------------------- */
 
-/* True when v is a placeholder: a string "{{name}}" whose name is not empty
-   and holds no brace and no white space ("{{ name }}" is plain text). */
+/* True for the bytes that end a placeholder's name: braces and white space. */
+static inline bool stops_name(char c) {
+    return c == '{' || c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The end of the placeholder "{{name}}" that starts at s[i] (s is n bytes):
+   the index just past its "}}", or 0 when none starts there. A name is not
+   empty and holds no brace and no white space ("{{ name }}" is plain text). */
+static size_t placeholder_at(const char *s, size_t n, size_t i) {
+    if (n - i < 5 || s[i] != '{' || s[i + 1] != '{') return 0;
+    size_t j = i + 2;
+    while (j < n && !stops_name(s[j])) j++;
+    if (j == i + 2 || n - j < 2 || s[j] != '}' || s[j + 1] != '}') return 0;
+    return j + 2;
+}
+
+/* The number of placeholders in s (n bytes), scanning left to right. */
+static size_t count_names(const char *s, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i + 5 <= n;) {
+        const char *b = memchr(s + i, '{', n - i);
+        if (b == NULL) break;
+        i = (size_t)(b - s);
+        size_t e = placeholder_at(s, n, i);
+        if (e != 0) {
+            k++;
+            i = e;
+        } else {
+            i++;
+        }
+    }
+    return k;
+}
+
+/* True when v is a placeholder: a string that is exactly "{{name}}". */
 static bool is_placeholder(const zm_json *v) {
-    if (v->type != ZM_JSON_STRING || v->u.s.len < 5) return false;
-    const char *s = v->u.s.ptr;
-    size_t n = v->u.s.len;
-    if (s[0] != '{' || s[1] != '{' || s[n - 2] != '}' || s[n - 1] != '}') return false;
-    for (size_t i = 2; i < n - 2; i++)
-        if (s[i] == '{' || s[i] == '}' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-            s[i] == '\r')
-            return false;
-    return true;
+    return v->type == ZM_JSON_STRING && v->u.s.len >= 5 &&
+           placeholder_at(v->u.s.ptr, v->u.s.len, 0) == v->u.s.len;
+}
+
+/* True when string v holds a placeholder, whole or inside its text. */
+static bool is_templated(const zm_json *v) {
+    return v->type == ZM_JSON_STRING && count_names(v->u.s.ptr, v->u.s.len) != 0;
 }
 
 typedef struct sizes {
@@ -295,6 +346,7 @@ typedef struct sizes {
     size_t spine;   /* bytes of the spine image */
     size_t nrelocs; /* its slots pointing into itself */
     size_t nholes;  /* its slots taking a binding */
+    size_t npieces; /* pieces of strings with placeholders inside */
 } sizes;
 
 static bool add_ok(size_t *acc, size_t n) {
@@ -319,7 +371,12 @@ static bool measure(const zm_json *v, sizes *sz, bool *ph) {
     size_t n, spine_children = 0, holes = 0;
     switch (v->type) {
     case ZM_JSON_STRING:
-    case ZM_JSON_NUMBER: *ph = is_placeholder(v); return add_ok(&sz->n1, v->u.s.len + 1);
+        if ((n = count_names(v->u.s.ptr, v->u.s.len)) != 0) {
+            *ph = true;
+            if (!is_placeholder(v) && !add_ok(&sz->npieces, 2 * n + 1)) return false;
+        }
+        return add_ok(&sz->n1, v->u.s.len + 1);
+    case ZM_JSON_NUMBER: return add_ok(&sz->n1, v->u.s.len + 1);
     case ZM_JSON_ARRAY:
         n = v->u.a.len;
         if (n > SIZE_MAX / 4 / sizeof(zm_json *)) return false;
@@ -388,7 +445,7 @@ static zm_json *copy_tree(const zm_json *v, bump *b) {
     case ZM_JSON_STRING:
     case ZM_JSON_NUMBER:
         c->u.s.ptr = copy_bytes(b, v->u.s.ptr, v->u.s.len);
-        shared = !is_placeholder(v);
+        shared = !is_templated(v);
         break;
     case ZM_JSON_ARRAY: {
         size_t n = v->u.a.len;
@@ -438,6 +495,7 @@ typedef struct imager {
     size_t nrelocs;
     hole *holes;
     size_t nholes;
+    piece *pieces; /* where the next pieces go */
 } imager;
 
 static void add_reloc(imager *im, void *slot) {
@@ -448,15 +506,44 @@ static void add_reloc(imager *im, void *slot) {
    hole when it is a placeholder, else a spine copy of c. */
 static zm_json *image_node(const zm_json *t, imager *im);
 
+/* Fills hole h for string c of the template: a placeholder's name, or the
+   pieces of a string with placeholders inside (taken from *next). */
+static void make_hole(hole *h, const zm_json *c, piece **next) {
+    memset(h, 0, sizeof *h);
+    const char *s = c->u.s.ptr;
+    size_t n = c->u.s.len;
+    h->flags = (uint8_t)(c->flags & (ZM_JSON_F_UTF8 | ZM_JSON_F_WTF8));
+    if (is_placeholder(c)) {
+        h->name = s + 2;
+        h->len = n - 4;
+        return;
+    }
+    piece *p = *next;
+    h->pieces = p;
+    size_t lit = 0; /* start of the constant text not yet in a piece */
+    for (size_t i = 0; i + 5 <= n;) {
+        size_t e = placeholder_at(s, n, i);
+        if (e == 0) {
+            i++;
+            continue;
+        }
+        if (i > lit) *p++ = (piece){s + lit, i - lit, 0, false};
+        *p++ = (piece){s + i + 2, e - i - 4, 0, true};
+        if (h->nnames++ == 0) h->name = s + i + 2, h->len = e - i - 4;
+        i = lit = e;
+    }
+    if (n > lit) *p++ = (piece){s + lit, n - lit, 0, false};
+    h->npieces = (size_t)(p - h->pieces);
+    *next = p;
+}
+
 static void image_child(zm_json **slot, const zm_json *c, imager *im) {
     if (is_shared(c)) {
         *slot = (zm_json *)c;
     } else if (c->type == ZM_JSON_STRING) {
         hole *h = &im->holes[im->nholes++];
+        make_hole(h, c, &im->pieces);
         h->off = (size_t)((char *)slot - im->base);
-        h->name = c->u.s.ptr + 2;
-        h->len = c->u.s.len - 4;
-        h->hint = 0;
         *slot = (zm_json *)c; /* the image reads as the template until filled */
     } else {
         *slot = image_node(c, im);
@@ -494,55 +581,90 @@ static zm_json *image_node(const zm_json *t, imager *im) {
     return c;
 }
 
-/* Builds the template record for name and root in one block from a:
-   [record][nodes, arrays][spine image][holes][relocations][indexes][bytes]. */
+/* Where each part of a template's block goes:
+   [record][nodes, arrays][spine image][holes][relocations][pieces][indexes]
+   [bytes]. */
+typedef struct layout {
+    sizes sz;
+    size_t name_len;
+    size_t off_image, off_holes, off_relocs, off_pieces, off_index, off_bytes, total;
+} layout;
+
+/* Lays out the block of a template called name (name_len bytes) made of
+   root. False when the sizes overflow. */
+static bool lay_out(size_t name_len, const zm_json *root, layout *l) {
+    memset(l, 0, sizeof *l);
+    l->name_len = name_len;
+    bool ph;
+    if (!measure(root, &l->sz, &ph) || !add_ok(&l->sz.n1, name_len + 1)) return false;
+    if (ph && root->type == ZM_JSON_STRING) l->sz.nholes++; /* the root's own hole */
+    if (l->sz.nholes > SIZE_MAX / 4 / sizeof(hole) || l->sz.nrelocs > SIZE_MAX / 4 / 8 ||
+        l->sz.npieces > SIZE_MAX / 4 / sizeof(piece))
+        return false;
+    size_t off = ALIGN8(sizeof(tmpl));
+    if (!add_ok(&off, l->sz.n8)) return false;
+    l->off_image = off;
+    if (!add_ok(&off, l->sz.spine)) return false;
+    l->off_holes = off;
+    if (!add_ok(&off, l->sz.nholes * sizeof(hole))) return false;
+    l->off_relocs = off;
+    if (!add_ok(&off, l->sz.nrelocs * sizeof(size_t))) return false;
+    l->off_pieces = off;
+    if (!add_ok(&off, l->sz.npieces * sizeof(piece))) return false;
+    l->off_index = off;
+    if (!add_ok(&off, ALIGN8(l->sz.n4))) return false;
+    l->off_bytes = off;
+    if (!add_ok(&off, l->sz.n1)) return false;
+    l->total = off;
+    return true;
+}
+
+/* Builds the template record for name and root in one block from the
+   cache's allocator (see layout). */
 static zm_status make_template(zm_template_cache *tc, const char *name, const zm_json *root,
                                tmpl **out, zm_json_error *err) {
-    size_t name_len = strlen(name);
-    sizes sz;
-    memset(&sz, 0, sizeof sz);
-    bool ph;
-    if (!measure(root, &sz, &ph) || !add_ok(&sz.n1, name_len + 1)) return ZM_ENOMEM;
-    size_t off_image = ALIGN8(sizeof(tmpl)) + sz.n8;
-    size_t off_holes = off_image + sz.spine;
-    size_t off_relocs = off_holes + sz.nholes * sizeof(hole);
-    size_t off_index = off_relocs + sz.nrelocs * sizeof(size_t);
-    size_t off_bytes = off_index + ALIGN8(sz.n4);
-    size_t total = off_bytes;
-    if (!add_ok(&total, sz.n1)) return ZM_ENOMEM;
-    if (tc->budget != 0 && total > tc->budget) {
+    layout l;
+    if (!lay_out(strlen(name), root, &l)) return ZM_ENOMEM;
+    if (tc->budget != 0 && l.total > tc->budget) {
         set_err(err, ZM_ELIMIT, "template needs %zu bytes, more than the cache's budget of %zu",
-                total, tc->budget);
+                l.total, tc->budget);
         return ZM_ELIMIT;
     }
-    char *block = zm_alloc(tc->a, total, alignof(max_align_t));
+    char *block = zm_alloc(tc->a, l.total, alignof(max_align_t));
     if (block == NULL) return ZM_ENOMEM;
     tmpl *t = (tmpl *)(void *)block;
     memset(t, 0, sizeof *t);
-    bump b = {block + ALIGN8(sizeof(tmpl)), block + off_index, block + off_bytes};
-    t->name = copy_bytes(&b, name, name_len);
-    t->name_len = name_len;
-    t->hash = hash_name(name, name_len);
+    bump b = {block + ALIGN8(sizeof(tmpl)), block + l.off_index, block + l.off_bytes};
+    t->name = copy_bytes(&b, name, l.name_len);
+    t->name_len = l.name_len;
+    t->hash = hash_name(name, l.name_len);
     t->root = copy_tree(root, &b);
-    if (sz.spine != 0) {
-        imager im = {block + off_image,
-                     block + off_image,
-                     (size_t *)(void *)(block + off_relocs),
+    piece *pieces = (piece *)(void *)(block + l.off_pieces);
+    hole *holes = (hole *)(void *)(block + l.off_holes);
+    if (l.sz.spine != 0) {
+        imager im = {block + l.off_image,
+                     block + l.off_image,
+                     (size_t *)(void *)(block + l.off_relocs),
                      0,
-                     (hole *)(void *)(block + off_holes),
-                     0};
+                     holes,
+                     0,
+                     pieces};
         image_node(t->root, &im);
         t->image = im.base;
-        t->spine_bytes = sz.spine;
+        t->spine_bytes = l.sz.spine;
         t->relocs = im.relocs;
         t->nrelocs = im.nrelocs;
         t->holes = im.holes;
         t->nholes = im.nholes;
+    } else if (!is_shared(t->root)) { /* a string with placeholders */
+        make_hole(holes, t->root, &pieces);
+        t->holes = holes;
+        t->nholes = 1;
     }
     t->a = tc->a;
     t->cache = tc;
-    t->block_len = total;
-    t->bytes = total;
+    t->block_len = l.total;
+    t->bytes = l.total;
     *out = t;
     return ZM_OK;
 }
@@ -583,20 +705,12 @@ void zm_template_cache_destroy(zm_template_cache *tc) {
     zm_destroy(tc->a, tc);
 }
 
-zm_status zm_template_put(zm_template_cache *tc, const char *name, const char *text, size_t len,
-                          zm_json_error *err) {
-    if (tc == NULL || name == NULL || (text == NULL && len != 0)) {
-        set_err(err, ZM_EINVAL, "invalid argument");
-        return ZM_EINVAL;
-    }
-    /* Parse into a scratch arena, then copy compactly into the template's block. */
-    zm_arena scratch;
-    zm_arena_init(&scratch, tc->a);
-    zm_json *root = NULL;
-    zm_status st = zm_json_parse_arena(&scratch, text, len, NULL, &root, err);
+/* Makes the template called name from root and puts it in the cache under
+   version, replacing any template of that name. */
+static zm_status put_root(zm_template_cache *tc, const char *name, const zm_json *root,
+                          uint64_t version, zm_json_error *err) {
     tmpl *t = NULL;
-    if (st == ZM_OK) st = make_template(tc, name, root, &t, err);
-    zm_arena_deinit(&scratch);
+    zm_status st = make_template(tc, name, root, &t, err);
     if (st == ZM_OK && table_reserve(tc) != ZM_OK) {
         tmpl_free(t);
         st = ZM_ENOMEM;
@@ -605,7 +719,7 @@ zm_status zm_template_put(zm_template_cache *tc, const char *name, const char *t
         if (st == ZM_ENOMEM) set_err(err, ZM_ENOMEM, "out of memory");
         return st;
     }
-
+    t->version = version;
     tmpl **slot = find_slot(tc, t->name, t->name_len, t->hash);
     if (*slot != NULL) {
         retire(tc, *slot); /* the old one: freed now, or at its last unpin */
@@ -620,6 +734,45 @@ zm_status zm_template_put(zm_template_cache *tc, const char *name, const char *t
     return ZM_OK;
 }
 
+zm_status zm_template_put(zm_template_cache *tc, const char *name, const char *text, size_t len,
+                          zm_json_error *err) {
+    if (tc == NULL || name == NULL || (text == NULL && len != 0)) {
+        set_err(err, ZM_EINVAL, "invalid argument");
+        return ZM_EINVAL;
+    }
+    /* Parse into a scratch arena, then copy compactly into the template's block. */
+    zm_arena scratch;
+    zm_arena_init(&scratch, tc->a);
+    zm_json *root = NULL;
+    zm_status st = zm_json_parse_arena(&scratch, text, len, NULL, &root, err);
+    if (st == ZM_OK) st = put_root(tc, name, root, 0, err);
+    zm_arena_deinit(&scratch);
+    return st;
+}
+
+zm_status zm_template_put_value(zm_template_cache *tc, const char *name, const zm_json *root,
+                                uint64_t version, zm_json_error *err) {
+    if (tc == NULL || name == NULL || root == NULL) {
+        set_err(err, ZM_EINVAL, "invalid argument");
+        return ZM_EINVAL;
+    }
+    return put_root(tc, name, root, version, err);
+}
+
+zm_status zm_template_version(const zm_template_cache *tc, const char *name, uint64_t *version) {
+    if (tc == NULL || name == NULL) return ZM_EINVAL;
+    const tmpl *t = lookup(tc, name);
+    if (t == NULL) return ZM_ENOTFOUND;
+    if (version != NULL) *version = t->version;
+    return ZM_OK;
+}
+
+size_t zm_template_bytes(const char *name, const zm_json *root) {
+    layout l;
+    if (name == NULL || root == NULL || !lay_out(strlen(name), root, &l)) return SIZE_MAX;
+    return l.total;
+}
+
 bool zm_template_has(const zm_template_cache *tc, const char *name) {
     return tc != NULL && name != NULL && lookup(tc, name) != NULL;
 }
@@ -632,18 +785,18 @@ zm_status zm_template_remove(zm_template_cache *tc, const char *name) {
     return ZM_OK;
 }
 
-/* The value of member name of bindings, trying first the position where it
-   was found last time. NULL when there is none. */
-static zm_json *bind(hole *h, const zm_json *bindings) {
+/* The value of member name (len bytes) of bindings, trying first the
+   position *hint where it was found last time. NULL when there is none. */
+static zm_json *bind(const char *name, size_t len, size_t *hint, const zm_json *bindings) {
     if (bindings == NULL || bindings->type != ZM_JSON_OBJECT) return NULL;
     const zm_json_member *m = bindings->u.o.items;
     size_t n = bindings->u.o.len;
-    if (h->hint < n && m[h->hint].key_len == h->len && bytes_eq(m[h->hint].key, h->name, h->len))
-        return m[h->hint].value;
-    if (bindings->u.o.index != NULL) return zm_json_getn(bindings, h->name, h->len);
+    if (*hint < n && m[*hint].key_len == len && bytes_eq(m[*hint].key, name, len))
+        return m[*hint].value;
+    if (bindings->u.o.index != NULL) return zm_json_getn(bindings, name, len);
     for (size_t i = 0; i < n; i++) {
-        if (m[i].key_len == h->len && bytes_eq(m[i].key, h->name, h->len)) {
-            h->hint = i;
+        if (m[i].key_len == len && bytes_eq(m[i].key, name, len)) {
+            *hint = i;
             return m[i].value;
         }
     }
@@ -652,6 +805,89 @@ static zm_json *bind(hole *h, const zm_json *bindings) {
 
 static void missing(zm_json_error *err, const char *name, size_t len) {
     set_err(err, ZM_ENOTFOUND, "no binding for placeholder \"{{%.*s}}\"", quoted_len(len), name);
+}
+
+/* The text one placeholder of a string stands for. */
+typedef struct text_run {
+    const char *p;
+    size_t len;
+} text_run;
+
+/* Builds in ar the string of hole h (pieces) with bindings: constant text as
+   it is, a string binding's text, any other binding's compact JSON text. */
+static zm_status interpolate(hole *h, const zm_json *bindings, zm_arena *ar, zm_json **out,
+                             zm_json_error *err) {
+    text_run *runs = zm_arena_alloc(ar, h->nnames * sizeof *runs, alignof(text_run));
+    if (runs == NULL) return ZM_ENOMEM;
+    size_t total = 0, k = 0;
+    uint8_t flags = h->flags;
+    for (size_t i = 0; i < h->npieces; i++) {
+        piece *pc = &h->pieces[i];
+        size_t len = pc->len;
+        if (pc->name) {
+            const zm_json *b = bind(pc->p, pc->len, &pc->hint, bindings);
+            if (b == NULL) {
+                missing(err, pc->p, pc->len);
+                return ZM_ENOTFOUND;
+            }
+            text_run *r = &runs[k++];
+            if (b->type == ZM_JSON_STRING) {
+                r->p = b->u.s.ptr;
+                r->len = b->u.s.len;
+                if (!(b->flags & ZM_JSON_F_UTF8)) flags &= (uint8_t)~ZM_JSON_F_UTF8;
+                flags |= (uint8_t)(b->flags & ZM_JSON_F_WTF8);
+            } else {
+                char *text;
+                zm_status st = zm_json_write(zm_arena_allocator(ar), b, 0, &text, &r->len);
+                if (st == ZM_ENOMEM) return st;
+                if (st != ZM_OK) {
+                    set_err(err, ZM_EINVAL,
+                            "the binding of placeholder \"{{%.*s}}\" cannot be written as JSON "
+                            "text",
+                            quoted_len(pc->len), pc->p);
+                    return ZM_EINVAL;
+                }
+                r->p = text;
+            }
+            len = r->len;
+        }
+        if (len > SIZE_MAX / 2 - total) return ZM_ENOMEM;
+        total += len;
+    }
+    zm_json *v = zm_arena_alloc(ar, sizeof *v, alignof(zm_json));
+    char *buf = zm_arena_alloc(ar, total + 1, 1);
+    if (v == NULL || buf == NULL) return ZM_ENOMEM;
+    char *p = buf;
+    k = 0;
+    for (size_t i = 0; i < h->npieces; i++) {
+        const piece *pc = &h->pieces[i];
+        const char *src = pc->p;
+        size_t len = pc->len;
+        if (pc->name) src = runs[k].p, len = runs[k].len, k++;
+        if (len) memcpy(p, src, len);
+        p += len;
+    }
+    *p = '\0';
+    memset(v, 0, sizeof *v);
+    v->type = ZM_JSON_STRING;
+    v->flags = flags;
+    v->u.s.ptr = buf;
+    v->u.s.len = total;
+    *out = v;
+    return ZM_OK;
+}
+
+/* The value hole h takes: its binding, or the string built from its pieces. */
+static zm_status fill(hole *h, const zm_json *bindings, zm_arena *ar, zm_json **out,
+                      zm_json_error *err) {
+    if (h->pieces != NULL) return interpolate(h, bindings, ar, out, err);
+    zm_json *v = bind(h->name, h->len, &h->hint, bindings);
+    if (v == NULL) {
+        missing(err, h->name, h->len);
+        return ZM_ENOTFOUND;
+    }
+    *out = v;
+    return ZM_OK;
 }
 
 zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const zm_json *bindings,
@@ -693,46 +929,96 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
     }
     pin(tc, t);
 
-    if (t->image == NULL) { /* the root is shared, or a placeholder */
-        zm_json *v = t->root;
-        if (!is_shared(v)) {
-            hole h = {0, v->u.s.ptr + 2, v->u.s.len - 4, 0};
-            if ((v = bind(&h, bindings)) == NULL) {
-                missing(err, h.name, h.len);
-                zm_arena_restore(ar, mark); /* unpins t; t may be gone after this */
-                return ZM_ENOTFOUND;
+    zm_status st = ZM_OK;
+    zm_json *v = t->root;
+    if (t->image == NULL) { /* the root is shared, or a string with placeholders */
+        if (t->nholes != 0) st = fill(&t->holes[0], bindings, ar, &v, err);
+    } else {
+        char *p = zm_arena_alloc(ar, t->spine_bytes, 8);
+        if (p == NULL) {
+            st = ZM_ENOMEM;
+        } else {
+            memcpy(p, t->image, t->spine_bytes);
+            uintptr_t delta = (uintptr_t)p - (uintptr_t)t->image;
+            const size_t *relocs = t->relocs;
+            for (size_t i = 0, n = t->nrelocs; i < n; i++) {
+                uintptr_t at;
+                memcpy(&at, p + relocs[i], sizeof at);
+                at += delta;
+                memcpy(p + relocs[i], &at, sizeof at);
             }
+            hole *holes = t->holes;
+            for (size_t i = 0, n = t->nholes; i < n && st == ZM_OK; i++) {
+                zm_json *b = NULL;
+                st = fill(&holes[i], bindings, ar, &b, err);
+                if (st == ZM_OK) memcpy(p + holes[i].off, &b, sizeof b);
+            }
+            v = (zm_json *)(void *)p;
         }
-        *out = v;
-        return ZM_OK;
     }
+    if (st != ZM_OK) {
+        if (st == ZM_ENOMEM) set_err(err, ZM_ENOMEM, "out of memory");
+        zm_arena_restore(ar, mark); /* unpins t; t may be gone after this */
+        return st;
+    }
+    *out = v;
+    return ZM_OK;
+}
 
-    char *p = zm_arena_alloc(ar, t->spine_bytes, 8);
-    if (p == NULL) {
-        set_err(err, ZM_ENOMEM, "out of memory");
-        zm_arena_restore(ar, mark);
-        return ZM_ENOMEM;
+/* Appends name (len bytes) to arr unless a string equal to it is there. */
+static zm_status add_name(zm_allocator a, zm_json *arr, const char *name, size_t len) {
+    for (size_t i = 0; i < arr->u.a.len; i++) {
+        const zm_json *v = arr->u.a.items[i];
+        if (v->u.s.len == len && memcmp(v->u.s.ptr, name, len) == 0) return ZM_OK;
     }
-    memcpy(p, t->image, t->spine_bytes);
-    uintptr_t delta = (uintptr_t)p - (uintptr_t)t->image;
-    const size_t *relocs = t->relocs;
-    for (size_t i = 0, n = t->nrelocs; i < n; i++) {
-        uintptr_t at;
-        memcpy(&at, p + relocs[i], sizeof at);
-        at += delta;
-        memcpy(p + relocs[i], &at, sizeof at);
-    }
-    hole *holes = t->holes;
-    for (size_t i = 0, n = t->nholes; i < n; i++) {
-        zm_json *v = bind(&holes[i], bindings);
-        if (v == NULL) {
-            missing(err, holes[i].name, holes[i].len);
-            zm_arena_restore(ar, mark);
-            return ZM_ENOTFOUND;
+    zm_json *s = zm_json_new_string(a, name, len);
+    if (s == NULL) return ZM_ENOMEM;
+    zm_status st = zm_json_array_push(a, arr, s);
+    if (st != ZM_OK) zm_json_free(a, s);
+    return st;
+}
+
+/* Adds the placeholder names of v and below to arr, in document order. */
+static zm_status collect_names(zm_allocator a, const zm_json *v, zm_json *arr) {
+    zm_status st = ZM_OK;
+    switch (v->type) {
+    case ZM_JSON_STRING: {
+        const char *s = v->u.s.ptr;
+        size_t n = v->u.s.len;
+        for (size_t i = 0; i + 5 <= n && st == ZM_OK;) {
+            size_t e = placeholder_at(s, n, i);
+            if (e == 0) {
+                i++;
+                continue;
+            }
+            st = add_name(a, arr, s + i + 2, e - i - 4);
+            i = e;
         }
-        memcpy(p + holes[i].off, &v, sizeof v);
+        break;
     }
-    *out = (zm_json *)(void *)p;
+    case ZM_JSON_ARRAY:
+        for (size_t i = 0; i < v->u.a.len && st == ZM_OK; i++)
+            st = collect_names(a, v->u.a.items[i], arr);
+        break;
+    case ZM_JSON_OBJECT:
+        for (size_t i = 0; i < v->u.o.len && st == ZM_OK; i++)
+            st = collect_names(a, v->u.o.items[i].value, arr);
+        break;
+    default: break;
+    }
+    return st;
+}
+
+zm_status zm_template_placeholders(const zm_json *root, zm_allocator a, zm_json **out) {
+    if (root == NULL || out == NULL) return ZM_EINVAL;
+    zm_json *arr = zm_json_new_array(a, 0);
+    if (arr == NULL) return ZM_ENOMEM;
+    zm_status st = collect_names(a, root, arr);
+    if (st != ZM_OK) {
+        zm_json_free(a, arr);
+        return st;
+    }
+    *out = arr;
     return ZM_OK;
 }
 

@@ -4,6 +4,7 @@
  * ASan, the reset tests prove that no instance or template is ever read after
  * it was freed.
  */
+#include "../alloc/counting.h"
 #include "test.h"
 #include "zmem.h"
 #include "zmem/testing.h"
@@ -182,6 +183,152 @@ static void test_constants_shared(void) {
     zm_arena_deinit(&ar2);
     CHECK_EQ(stats(tc).pinned, 0);
     zm_template_cache_destroy(tc);
+}
+
+/* ---------------------------------------------------------------------------
+ * Placeholders inside strings
+ * ------------------------------------------------------------------------- */
+
+static const char prompt_template[] =
+    "{\"msg\":\"Summarize {{topic}} in {{n}} bullets\",\"const\":{\"k\":[1,\"{ {x}}\"]},"
+    "\"list\":[\"{{topic}}\",\"<{{obj}}>\",\"{{topic}}{{topic}}\",\"{{ no }}{{n}\"]}";
+
+static void test_inside_strings(void) {
+    zm_template_cache *tc;
+    CHECK_EQ(zm_template_cache_create(A(), 0, &tc), ZM_OK);
+    CHECK_EQ(put(tc, "p", prompt_template), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, A());
+    zm_json *b = parse_in(&ar, "{\"topic\":\"C \\\"arenas\\\"\",\"n\":3,"
+                               "\"obj\":{\"a\":[1,null,\"\\u00e9\"]}}");
+    zm_json *v1 = NULL, *v2 = NULL;
+    CHECK_EQ(zm_template_instantiate(tc, "p", b, &ar, &v1, NULL), ZM_OK);
+    CHECK_TEXT(v1, "{\"msg\":\"Summarize C \\\"arenas\\\" in 3 bullets\",\"const\":{\"k\":[1,"
+                   "\"{ {x}}\"]},\"list\":[\"C \\\"arenas\\\"\",\"<{\\\"a\\\":[1,null,"
+                   "\\\"\u00e9\\\"]}>\",\"C \\\"arenas\\\"C \\\"arenas\\\"\",\"{{ no }}{{n}\"]}");
+    /* A whole placeholder is still the binding itself; constants are shared. */
+    CHECK(zm_json_at(zm_json_get(v1, "list"), 0) == zm_json_get(b, "topic"));
+    CHECK_EQ(zm_template_instantiate(tc, "p", b, &ar, &v2, NULL), ZM_OK);
+    CHECK(zm_json_get(v1, "const") == zm_json_get(v2, "const"));
+    CHECK(zm_json_at(zm_json_get(v1, "list"), 3) == zm_json_at(zm_json_get(v2, "list"), 3));
+    /* Filled strings are each instance's own, NUL-terminated, not shared. */
+    const zm_json *m1 = zm_json_get(v1, "msg"), *m2 = zm_json_get(v2, "msg");
+    CHECK(m1 != m2);
+    CHECK(!(m1->flags & ZM_JSON_F_SHARED));
+    size_t n;
+    const char *t = zm_json_str(m1, &n);
+    CHECK_EQ(n, strlen("Summarize C \"arenas\" in 3 bullets"));
+    CHECK_EQ(t[n], '\0');
+
+    /* Other bindings: their compact text; a string's bytes as they are (NUL too). */
+    zm_json *b2 = parse_in(&ar, "{\"topic\":\"a\\u0000b\",\"n\":[true,{}],\"obj\":-0.5e3}");
+    CHECK_EQ(zm_template_instantiate(tc, "p", b2, &ar, &v2, NULL), ZM_OK);
+    t = zm_json_str(zm_json_get(v2, "msg"), &n);
+    CHECK_EQ(n, 34);
+    CHECK(memcmp(t, "Summarize a\0b in [true,{}] bullets", 34) == 0);
+    CHECK_TEXT(zm_json_at(zm_json_get(v2, "list"), 1), "\"<-500.0>\"");
+
+    /* A missing binding inside a string is named; nothing stays allocated. */
+    zm_json *b3 = parse_in(&ar, "{\"topic\":\"x\",\"obj\":1}");
+    size_t used = zm_arena_used(&ar);
+    zm_template_stats s = stats(tc);
+    zm_json_error err;
+    CHECK_EQ(zm_template_instantiate(tc, "p", b3, &ar, &v2, &err), ZM_ENOTFOUND);
+    CHECK(strstr(err.message, "{{n}}") != NULL);
+    CHECK_EQ(zm_arena_used(&ar), used);
+    CHECK_EQ(stats(tc).pinned, s.pinned);
+
+    /* The root a string with placeholders; one without stays shared whole. */
+    CHECK_EQ(put(tc, "root", "\"{{topic}}: {{n}}{{n}}\""), ZM_OK);
+    CHECK_EQ(zm_template_instantiate(tc, "root", b, &ar, &v2, NULL), ZM_OK);
+    CHECK_TEXT(v2, "\"C \\\"arenas\\\": 33\"");
+    CHECK_EQ(zm_template_instantiate(tc, "root", NULL, &ar, &v2, &err), ZM_ENOTFOUND);
+    CHECK(strstr(err.message, "{{topic}}") != NULL);
+    CHECK_EQ(put(tc, "plain", "\"{{ a }} {{}} {x}\""), ZM_OK);
+    CHECK_EQ(zm_template_instantiate(tc, "plain", NULL, &ar, &v2, NULL), ZM_OK);
+    CHECK(v2->flags & ZM_JSON_F_SHARED);
+    /* Valid UTF-8 in, known valid UTF-8 out. */
+    CHECK_EQ(zm_template_instantiate(tc, "root", b, &ar, &v2, NULL), ZM_OK);
+    CHECK(v2->flags & ZM_JSON_F_UTF8);
+
+    zm_arena_deinit(&ar);
+    CHECK_EQ(stats(tc).pinned, 0);
+    zm_template_cache_destroy(tc);
+}
+
+/* put_value, version tags, bytes, placeholders. */
+static void test_values_and_versions(void) {
+    zm_template_cache *tc;
+    CHECK_EQ(zm_template_cache_create(A(), 0, &tc), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, A());
+    zm_json *root = parse_in(&ar, prompt_template);
+    CHECK_EQ(zm_template_put_value(tc, "v", root, 7, NULL), ZM_OK);
+    uint64_t ver = 0;
+    CHECK_EQ(zm_template_version(tc, "v", &ver), ZM_OK);
+    CHECK_EQ(ver, 7);
+    CHECK_EQ(zm_template_version(tc, "w", &ver), ZM_ENOTFOUND);
+    CHECK_EQ(zm_template_version(tc, NULL, &ver), ZM_EINVAL);
+    CHECK_EQ(stats(tc).bytes, zm_template_bytes("v", root));
+    CHECK_EQ(zm_template_bytes("vv", root), zm_template_bytes("v", root) + 1);
+    CHECK_EQ(zm_template_bytes(NULL, root), SIZE_MAX);
+    CHECK_EQ(zm_template_put_value(tc, "v", NULL, 1, NULL), ZM_EINVAL);
+    /* The text put has tag 0; the value is copied (its arena may die). */
+    CHECK_EQ(put(tc, "v", prompt_template), ZM_OK);
+    CHECK_EQ(zm_template_version(tc, "v", &ver), ZM_OK);
+    CHECK_EQ(ver, 0);
+    CHECK_EQ(zm_template_put_value(tc, "v", root, UINT64_MAX, NULL), ZM_OK);
+    zm_arena_reset(&ar, ZM_ARENA_FREE_ALL, 0);
+    zm_json *b = parse_in(&ar, "{\"topic\":\"t\",\"n\":1,\"obj\":null}"), *v;
+    CHECK_EQ(zm_template_instantiate(tc, "v", b, &ar, &v, NULL), ZM_OK);
+    CHECK_TEXT(zm_json_get(v, "msg"), "\"Summarize t in 1 bullets\"");
+    CHECK_EQ(zm_template_version(tc, "v", &ver), ZM_OK);
+    CHECK_EQ(ver, UINT64_MAX);
+
+    /* Placeholder names, each once, in document order. */
+    zm_json *names = NULL;
+    CHECK_EQ(zm_template_placeholders(parse_in(&ar, prompt_template), A(), &names), ZM_OK);
+    CHECK_TEXT(names, "[\"topic\",\"n\",\"obj\"]");
+    zm_json_free(A(), names);
+    CHECK_EQ(zm_template_placeholders(parse_in(&ar, "[1,{\"{{k}}\":2}]"), A(), &names), ZM_OK);
+    CHECK_TEXT(names, "[]");
+    zm_json_free(A(), names);
+    CHECK_EQ(zm_template_placeholders(NULL, A(), &names), ZM_EINVAL);
+
+    /* With a budget, a value too large is refused, as text is. */
+    zm_template_cache *small;
+    CHECK_EQ(zm_template_cache_create(A(), 64, &small), ZM_OK);
+    zm_json_error err;
+    CHECK_EQ(zm_template_put_value(small, "v", parse_in(&ar, prompt_template), 1, &err), ZM_ELIMIT);
+    CHECK_EQ(err.status, ZM_ELIMIT);
+    zm_template_cache_destroy(small);
+    zm_arena_deinit(&ar);
+    zm_template_cache_destroy(tc);
+}
+
+/* After warm-up, instantiating templates with placeholders inside strings
+   allocates only from the arena: no call to the cache's allocator. */
+static void test_inside_strings_steady(void) {
+    counting cnt;
+    zm_allocator a = counting_over(&cnt, A());
+    zm_template_cache *tc;
+    CHECK_EQ(zm_template_cache_create(a, 0, &tc), ZM_OK);
+    CHECK_EQ(put(tc, "p", prompt_template), ZM_OK);
+    CHECK_EQ(put(tc, "r", "\"{{topic}} / {{n}}\""), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, a);
+    size_t calls = 0;
+    int rounds = zt_small() ? 2000 : 100000;
+    for (int i = 0; i < rounds + 100; i++) {
+        if (i == 100) calls = cnt.allocs + cnt.frees + cnt.resizes + cnt.remaps;
+        zm_json *b = parse_in(&ar, "{\"topic\":\"x\",\"n\":{\"deep\":[1,2,3]},\"obj\":true}"), *v;
+        CHECK_EQ(zm_template_instantiate(tc, (i & 1) ? "p" : "r", b, &ar, &v, NULL), ZM_OK);
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    }
+    CHECK_EQ(cnt.allocs + cnt.frees + cnt.resizes + cnt.remaps - calls, 0);
+    zm_arena_deinit(&ar);
+    zm_template_cache_destroy(tc);
+    CHECK_EQ(cnt.live, 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -482,6 +629,22 @@ static zm_status sweep_cache(zm_allocator a, void *arg) {
     }
     if ((st = put(tc, "deep", small_template)) != ZM_OK) goto out; /* replace while pinned */
     if ((st = zm_template_remove(tc, "t5")) != ZM_OK) goto out;
+    /* Placeholders inside strings, a template put from a value, the names. */
+    static const char pb[] = "{\"topic\":\"x\",\"n\":[1,{\"a\":2}],\"obj\":null}";
+    zm_json *pbv = NULL, *names = NULL;
+    if ((st = zm_json_parse_arena(&ar, pb, sizeof pb - 1, NULL, &pbv, NULL)) != ZM_OK) goto out;
+    if ((st = put(tc, "p", prompt_template)) != ZM_OK) goto out;
+    if ((st = zm_template_instantiate(tc, "p", pbv, &ar, &v, NULL)) != ZM_OK) goto out;
+    if ((st = zm_template_put_value(tc, "p2", v, 3, NULL)) != ZM_OK) goto out;
+    if ((st = zm_template_placeholders(v, a, &names)) != ZM_OK) goto out;
+    zm_json_free(a, names);
+    zm_json *pt = NULL;
+    st = zm_json_parse_arena(&ar, prompt_template, sizeof prompt_template - 1, NULL, &pt, NULL);
+    if (st != ZM_OK) goto out;
+    if ((st = zm_template_placeholders(pt, a, &names)) != ZM_OK) goto out;
+    if (zm_json_len(names) != 3) st = ZM_EINTERNAL;
+    zm_json_free(a, names);
+    if (st != ZM_OK) goto out;
     st = ZM_OK;
 out:
     zm_arena_deinit(&ar);
@@ -519,6 +682,9 @@ int main(void) {
     RUN(test_placeholders_any_depth);
     RUN(test_missing_binding);
     RUN(test_constants_shared);
+    RUN(test_inside_strings);
+    RUN(test_values_and_versions);
+    RUN(test_inside_strings_steady);
     RUN(test_lru_eviction);
     RUN(test_pins);
     RUN(test_resets_never_dangle);
