@@ -14,6 +14,13 @@ extern const zm_prim_def zm__bi_neighbors;
 extern const zm_prim_def zm__bi_transform;
 extern const zm_prim_def zm__bi_forget;
 extern const zm_prim_def zm__bi_unlink;
+extern const zm_prim_def zm__bi_template_put;
+extern const zm_prim_def zm__bi_render;
+extern const zm_prim_def zm__bi_template_list;
+
+/* True when key (len bytes) is under ZM_TEMPLATE_KEY_PREFIX, which only the
+   template primitives write. */
+bool zm__bi_reserved_key(const char *key, size_t len);
 
 /* ---------------------------------------------------------------------------
  * Building results in the per-call arena. A builder remembers the first

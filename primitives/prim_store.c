@@ -14,6 +14,10 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
     const char *agent = zm_prim_agent_id(ctx, &alen);
     if (key == NULL || value == NULL)
         return zm_prim_fail(ctx, ZM_EINVAL, key ? "/value" : "/key", "missing parameter");
+    if (zm__bi_reserved_key(key, klen))
+        return zm_prim_fail(ctx, ZM_EINVAL, "/key",
+                            "keys starting with \"" ZM_TEMPLATE_KEY_PREFIX
+                            "\" hold templates: use template_put");
 
     size_t slen;
     const char *session = zm_prim_session_id(ctx, &slen);
@@ -152,6 +156,10 @@ static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     size_t klen, alen, slen;
     const char *key = zm_json_str(zm_json_get(params, "key"), &klen);
     if (key == NULL) return zm_prim_fail(ctx, ZM_EINVAL, "/key", "missing parameter");
+    if (zm__bi_reserved_key(key, klen))
+        return zm_prim_fail(ctx, ZM_EINVAL, "/key",
+                            "keys starting with \"" ZM_TEMPLATE_KEY_PREFIX
+                            "\" hold templates: forget cannot remove them");
     bool purge = zm_json_bool(zm_json_get(params, "purge"));
     const char *agent = zm_prim_agent_id(ctx, &alen);
     const char *session = zm_prim_session_id(ctx, &slen);

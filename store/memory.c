@@ -397,6 +397,14 @@ static zm_status mem_get(zm_store *base, const char *key, size_t key_len, int64_
     return copy_version_out(a, out);
 }
 
+static zm_status mem_head(zm_store *base, const char *key, size_t key_len, uint64_t *version) {
+    const zm__entry *e = entry_get((const zm__mem *)base, key, key_len);
+    if (e == NULL || e->nversions == 0) return ZM_ENOTFOUND;
+    const zm_store_version *v = &e->versions[e->nversions - 1];
+    *version = v->version;
+    return v->deleted ? ZM_ENOTFOUND : ZM_OK;
+}
+
 static zm_status mem_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
                              zm_allocator a, zm_store_version **out, size_t *count) {
     *out = NULL;
@@ -540,4 +548,5 @@ static const zm_store_vtable memory_vtable = {
     .export_open = mem_export_open,
     .cursor_next = mem_cursor_next,
     .cursor_close = mem_cursor_close,
+    .head = mem_head,
 };

@@ -201,6 +201,26 @@ zm_status zm_store_get(zm_store *s, const char *key, size_t key_len, int64_t as_
     return st;
 }
 
+zm_status zm_store_head(zm_store *s, const char *key, size_t key_len, zm_allocator a,
+                        uint64_t *version) {
+    clear_err();
+    if (key == NULL && key_len > 0) return zm_store_fail(ZM_EINVAL, "the key is NULL");
+    if (version == NULL) return zm_store_fail(ZM_EINVAL, "no version to fill");
+    *version = 0;
+    lock(s);
+    zm_status st;
+    if (HAS(s, head)) {
+        st = s->vtable->head(s, key ? key : "", key_len, version);
+    } else {
+        zm_store_version v;
+        memset(&v, 0, sizeof v);
+        st = s->vtable->get(s, key ? key : "", key_len, -1, a, &v);
+        if (st == ZM_OK || (st == ZM_ENOTFOUND && v.deleted)) *version = v.version;
+    }
+    unlock(s);
+    return st;
+}
+
 zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
                            zm_allocator a, zm_store_version **out, size_t *count) {
     clear_err();

@@ -360,10 +360,16 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
 
 /* ---------------------------------------------------------------------------
  * The built-in primitives: store, retrieve, forget, search, link, unlink,
- * neighbors, transform, over a store (zmem/store.h).
+ * neighbors, transform, and the templates (template_put, render,
+ * template_list), over a store (zmem/store.h).
  * ------------------------------------------------------------------------- */
 
 typedef struct zm_store zm_store;
+
+/* The store keys of templates: template_put keeps template NAME under the key
+   ZM_TEMPLATE_KEY_PREFIX "NAME"; store and forget refuse keys starting with
+   it (invalid_params); retrieve reads them (with their history). */
+#define ZM_TEMPLATE_KEY_PREFIX "$template/"
 
 /* Registers the built-in primitives on reg, with s as their store (s must
    outlive the registry's use), and sets reg's batch hooks so that every

@@ -288,6 +288,9 @@ typedef struct zm_store_vtable {
     zm_status (*export_open)(zm_store *s, zm_allocator a, zm_store_cursor **out);
     zm_status (*cursor_next)(zm_store_cursor *c, zm_store_record *out, bool *done);
     void (*cursor_close)(zm_store_cursor *c);
+    /* Optional: the number of key's latest version, without its value (see
+       zm_store_head). */
+    zm_status (*head)(zm_store *s, const char *key, size_t key_len, uint64_t *version);
 } zm_store_vtable;
 
 /* The header every backend's store starts with. Filled by
@@ -448,6 +451,16 @@ zm_status zm_store_put(zm_store *s, const zm_store_write *w, zm_store_version *o
    deletion: then *out is still filled, with deleted set). */
 zm_status zm_store_get(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
                        zm_allocator a, zm_store_version *out);
+
+/* Reads the number of the latest version of key into *version, without
+   reading its value: what a cache of values read from the store checks to
+   know whether it is still current. ZM_OK (the latest version holds a
+   value), or ZM_ENOTFOUND (no version at all, *version 0; or the latest is a
+   deletion, *version its number). A backend with a head method allocates
+   nothing (the memory backend: one hash lookup); one without is answered
+   through zm_store_get, reading the value into a. */
+zm_status zm_store_head(zm_store *s, const char *key, size_t key_len, zm_allocator a,
+                        uint64_t *version);
 
 /* The versions of key kept in the store, oldest first, up to the one current
    at as_of_ms (all when negative), deletions included: *out is an array of

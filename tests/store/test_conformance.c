@@ -503,6 +503,42 @@ static void test_forget(void) {
 
 /* Token scores only count the keys that exist: a forgotten or purged key
    weighs nothing (every score stays positive, the order follows tf). */
+/* zm_store_head: the latest version's number, not found for a missing or
+   forgotten key, and the same answer without the backend's method (through
+   get). */
+static void test_head(void) {
+    zm_store *s = open_store(NULL);
+    uint64_t ver = 99;
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_ENOTFOUND);
+    CHECK_EQ(ver, 0);
+    CHECK_EQ(put(s, "k", J("[1]"), NULL, "a", 10, NULL), ZM_OK);
+    CHECK_EQ(put(s, "k", J("[2]"), NULL, "a", 20, NULL), ZM_OK);
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_OK);
+    CHECK_EQ(ver, 2);
+    CHECK_EQ(forget(s, "k", false, 30, NULL, NULL), ZM_OK);
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_ENOTFOUND);
+    CHECK_EQ(ver, 3);
+    CHECK_EQ(put(s, "k", J("[4]"), NULL, "a", 40, NULL), ZM_OK);
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_OK);
+    CHECK_EQ(ver, 4);
+    CHECK_EQ(zm_store_head(s, NULL, 1, A(), &ver), ZM_EINVAL);
+    CHECK_EQ(zm_store_head(s, S("k"), A(), NULL), ZM_EINVAL);
+    /* A backend without the method: the wrapper reads through get. */
+    zm_store_vtable vt = *s->vtable;
+    vt.size = offsetof(zm_store_vtable, head);
+    const zm_store_vtable *saved = s->vtable;
+    s->vtable = &vt;
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_OK);
+    CHECK_EQ(ver, 4);
+    CHECK_EQ(forget(s, "k", false, 50, NULL, NULL), ZM_OK);
+    CHECK_EQ(zm_store_head(s, S("k"), A(), &ver), ZM_ENOTFOUND);
+    CHECK_EQ(ver, 5);
+    CHECK_EQ(zm_store_head(s, S("none"), A(), &ver), ZM_ENOTFOUND);
+    CHECK_EQ(ver, 0);
+    s->vtable = saved;
+    zm_store_close(s);
+}
+
 static void test_forget_scores(void) {
     zm_store *s = open_store(NULL);
     CHECK_EQ(put(s, "gone alpha", J("\"alpha alpha alpha\""), NULL, NULL, 1, NULL), ZM_OK);
@@ -1742,6 +1778,7 @@ static void run_all(void) {
     TEST(test_max_versions);
     TEST(test_sessions);
     TEST(test_forget);
+    TEST(test_head);
     TEST(test_forget_scores);
     TEST(test_purge);
     TEST(test_search_bytes);
