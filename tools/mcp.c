@@ -1,7 +1,9 @@
 /* zmem mcp: the Model Context Protocol server.
 
    Methods: initialize (protocol version negotiation: the client's version
-   when it is one of ours, else the latest), ping, tools/list, tools/call, and
+   when it is one of ours, else the latest), ping, tools/list, tools/call,
+   prompts/list and prompts/get (the stored templates, through the
+   template_list and render primitives when they are registered), and
    the notifications notifications/initialized and notifications/cancelled
    (accepted, nothing to answer). Every request gets exactly one response;
    notifications and client responses get none. JSON-RPC batches (arrays) are
@@ -210,11 +212,14 @@ static zm_json *do_initialize(mcp_server *s, const zm_json *id, const zm_json *p
     s->version = chosen;
 
     zm_json *r = zm_json_new_object(A(s), 4);
-    zm_json *caps = zm_json_new_object(A(s), 1);
+    zm_json *caps = zm_json_new_object(A(s), 2);
     zm_json *tools = zm_json_new_object(A(s), 1);
+    zm_json *prompts = zm_json_new_object(A(s), 1);
     zm_json *info = zm_json_new_object(A(s), 2);
     if (!add(s, tools, "listChanged", zm_json_new_bool(A(s), false)) ||
-        !add(s, caps, "tools", tools) || !add(s, info, "name", str_ref(s, "zmem")) ||
+        !add(s, caps, "tools", tools) ||
+        !add(s, prompts, "listChanged", zm_json_new_bool(A(s), false)) ||
+        !add(s, caps, "prompts", prompts) || !add(s, info, "name", str_ref(s, "zmem")) ||
         !add(s, info, "version", str_ref(s, ZMEM_VERSION_STRING)) ||
         !add(s, r, "protocolVersion", str_ref(s, versions[chosen])) ||
         !add(s, r, "capabilities", caps) || !add(s, r, "serverInfo", info) ||
@@ -324,6 +329,128 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
     return tool_result(s, id, text, len, sc, false);
 }
 
+/* ---------------------------------------------------------------------------
+ * Prompts: the templates kept in the store (template_put), listed with their
+ * placeholders as arguments and rendered through the context's template
+ * cache by the template_list and render primitives.
+ * ------------------------------------------------------------------------- */
+
+/* Whether primitive name is registered. */
+static bool has_prim(mcp_server *s, const char *name) {
+    return zm_prim_lookup(s->reg, name, strlen(name), NULL) == ZM_OK;
+}
+
+/* The error of the last primitive call as a JSON-RPC error: code for a
+   caller's mistake (not found, invalid params), internal error otherwise. */
+static zm_json *prim_error_response(mcp_server *s, const zm_json *id, const char *what) {
+    zm_prim_error e;
+    zm_prim_last_error(s->ctx, &e);
+    bool theirs = e.code == ZM_PRIM_NOT_FOUND || e.code == ZM_PRIM_INVALID_PARAMS;
+    return error_response(s, id, theirs ? MCP_INVALID_PARAMS : MCP_INTERNAL_ERROR,
+                          detail(s, "%s: %s (%s)", what, e.message, zm_prim_errcode_name(e.code)));
+}
+
+static zm_json *do_prompts_list(mcp_server *s, const zm_json *id) {
+    zm_json *list = zm_json_new_array(A(s), 0);
+    zm_json *r = zm_json_new_object(A(s), 1);
+    if (list == NULL || !add(s, r, "prompts", list)) return NULL;
+    if (!has_prim(s, "template_list")) return result_response(s, id, r);
+    zm_json *res = NULL;
+    if (zm_prim_call(s->reg, s->ctx, "template_list", NULL, &res) != ZM_OK)
+        return prim_error_response(s, id, "listing the templates");
+    /* res lives in the context's arena until the line ends: referenced. */
+    const zm_json *tl = zm_json_get(res, "templates");
+    for (size_t i = 0; i < zm_json_len(tl); i++) {
+        const zm_json *t = zm_json_at(tl, i);
+        const zm_json *names = zm_json_get(t, "placeholders");
+        zm_json *args = zm_json_new_array(A(s), zm_json_len(names));
+        zm_json *p = zm_json_new_object(A(s), 3);
+        if (args == NULL || !add(s, p, "name", (zm_json *)zm_json_get(t, "name"))) return NULL;
+        const zm_json *desc = zm_json_get(t, "description");
+        if (desc != NULL && !add(s, p, "description", (zm_json *)desc)) return NULL;
+        for (size_t k = 0; k < zm_json_len(names); k++) {
+            zm_json *arg = zm_json_new_object(A(s), 2);
+            if (!add(s, arg, "name", (zm_json *)zm_json_at(names, k)) ||
+                !add(s, arg, "required", zm_json_new_bool(A(s), true)) ||
+                zm_json_array_push(A(s), args, arg) != ZM_OK)
+                return NULL;
+        }
+        if (!add(s, p, "arguments", args) || zm_json_array_push(A(s), list, p) != ZM_OK)
+            return NULL;
+    }
+    return result_response(s, id, r);
+}
+
+/* {"type":"text","text":TEXT} */
+static zm_json *text_content(mcp_server *s, zm_json *text) {
+    zm_json *c = zm_json_new_object(A(s), 2);
+    return add(s, c, "type", str_ref(s, "text")) && add(s, c, "text", text) ? c : NULL;
+}
+
+/* One prompt message from part of a rendered template: an object with role
+   ("user" or "assistant") and content (a string, or MCP content as is); a
+   string is a user's text; anything else a user's text holding its JSON. */
+static zm_json *prompt_message(mcp_server *s, const zm_json *v) {
+    const zm_json *role = zm_json_get(v, "role");
+    const zm_json *content = zm_json_get(v, "content");
+    bool is_msg = zm_json_is_object(v) && (str_is(role, "user") || str_is(role, "assistant")) &&
+                  (zm_json_is_string(content) ||
+                   (zm_json_is_object(content) && zm_json_is_string(zm_json_get(content, "type"))));
+    zm_json *c;
+    if (is_msg && zm_json_is_string(content)) {
+        c = text_content(s, (zm_json *)content);
+    } else if (is_msg) {
+        c = (zm_json *)content;
+    } else if (zm_json_is_string(v)) {
+        c = text_content(s, (zm_json *)v);
+    } else {
+        char *text;
+        size_t len;
+        if (zm_json_write(A(s), v, 0, &text, &len) != ZM_OK) return NULL;
+        c = text_content(s, zm_json_new_string_ref(A(s), text, len));
+    }
+    zm_json *m = zm_json_new_object(A(s), 2);
+    if (!add(s, m, "role", is_msg ? (zm_json *)role : str_ref(s, "user")) ||
+        !add(s, m, "content", c))
+        return NULL;
+    return m;
+}
+
+static zm_json *do_prompts_get(mcp_server *s, const zm_json *id, const zm_json *params) {
+    const zm_json *name = zm_json_get(params, "name");
+    const zm_json *args = zm_json_get(params, "arguments");
+    if (!zm_json_is_string(name))
+        return error_response(s, id, MCP_INVALID_PARAMS, "name must be a string");
+    if (args != NULL && !zm_json_is_object(args))
+        return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
+    if (!has_prim(s, "render"))
+        return error_response(s, id, MCP_INVALID_PARAMS,
+                              detail(s, "Unknown prompt: %s", json_text(s, name)));
+    zm_json *p = zm_json_new_object(A(s), 2);
+    if (!add(s, p, "name", (zm_json *)name)) return NULL;
+    if (args != NULL && !add(s, p, "bindings", (zm_json *)args)) return NULL;
+    zm_json *res = NULL;
+    if (zm_prim_call(s->reg, s->ctx, "render", p, &res) != ZM_OK)
+        return prim_error_response(s, id, "rendering the prompt");
+    /* {"messages":[...]} or a list of messages, else one message. */
+    const zm_json *desc = NULL, *items = res;
+    if (zm_json_is_object(res) && zm_json_is_array(zm_json_get(res, "messages"))) {
+        desc = zm_json_get(res, "description");
+        items = zm_json_get(res, "messages");
+    }
+    size_t n = zm_json_is_array(items) ? zm_json_len(items) : 1;
+    zm_json *msgs = zm_json_new_array(A(s), n);
+    if (msgs == NULL) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        zm_json *m = prompt_message(s, zm_json_is_array(items) ? zm_json_at(items, i) : items);
+        if (m == NULL || zm_json_array_push(A(s), msgs, m) != ZM_OK) return NULL;
+    }
+    zm_json *r = zm_json_new_object(A(s), 2);
+    if (zm_json_is_string(desc) && !add(s, r, "description", (zm_json *)desc)) return NULL;
+    if (!add(s, r, "messages", msgs)) return NULL;
+    return result_response(s, id, r);
+}
+
 /* Handles one message (an element of a batch or the whole line). *resp is the
    response, or NULL when there is none. Returns false on out of memory. */
 static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
@@ -370,7 +497,8 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         return (*resp = error_response(s, id, MCP_INVALID_REQUEST,
                                        "params must be an object or an array")) != NULL;
     bool known = str_is(method, "initialize") || str_is(method, "ping") ||
-                 str_is(method, "tools/list") || str_is(method, "tools/call");
+                 str_is(method, "tools/list") || str_is(method, "tools/call") ||
+                 str_is(method, "prompts/list") || str_is(method, "prompts/get");
     if (known && params != NULL && !zm_json_is_object(params))
         return (*resp = error_response(s, id, MCP_INVALID_PARAMS, "params must be an object")) !=
                NULL;
@@ -386,6 +514,11 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         } else {
             *resp = do_tools_call(s, id, params);
         }
+    } else if (str_is(method, "prompts/list")) {
+        *resp = do_prompts_list(s, id);
+    } else if (str_is(method, "prompts/get")) {
+        *resp = params == NULL ? error_response(s, id, MCP_INVALID_PARAMS, "name must be a string")
+                               : do_prompts_get(s, id, params);
     } else {
         *resp = error_response(s, id, MCP_METHOD_NOT_FOUND, detail(s, "%s", json_text(s, method)));
     }

@@ -1,7 +1,9 @@
 // Drives `zmem mcp` with the official MCP TypeScript SDK (Client +
 // StdioClientTransport): initialize, tools/list, tools/call of store and
-// retrieve, a tool error (isError), an unknown tool (a protocol error) and
-// ping. Exits 0 when everything holds.
+// retrieve, a tool error (isError), an unknown tool (a protocol error),
+// prompts (templates put with template_put, then listPrompts and getPrompt,
+// an unknown prompt and a missing argument) and ping. Exits 0 when
+// everything holds.
 //
 //   node mcp_sdk_client.mjs PATH_TO_ZMEM
 //
@@ -78,6 +80,65 @@ try {
   }
   check(protocolError !== null && protocolError.code === -32602, "an unknown tool is a JSON-RPC error -32602",
         protocolError && protocolError.message);
+
+  // Prompts: the templates stored with template_put.
+  check(caps && typeof caps.prompts === "object", "initialize: prompts capability", caps);
+  const tag = `${process.pid}-${Date.now()}`;
+  const summary = `sdk-summary-${tag}`, chat = `sdk-chat-${tag}`;
+  const put1 = await client.callTool({
+    name: "template_put",
+    arguments: { name: summary, template: "Summarize {{topic}} in {{n}} bullets", description: "Ask for a summary" },
+  });
+  check(!put1.isError && put1.structuredContent.placeholders.join() === "topic,n", "template_put: placeholders", put1);
+  const put2 = await client.callTool({
+    name: "template_put",
+    arguments: {
+      name: chat,
+      template: {
+        description: "A short chat",
+        messages: [
+          { role: "user", content: "Hello, I am {{who}}." },
+          { role: "assistant", content: { type: "text", text: "Welcome, {{who}}!" } },
+        ],
+      },
+    },
+  });
+  check(!put2.isError, "template_put: a chat template", put2);
+
+  const { prompts } = await client.listPrompts();
+  const p1 = prompts.find((p) => p.name === summary);
+  check(p1 !== undefined, "prompts/list has the template", prompts.map((p) => p.name));
+  check(p1 && p1.description === "Ask for a summary", "prompts/list: the description", p1);
+  check(p1 && Array.isArray(p1.arguments) && p1.arguments.map((a) => a.name).join() === "topic,n" &&
+        p1.arguments.every((a) => a.required === true), "prompts/list: placeholders as required arguments", p1);
+
+  const got1 = await client.getPrompt({ name: summary, arguments: { topic: "arenas", n: "3" } });
+  check(got1.messages.length === 1 && got1.messages[0].role === "user" &&
+        got1.messages[0].content.type === "text" &&
+        got1.messages[0].content.text === "Summarize arenas in 3 bullets", "prompts/get renders the template", got1);
+  const got2 = await client.getPrompt({ name: chat, arguments: { who: "Ada" } });
+  check(got2.description === "A short chat" && got2.messages.length === 2 &&
+        got2.messages[0].content.text === "Hello, I am Ada." && got2.messages[1].role === "assistant" &&
+        got2.messages[1].content.text === "Welcome, Ada!", "prompts/get: a list of messages", got2);
+
+  // A new version is what the next getPrompt renders.
+  await client.callTool({ name: "template_put", arguments: { name: summary, template: "v2 {{topic}} {{n}}" } });
+  const got3 = await client.getPrompt({ name: summary, arguments: { topic: "pools", n: "2" } });
+  check(got3.messages[0].content.text === "v2 pools 2", "prompts/get: the latest version", got3);
+
+  for (const [what, req, part] of [
+    ["an unknown prompt", { name: `sdk-none-${tag}` }, "no template named"],
+    ["a missing argument", { name: summary, arguments: { topic: "x" } }, "{{n}}"],
+  ]) {
+    let err = null;
+    try {
+      await client.getPrompt(req);
+    } catch (e) {
+      err = e;
+    }
+    check(err !== null && err.code === -32602 && String(err.message).includes(part),
+          `prompts/get: ${what} is a JSON-RPC error -32602 naming it`, err && err.message);
+  }
 
   const pong = await client.ping();
   check(pong !== undefined, "ping", pong);

@@ -3,6 +3,7 @@
 #include "mcp.h"
 #include "prims.h"
 #include "test.h"
+#include "zmem/store.h"
 
 static zm_allocator A;
 static zm_prim_registry *reg;
@@ -334,6 +335,139 @@ static void test_sink_error(void) {
 }
 
 /* ---------------------------------------------------------------------------
+ * Prompts: the stored templates
+ * ------------------------------------------------------------------------- */
+
+/* The text of message i of a prompts/get result. */
+static const char *msg_text(const zm_json *res, size_t i, const char **role) {
+    const zm_json *m = zm_json_at(zm_json_get(res, "messages"), i);
+    *role = zm_json_str(zm_json_get(m, "role"), NULL);
+    const zm_json *c = zm_json_get(m, "content");
+    CHECK_STR(zm_json_str(zm_json_get(c, "type"), NULL), "text");
+    return zm_json_str(zm_json_get(c, "text"), NULL);
+}
+
+static void put_template(mcp_server *s, const char *name, const char *tmpl, const char *desc) {
+    char line[1024];
+    snprintf(line, sizeof line,
+             "{\"jsonrpc\":\"2.0\",\"id\":50,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"template_put\",\"arguments\":{\"name\":\"%s\",\"template\":%s%s%s%s}}}",
+             name, tmpl, desc ? ",\"description\":\"" : "", desc ? desc : "", desc ? "\"" : "");
+    reply *r = send_line(s, line);
+    CHECK(!zm_json_bool(zm_json_get(result_of(r, 50), "isError")));
+}
+
+static void test_prompts(void) {
+    /* Without the template primitives: the capability, and no prompts. */
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    reply *r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}");
+    CHECK_EQ(zm_json_len(zm_json_get(result_of(r, 1), "prompts")), 0);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"prompts/get\",\"params\":{\"name\":"
+                "\"x\"}}",
+                -32602, 2);
+    mcp_server_destroy(s);
+
+    /* With the built-ins over a memory store. */
+    zm_prim_registry *saved_reg = reg;
+    zm_prim_ctx *saved_ctx = ctx;
+    zm_store *store = NULL;
+    CHECK_EQ(zm_store_memory_create(A, NULL, &store), ZM_OK);
+    CHECK_EQ(zm_prim_registry_create(A, &reg), ZM_OK);
+    CHECK_EQ(zm_prim_register_builtins(reg, store), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(NULL, &ctx), ZM_OK);
+    s = new_server();
+    init(s, "2025-06-18");
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                     "\"protocolVersion\":\"2025-06-18\"}}");
+    const zm_json *caps = zm_json_get(result_of(r, 1), "capabilities");
+    CHECK(zm_json_is_object(zm_json_get(caps, "prompts")));
+    CHECK(zm_json_is_object(zm_json_get(caps, "tools")));
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"prompts/list\",\"params\":{}}");
+    CHECK_EQ(zm_json_len(zm_json_get(result_of(r, 3), "prompts")), 0);
+
+    put_template(s, "summary", "\"Summarize {{topic}} in {{n}} bullets\"", "Ask for a summary");
+    put_template(s, "chat",
+                 "{\"description\":\"A chat\",\"messages\":[{\"role\":\"user\",\"content\":"
+                 "\"Hi {{who}}\"},{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
+                 "\"text\":\"Hello {{who}}\"}},\"{{who}}\",{\"k\":\"{{who}}\"}]}",
+                 NULL);
+    put_template(s, "fixed", "{\"a\":[1,2]}", NULL);
+
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"prompts/list\"}");
+    const zm_json *prompts = zm_json_get(result_of(r, 4), "prompts");
+    CHECK_EQ(zm_json_len(prompts), 3);
+    const zm_json *chat = zm_json_at(prompts, 0), *sum = zm_json_at(prompts, 2);
+    CHECK_STR(zm_json_str(zm_json_get(chat, "name"), NULL), "chat");
+    CHECK(zm_json_get(chat, "description") == NULL);
+    CHECK_EQ(zm_json_len(zm_json_get(chat, "arguments")), 1);
+    CHECK_STR(zm_json_str(zm_json_get(sum, "name"), NULL), "summary");
+    CHECK_STR(zm_json_str(zm_json_get(sum, "description"), NULL), "Ask for a summary");
+    const zm_json *args = zm_json_get(sum, "arguments");
+    CHECK_EQ(zm_json_len(args), 2);
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(args, 0), "name"), NULL), "topic");
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(args, 1), "name"), NULL), "n");
+    CHECK(zm_json_bool(zm_json_get(zm_json_at(args, 1), "required")));
+    CHECK_EQ(zm_json_len(zm_json_get(zm_json_at(prompts, 1), "arguments")), 0);
+
+    /* A string: one user message. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"prompts/get\",\"params\":{"
+                     "\"name\":\"summary\",\"arguments\":{\"topic\":\"arenas\",\"n\":\"3\"}}}");
+    const zm_json *res = result_of(r, 5);
+    const char *role;
+    CHECK_EQ(zm_json_len(zm_json_get(res, "messages")), 1);
+    CHECK_STR(msg_text(res, 0, &role), "Summarize arenas in 3 bullets");
+    CHECK_STR(role, "user");
+    /* {"messages": [...]}: each message, with the description. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"prompts/get\",\"params\":{"
+                     "\"name\":\"chat\",\"arguments\":{\"who\":\"Ada\"}}}");
+    res = result_of(r, 6);
+    CHECK_STR(zm_json_str(zm_json_get(res, "description"), NULL), "A chat");
+    CHECK_EQ(zm_json_len(zm_json_get(res, "messages")), 4);
+    CHECK_STR(msg_text(res, 0, &role), "Hi Ada");
+    CHECK_STR(role, "user");
+    CHECK_STR(msg_text(res, 1, &role), "Hello Ada");
+    CHECK_STR(role, "assistant");
+    CHECK_STR(msg_text(res, 2, &role), "Ada");
+    CHECK_STR(msg_text(res, 3, &role), "{\"k\":\"Ada\"}");
+    /* Anything else: its JSON text. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"prompts/get\",\"params\":{"
+                     "\"name\":\"fixed\"}}");
+    CHECK_STR(msg_text(result_of(r, 7), 0, &role), "{\"a\":[1,2]}");
+    /* A new version is what the next get renders. */
+    put_template(s, "summary", "\"v2: {{topic}}\"", NULL);
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"prompts/get\",\"params\":{"
+                     "\"name\":\"summary\",\"arguments\":{\"topic\":\"pools\"}}}");
+    CHECK_STR(msg_text(result_of(r, 8), 0, &role), "v2: pools");
+
+    /* Errors: unknown prompt, a missing argument (named), bad params. */
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"prompts/get\",\"params\":{\"name\":"
+                "\"nope\"}}",
+                -32602, 9);
+    CHECK(strstr(last.out.data, "no template named") != NULL);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"prompts/get\",\"params\":{\"name\":"
+                "\"chat\",\"arguments\":{}}}",
+                -32602, 10);
+    CHECK(strstr(last.out.data, "{{who}}") != NULL);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"prompts/get\",\"params\":{\"name\":"
+                "\"chat\",\"arguments\":[1]}}",
+                -32602, 11);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"prompts/get\",\"params\":{}}",
+                -32602, 12);
+    error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"prompts/get\"}", -32602, 13);
+    mcp_server_destroy(s);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+    zm_store_close(store);
+    reg = saved_reg;
+    ctx = saved_ctx;
+}
+
+/* ---------------------------------------------------------------------------
  * Batches
  * ------------------------------------------------------------------------- */
 
@@ -387,6 +521,7 @@ int main(void) {
     RUN(test_errors);
     RUN(test_sink_error);
     RUN(test_batches);
+    RUN(test_prompts);
     reply_free();
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(reg);
