@@ -139,6 +139,89 @@ static void test_retrieve_zero_calls(void) {
     CHECK_EQ(cnt.live, 0);
 }
 
+/* The built-in render, after warm-up: a million calls over a handful of
+   templates (whole placeholders, placeholders inside strings, a constant
+   one, a list of messages) make no call to the long-lived allocator, which
+   the store, the context and its template cache share here. */
+static void test_render_zero_calls(void) {
+    zt_counting cnt;
+    zm_allocator a = zt_counting_init(&cnt, zm_default_allocator());
+    zm_store *store = NULL;
+    zm_prim_registry *breg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.longlived = a;
+    CHECK_EQ(zm_store_memory_create(a, NULL, &store), ZM_OK);
+    CHECK_EQ(zm_prim_registry_create(a, &breg), ZM_OK);
+    CHECK_EQ(zm_prim_register_builtins(breg, store), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    const char *puts[] = {
+        "{\"primitive\":\"template_put\",\"params\":{\"name\":\"summary\",\"template\":"
+        "\"Summarize {{topic}} in {{n}} bullets\"}}",
+        "{\"primitive\":\"template_put\",\"params\":{\"name\":\"result\",\"template\":{\"ok\":true,"
+        "\"id\":\"{{id}}\",\"meta\":{\"service\":\"memory\",\"tags\":[\"a\",\"b\"]},\"items\":"
+        "\"{{items}}\",\"note\":\"{{count}} items for {{id}}\"}}}",
+        "{\"primitive\":\"template_put\",\"params\":{\"name\":\"chat\",\"template\":{\"messages\":["
+        "{\"role\":\"user\",\"content\":\"Hello, I am {{who}}.\"},{\"role\":\"assistant\","
+        "\"content\":\"Welcome, {{who}}!\"}]}}}",
+        "{\"primitive\":\"template_put\",\"params\":{\"name\":\"fixed\",\"template\":[1,2,3]}}",
+        "{\"primitive\":\"template_put\",\"params\":{\"name\":\"root\",\"template\":\"{{x}}\"}}",
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char *resp;
+        size_t len;
+        CHECK_EQ(zm_prim_call_json(breg, ctx, puts[i], strlen(puts[i]), &resp, &len), ZM_OK);
+    }
+    const char *renders[] = {
+        "{\"id\":1,\"primitive\":\"render\",\"params\":{\"name\":\"summary\",\"bindings\":{"
+        "\"topic\":\"arenas\",\"n\":3}}}",
+        "{\"id\":2,\"primitive\":\"render\",\"params\":{\"name\":\"result\",\"bindings\":{\"id\":7,"
+        "\"items\":[1,{\"k\":\"v\"}],\"count\":2}}}",
+        "{\"id\":3,\"primitive\":\"render\",\"params\":{\"name\":\"chat\",\"bindings\":{\"who\":"
+        "\"Ada\"}}}",
+        "{\"id\":4,\"primitive\":\"render\",\"params\":{\"name\":\"fixed\"}}",
+        "{\"id\":5,\"primitive\":\"render\",\"params\":{\"name\":\"root\",\"bindings\":{\"x\":{"
+        "\"deep\":[true]}}}}",
+    };
+    for (int i = 0; i < 100; i++)
+        for (int r = 0; r < 5; r++) {
+            char *resp;
+            size_t len;
+            CHECK_EQ(zm_prim_call_json(breg, ctx, renders[r], strlen(renders[r]), &resp, &len),
+                     ZM_OK);
+        }
+    zm_template_stats before_st;
+    zm_template_stats_get(zm_prim_templates(ctx), &before_st);
+    size_t before = zt_counting_calls(&cnt), live = cnt.live;
+    size_t n = zt_small() ? 3000 : 1000000;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        char *resp;
+        size_t len;
+        const char *r = renders[i % 5];
+        ok = zm_prim_call_json(breg, ctx, r, strlen(r), &resp, &len) == ZM_OK;
+        if (i % 5 == 0) ok = ok && strstr(resp, "Summarize arenas in 3 bullets") != NULL;
+    }
+    CHECK(ok);
+    zm_template_stats st;
+    zm_template_stats_get(zm_prim_templates(ctx), &st);
+    fprintf(stderr,
+            "render: %zu calls after warm-up, %zu calls to the long-lived allocator, %zu cache "
+            "hits, %zu misses, %zu evictions\n",
+            n, zt_counting_calls(&cnt) - before, st.hits - before_st.hits,
+            st.misses - before_st.misses, st.evictions);
+    CHECK_EQ(zt_counting_calls(&cnt) - before, 0);
+    CHECK_EQ(cnt.live, live);
+    CHECK_EQ(st.hits - before_st.hits, n);
+    CHECK_EQ(st.misses, before_st.misses);
+    CHECK_EQ(st.templates, 5);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(breg);
+    zm_store_close(store);
+    CHECK_EQ(cnt.live, 0);
+}
+
 /* A million calls: the long-lived allocator's live bytes do not move, and the
    resident set grows by less than 1 MiB. */
 static void test_flat_memory(void) {
@@ -175,6 +258,7 @@ int main(void) {
     if (tp_registry_create(&reg, &state) != ZM_OK) return 1;
     RUN(test_zero_longlived_calls);
     RUN(test_retrieve_zero_calls);
+    RUN(test_render_zero_calls);
     RUN(test_flat_memory);
     zm_prim_registry_destroy(reg);
     return zt_finish("prim_steady");
