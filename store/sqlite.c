@@ -670,4 +670,5 @@ static const zm_store_vtable sqlite_vtable = {
     .export_open = zm__sq_export_open,
     .cursor_next = zm__sq_cursor_next,
     .cursor_close = zm__sq_cursor_close,
+    .head = zm__sq_head,
 };

@@ -140,6 +140,9 @@ extern const zm_json zm__sq_null;
 zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out);
 zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge, zm_store_version *out,
                         bool *existed);
+/* The vtable's head: the key's latest version number from its row in
+   zmem_keys, without reading the version. */
+zm_status zm__sq_head(zm_store *base, const char *key, size_t key_len, uint64_t *version);
 zm_status zm__sq_get(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
                      zm_allocator a, zm_store_version *out);
 zm_status zm__sq_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,

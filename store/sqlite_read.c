@@ -45,6 +45,25 @@ zm_status zm__sq_get(zm_store *base, const char *key, size_t key_len, int64_t as
     return st;
 }
 
+zm_status zm__sq_head(zm_store *base, const char *key, size_t key_len, uint64_t *version) {
+    zm__sq *s = (zm__sq *)base;
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_KEY_FIND, &q);
+    if (st != ZM_OK) return st;
+    int rc = zm__sq_bind_bytes(q, 1, key, key_len);
+    if (rc == SQLITE_OK) rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *version = (uint64_t)sqlite3_column_int64(q, 1);
+        st = sqlite3_column_int(q, 3) != 0 ? ZM_OK : ZM_ENOTFOUND;
+    } else if (rc == SQLITE_DONE) {
+        st = ZM_ENOTFOUND;
+    } else {
+        st = zm__sq_fail(s, rc, "reading a key's latest version");
+    }
+    sqlite3_reset(q);
+    return st;
+}
+
 zm_status zm__sq_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
                          zm_allocator a, zm_store_version **out, size_t *count) {
     zm__sq *s = (zm__sq *)base;
