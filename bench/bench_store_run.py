@@ -4,13 +4,16 @@
 For each backend (memory, then an SQLite file with --sync normal, and full
 when asked), runs N store requests then N retrieve requests through one
 `zmem run` process, one call per request and in batches of 100, several
-times, and prints each median with the ratio to the memory backend. Also
-times opening (one retrieve) a database of M versions against an empty one.
-Nothing here passes or fails on time.
+times, and prints each median with the ratio to the memory backend: wall
+time, and the CPU time of the zmem process (user + system, from
+getrusage), which holds on a loaded machine where wall time does not; the
+ratios use CPU time. Also times opening (one retrieve) a database of M
+versions against an empty one. Nothing here passes or fails on time.
 
 usage: bench_store_run.py ZMEM [N] [REPEAT] [--open-versions M]
 """
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,18 +43,27 @@ def requests(n, op, batch):
     return "\n".join(lines) + "\n"
 
 
+def cpu_children():
+    """User + system seconds of the waited-for children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(zmem, db, text, sync):
-    """Seconds one `zmem run --db db` takes to answer text (wall)."""
+    """(wall, cpu) seconds one `zmem run --db db` takes to answer text; cpu is
+    the process's user + system time."""
     args = [zmem, "run", "--db", db]
     if sync:
         args += ["--sync", sync]
+    c0 = cpu_children()
     t0 = time.perf_counter()
     p = subprocess.run(args, input=text.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    dc = cpu_children() - c0
     if p.returncode != 0 or b'"ok":false' in p.stdout:
         sys.exit("zmem run failed on %s: %s %s" % (db, p.stderr.decode()[:300],
                                                     p.stdout.decode()[:300]))
-    return dt
+    return dt, dc
 
 
 def main():
@@ -80,23 +92,26 @@ def main():
                         t_put = run(zmem, ":memory:", put, None)
                         t_both = run(zmem, ":memory:", put + get, None)
                         puts.append(t_put)
-                        gets.append(max(t_both - t_put, 1e-9))
+                        gets.append((max(t_both[0] - t_put[0], 1e-9),
+                                     max(t_both[1] - t_put[1], 1e-9)))
                     else:
                         db = os.path.join(work, "b%d-%d.db" % (batch, r))
                         puts.append(run(zmem, db, put, sync))
                         gets.append(run(zmem, db, get, sync))
-                results[(batch, label, "store")] = statistics.median(puts)
-                results[(batch, label, "retrieve")] = statistics.median(gets)
-        print("zmem run, %d store then %d retrieve requests, median of %d (wall s; ratio to memory)"
+                for op, xs in (("store", puts), ("retrieve", gets)):
+                    results[(batch, label, op)] = (statistics.median(x[0] for x in xs),
+                                                   statistics.median(x[1] for x in xs))
+        print("zmem run, %d store then %d retrieve requests, median of %d "
+              "(wall s; CPU s = user + system of zmem; ratio to memory by CPU time)"
               % (n, n, repeat))
         for batch in (1, 100):
             for op in ("store", "retrieve"):
-                base = results[(batch, "memory", op)]
-                for (b, label, o), t in results.items():
+                base = results[(batch, "memory", op)][1]
+                for (b, label, o), (t, c) in results.items():
                     if b != batch or o != op:
                         continue
-                    print("  batch %-3d %-8s %-20s %8.3f s  %8.0f calls/s  %6.2fx" %
-                          (batch, op, label, t, n / t, t / base))
+                    print("  batch %-3d %-8s %-20s wall %8.3f s  cpu %8.3f s  %8.0f calls/cpu-s"
+                          "  %6.2fx" % (batch, op, label, t, c, n / c, c / base))
         # Opening: a database of open_versions versions against an empty one.
         big = os.path.join(work, "big.db")
         step = 100000
@@ -109,9 +124,10 @@ def main():
         empty = os.path.join(work, "empty.db")
         probe = '{"id":1,"primitive":"retrieve","params":{"key":"k1"}}\n'
         run(zmem, empty, probe, None)
-        t_big = statistics.median(run(zmem, big, probe, None) for _ in range(max(repeat, 5)))
-        t_empty = statistics.median(run(zmem, empty, probe, None) for _ in range(max(repeat, 5)))
-        print("open and one retrieve: %d versions %.4f s, empty %.4f s: %.2fx" %
+        t_big = statistics.median(run(zmem, big, probe, None)[1] for _ in range(max(repeat, 5)))
+        t_empty = statistics.median(run(zmem, empty, probe, None)[1]
+                                    for _ in range(max(repeat, 5)))
+        print("open and one retrieve (CPU): %d versions %.4f s, empty %.4f s: %.2fx" %
               (open_versions, t_big, t_empty, t_big / t_empty))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -49,6 +49,15 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_FTS_DELETE] = "DELETE FROM zmem_fts WHERE rowid = ?1",
     [ZM__SQ_FTS_INSERT] = "INSERT INTO zmem_fts(rowid, t) VALUES(?1, ?2)",
     [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",
+    [ZM__SQ_PENDING_ADD] = "INSERT OR IGNORE INTO zmem_pending(key_id) VALUES(?1)",
+    [ZM__SQ_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM zmem_pending)",
+    /* The waiting keys, with what to index: the latest value of a live key
+       (CROSS JOIN: the queue first, never a scan of every key). */
+    [ZM__SQ_PENDING_LIST] = "SELECT p.key_id, k.key, k.live, v.value FROM zmem_pending p "
+                            "CROSS JOIN zmem_keys k CROSS JOIN zmem_versions v "
+                            "WHERE k.id = p.key_id AND v.key_id = k.id AND v.version = k.latest",
+    [ZM__SQ_PENDING_DEL] = "DELETE FROM zmem_pending WHERE key_id = ?1",
+    [ZM__SQ_PENDING_CLEAR] = "DELETE FROM zmem_pending",
     [ZM__SQ_GET_LATEST] = "SELECT " VERSION_COLS " FROM zmem_keys k JOIN zmem_versions v "
                           "ON v.key_id = k.id AND v.version = k.latest WHERE k.key = ?1",
     [ZM__SQ_GET_AS_OF] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
@@ -167,6 +176,10 @@ static const char *const migrations[ZM__SQ_SCHEMA] = {
     "  UNIQUE(src, dst, rel));"
     "CREATE INDEX zmem_edges_src ON zmem_edges(src, id);"
     "CREATE INDEX zmem_edges_dst ON zmem_edges(dst, id);",
+    /* 1 -> 2: search is brought up to date in bulk (sqlite_write.c). The
+       keys whose strings and tokens wait to be rebuilt from their latest
+       version; empty when search is up to date. */
+    "CREATE TABLE zmem_pending(key_id INTEGER PRIMARY KEY);",
 };
 
 /* ---------------------------------------------------------------------------
@@ -390,19 +403,26 @@ static zm_status sq_begin(zm_store *base) {
     s->in_txn = true;
     s->txn_lost = false;
     s->purge_pending = false;
+    s->txn_queued = false;
     return ZM_OK;
 }
 
 static zm_status sq_commit(zm_store *base) {
     zm__sq *s = (zm__sq *)base;
-    bool lost = s->txn_lost, purged = s->purge_pending;
-    s->in_txn = false;
+    bool lost = s->txn_lost, purged = s->purge_pending, queued = s->txn_queued;
     s->txn_lost = false;
     s->purge_pending = false;
-    if (lost || sqlite3_get_autocommit(s->db))
+    s->txn_queued = false;
+    if (lost || sqlite3_get_autocommit(s->db)) {
+        s->in_txn = false;
         return zm_store_fail(ZM_EIO, "the transaction was rolled back after an error; "
                                      "nothing of it was stored");
-    zm_status st = zm__sq_exec(s, ZM__SQ_COMMIT, "committing a transaction");
+    }
+    /* The keys the transaction wrote are indexed in it, in bulk. */
+    zm_status st = queued ? zm__sq_index_pending(s) : ZM_OK;
+    s->in_txn = false;
+    if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_COMMIT, "committing a transaction");
+    if (st == ZM_OK && queued) s->queued = 0;
     if (st != ZM_OK) {
         if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
         return st;
@@ -416,6 +436,7 @@ static zm_status sq_rollback(zm_store *base) {
     s->in_txn = false;
     s->txn_lost = false;
     s->purge_pending = false;
+    s->txn_queued = false;
     if (sqlite3_get_autocommit(s->db)) return ZM_OK;
     zm_status st = zm__sq_exec(s, ZM__SQ_ROLLBACK, "rolling back a transaction");
     if (st != ZM_OK && !sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
@@ -479,7 +500,6 @@ static void destroy(zm__sq *s) {
 static void sq_close(zm_store *base) {
     destroy((zm__sq *)base);
 }
-
 /* Runs one-off SQL text of this file (pragmas, the schema): never anything
    from outside. */
 static zm_status exec_sql(zm__sq *s, const char *sql, const char *what) {
@@ -612,6 +632,7 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
     if (s == NULL) return ZM_ENOMEM;
     memset(s, 0, sizeof *s);
     s->a = o.alloc;
+    s->read_only = o.read_only;
     s->busy_ms = o.busy_timeout_ms > 0 ? o.busy_timeout_ms : ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
     s->path_len = strlen(path);
     s->path = zm__sq_strdup(o.alloc, path, s->path_len);

@@ -9,7 +9,7 @@
 #include "zmem/store.h"
 
 /* The schema this build writes and reads (PRAGMA user_version). */
-#define ZM__SQ_SCHEMA 1
+#define ZM__SQ_SCHEMA 2
 /* PRAGMA application_id of a zmem database: "zmem" in ASCII. */
 #define ZM__SQ_APP_ID 0x7A6D656D
 
@@ -36,6 +36,11 @@ typedef enum zm__sq_stmt_id {
     ZM__SQ_FTS_DELETE,
     ZM__SQ_FTS_INSERT,
     ZM__SQ_FTS_OPTIMIZE,
+    ZM__SQ_PENDING_ADD,
+    ZM__SQ_PENDING_ANY,
+    ZM__SQ_PENDING_LIST,
+    ZM__SQ_PENDING_DEL,
+    ZM__SQ_PENDING_CLEAR,
     ZM__SQ_GET_LATEST,
     ZM__SQ_GET_AS_OF,
     ZM__SQ_HISTORY_COUNT,
@@ -77,6 +82,9 @@ typedef struct zm__sq {
     bool in_txn;        /* between begin and commit/rollback */
     bool txn_lost;      /* SQLite rolled the transaction back after an error */
     bool purge_pending; /* a purge in the open transaction: checkpoint at commit */
+    bool read_only;
+    bool txn_queued; /* a key queued for search in the open transaction: index at commit */
+    unsigned queued; /* keys this connection queued since it last brought search up to date */
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
 } zm__sq;
 
@@ -108,6 +116,23 @@ zm_status zm__sq_op_end(zm__sq *s, zm_status st);
    transaction); zm__sq_read_end closes it. */
 zm_status zm__sq_read_begin(zm__sq *s);
 void zm__sq_read_end(zm__sq *s);
+
+/* Search is kept up to date in bulk: a write records its key in
+   zmem_pending (in its own transaction, so nothing acknowledged is ever
+   missing from it), and the key's strings and tokens are rebuilt from its
+   latest version when search next needs them: before a search, at the
+   commit of a transaction, and when ZM__SQ_QUEUE_MAX keys wait. */
+#define ZM__SQ_QUEUE_MAX 512
+
+/* Records key id as waiting to be indexed, inside the open write. */
+zm_status zm__sq_queue(zm__sq *s, int64_t id);
+
+/* Indexes every waiting key (of every process), inside the open write. */
+zm_status zm__sq_index_pending(zm__sq *s);
+
+/* Brings search up to date before a search: in its own write when keys
+   wait (none, the common case, costs one small read). */
+zm_status zm__sq_index_for_search(zm__sq *s);
 
 /* After a purge: checkpoints the log now (truncating it), or at commit
    inside a transaction. A failure says the key is purged but the log still

@@ -215,7 +215,9 @@ zm_status zm__sq_search(zm_store *base, const char *query, size_t query_len, zm_
         if (query_len) memcpy(upper, query, query_len);
         upper[query_len] = (char)0xFF;
     }
-    if ((st = zm__sq_read_begin(s)) == ZM_OK) {
+    /* Every acknowledged write is searched: the keys waiting first. */
+    st = zm__sq_index_for_search(s);
+    if (st == ZM_OK && (st = zm__sq_read_begin(s)) == ZM_OK) {
         if (mode == ZM_SEARCH_TOKEN)
             st = run(s, ZM__SQ_TOKEN_COUNT, ZM__SQ_TOKEN, expr, expr_len, true, NULL, 0, limit,
                      mode, query, query_len, &qt, a, hits, count, total);

@@ -2,7 +2,12 @@
    for search (the strings of the latest value and its tokens). Each write
    runs in its own BEGIN IMMEDIATE (or a savepoint inside a transaction), so
    reading the key's latest version number and inserting the next one is one
-   step for every process sharing the file. */
+   step for every process sharing the file.
+
+   A write touches only its key's row, the new version and the queue of keys
+   waiting for search (zmem_pending); the strings and tokens of the queued
+   keys are rebuilt together later (zm__sq_index_pending), which writes each
+   search page once for many keys instead of once per write. */
 #include "sqlite_internal.h"
 
 const zm_json zm__sq_null = {.type = ZM_JSON_NULL, .flags = ZM_JSON_F_SHARED};
@@ -278,6 +283,101 @@ static zm_status to_text(zm__sq *s, const zm_json *v, const char *what, char **t
     return st;
 }
 
+/* ---------------------------------------------------------------------------
+ * The queue of keys waiting for search
+ * ------------------------------------------------------------------------- */
+
+zm_status zm__sq_queue(zm__sq *s, int64_t id) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_ADD, &q);
+    if (st != ZM_OK) return st;
+    sqlite3_bind_int64(q, 1, id);
+    return zm__sq_exec(s, ZM__SQ_PENDING_ADD, "queueing a key for search");
+}
+
+/* Rebuilds the strings and tokens of the waiting key at the current row of
+   q (PENDING_LIST) from its latest version, scratch memory from ar. */
+static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar) {
+    int64_t id = sqlite3_column_int64(q, 0);
+    zm_status st = unindex(s, id);
+    if (st != ZM_OK || sqlite3_column_int(q, 2) == 0) return st;
+    const zm_json *value = NULL;
+    st = zm__sq_col_json(s, q, 3, zm_arena_allocator(ar), &value);
+    if (st != ZM_OK) return st;
+    const void *key = sqlite3_column_blob(q, 1);
+    size_t key_len = (size_t)sqlite3_column_bytes(q, 1);
+    if (key == NULL && key_len > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a key");
+    return index_value(s, id, key ? key : "", key_len, value ? value : &zm__sq_null);
+}
+
+zm_status zm__sq_index_pending(zm__sq *s) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_LIST, &q);
+    if (st != ZM_OK) return st;
+    zm_arena ar;
+    zm_arena_init(&ar, s->a);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        st = index_row(s, q, &ar);
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_WITH_LIMIT, 1 << 16);
+        if (st != ZM_OK) break;
+    }
+    sqlite3_reset(q);
+    zm_arena_deinit(&ar);
+    if (st == ZM_OK && rc != SQLITE_DONE) st = zm__sq_fail(s, rc, "updating the search index");
+    if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_PENDING_CLEAR, "updating the search index");
+    return st;
+}
+
+zm_status zm__sq_index_for_search(zm__sq *s) {
+    if (s->in_txn) {
+        if (!s->txn_queued) return ZM_OK;
+        zm_status st = zm__sq_op_begin(s);
+        if (st == ZM_OK) st = zm__sq_op_end(s, zm__sq_index_pending(s));
+        if (st == ZM_OK) s->txn_queued = false;
+        return st;
+    }
+    /* Another process may have queued keys: look (a small read). */
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_ANY, &q);
+    if (st != ZM_OK) return st;
+    int rc = sqlite3_step(q);
+    bool any = rc == SQLITE_ROW && sqlite3_column_int(q, 0) != 0;
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) return zm__sq_fail(s, rc, "searching");
+    if (!any) return ZM_OK;
+    if (s->read_only)
+        return zm_store_fail(ZM_EIO,
+                             "the search index of %s has updates waiting from a writer, and the "
+                             "store is opened read-only: search after the writer closes",
+                             s->path);
+    st = zm__sq_op_begin(s);
+    if (st == ZM_OK) st = zm__sq_op_end(s, zm__sq_index_pending(s));
+    if (st == ZM_OK) s->queued = 0;
+    return st;
+}
+
+/* After a write of key id inside the open write: queues it, and when enough
+   keys wait outside a transaction, indexes them all in this write. *flushed
+   says whether it did. */
+static zm_status queue_key(zm__sq *s, int64_t id, bool *flushed) {
+    *flushed = false;
+    zm_status st = zm__sq_queue(s, id);
+    if (st != ZM_OK || s->in_txn) return st;
+    if (s->queued + 1 < ZM__SQ_QUEUE_MAX) return ZM_OK;
+    *flushed = true;
+    return zm__sq_index_pending(s);
+}
+
+/* Counts a committed write's queued key. */
+static void queued(zm__sq *s, bool flushed) {
+    if (s->in_txn)
+        s->txn_queued = true;
+    else
+        s->queued = flushed ? 0 : s->queued + 1;
+}
+
 zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out) {
     zm__sq *s = (zm__sq *)base;
     new_version nv = {w, NULL, 0, NULL, 0, false};
@@ -297,12 +397,12 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
     st = zm__sq_op_begin(s);
     if (st == ZM_OK) {
         key_row k;
+        bool flushed = false;
         st = find_key(s, w->key, w->key_len, &k);
-        bool was_indexed = k.found && k.live;
         if (st == ZM_OK) st = append(s, &nv, &k, &number, &ts);
-        if (st == ZM_OK && was_indexed) st = unindex(s, k.id);
-        if (st == ZM_OK) st = index_value(s, k.id, w->key, w->key_len, w->value);
+        if (st == ZM_OK) st = queue_key(s, k.id, &flushed);
         st = zm__sq_op_end(s, st);
+        if (st == ZM_OK) queued(s, flushed);
     }
     zm_free(s->a, vt, vl + 1, 1);
     if (mt != NULL) zm_free(s->a, mt, ml + 1, 1);
@@ -310,12 +410,12 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
     return st;
 }
 
-/* Erases every row of the key: its versions, its content and tokens, the
-   key itself; then compacts the token index so no segment keeps the key's
+/* Erases every row of the key: its versions, its content and tokens, its
+   place in the queue, the key itself; then compacts the token index so no segment keeps the key's
    tokens (secure_delete overwrites what is freed). */
 static zm_status purge(zm__sq *s, const key_row *k) {
     static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_STR_DELETE, ZM__SQ_FTS_DELETE,
-                                         ZM__SQ_KEY_DELETE};
+                                         ZM__SQ_PENDING_DEL, ZM__SQ_KEY_DELETE};
     sqlite3_stmt *q;
     zm_status st;
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
@@ -337,7 +437,7 @@ zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
     if (st != ZM_OK) return st;
     key_row k;
     int64_t number = 0, ts = 0;
-    bool did = false;
+    bool did = false, flushed = false;
     st = find_key(s, w->key, w->key_len, &k);
     if (st == ZM_OK && purge_it && k.found) {
         did = true;
@@ -346,10 +446,11 @@ zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
         did = true;
         new_version nv = {w, "null", 4, NULL, 0, true};
         st = append(s, &nv, &k, &number, &ts);
-        if (st == ZM_OK) st = unindex(s, k.id);
+        if (st == ZM_OK) st = queue_key(s, k.id, &flushed);
     }
     st = zm__sq_op_end(s, st);
     if (st != ZM_OK) return st;
+    if (did && !purge_it) queued(s, flushed);
     *existed = did;
     if (purge_it) return zm__sq_after_purge(s);
     if (did && !purge_it) describe(w, number, ts, &zm__sq_null, NULL, true, out);

@@ -374,8 +374,8 @@ static void test_schema(void) {
     CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_ECORRUPT);
     CHECK(s == NULL);
     CHECK(strstr(zm_store_errmsg(), "99") != NULL);
-    CHECK(strstr(zm_store_errmsg(), "up to 1") != NULL);
-    /* an empty SQLite database (version 0): set up, then version 1 */
+    CHECK(strstr(zm_store_errmsg(), "up to 2") != NULL);
+    /* an empty SQLite database (version 0): set up, then version 2 */
     st_path(p, sizeof p, "empty.db");
     raw_exec(p, "PRAGMA page_size = 4096; VACUUM");
     CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
@@ -385,7 +385,38 @@ static void test_schema(void) {
     CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
     CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
-    CHECK_EQ(sqlite3_column_int(q, 0), 1);
+    CHECK_EQ(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    /* version 1 (no queue of keys waiting for search): migrated forward,
+       its data and its search kept */
+    st_path(p, sizeof p, "v1.db");
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    {
+        zm_arena ar;
+        zm_arena_init(&ar, zm_default_allocator());
+        zm_allocator a = zm_arena_allocator(&ar);
+        zm_search_hit *hits;
+        size_t n, total;
+        CHECK_EQ(st_put(s, &ar, "old", "\"apple pie\"", 1, NULL), ZM_OK);
+        CHECK_EQ(zm_store_search(s, "apple", 5, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+        zm_store_close(s);
+        raw_exec(p, "DROP TABLE zmem_pending; PRAGMA user_version = 1");
+        CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+        CHECK_EQ(zm_store_search(s, "apple", 5, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+        CHECK_EQ(n, 1);
+        CHECK_EQ(st_put(s, &ar, "old", "\"pear tart\"", 2, NULL), ZM_OK);
+        CHECK_EQ(zm_store_search(s, "apple", 5, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+        CHECK_EQ(n, 0);
+        CHECK_EQ(zm_store_search(s, "tart", 4, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+        CHECK_EQ(n, 1);
+        zm_store_close(s);
+        zm_arena_deinit(&ar);
+    }
+    CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+    CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
+    CHECK_EQ(sqlite3_column_int(q, 0), 2);
     sqlite3_finalize(q);
     sqlite3_close(db);
     /* another program's database */
