@@ -5,7 +5,7 @@
 
 #include <assert.h>
 
-#include "zmem/store.h"
+#include "internal.h"
 
 /* ---------------------------------------------------------------------------
  * Building blocks: byte strings, a hash index of ids, growable arrays
@@ -150,16 +150,6 @@ struct zm__mem {
 /* ---------------------------------------------------------------------------
  * Shared helpers
  * ------------------------------------------------------------------------- */
-
-/* A token of a text: where it starts in the text, its length there, and its
-   normalised (lowercased, maybe cut) length. */
-typedef struct zm__tok {
-    size_t start, len, norm_len;
-} zm__tok;
-
-/* Finds the next token of text at or after *pos; writes its normalised bytes
-   (at most ZM_STORE_MAX_TOKEN) to buf. Returns false at the end. */
-bool zm__st_next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf);
 
 /* A term of a document and its count. */
 typedef struct zm__tf {

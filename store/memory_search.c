@@ -146,7 +146,7 @@ static void query_tokens(const char *q, size_t qlen, qterms *qt) {
     size_t pos = 0;
     zm__tok t;
     qt->n = 0;
-    while (qt->n < MAX_QUERY_TERMS && zm__st_next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
+    while (qt->n < MAX_QUERY_TERMS && zm__store_next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
         bool dup = false;
         for (size_t i = 0; i < qt->n && !dup; i++)
             dup = qt->len[i] == t.norm_len && memcmp(qt->buf[i], qt->buf[qt->n], t.norm_len) == 0;
@@ -161,7 +161,7 @@ static bool token_match(const zm_json *v, const qterms *qt, match *m) {
         size_t pos = 0;
         zm__tok t;
         char buf[ZM_STORE_MAX_TOKEN];
-        while (zm__st_next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
+        while (zm__store_next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
             for (size_t i = 0; i < qt->n; i++) {
                 if (qt->len[i] == t.norm_len && memcmp(qt->buf[i], buf, t.norm_len) == 0) {
                     m->str = v->u.s.ptr;

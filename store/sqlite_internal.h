@@ -6,7 +6,18 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "zmem/store.h"
+#include "internal.h"
+
+/* zm__store_next_token with its parts in separate out-parameters. */
+static inline bool zm__sq_token(const char *text, size_t len, size_t *pos, size_t *start,
+                                size_t *tlen, char *buf, size_t *norm_len) {
+    zm__tok t;
+    if (!zm__store_next_token(text, len, pos, &t, buf)) return false;
+    *start = t.start;
+    *tlen = t.len;
+    *norm_len = t.norm_len;
+    return true;
+}
 
 /* The schema this build writes and reads (PRAGMA user_version). */
 #define ZM__SQ_SCHEMA 2
@@ -150,13 +161,6 @@ zm_status zm__sq_col_str(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, co
 /* Parses the JSON text in column col of q into a value in a. A NULL column
    gives *out NULL. */
 zm_status zm__sq_col_json(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, const zm_json **out);
-
-/* Tokens: the header's rule (maximal runs of ASCII letters, digits and
-   non-ASCII bytes; ASCII lowercased; cut at ZM_STORE_MAX_TOKEN bytes on a
-   character boundary). Reads the next token of text from *pos: true with
-   its place in *start and *tlen and its normal form (norm_len bytes) in buf. */
-bool zm__sq_next_token(const char *text, size_t len, size_t *pos, size_t *start, size_t *tlen,
-                       char *buf, size_t *norm_len);
 
 /* The value of a deletion. */
 extern const zm_json zm__sq_null;

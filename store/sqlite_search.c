@@ -21,7 +21,7 @@ static void query_tokens(const char *q, size_t qlen, qterms *qt) {
     size_t pos = 0, start, tlen, norm;
     qt->n = 0;
     while (qt->n < MAX_QUERY_TERMS &&
-           zm__sq_next_token(q, qlen, &pos, &start, &tlen, qt->buf[qt->n], &norm)) {
+           zm__sq_token(q, qlen, &pos, &start, &tlen, qt->buf[qt->n], &norm)) {
         bool dup = false;
         for (size_t i = 0; i < qt->n && !dup; i++)
             dup = qt->len[i] == norm && memcmp(qt->buf[i], qt->buf[qt->n], norm) == 0;
@@ -53,7 +53,7 @@ static bool bytes_match(zm_search_mode mode, const char *s, size_t len, const ch
 static bool token_match(const char *s, size_t len, const qterms *qt, size_t *at) {
     size_t pos = 0, start, tlen, norm;
     char buf[ZM_STORE_MAX_TOKEN];
-    while (zm__sq_next_token(s, len, &pos, &start, &tlen, buf, &norm)) {
+    while (zm__sq_token(s, len, &pos, &start, &tlen, buf, &norm)) {
         for (size_t i = 0; i < qt->n; i++) {
             if (qt->len[i] == norm && memcmp(qt->buf[i], buf, norm) == 0) {
                 *at = start;

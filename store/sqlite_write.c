@@ -13,45 +13,6 @@
 const zm_json zm__sq_null = {.type = ZM_JSON_NULL, .flags = ZM_JSON_F_SHARED};
 
 /* ---------------------------------------------------------------------------
- * Tokens
- * ------------------------------------------------------------------------- */
-
-/* True for the bytes tokens are made of: ASCII letters and digits, and every
-   non-ASCII byte. */
-static bool token_byte(unsigned char c) {
-    return (c >= '0' && c <= '9') || ((unsigned)(c | 0x20) - 'a' < 26u) || c >= 0x80;
-}
-
-bool zm__sq_next_token(const char *text, size_t len, size_t *pos, size_t *start, size_t *tlen,
-                       char *buf, size_t *norm_len) {
-    const unsigned char *t = (const unsigned char *)text;
-    size_t i = *pos;
-    while (i < len && !token_byte(t[i])) i++;
-    if (i >= len) {
-        *pos = len;
-        return false;
-    }
-    size_t b = i;
-    while (i < len && token_byte(t[i])) i++;
-    size_t n = i - b;
-    if (n > ZM_STORE_MAX_TOKEN) {
-        /* Cut at a character boundary: never inside a UTF-8 sequence. */
-        n = ZM_STORE_MAX_TOKEN;
-        while (n > 0 && (t[b + n] & 0xC0) == 0x80) n--;
-        if (n == 0) n = ZM_STORE_MAX_TOKEN;
-    }
-    for (size_t k = 0; k < n; k++) {
-        unsigned char c = t[b + k];
-        buf[k] = (char)((unsigned)(c - 'A') < 26u ? c + ('a' - 'A') : c);
-    }
-    *start = b;
-    *tlen = i - b;
-    *norm_len = n;
-    *pos = i;
-    return true;
-}
-
-/* ---------------------------------------------------------------------------
  * The content of a value: its strings, in document order
  * ------------------------------------------------------------------------- */
 
@@ -97,7 +58,7 @@ static void collect(content *c, const zm_json *v) {
 static void add_tokens(char *out, size_t *n, const char *p, size_t len) {
     size_t pos = 0, start, tlen, norm;
     char buf[ZM_STORE_MAX_TOKEN];
-    while (zm__sq_next_token(p, len, &pos, &start, &tlen, buf, &norm)) {
+    while (zm__sq_token(p, len, &pos, &start, &tlen, buf, &norm)) {
         if (*n > 0) out[(*n)++] = ' ';
         memcpy(out + *n, buf, norm);
         *n += norm;
