@@ -21,4 +21,12 @@ typedef struct zm__tok {
    *tok. Returns false at the end of text. */
 bool zm__store_next_token(const char *text, size_t len, size_t *pos, zm__tok *tok, char *buf);
 
+/* Whether the postgres backend is built in (postgres.c: true;
+   postgres_none.c: false). */
+bool zm__store_have_postgres(void);
+
+/* Whether location names a PostgreSQL server rather than a file: a URI
+   (postgresql:// or postgres://) or a libpq key=value string. */
+bool zm__store_is_postgres(const char *location);
+
 #endif

@@ -101,13 +101,20 @@ zm_status zm_store_open(const char *location, const zm_store_opts *opts, zm_stor
     if (location == NULL || strcmp(location, ":memory:") == 0)
         return zm_store_memory_create(o.alloc, &o.limits, out);
     if (location[0] == '\0') return zm_store_fail(ZM_EINVAL, "the database path is empty");
+    if (zm__store_is_postgres(location)) return zm_store_postgres_open(location, &o, out);
     return zm_store_sqlite_open(location, &o, out);
+}
+
+bool zm__store_is_postgres(const char *location) {
+    return strncmp(location, "postgresql://", 13) == 0 ||
+           strncmp(location, "postgres://", 11) == 0 || strchr(location, '=') != NULL;
 }
 
 bool zm_store_backend_available(const char *name) {
     if (name == NULL) return false;
     if (strcmp(name, "memory") == 0) return true;
     if (strcmp(name, "sqlite") == 0) return zm__store_have_sqlite();
+    if (strcmp(name, "postgres") == 0) return zm__store_have_postgres();
     return false;
 }
 

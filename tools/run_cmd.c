@@ -18,6 +18,7 @@ static const char usage[] =
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
     "  --db PATH         the memory: an SQLite database file (created when missing),\n"
+    "                    a PostgreSQL server (postgresql://... or \"host=... dbname=...\"),\n"
     "                    or :memory: (the default: gone at exit)\n"
     "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"
     "                    the process) or full (a power loss too)\n"

@@ -17,8 +17,11 @@
  *   sqlite   (zm_store_sqlite_open)    one file, WAL; an acknowledged write
  *            survives a crash of the process (ZM_STORE_SYNC_FULL: a power
  *            loss too); several processes may share the file.
+ *   postgres (zm_store_postgres_open)  a PostgreSQL server through libpq,
+ *            shared by agents on several machines; reconnects by itself.
  *
- * zm_store_open picks one from a location string (":memory:", a path).
+ * zm_store_open picks one from a location string (":memory:", a path, a
+ * PostgreSQL connection string).
  *
  * Rules every backend keeps (the conformance suite in tests/store/ checks
  * them against each):
@@ -263,7 +266,7 @@ typedef struct zm_store_record {
 
 typedef struct zm_store_vtable {
     size_t size;      /* sizeof(zm_store_vtable) the backend was built with */
-    const char *name; /* "memory", "sqlite" */
+    const char *name; /* "memory", "sqlite", "postgres" */
     /* Frees the store and everything it holds. */
     void (*close)(zm_store *s);
     zm_status (*put)(zm_store *s, const zm_store_write *w, zm_store_version *out);
@@ -382,13 +385,14 @@ typedef struct zm_store_opts {
 
 #define ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
 
-/* Opens a store at location: ":memory:" (or NULL) is a new memory store;
-   anything else is the path of an SQLite database file, created when missing
-   (with mode 0600). Returns ZM_OK with *out the caller's (zm_store_close),
-   or an error with *out untouched and zm_store_errmsg() saying what was
-   wrong: ZM_EIO (cannot open or create the file: a directory, no
-   permission), ZM_ECORRUPT (not a zmem database, or a newer schema),
-   ZM_ENOTSUP (the backend is not built in), ZM_EBUSY, ZM_ENOMEM. */
+/* Opens a store at location: ":memory:" (or NULL) is a new memory store; a
+   location that starts with "postgresql://" or "postgres://", or holds an
+   '=' (a libpq key=value string), opens the postgres backend
+   (zm_store_postgres_open); anything else is the path of an SQLite database
+   file, created when missing (with mode 0600). Returns ZM_OK with *out the caller's
+   (zm_store_close), or an error with *out untouched and zm_store_errmsg() saying what was wrong:
+   ZM_EIO (cannot open or create the file: a directory, no permission), ZM_ECORRUPT (not a zmem
+   database, or a newer schema), ZM_ENOTSUP (the backend is not built in), ZM_EBUSY, ZM_ENOMEM. */
 zm_status zm_store_open(const char *location, const zm_store_opts *opts, zm_store **out);
 
 /* Makes an empty memory store whose memory comes from a. limits may be NULL
@@ -401,6 +405,27 @@ zm_status zm_store_memory_create(zm_allocator a, const zm_store_limits *limits, 
    memory comes from SQLite's allocator: see zm_sqlite_use_allocator. */
 zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_store **out);
 
+/* Opens a store on a PostgreSQL server: conninfo is any libpq connection
+   string, a URI ("postgresql://user@host/db", "postgres://...") or key=value
+   pairs ("host=/run/postgresql dbname=zmem"). The schema is created or
+   migrated forward (a newer one is ZM_ECORRUPT). opts->busy_timeout_ms is the
+   server's lock_timeout; opts->sync FULL forces synchronous_commit on (else
+   the server's setting holds: on by default). Errors as zm_store_open, and
+   ZM_EUNAVAILABLE when the server cannot be reached, ZM_ENOTSUP when the
+   database is not UTF8 or zmem was built without libpq.
+
+   Keys and names are stored as bytes (bytea), a NUL byte included, and
+   ordered bytewise; values as JSON text (a NUL inside a string escaped).
+   Token search ranks with the header's BM25 computed in SQL over zmem's own
+   tokens, as the memory backend scores. A lost connection
+   makes the call fail with ZM_EUNAVAILABLE and the next call reconnects by
+   itself; a transaction open across the loss fails as a whole (every call
+   until commit or rollback answers the error, and commit stores nothing).
+   A write that failed with ZM_EUNAVAILABLE after its statement was sent may
+   have been stored: read it back. libpq's own memory comes from malloc:
+   only zmem's allocations go through opts->alloc. */
+zm_status zm_store_postgres_open(const char *conninfo, const zm_store_opts *opts, zm_store **out);
+
 /* Routes the process's SQLite allocations through a (sqlite3_config with
    SQLITE_CONFIG_MALLOC). Process-wide: call it before anything in the
    process uses SQLite, and never while SQLite is in use; zmem never does it
@@ -410,8 +435,8 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
    ZM_ENOTSUP (built without SQLite). */
 zm_status zm_sqlite_use_allocator(zm_allocator a);
 
-/* Whether the backend named name ("memory", "sqlite") is built into this
-   zmem. */
+/* Whether the backend named name ("memory", "sqlite", "postgres") is built
+   into this zmem. */
 bool zm_store_backend_available(const char *name);
 
 /* Closes s: frees the memory store and everything in it, or closes the
@@ -419,7 +444,7 @@ bool zm_store_backend_available(const char *name);
    is rolled back). Values read from it die too. NULL is a no-op. */
 void zm_store_close(zm_store *s);
 
-/* The backend's name ("memory", "sqlite"). Static; never NULL. */
+/* The backend's name ("memory", "sqlite", "postgres"). Static; never NULL. */
 const char *zm_store_backend(const zm_store *s);
 
 /* The limits in force (defaults filled in). */

@@ -1,9 +1,10 @@
 /* The store's conformance suite: every behaviour the interface promises
    (include/zmem/store.h), checked against every backend through a factory.
 
-   Usage: test_store_conformance BACKEND (memory, sqlite; "all" for each in
-   turn). A backend that is not built in (its factory answers ZM_ENOTSUP) is
-   reported and skipped (exit 77), or counted as a failure when CI=true. */
+   Usage: test_store_conformance BACKEND (memory, sqlite, postgres; "all" for
+   each in turn; postgres uses the server ZMEM_TEST_PG names). A backend that is not built in (its
+   factory answers ZM_ENOTSUP) is reported and skipped (exit 77), or counted as a failure when
+   CI=true. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, nanosleep, opendir */
 #include <dirent.h>
 #include <limits.h>
@@ -69,6 +70,68 @@ static void sqlite_cleanup(void) {
     sqlite_dir[0] = '\0';
 }
 
+#ifdef ZMEM_HAVE_POSTGRES
+#include <libpq-fe.h>
+
+/* PostgreSQL: the server ZMEM_TEST_PG names (tests/pg/pg_cluster.sh start
+   makes one), a fresh schema per store, all dropped at the end of the run. */
+static unsigned pg_schemas;
+
+/* Runs one statement on the server; false on failure. */
+static bool pg_run(const char *sql) {
+    PGconn *c = PQconnectdb(getenv("ZMEM_TEST_PG"));
+    bool ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, "SET client_min_messages = warning");
+        PQclear(r);
+        r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) fprintf(stderr, "  %s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok;
+}
+
+static zm_status postgres_factory(const char *name, const zm_store_limits *lim, zm_store **out) {
+    (void)name;
+    const char *env = getenv("ZMEM_TEST_PG");
+    if (env == NULL || env[0] == '\0')
+        return zm_store_fail(ZM_ENOTSUP, "ZMEM_TEST_PG names no server (tests/pg/pg_cluster.sh)");
+    if (strchr(env, '=') == NULL || strstr(env, "://") != NULL)
+        return zm_store_fail(ZM_EINVAL, "ZMEM_TEST_PG must be a key=value connection string");
+    char sql[96], conninfo[4096];
+    unsigned n = pg_schemas++;
+    snprintf(sql, sizeof sql, "CREATE SCHEMA zc_%ld_%u", (long)getpid(), n);
+    if (!pg_run(sql)) return zm_store_fail(ZM_EIO, "cannot create a schema");
+    snprintf(conninfo, sizeof conninfo, "%s options='-c search_path=zc_%ld_%u'", env,
+             (long)getpid(), n);
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    if (lim != NULL) o.limits = *lim;
+    return zm_store_open(conninfo, &o, out);
+}
+
+/* Drops the run's schemas. */
+static void postgres_cleanup(void) {
+    for (unsigned i = 0; i < pg_schemas; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "DROP SCHEMA zc_%ld_%u CASCADE", (long)getpid(), i);
+        pg_run(sql);
+    }
+    pg_schemas = 0;
+}
+#else
+static zm_status postgres_factory(const char *name, const zm_store_limits *lim, zm_store **out) {
+    (void)name;
+    (void)lim;
+    (void)out;
+    return zm_store_fail(ZM_ENOTSUP, "this zmem was built without PostgreSQL (libpq)");
+}
+
+static void postgres_cleanup(void) {}
+#endif
+
 typedef struct backend {
     const char *name;
     store_factory make;
@@ -79,6 +142,7 @@ typedef struct backend {
 static const backend backends[] = {
     {"memory", memory_factory, true, false},
     {"sqlite", sqlite_factory, false, true},
+    {"postgres", postgres_factory, true, true},
 };
 
 static const backend *cur;   /* the backend under test */
@@ -1828,9 +1892,10 @@ int main(int argc, char **argv) {
         if (!run_backend(&backends[i])) missing = true;
     }
     sqlite_cleanup();
+    postgres_cleanup();
     zm_arena_deinit(&ar);
     if (!known) {
-        fprintf(stderr, "usage: %s memory|sqlite|all\n", argv[0]);
+        fprintf(stderr, "usage: %s memory|sqlite|postgres|all\n", argv[0]);
         return 2;
     }
     if (missing) {
