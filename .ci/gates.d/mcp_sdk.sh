@@ -26,7 +26,9 @@ mcp_sdk_check() {
         return 77
     fi
     cp "$root/tests/prim/mcp_sdk_client.mjs" "$dir/"
-    (cd "$dir" && timeout 120 node mcp_sdk_client.mjs "$exe")
+    # zmem mcp keeps its memory under $HOME (the client passes HOME on, not
+    # XDG_DATA_HOME): a fresh one per run, so an earlier run's keys are not seen.
+    (cd "$dir" && HOME="$dir" timeout 120 node mcp_sdk_client.mjs "$exe")
     rc=$?
     rm -rf "$dir"
     return $rc
