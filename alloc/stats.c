@@ -1,6 +1,7 @@
 /* The stats allocator: atomic counters, a hard limit, thresholds with
    hysteresis. Active bytes are allocated - freed; freed is always read before
    allocated, so that a reader never sees more freed than allocated. */
+#include "chain.h"
 #include "zmem/stats.h"
 
 #define RELAXED memory_order_relaxed
@@ -185,8 +186,8 @@ HOT void *do_remap(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
                               uintptr_t ra) {                                                      \
         return do_remap(ctx, ptr, len, align, new_len, ra, mt);                                    \
     }                                                                                              \
-    static const zm_allocator_vtable name##_vtable = {name##_alloc, name##_resize, name##_remap,   \
-                                                      name##_free};
+    const zm_allocator_vtable zm__stats_##name##_vtable = {name##_alloc, name##_resize,            \
+                                                           name##_remap, name##_free};
 
 STATS_VTABLE(shared, true)
 STATS_VTABLE(single, false)
@@ -210,7 +211,8 @@ void zm_stats_init(zm_stats *st, zm_allocator backing, size_t limit_bytes) {
 }
 
 zm_allocator zm_stats_allocator(zm_stats *st) {
-    return (zm_allocator){st, st->single_thread ? &single_vtable : &shared_vtable};
+    return (zm_allocator){st,
+                          st->single_thread ? &zm__stats_single_vtable : &zm__stats_shared_vtable};
 }
 
 void zm_stats_set_limit(zm_stats *st, size_t limit_bytes) {

@@ -13,6 +13,12 @@
  * zm_pool_reset makes every item free again and keeps the slabs.
  *
  * create and destroy are inline; only creating from a fresh slab takes a call.
+ * Over a zm_failing with count_arenas set (zmem/failing.h; the every-failure
+ * sweep sets it), every create takes the call instead and counts there as an
+ * allocation attempt of the failing allocator, failing (NULL) when its turn
+ * comes: the pool then keeps its free items where the inline create does not
+ * look, and destroy puts them there.
+ *
  * A pool is not thread-safe; give each thread its own, or use zm_locked on its
  * allocator view.
  */
@@ -44,6 +50,8 @@ typedef struct zm_pool {
     size_t max_items;                         /* 0: unbounded */
     struct zm__pool_slab *first, *cur, *last; /* slabs in order; cur is being bumped */
     zm_allocator backing;
+    zm__pool_item *held; /* the free items while counted (free_list is then NULL) */
+    bool counted;        /* every create goes out of line and counts at a zm_failing */
 } zm_pool;
 
 /* Makes an empty pool of items of item_size bytes aligned to item_align (a
@@ -58,8 +66,9 @@ zm_status zm_pool_init(zm_pool *pool, zm_allocator backing, size_t item_size, si
    is empty afterwards and may be used again with the same parameters. */
 void zm_pool_deinit(zm_pool *pool);
 
-/* Out-of-line part of zm_pool_create; call zm_pool_create instead. */
-void *zm__pool_create_slow(zm_pool *pool);
+/* Out-of-line part of zm_pool_create; call zm_pool_create instead. ra is
+   where the item was asked for (0 unknown). */
+void *zm__pool_create_slow(zm_pool *pool, uintptr_t ra);
 
 /* Returns an uninitialised item, or NULL when max_items are live or the
    backing allocator fails. The item belongs to the pool: give it back with
@@ -71,7 +80,19 @@ static inline void *zm_pool_create(zm_pool *pool) {
         pool->live++;
         return it;
     }
-    return zm__pool_create_slow(pool);
+    return zm__pool_create_slow(pool, ZM_RET_ADDR());
+}
+
+/* zm_pool_create for an allocator built on pools, which passes on where its
+   own caller asked (ra) for a failing allocator's report. */
+static inline void *zm__pool_create_at(zm_pool *pool, uintptr_t ra) {
+    zm__pool_item *it = pool->free_list;
+    if (ZM_LIKELY(it != NULL)) {
+        pool->free_list = it->next;
+        pool->live++;
+        return it;
+    }
+    return zm__pool_create_slow(pool, ra);
 }
 
 /* Gives item (from zm_pool_create on this pool, or NULL) back to the pool.
@@ -79,8 +100,9 @@ static inline void *zm_pool_create(zm_pool *pool) {
 static inline void zm_pool_destroy(zm_pool *pool, void *item) {
     if (item == NULL) return;
     zm__pool_item *it = (zm__pool_item *)item;
-    it->next = pool->free_list;
-    pool->free_list = it;
+    zm__pool_item **head = ZM_LIKELY(!pool->counted) ? &pool->free_list : &pool->held;
+    it->next = *head;
+    *head = it;
     pool->live--;
 }
 
