@@ -61,7 +61,7 @@ void zm_pool_deinit(zm_pool *pool) {
         s = next;
     }
     pool->first = pool->cur = pool->last = NULL;
-    pool->free_list = pool->held = NULL;
+    pool->free_list = NULL;
     pool->bump = pool->bump_end = NULL;
     pool->live = pool->capacity = 0;
 }
@@ -99,35 +99,17 @@ static zm_status add_slab(zm_pool *pool, size_t items) {
     return ZM_OK;
 }
 
-/* Looks again whether the pool is over a zm_failing that counts pool
-   creates (zmem/failing.h), and moves the free items to where creates in
-   that mode look for them: held while counted, free_list otherwise. */
-static void recheck_counted(zm_pool *pool) {
-    bool counted = zm__chain_counts(pool->backing);
-    if (counted == pool->counted) return;
-    pool->counted = counted;
-    if (counted) {
-        pool->held = pool->free_list;
-        pool->free_list = NULL;
-    } else {
-        pool->free_list = pool->held;
-        pool->held = NULL;
-    }
-}
-
 void *zm__pool_create_slow(zm_pool *pool, uintptr_t ra) {
-    recheck_counted(pool);
-    if (pool->counted) {
-        if (!zm__chain_attempt(pool->backing, ZM_FAILING_SITE_POOL, false, pool->item_size, ra))
-            return NULL;
-        zm__pool_item *it = pool->held;
-        if (it != NULL) {
-            pool->held = it->next;
-            pool->live++;
-            return it;
-        }
-    } else if (pool->free_list != NULL) {
-        return zm_pool_create(pool);
+    /* Is the pool over a zm_failing that counts pool creates (failing.h)? */
+    pool->counted = zm__chain_counts(pool->backing);
+    if (pool->counted &&
+        !zm__chain_attempt(pool->backing, ZM_FAILING_SITE_POOL, false, pool->item_size, ra))
+        return NULL;
+    zm__pool_item *it = pool->free_list;
+    if (it != NULL) {
+        pool->free_list = it->next;
+        pool->live++;
+        return it;
     }
     while (pool->bump == pool->bump_end) {
         /* The current slab is used up: go on to a retained or new slab. */
@@ -155,7 +137,7 @@ zm_status zm_pool_preheat(zm_pool *pool, size_t n) {
 }
 
 void zm_pool_reset(zm_pool *pool) {
-    pool->free_list = pool->held = NULL;
+    pool->free_list = NULL;
     pool->counted = zm__chain_counts(pool->backing);
     pool->live = 0;
     enter_slab(pool, pool->first);

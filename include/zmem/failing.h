@@ -15,8 +15,10 @@
  * Arenas and pools. An arena asks its backing allocator for a block only now
  * and then and hands out the rest itself, so by default a failing allocator
  * under an arena sees only the block requests. With count_arenas set, every
- * allocation an arena or a pool makes over f is an allocation attempt of f as
- * well: it takes the next alloc_index and fails like any other when that is
+ * allocation an arena makes over f, and every create of a pool over f through
+ * its allocator view or the JSON pool (the inline zm_pool_create only when it
+ * goes out of line: see zmem/pool.h), is an allocation attempt of f as well:
+ * it takes the next alloc_index and fails like any other when that is
  * fail_index (the arena or pool then returns NULL). The same holds for the
  * in-place resizes and remaps of an arena's view, which take the next
  * resize_index. An arena or pool finds f through the allocators zmem knows
@@ -24,9 +26,9 @@
  * pool) between it and f, not through an allocator of your own; it looks
  * when it is made, at its resets and whenever it goes to its out-of-line
  * path, so set count_arenas before making the arenas and pools that should
- * see it. While it sees f so, an arena or pool takes its out-of-line path for
- * every request (as an arena does under AddressSanitizer); without
- * count_arenas nothing changes for them.
+ * see it. While it sees f so, an arena takes its out-of-line path for every
+ * request (as it does under AddressSanitizer); without count_arenas nothing
+ * changes for them.
  *
  * The counters are public and plain: read them directly. The allocator is not
  * thread-safe; use it from one thread at a time (or wrap it in a zm_locked:

@@ -218,36 +218,44 @@ static void test_counts_through_wrappers(void) {
     zm_arena_init(&ar, mine);
     CHECK(!ar.counted);
 }
-/* A pool over f: every create counts, those of destroyed items too. */
+/* A pool over f: every create through its allocator view counts, those of
+   destroyed items too; the inline create counts when it goes out of line. */
 static void test_counts_pool_creates(void) {
     zm_failing f;
     zm_failing_init(&f, zm_default_allocator(), SIZE_MAX, SIZE_MAX);
     f.count_arenas = true;
     zm_pool pool;
     CHECK_EQ(zm_pool_init(&pool, zm_failing_allocator(&f), 24, 8, 0), ZM_OK);
+    CHECK(pool.counted);
+    zm_allocator pa = zm_pool_allocator(&pool);
     void *items[5];
-    for (int i = 0; i < 5; i++) CHECK((items[i] = zm_pool_create(&pool)) != NULL);
-    for (int i = 0; i < 5; i++) zm_pool_destroy(&pool, items[i]);
-    CHECK(pool.free_list == NULL); /* held out of the inline path's reach */
+    for (int i = 0; i < 5; i++) CHECK((items[i] = zm_alloc(pa, 24, 8)) != NULL);
+    for (int i = 0; i < 5; i++) zm_free(pa, items[i], 24, 8);
     CHECK_EQ(zm_pool_live(&pool), 0);
-    for (int i = 0; i < 5; i++) CHECK((items[i] = zm_pool_create(&pool)) != NULL);
+    for (int i = 0; i < 5; i++) CHECK((items[i] = zm_alloc(pa, 24, 8)) != NULL);
     CHECK_EQ(f.arena_allocs, 10);
     CHECK_EQ(f.alloc_index, 11); /* one slab */
     /* The next create fails on its turn, and the one after succeeds. */
     zm_failing_reset(&f, 0, SIZE_MAX);
-    zm_pool_destroy(&pool, items[4]);
-    CHECK(zm_pool_create(&pool) == NULL);
+    zm_free(pa, items[4], 24, 8);
+    CHECK(zm_alloc(pa, 24, 8) == NULL);
     CHECK(f.induced_site == ZM_FAILING_SITE_POOL && f.induced_len == 24);
+    CHECK(f.induced_ret_addr != 0);
+    CHECK((items[4] = zm_alloc(pa, 24, 8)) != NULL);
+    /* The inline create reuses a destroyed item without a call, uncounted. */
+    zm_failing_reset(&f, SIZE_MAX, SIZE_MAX);
+    zm_pool_destroy(&pool, items[4]);
     CHECK((items[4] = zm_pool_create(&pool)) != NULL);
-    /* Cleared: the held items go back on the free list at the next create. */
+    CHECK_EQ(f.alloc_index, 0);
+    /* Cleared: creates through the view go inline again after the next
+       out-of-line one. */
     f.count_arenas = false;
-    for (int i = 0; i < 5; i++) zm_pool_destroy(&pool, items[i]);
-    CHECK((items[0] = zm_pool_create(&pool)) != NULL);
-    CHECK(!pool.counted && pool.free_list != NULL);
-    CHECK((items[1] = zm_pool_create(&pool)) != NULL);
-    CHECK_EQ(zm_pool_live(&pool), 2);
-    zm_pool_destroy(&pool, items[0]);
-    zm_pool_destroy(&pool, items[1]);
+    for (int i = 0; i < 5; i++) zm_free(pa, items[i], 24, 8);
+    for (int i = 0; i < 5; i++) CHECK((items[i] = zm_alloc(pa, 24, 8)) != NULL);
+    CHECK(!pool.counted);
+    CHECK_EQ(f.alloc_index, 0);
+    CHECK_EQ(zm_pool_live(&pool), 5);
+    for (int i = 0; i < 5; i++) zm_free(pa, items[i], 24, 8);
     zm_pool_deinit(&pool);
     CHECK_EQ(f.deallocations, 1); /* the slab */
 }
