@@ -148,18 +148,22 @@ static void say_run(zm_sweep_report *r, bool arenas) {
     switch (r->phase) {
     case ZM_SWEEP_PHASE_BASELINE: say(r, "with no failure induced"); break;
     case ZM_SWEEP_PHASE_ALLOC:
+        say(r, "with allocation #%zu", r->fail_index);
+        if (r->alloc_count > r->fail_index) say(r, " of %zu", r->alloc_count);
         say(r,
-            "with allocation #%zu of %zu failing (%s%zu bytes, requested at %s; zm_failing "
-            "fail_index %zu with count_arenas %s)",
-            r->fail_index, r->alloc_count, what, r->fail_len,
-            zm__where(w, sizeof w, r->fail_ret_addr), r->fail_index, arenas ? "true" : "false");
+            " failing (%s%zu bytes, requested at %s; zm_failing fail_index %zu with count_arenas "
+            "%s)",
+            what, r->fail_len, zm__where(w, sizeof w, r->fail_ret_addr), r->fail_index,
+            arenas ? "true" : "false");
         break;
     case ZM_SWEEP_PHASE_RESIZE:
+        say(r, "with resize/remap #%zu", r->fail_index);
+        if (r->resize_count > r->fail_index) say(r, " of %zu", r->resize_count);
         say(r,
-            "with resize/remap #%zu of %zu failing (%sto %zu bytes, requested at %s; zm_failing "
-            "resize_fail_index %zu with count_arenas %s)",
-            r->fail_index, r->resize_count, what, r->fail_len,
-            zm__where(w, sizeof w, r->fail_ret_addr), r->fail_index, arenas ? "true" : "false");
+            " failing (%sto %zu bytes, requested at %s; zm_failing resize_fail_index %zu with "
+            "count_arenas %s)",
+            what, r->fail_len, zm__where(w, sizeof w, r->fail_ret_addr), r->fail_index,
+            arenas ? "true" : "false");
         break;
     }
     say(r, ", fn returned %s", zm_status_name(r->status));
@@ -367,17 +371,50 @@ zm_status zm_sweep_fixture_check(zm_sweep_fixture *fx, zm_sweep_fn fn, void *arg
     zm_sweep_report *r = s.r;
     zm_status st = ZM_OK;
 
-    /* 1. A warm-up run, then the counting run. The state may change from
-       one successful run to the next (a stored version), so the counts are
-       those of the second; a failing run that does not reach its request
-       shows the step is not deterministic over the state. */
+    /* 1. A warm-up run. */
     r->phase = ZM_SWEEP_PHASE_BASELINE;
     if (!counting_run(&s, &st)) return sweep_end(&s, st);
-    if (!counting_run(&s, &st)) return sweep_end(&s, st);
-    take_counts(&s);
 
-    /* 2 and 3. */
-    return sweep_end(&s, sweep_failures(&s));
+    /* 2. Each allocation failing in turn, until a run makes fewer requests
+       than the index: that run succeeded (its status must be ZM_OK), and its
+       count is the step's. Failing runs leave the state as it was, so every
+       run of the loop met the same state; a successful run may change it
+       (a stored version), which is why there is no separate counting run
+       (a step that stores may make another number of requests once it has
+       stored). */
+    size_t failing_runs = 0;
+    const zm_sweep_options *o = s.opts;
+    for (size_t i = 0;; i++) {
+        if (o->max_runs != 0 && failing_runs++ == o->max_runs) return sweep_end(&s, ZM_OK);
+        r->phase = ZM_SWEEP_PHASE_ALLOC;
+        r->fail_index = i;
+        run_once(&s, i, SIZE_MAX);
+        if (!s.own.has_induced_failure) {
+            r->phase = ZM_SWEEP_PHASE_BASELINE;
+            r->fail_index = SIZE_MAX;
+            if (!run_clean(&s, &st)) return sweep_end(&s, st);
+            if (r->status != ZM_OK) return sweep_end(&s, fail_with(&s, ZM_SWEEP_BASELINE_FAILED));
+            take_counts(&s);
+            break;
+        }
+        if (!run_clean(&s, &st)) return sweep_end(&s, st);
+        if (r->status == ZM_OK) return sweep_end(&s, fail_with(&s, ZM_SWEEP_SWALLOWED));
+        if (r->status != ZM_ENOMEM && !o->accept_any_error)
+            return sweep_end(&s, fail_with(&s, ZM_SWEEP_WRONG_STATUS));
+    }
+
+    /* 3. Each resize/remap failing in turn, likewise: any status, but clean.
+       A run that succeeds may change the state, so the loop ends at the first
+       run that does not reach its index. */
+    for (size_t i = 0; !o->skip_resizes && r->resize_count != 0; i++) {
+        if (o->max_runs != 0 && failing_runs++ == o->max_runs) break;
+        r->phase = ZM_SWEEP_PHASE_RESIZE;
+        r->fail_index = i;
+        run_once(&s, SIZE_MAX, i);
+        if (!run_clean(&s, &st)) return sweep_end(&s, st);
+        if (!s.own.has_induced_failure) break;
+    }
+    return sweep_end(&s, ZM_OK);
 }
 
 bool zm_sweep_fixture_check_at(zm_sweep_fixture *fx, zm_sweep_fn fn, void *arg, const char *name,

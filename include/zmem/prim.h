@@ -82,6 +82,7 @@
 #include "zmem/json.h"
 #include "zmem/stats.h"
 #include "zmem/template.h"
+#include "zmem/testing.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -378,6 +379,27 @@ typedef struct zm_store zm_store;
    ones before it stay registered), ZM_ENOMEM, ZM_EINVAL (a schema the
    runtime refused: a bug). */
 zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s);
+
+/* ---------------------------------------------------------------------------
+ * Testing a primitive
+ * ------------------------------------------------------------------------- */
+
+/* Sweeps one request (len bytes of JSON text, as zm_prim_call_json takes it)
+   on a registry and context that already exist, with every allocation of the
+   call failing in turn: those of the per-call arena and the JSON pool, and
+   those of the long-lived allocator (the store's too). Make the registry,
+   the context (opts.longlived) and the store over
+   zm_sweep_fixture_allocator(fx), set them up once, then sweep as many
+   requests as you like; the failure points counted are the call's own
+   (zmem/testing.h, zm_sweep_fixture). Each run must answer ok:true when
+   nothing fails, and out_of_memory (status ZM_ENOMEM) when an allocation
+   fails; a failing run must leave nothing it allocated behind (a store that
+   answered out_of_memory must not have stored). opts (NULL = defaults) and
+   report (may be NULL) as for zm_sweep_fixture_check. Returns its status,
+   or ZM_EINVAL when ctx's long-lived allocator is not fx's. */
+zm_status zm_prim_sweep_request(zm_sweep_fixture *fx, zm_prim_registry *reg, zm_prim_ctx *ctx,
+                                const char *request, size_t len, const zm_sweep_options *opts,
+                                zm_sweep_report *report);
 
 #ifdef __cplusplus
 }

@@ -178,13 +178,15 @@ bool zm_sweep_check(zm_allocator backing, zm_sweep_fn fn, void *arg, const char 
  * deinit fx. The failure points counted are the step's own: the set-up is
  * neither repeated nor swept.
  *
- * Each check runs fn twice with no failure (the first warms up what the
- * state keeps for later calls: arena blocks, buffers, pool slabs; the second
- * counts), then once per allocation and once per resize/remap with that one
- * failing, as zm_check_allocation_failures does. fn is given the fixture's
- * allocator; the failure index counts from the start of each run (the
- * fixture calls zm_failing_reset on fx->fail before it), arena and pool
- * requests included.
+ * Each check runs fn once with no failure (a warm-up: what the state keeps
+ * for later calls, arena blocks, buffers, pool slabs, is made there), then
+ * with allocation 0, 1, 2, ... failing in turn until a run makes fewer
+ * requests than the index (that run succeeds, and its counts are the step's
+ * counts), then likewise with each resize/remap failing. Failing runs leave
+ * the state as it was, so each of them meets the same state. fn is given
+ * the fixture's allocator; the failure index counts from the start of each
+ * run (the fixture calls zm_failing_reset on fx->fail before it), arena and
+ * pool requests included.
  *
  * What is checked in each run: its status (a run with an allocation failing
  * must not return ZM_OK, and must return ZM_ENOMEM unless accept_any_error),
