@@ -14,9 +14,8 @@ static zm_status greet(zm_prim_ctx *ctx, const zm_json *params, zm_json **result
     const char *who = zm_json_str(zm_json_get(params, "name"), &n);
     zm_allocator a = zm_prim_alloc(ctx);
     zm_json *o = zm_json_new_object(a, 1);
-    zm_json *s = zm_json_new_string(a, who, n);
-    if (o == NULL || s == NULL || zm_json_object_add_ref(a, o, "hello", 5, s) != ZM_OK)
-        return ZM_ENOMEM;
+    zm_status st = zm_json_object_add_str(a, o, "hello", who, n); /* ZM_ENOMEM if o is NULL */
+    if (st != ZM_OK) return st;
     *result = o; /* dies at the reset after the call */
     return ZM_OK;
 }

@@ -308,6 +308,18 @@ __attribute__((format(printf, 4, 5)))
 zm_status
 zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...);
 
+/* Reads the integer parameter name (a NUL-terminated member name of params)
+   into *out. The schema's "integer" accepts every number without a fraction
+   (1e2, 80.0, 99999999999999999999999 too), so read it here rather than with
+   zm_json_int, which gives 0 for all but plain int64 literals. Returns ZM_OK
+   (the value, or *out left as it is when params has no such member: set
+   the default first), or ZM_EINVAL recorded with zm_prim_fail, field
+   "/name", when it is not an integer or does not fit int64 ("out of range
+   (a 64-bit signed integer: -2^63 to 2^63-1)"): the call then answers
+   invalid_params. name must be at most 62 bytes. */
+zm_status zm_prim_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name,
+                            int64_t *out);
+
 /* ---------------------------------------------------------------------------
  * Calling
  * ------------------------------------------------------------------------- */

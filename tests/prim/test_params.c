@@ -1,0 +1,57 @@
+/* zm_prim_param_int: every integer the schema's "integer" accepts reads as
+   its value or as an invalid_params error naming it, never as a silent 0. */
+#include "test.h"
+#include "zmem/prim.h"
+
+/* n: {"n": integer?} -> n (7 when absent). */
+static zm_status prim_n(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    int64_t n = 7;
+    zm_status st = zm_prim_param_int(ctx, params, "n", &n);
+    if (st != ZM_OK) return st;
+    *result = zm_json_new_int(zm_prim_alloc(ctx), n);
+    return *result ? ZM_OK : ZM_ENOMEM;
+}
+
+static void test_param_int(void) {
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    static const zm_prim_def def = {
+        "n", "", "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}", prim_n,
+        NULL};
+    CHECK_EQ(zm_prim_registry_create(zm_default_allocator(), &reg), ZM_OK);
+    CHECK_EQ(zm_prim_register(reg, &def, NULL), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(NULL, &ctx), ZM_OK);
+    static const struct {
+        const char *n, *response;
+    } cases[] = {
+        {"42", "{\"id\":null,\"ok\":true,\"result\":42}"},
+        {"1e2", "{\"id\":null,\"ok\":true,\"result\":100}"},
+        {"80.0", "{\"id\":null,\"ok\":true,\"result\":80}"},
+        {"-9223372036854775808", "{\"id\":null,\"ok\":true,\"result\":-9223372036854775808}"},
+        {"99999999999999999999999",
+         "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"invalid_params\",\"message\":\"n is out "
+         "of range (a 64-bit signed integer: -2^63 to 2^63-1)\",\"field\":\"/n\"}}"},
+        {"1e30", "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"invalid_params\",\"message\":"
+                 "\"n is out of range (a 64-bit signed integer: -2^63 to 2^63-1)\",\"field\":"
+                 "\"/n\"}}"},
+        {NULL, "{\"id\":null,\"ok\":true,\"result\":7}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256];
+        if (cases[i].n)
+            snprintf(req, sizeof req, "{\"primitive\":\"n\",\"params\":{\"n\":%s}}", cases[i].n);
+        else
+            snprintf(req, sizeof req, "{\"primitive\":\"n\"}");
+        char *resp;
+        size_t len;
+        zm_prim_call_json(reg, ctx, req, strlen(req), &resp, &len);
+        CHECK_STR(resp, cases[i].response);
+    }
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+}
+
+int main(void) {
+    RUN(test_param_int);
+    return zt_finish("prim_params");
+}
