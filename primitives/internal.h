@@ -91,6 +91,7 @@ typedef struct zm__prim {
     const zm__schema *compiled; /* NULL = any object */
     zm_prim_fn fn;
     void *userdata;
+    void (*free_userdata)(void *userdata); /* run at registry destroy, or NULL */
 } zm__prim;
 
 struct zm_prim_registry {

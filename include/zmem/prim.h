@@ -162,6 +162,13 @@ void zm_prim_registry_destroy(zm_prim_registry *reg);
 zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
                            zm_json_error *schema_err);
 
+/* zm_prim_register, and the registry takes def->userdata: when it is
+   destroyed it calls free_userdata(def->userdata) (NULL: nothing), the
+   latest registered first. When registration fails, free_userdata is not
+   called and the userdata stays the caller's. Same statuses. */
+zm_status zm_prim_register_with(zm_prim_registry *reg, const zm_prim_def *def,
+                                void (*free_userdata)(void *userdata), zm_json_error *schema_err);
+
 /* What runs around every batch request on a registry: begin before its first
    call, commit after its last, rollback instead when the batch ends early
    (a call ran out of memory). The built-ins set them to one store

@@ -1,5 +1,7 @@
-/* zm_prim_param_int: every integer the schema's "integer" accepts reads as
-   its value or as an invalid_params error naming it, never as a silent 0. */
+/* What a program that embeds the runtime leans on: zm_prim_param_int (every
+   integer the schema's "integer" accepts reads as its value or as an
+   invalid_params error naming it, never as a silent 0) and a registry that
+   owns its primitives' userdata (zm_prim_register_with). */
 #include "test.h"
 #include "zmem/prim.h"
 
@@ -51,7 +53,45 @@ static void test_param_int(void) {
     zm_prim_registry_destroy(reg);
 }
 
+/* Userdata the registry frees: a counter of the frees, in order. */
+typedef struct owned {
+    int id;
+    int *log;
+    int *logged;
+} owned;
+
+static void free_owned(void *userdata) {
+    owned *o = userdata;
+    o->log[(*o->logged)++] = o->id;
+    zm_free(zm_default_allocator(), o, sizeof *o, _Alignof(owned));
+}
+
+static void test_userdata_destructor(void) {
+    int log[4] = {0}, logged = 0;
+    zm_prim_registry *reg = NULL;
+    CHECK_EQ(zm_prim_registry_create(zm_default_allocator(), &reg), ZM_OK);
+    static const char *const names[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        owned *o = zm_create(zm_default_allocator(), owned);
+        CHECK(o != NULL);
+        *o = (owned){i + 1, log, &logged};
+        zm_prim_def d = {names[i], "", NULL, prim_n, o};
+        CHECK_EQ(zm_prim_register_with(reg, &d, free_owned, NULL), ZM_OK);
+    }
+    /* A refused registration leaves the userdata with the caller. */
+    owned kept = {9, log, &logged};
+    zm_prim_def dup = {"a", "", NULL, prim_n, &kept};
+    CHECK_EQ(zm_prim_register_with(reg, &dup, free_owned, NULL), ZM_EEXIST);
+    zm_prim_def plain = {"d", "", NULL, prim_n, &kept}; /* not owned */
+    CHECK_EQ(zm_prim_register(reg, &plain, NULL), ZM_OK);
+    CHECK_EQ(logged, 0);
+    zm_prim_registry_destroy(reg);
+    CHECK_EQ(logged, 3);
+    CHECK(log[0] == 3 && log[1] == 2 && log[2] == 1); /* the latest first */
+}
+
 int main(void) {
     RUN(test_param_int);
+    RUN(test_userdata_destructor);
     return zt_finish("prim_params");
 }
