@@ -26,7 +26,7 @@ zm_status zm_prim_sweep_request(zm_sweep_fixture *fx, zm_prim_registry *reg, zm_
                                 const char *request, size_t len, const zm_sweep_options *opts,
                                 zm_sweep_report *report) {
     zm_allocator fa = zm_sweep_fixture_allocator(fx);
-    if (ctx->a.ctx != fa.ctx || ctx->a.vtable != fa.vtable) {
+    if (ctx->ll_backing.ctx != fa.ctx || ctx->ll_backing.vtable != fa.vtable) {
         if (report != NULL) {
             memset(report, 0, sizeof *report);
             report->fail_index = SIZE_MAX;

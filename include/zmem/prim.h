@@ -270,6 +270,11 @@ typedef struct zm_prim_stats {
     size_t arena_capacity;     /* bytes the arenas hold now (kept across resets) */
     size_t response_capacity;  /* bytes of the response buffer */
     size_t arena_resets;       /* arena resets done */
+    zm_memory_stats longlived; /* what went through the long-lived allocator: the
+                                  context's own (arena blocks, pool slabs,
+                                  buffers) and zm_prim_longlived's, counted as
+                                  zm_stats counts (allocs, frees, active and peak
+                                  bytes); a store made apart is not in it */
 } zm_prim_stats;
 
 /* Fills *out with the context's counters. */

@@ -1,7 +1,8 @@
 /* What a program that embeds the runtime leans on: zm_prim_param_int (every
    integer the schema's "integer" accepts reads as its value or as an
    invalid_params error naming it, never as a silent 0) and a registry that
-   owns its primitives' userdata (zm_prim_register_with). */
+   owns its primitives' userdata (zm_prim_register_with), and the
+   long-lived allocator's counts in zm_prim_ctx_stats. */
 #include "test.h"
 #include "zmem/prim.h"
 
@@ -90,8 +91,48 @@ static void test_userdata_destructor(void) {
     CHECK(log[0] == 3 && log[1] == 2 && log[2] == 1); /* the latest first */
 }
 
+/* zm_prim_ctx_stats counts what the context takes from the long-lived
+   allocator, and what a primitive takes through zm_prim_longlived. */
+static zm_status prim_keep(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)params, (void)result;
+    static void *kept;
+    zm_allocator ll = zm_prim_longlived(ctx);
+    if (kept == NULL) {
+        kept = zm_alloc(ll, 1000, 8);
+        return kept ? ZM_OK : ZM_ENOMEM;
+    }
+    zm_free(ll, kept, 1000, 8);
+    kept = NULL;
+    return ZM_OK;
+}
+
+static void test_longlived_counts(void) {
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    static const zm_prim_def def = {"keep", "", NULL, prim_keep, NULL};
+    CHECK_EQ(zm_prim_registry_create(zm_default_allocator(), &reg), ZM_OK);
+    CHECK_EQ(zm_prim_register(reg, &def, NULL), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(NULL, &ctx), ZM_OK);
+    zm_prim_stats s0, s1, s2;
+    zm_prim_ctx_stats(ctx, &s0);
+    CHECK(s0.longlived.allocs > 0 && s0.longlived.active_bytes > 0); /* its buffers */
+    static const char req[] = "{\"primitive\":\"keep\"}";
+    char *resp;
+    size_t len;
+    CHECK_EQ(zm_prim_call_json(reg, ctx, req, sizeof req - 1, &resp, &len), ZM_OK);
+    zm_prim_ctx_stats(ctx, &s1);
+    CHECK(s1.longlived.active_bytes >= s0.longlived.active_bytes + 1000);
+    CHECK_EQ(zm_prim_call_json(reg, ctx, req, sizeof req - 1, &resp, &len), ZM_OK);
+    zm_prim_ctx_stats(ctx, &s2);
+    CHECK_EQ(s2.longlived.active_bytes, s1.longlived.active_bytes - 1000);
+    CHECK(s2.longlived.frees > s1.longlived.frees);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+}
+
 int main(void) {
     RUN(test_param_int);
+    RUN(test_longlived_counts);
     RUN(test_userdata_destructor);
     return zt_finish("prim_params");
 }
