@@ -2,6 +2,7 @@
 #include <stdalign.h>
 #include <stdio.h>
 
+#include "chain.h"
 #include "zmem/arena.h"
 
 /* Under AddressSanitizer the memory not handed out is poisoned, and the inline
@@ -36,15 +37,27 @@ static char *block_end(zm_arena_block *b) {
     return (char *)b + b->size;
 }
 
+#ifdef ARENA_ASAN
+#define ALWAYS_SLOW true
+#else
+#define ALWAYS_SLOW false
+#endif
+
 /* Moves the bump pointer; the fast path may run up to the block's end,
-   except under AddressSanitizer. */
+   except under AddressSanitizer and while the arena counts its requests at a
+   failing allocator: then the fast path ends where it starts. */
 static void set_ptr(zm_arena *ar, char *p) {
     ar->ptr = p;
-#ifdef ARENA_ASAN
-    ar->end = p;
-#else
-    ar->end = ar->limit;
-#endif
+    ar->end = ALWAYS_SLOW || ar->counted ? p : ar->limit;
+}
+
+/* Looks again whether the arena is over a zm_failing that counts arena
+   requests (zmem/failing.h), and moves the fast path's end to match. */
+static void recheck_counted(zm_arena *ar) {
+    bool counted = zm__chain_counts(ar->backing);
+    if (counted == ar->counted) return;
+    ar->counted = counted;
+    if (ar->cur != NULL) set_ptr(ar, ar->ptr);
 }
 
 /* ---------------------------------------------------------------------------
@@ -56,6 +69,7 @@ void zm_arena_init_sized(zm_arena *ar, zm_allocator backing, size_t block_size) 
     ar->backing = backing;
     if (block_size < HEADER_SIZE + 64) block_size = HEADER_SIZE + 64;
     ar->block_size = block_size;
+    ar->counted = zm__chain_counts(backing);
 }
 
 void zm_arena_init(zm_arena *ar, zm_allocator backing) {
@@ -127,9 +141,13 @@ static void *bump_in(zm_arena *ar, zm_arena_block *b, size_t len, size_t align) 
     return hand_out(ar, p, len);
 }
 
-void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
+/* The out-of-line path of every allocation; ra is where it was requested. */
+static void *alloc_slow(zm_arena *ar, size_t len, size_t align, uintptr_t ra) {
     if (!zm_is_valid_align(align)) return NULL;
     if (len == 0) return (void *)(uintptr_t)align;
+    recheck_counted(ar);
+    if (ar->counted && !zm__chain_attempt(ar->backing, ZM_FAILING_SITE_ARENA, false, len, ra))
+        return NULL;
 
     /* The current block, when the fast path was not allowed to use it. */
     if (ar->cur != NULL) {
@@ -167,9 +185,25 @@ void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
     return bump_in(ar, b, len, align);
 }
 
+void *zm__arena_alloc_slow(zm_arena *ar, size_t len, size_t align) {
+    return alloc_slow(ar, len, align, ZM_RET_ADDR());
+}
+
+/* zm_arena_alloc for the functions here, passing on their caller's address. */
+static inline void *alloc_from(zm_arena *ar, size_t len, size_t align, uintptr_t ra) {
+    uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end;
+    uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
+    if (ZM_LIKELY(zm_is_valid_align(align) && p >= cur && p <= end && len - 1 < end - p)) {
+        ar->last = (char *)p;
+        ar->ptr = (char *)(p + len);
+        return (void *)p;
+    }
+    return alloc_slow(ar, len, align, ra);
+}
+
 char *zm_arena_strndup(zm_arena *ar, const char *s, size_t len) {
     if (len == SIZE_MAX) return NULL;
-    char *p = zm_arena_alloc(ar, len + 1, 1);
+    char *p = alloc_from(ar, len + 1, 1, ZM_RET_ADDR());
     if (p == NULL) return NULL;
     if (len) memcpy(p, s, len);
     p[len] = '\0';
@@ -213,7 +247,6 @@ static bool is_latest(const zm_arena *ar, const char *p, size_t len) {
 /* zm_arena_alloc's fast path without its argument checks: at the vtable, len
    is never 0 and align is a power of two. */
 static void *arena_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    (void)ra;
     zm_arena *ar = ctx;
     uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end;
     uintptr_t p = (cur + (align - 1)) & ~(uintptr_t)(align - 1);
@@ -222,14 +255,16 @@ static void *arena_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
         ar->ptr = (char *)(p + len);
         return (void *)p;
     }
-    return zm__arena_alloc_slow(ar, len, align);
+    return alloc_slow(ar, len, align, ra);
 }
 
 static bool arena_vt_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
                             uintptr_t ra) {
-    (void)align, (void)ra;
+    (void)align;
     zm_arena *ar = ctx;
     char *p = ptr;
+    if (ar->counted && !zm__chain_attempt(ar->backing, ZM_FAILING_SITE_ARENA, true, new_len, ra))
+        return false;
     if (!is_latest(ar, p, len)) return new_len <= len;
     if (new_len > (size_t)(ar->limit - p)) return false;
     if (new_len > len)
@@ -255,11 +290,11 @@ static void arena_vt_free(void *ctx, void *ptr, size_t len, size_t align, uintpt
     }
 }
 
-static const zm_allocator_vtable arena_vtable = {arena_vt_alloc, arena_vt_resize, arena_vt_remap,
-                                                 arena_vt_free};
+const zm_allocator_vtable zm__arena_vtable = {arena_vt_alloc, arena_vt_resize, arena_vt_remap,
+                                              arena_vt_free};
 
 zm_allocator zm_arena_allocator(zm_arena *ar) {
-    return (zm_allocator){ar, &arena_vtable};
+    return (zm_allocator){ar, &zm__arena_vtable};
 }
 
 /* ---------------------------------------------------------------------------
@@ -268,6 +303,7 @@ zm_allocator zm_arena_allocator(zm_arena *ar) {
 
 bool zm_arena_reset(zm_arena *ar, zm_arena_reset_mode mode, size_t limit) {
     run_cleanups(ar, NULL);
+    ar->counted = zm__chain_counts(ar->backing);
     if (mode == ZM_ARENA_FREE_ALL) {
         free_blocks(ar, ar->first);
         ar->first = NULL;
@@ -323,6 +359,7 @@ zm_arena_mark zm_arena_save(const zm_arena *ar) {
 
 void zm_arena_restore(zm_arena *ar, zm_arena_mark mark) {
     run_cleanups(ar, mark.cleanups);
+    ar->counted = zm__chain_counts(ar->backing);
     if (mark.block == NULL) {
         poison_from(ar->first);
         enter_block(ar, NULL);
@@ -336,7 +373,7 @@ void zm_arena_restore(zm_arena *ar, zm_arena_mark mark) {
 
 zm_status zm_arena_on_reset(zm_arena *ar, void (*fn)(void *arg), void *arg) {
     if (fn == NULL) return ZM_EINVAL;
-    zm_arena_cleanup *c = zm_arena_new(ar, zm_arena_cleanup);
+    zm_arena_cleanup *c = alloc_from(ar, sizeof *c, alignof(zm_arena_cleanup), ZM_RET_ADDR());
     if (c == NULL) return ZM_ENOMEM;
     c->fn = fn;
     c->arg = arg;

@@ -6,14 +6,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#if defined(__has_include)
-#if __has_include(<execinfo.h>)
-#include <execinfo.h>
-#define HAVE_BACKTRACE 1
-#endif
-#endif
-
 #include "where.h"
+#include "chain.h"
 #include "zmem/debug.h"
 
 #define GUARD   ZM_DEBUG_GUARD_SIZE
@@ -95,26 +89,9 @@ static void unlock(zm_debug *d) {
     if (d->opts.thread_safe) pthread_mutex_unlock(&d->lock);
 }
 
-/* Records up to depth return addresses, starting with from: the return
-   address of the vtable function that calls this (its caller's frame), so
-   that the frames of zmem itself (and of any interceptor around backtrace,
-   as ASan has) are left out. Returns how many were recorded. */
+/* Records up to depth return addresses, starting with from (see zm__backtrace). */
 static int capture(void **out, int depth, uintptr_t from) {
-#ifdef HAVE_BACKTRACE
-    enum { EXTRA = 6 };
-    void *buf[ZM_DEBUG_MAX_FRAMES + EXTRA];
-    int n = backtrace(buf, depth + EXTRA);
-    int start = 0;
-    while (start < n && (uintptr_t)buf[start] != from) start++;
-    if (start == n) start = n > 2 ? 2 : n; /* not found: skip this and the caller */
-    n -= start;
-    if (n > depth) n = depth;
-    memcpy(out, buf + start, (size_t)n * sizeof *out);
-    return n;
-#else
-    (void)out, (void)depth, (void)from;
-    return 0;
-#endif
+    return zm__backtrace(out, depth, from);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -606,7 +583,7 @@ static void *dbg_remap(void *ctx, void *ptr, size_t len, size_t align, size_t ne
     return p;
 }
 
-static const zm_allocator_vtable debug_vtable = {dbg_alloc, dbg_resize, dbg_remap, dbg_free};
+const zm_allocator_vtable zm__debug_vtable = {dbg_alloc, dbg_resize, dbg_remap, dbg_free};
 
 /* ---------------------------------------------------------------------------
  * Set-up, checks, reports, tear-down
@@ -633,7 +610,7 @@ void zm_debug_init(zm_debug *dbg, zm_allocator backing, const zm_debug_options *
 }
 
 zm_allocator zm_debug_allocator(zm_debug *dbg) {
-    return (zm_allocator){dbg, &debug_vtable};
+    return (zm_allocator){dbg, &zm__debug_vtable};
 }
 
 size_t zm_debug_check(zm_debug *dbg) {

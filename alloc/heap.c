@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chain.h"
 #include "zmem/heap.h"
 
 #ifdef ZMEM_HAVE_MIMALLOC
@@ -110,7 +111,7 @@ static void list_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t 
     h->backing.vtable->free(h->backing.ctx, base_of(ptr, align), n->size, n->align, ra);
 }
 
-static const zm_allocator_vtable list_vtable = {list_alloc, list_resize, list_remap, list_free};
+const zm_allocator_vtable zm__heap_list_vtable = {list_alloc, list_resize, list_remap, list_free};
 
 void zm_heap_init_backed(zm_heap *h, zm_allocator backing) {
     memset(h, 0, sizeof *h);
@@ -190,7 +191,7 @@ zm_allocator zm_heap_allocator(zm_heap *h) {
 #ifdef ZMEM_HAVE_MIMALLOC
     if (h->mi != NULL) return (zm_allocator){h, &mi_heap_vtable};
 #endif
-    return (zm_allocator){h, &list_vtable};
+    return (zm_allocator){h, &zm__heap_list_vtable};
 }
 
 void zm_heap_deinit(zm_heap *h) {

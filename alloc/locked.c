@@ -1,4 +1,5 @@
 /* The locked allocator: a pthread mutex around any allocator. */
+#include "chain.h"
 #include "zmem/locked.h"
 
 zm_status zm_locked_init(zm_locked *l, zm_allocator inner) {
@@ -43,9 +44,9 @@ static void locked_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_
     pthread_mutex_unlock(&l->mutex);
 }
 
-static const zm_allocator_vtable locked_vtable = {locked_alloc, locked_resize, locked_remap,
-                                                  locked_free};
+const zm_allocator_vtable zm__locked_vtable = {locked_alloc, locked_resize, locked_remap,
+                                               locked_free};
 
 zm_allocator zm_locked_allocator(zm_locked *l) {
-    return (zm_allocator){l, &locked_vtable};
+    return (zm_allocator){l, &zm__locked_vtable};
 }

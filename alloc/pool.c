@@ -1,6 +1,7 @@
 /* The pool allocator: slabs, the slow path of create, preheat, reset. */
 #include <stdalign.h>
 
+#include "chain.h"
 #include "zmem/pool.h"
 
 /* A slab: this header, padding up to the item alignment, then the items. */
@@ -48,6 +49,7 @@ zm_status zm_pool_init(zm_pool *pool, zm_allocator backing, size_t item_size, si
     pool->item_align = align;
     pool->stride = round_up(size, align);
     pool->max_items = max_items;
+    pool->counted = zm__chain_counts(backing);
     return ZM_OK;
 }
 
@@ -97,8 +99,18 @@ static zm_status add_slab(zm_pool *pool, size_t items) {
     return ZM_OK;
 }
 
-void *zm__pool_create_slow(zm_pool *pool) {
-    if (pool->free_list != NULL) return zm_pool_create(pool);
+void *zm__pool_create_slow(zm_pool *pool, uintptr_t ra) {
+    /* Is the pool over a zm_failing that counts pool creates (failing.h)? */
+    pool->counted = zm__chain_counts(pool->backing);
+    if (pool->counted &&
+        !zm__chain_attempt(pool->backing, ZM_FAILING_SITE_POOL, false, pool->item_size, ra))
+        return NULL;
+    zm__pool_item *it = pool->free_list;
+    if (it != NULL) {
+        pool->free_list = it->next;
+        pool->live++;
+        return it;
+    }
     while (pool->bump == pool->bump_end) {
         /* The current slab is used up: go on to a retained or new slab. */
         slab *next = pool->cur != NULL ? pool->cur->next : pool->first;
@@ -126,6 +138,7 @@ zm_status zm_pool_preheat(zm_pool *pool, size_t n) {
 
 void zm_pool_reset(zm_pool *pool) {
     pool->free_list = NULL;
+    pool->counted = zm__chain_counts(pool->backing);
     pool->live = 0;
     enter_slab(pool, pool->first);
 }
@@ -135,10 +148,9 @@ void zm_pool_reset(zm_pool *pool) {
  * ------------------------------------------------------------------------- */
 
 static void *pool_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    (void)ra;
     zm_pool *pool = ctx;
     if (len != pool->item_size || align > pool->item_align) return NULL;
-    return zm_pool_create(pool);
+    return zm__pool_create_at(pool, ra);
 }
 
 static bool pool_vt_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
@@ -158,9 +170,9 @@ static void pool_vt_free(void *ctx, void *ptr, size_t len, size_t align, uintptr
     zm_pool_destroy(ctx, ptr);
 }
 
-static const zm_allocator_vtable pool_vtable = {pool_vt_alloc, pool_vt_resize, pool_vt_remap,
-                                                pool_vt_free};
+const zm_allocator_vtable zm__pool_vtable = {pool_vt_alloc, pool_vt_resize, pool_vt_remap,
+                                             pool_vt_free};
 
 zm_allocator zm_pool_allocator(zm_pool *pool) {
-    return (zm_allocator){pool, &pool_vtable};
+    return (zm_allocator){pool, &zm__pool_vtable};
 }

@@ -1,4 +1,5 @@
 /* The stack fallback allocator: a fixed buffer first, then a fallback. */
+#include "chain.h"
 #include "zmem/stack_fallback.h"
 
 void zm_stack_fallback_init(zm_stack_fallback *sf, void *buf, size_t len, zm_allocator fallback) {
@@ -36,8 +37,8 @@ static void sf_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra
     a.vtable->free(a.ctx, ptr, len, align, ra);
 }
 
-static const zm_allocator_vtable sf_vtable = {sf_alloc, sf_resize, sf_remap, sf_free};
+const zm_allocator_vtable zm__stack_fallback_vtable = {sf_alloc, sf_resize, sf_remap, sf_free};
 
 zm_allocator zm_stack_fallback_allocator(zm_stack_fallback *sf) {
-    return (zm_allocator){sf, &sf_vtable};
+    return (zm_allocator){sf, &zm__stack_fallback_vtable};
 }

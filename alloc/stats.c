@@ -1,12 +1,15 @@
 /* The stats allocator: atomic counters, a hard limit, thresholds with
    hysteresis. Active bytes are allocated - freed; freed is always read before
    allocated, so that a reader never sees more freed than allocated. */
+#include "chain.h"
 #include "zmem/stats.h"
 
-#define RELAXED memory_order_relaxed
+/* The counters are plain integers (the public header has no _Atomic, so
+   that it compiles as C++), updated with the GCC/Clang __atomic builtins. */
+#define RELAXED __ATOMIC_RELAXED
 
-static size_t ld(const _Atomic size_t *x) {
-    return atomic_load_explicit(x, RELAXED);
+static size_t ld(const size_t *x) {
+    return __atomic_load_n(x, RELAXED);
 }
 
 /* Every hot function takes mt: true for atomic read-modify-writes, false for
@@ -19,20 +22,20 @@ static size_t ld(const _Atomic size_t *x) {
 #endif
 
 /* Adds n to *x and returns the new value. */
-HOT size_t add(_Atomic size_t *x, size_t n, bool mt) {
+HOT size_t add(size_t *x, size_t n, bool mt) {
     if (!mt) {
         size_t v = ld(x) + n;
-        atomic_store_explicit(x, v, RELAXED);
+        __atomic_store_n(x, v, RELAXED);
         return v;
     }
-    return atomic_fetch_add_explicit(x, n, RELAXED) + n;
+    return __atomic_fetch_add(x, n, RELAXED) + n;
 }
 
-HOT void sub(_Atomic size_t *x, size_t n, bool mt) {
+HOT void sub(size_t *x, size_t n, bool mt) {
     if (!mt)
-        atomic_store_explicit(x, ld(x) - n, RELAXED);
+        __atomic_store_n(x, ld(x) - n, RELAXED);
     else
-        atomic_fetch_sub_explicit(x, n, RELAXED);
+        __atomic_fetch_sub(x, n, RELAXED);
 }
 
 /* Accounts for n more bytes if the limit allows. Returns false (counting a
@@ -52,10 +55,10 @@ HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
             return false;
         }
         if (!mt) {
-            atomic_store_explicit(&st->allocated, cur + n, RELAXED);
+            __atomic_store_n(&st->allocated, cur + n, RELAXED);
             break;
         }
-        if (atomic_compare_exchange_weak_explicit(&st->allocated, &cur, cur + n, RELAXED, RELAXED))
+        if (__atomic_compare_exchange_n(&st->allocated, &cur, cur + n, true, RELAXED, RELAXED))
             break;
     }
     *active = cur + n - freed;
@@ -70,14 +73,14 @@ static size_t active_now(const zm_stats *st) {
 /* Moves the level to where active bytes put it, with hysteresis, calling the
    hook once for the change. */
 static void settle_level(zm_stats *st, size_t active) {
-    int lv = atomic_load_explicit(&st->level, RELAXED);
+    int lv = __atomic_load_n(&st->level, RELAXED);
     for (;;) {
         int want = lv;
         while (want < ZM_STATS_CRITICAL && active > st->up_at[want]) want++;
         if (want == lv)
             while (want > ZM_STATS_NORMAL && active < st->down_at[want]) want--;
         if (want == lv) return;
-        if (atomic_compare_exchange_weak_explicit(&st->level, &lv, want, RELAXED, RELAXED)) {
+        if (__atomic_compare_exchange_n(&st->level, &lv, want, true, RELAXED, RELAXED)) {
             if (st->hook != NULL) st->hook(st->hook_ctx, (zm_stats_level)want, active);
             return;
         }
@@ -88,18 +91,18 @@ HOT void rose_to(zm_stats *st, size_t active, bool mt) {
     size_t p = ld(&st->peak);
     if (active > p) {
         if (!mt)
-            atomic_store_explicit(&st->peak, active, RELAXED);
+            __atomic_store_n(&st->peak, active, RELAXED);
         else
-            while (active > p && !atomic_compare_exchange_weak_explicit(&st->peak, &p, active,
-                                                                        RELAXED, RELAXED)) {
+            while (active > p &&
+                   !__atomic_compare_exchange_n(&st->peak, &p, active, true, RELAXED, RELAXED)) {
             }
     }
-    int lv = atomic_load_explicit(&st->level, RELAXED);
+    int lv = __atomic_load_n(&st->level, RELAXED);
     if (ZM_UNLIKELY(active > st->up_at[lv])) settle_level(st, active);
 }
 
 HOT void fell_to(zm_stats *st) {
-    int lv = atomic_load_explicit(&st->level, RELAXED);
+    int lv = __atomic_load_n(&st->level, RELAXED);
     if (ZM_UNLIKELY(lv != ZM_STATS_NORMAL)) {
         size_t active = active_now(st);
         if (active < st->down_at[lv]) settle_level(st, active);
@@ -185,8 +188,8 @@ HOT void *do_remap(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
                               uintptr_t ra) {                                                      \
         return do_remap(ctx, ptr, len, align, new_len, ra, mt);                                    \
     }                                                                                              \
-    static const zm_allocator_vtable name##_vtable = {name##_alloc, name##_resize, name##_remap,   \
-                                                      name##_free};
+    const zm_allocator_vtable zm__stats_##name##_vtable = {name##_alloc, name##_resize,            \
+                                                           name##_remap, name##_free};
 
 STATS_VTABLE(shared, true)
 STATS_VTABLE(single, false)
@@ -198,23 +201,24 @@ STATS_VTABLE(single, false)
 void zm_stats_init(zm_stats *st, zm_allocator backing, size_t limit_bytes) {
     memset(st, 0, sizeof *st);
     st->backing = backing;
-    atomic_init(&st->allocated, 0);
-    atomic_init(&st->freed, 0);
-    atomic_init(&st->peak, 0);
-    atomic_init(&st->allocs, 0);
-    atomic_init(&st->frees, 0);
-    atomic_init(&st->failures, 0);
-    atomic_init(&st->limit, limit_bytes);
-    atomic_init(&st->level, ZM_STATS_NORMAL);
+    st->allocated = 0;
+    st->freed = 0;
+    st->peak = 0;
+    st->allocs = 0;
+    st->frees = 0;
+    st->failures = 0;
+    st->limit = limit_bytes;
+    st->level = ZM_STATS_NORMAL;
     zm_stats_set_thresholds(st, 0, 0, 0, NULL, NULL);
 }
 
 zm_allocator zm_stats_allocator(zm_stats *st) {
-    return (zm_allocator){st, st->single_thread ? &single_vtable : &shared_vtable};
+    return (zm_allocator){st,
+                          st->single_thread ? &zm__stats_single_vtable : &zm__stats_shared_vtable};
 }
 
 void zm_stats_set_limit(zm_stats *st, size_t limit_bytes) {
-    atomic_store_explicit(&st->limit, limit_bytes, RELAXED);
+    __atomic_store_n(&st->limit, limit_bytes, RELAXED);
 }
 
 void zm_stats_set_single_thread(zm_stats *st, bool single_thread) {
@@ -238,7 +242,7 @@ void zm_stats_set_thresholds(zm_stats *st, size_t warning_bytes, size_t critical
     st->down_at[ZM_STATS_CRITICAL] = crit == SIZE_MAX ? 0 : crit > mc ? crit - mc : 1;
     st->hook = hook;
     st->hook_ctx = ctx;
-    atomic_store_explicit(&st->level, ZM_STATS_NORMAL, RELAXED);
+    __atomic_store_n(&st->level, ZM_STATS_NORMAL, RELAXED);
 }
 
 void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out) {
@@ -252,11 +256,11 @@ void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out) {
 }
 
 void zm_stats_reset_peak(zm_stats *st) {
-    atomic_store_explicit(&st->peak, active_now(st), RELAXED);
+    __atomic_store_n(&st->peak, active_now(st), RELAXED);
 }
 
 zm_stats_level zm_stats_level_now(const zm_stats *st) {
-    return (zm_stats_level)atomic_load_explicit(&st->level, RELAXED);
+    return (zm_stats_level)__atomic_load_n(&st->level, RELAXED);
 }
 
 zm_memory_delta zm_memory_stats_delta(const zm_memory_stats *before, const zm_memory_stats *after) {

@@ -5,7 +5,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__has_include)
+#if __has_include(<execinfo.h>)
+#include <execinfo.h>
+#define HAVE_BACKTRACE 1
+#endif
+#endif
+
 #include "where.h"
+
+int zm__backtrace(void **out, int depth, uintptr_t from) {
+#ifdef HAVE_BACKTRACE
+    enum { EXTRA = 6, MAX = 16 };
+    void *buf[MAX + EXTRA];
+    if (depth > MAX) depth = MAX;
+    if (depth <= 0) return 0;
+    int n = backtrace(buf, depth + EXTRA);
+    int start = 0;
+    while (start < n && (uintptr_t)buf[start] != from) start++;
+    if (start == n) start = n > 2 ? 2 : n; /* not found: skip this and the caller */
+    n -= start;
+    if (n > depth) n = depth;
+    memcpy(out, buf + start, (size_t)n * sizeof *out);
+    return n;
+#else
+    (void)out, (void)depth, (void)from;
+    return 0;
+#endif
+}
 
 char *zm__where(char *buf, size_t n, uintptr_t addr) {
     if (n == 0) return buf;

@@ -12,6 +12,13 @@
    Returns buf. */
 char *zm__where(char *buf, size_t n, uintptr_t addr);
 
+/* Records up to depth (at most 16) return addresses of the calling thread's
+   stack into out, starting with the frame whose return address is from (the
+   frames of zmem's own calls above it left out; when from is not found, the
+   two innermost frames are skipped). Returns how many were recorded; 0
+   where the platform has no backtrace(). */
+int zm__backtrace(void **out, int depth, uintptr_t from);
+
 /* The size of a buffer zm__where never truncates in practice. */
 #define ZM__WHERE_MAX 160
 

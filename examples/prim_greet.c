@@ -1,5 +1,8 @@
 /* A primitive in C: register it with an input schema, call it with JSON text,
-   read the response. Build: cc prim_greet.c $(pkg-config --cflags --libs zmem) */
+   read the response. With --sweep, put it under the every-failure sweep
+   instead: every allocation of a call (the per-call arena's included) fails
+   in turn, and each run must answer out_of_memory and leave nothing behind.
+   Build: cc prim_greet.c $(pkg-config --cflags --libs zmem) */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,21 +14,56 @@ static zm_status greet(zm_prim_ctx *ctx, const zm_json *params, zm_json **result
     const char *who = zm_json_str(zm_json_get(params, "name"), &n);
     zm_allocator a = zm_prim_alloc(ctx);
     zm_json *o = zm_json_new_object(a, 1);
-    zm_json *s = zm_json_new_string(a, who, n);
-    if (o == NULL || s == NULL || zm_json_object_add_ref(a, o, "hello", 5, s) != ZM_OK)
-        return ZM_ENOMEM;
+    zm_status st = zm_json_object_add_str(a, o, "hello", who, n); /* ZM_ENOMEM if o is NULL */
+    if (st != ZM_OK) return st;
     *result = o; /* dies at the reset after the call */
     return ZM_OK;
 }
 
-int main(void) {
+static const zm_prim_def def = {"greet", "Says hello.",
+                                "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":"
+                                "\"string\",\"minLength\":1}},\"required\":[\"name\"]}",
+                                greet, NULL};
+
+/* The registry and context made once over a sweep fixture, then each request
+   swept on them: the failure points are the call's own. */
+static int sweep(void) {
+    zm_sweep_fixture fx;
+    zm_sweep_fixture_init(&fx, zm_default_allocator());
+    zm_prim_ctx_opts opts = {.longlived = zm_sweep_fixture_allocator(&fx)};
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    int failed = 0;
+    if (zm_prim_registry_create(opts.longlived, &reg) != ZM_OK ||
+        zm_prim_register(reg, &def, NULL) != ZM_OK || zm_prim_ctx_create(&opts, &ctx) != ZM_OK)
+        failed = 1;
+    const char *requests[] = {
+        "{\"id\":1,\"primitive\":\"greet\",\"params\":{\"name\":\"Ada\"}}",
+        ("{\"id\":3,\"batch\":[{\"primitive\":\"greet\",\"params\":{\"name\":\"Grace\"}},"
+         "{\"primitive\":\"greet\",\"params\":{\"name\":\"$0.result.hello\"}}]}"),
+    };
+    for (size_t i = 0; !failed && i < sizeof requests / sizeof requests[0]; i++) {
+        zm_sweep_report r;
+        if (zm_prim_sweep_request(&fx, reg, ctx, requests[i], strlen(requests[i]), NULL, &r) !=
+            ZM_OK) {
+            fprintf(stderr, "%s\n", r.message); /* says which allocation failed, and how */
+            failed = 1;
+        } else {
+            printf("%s: %zu failure points (%zu in arenas and pools), all clean\n", requests[i],
+                   r.alloc_count, r.arena_alloc_count);
+        }
+    }
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+    if (zm_sweep_fixture_deinit(&fx) != 0) failed = 1; /* anything left is a leak */
+    return failed;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--sweep") == 0) return sweep();
     zm_prim_registry *reg = NULL;
     zm_prim_ctx *ctx = NULL;
     zm_json_error err;
-    zm_prim_def def = {"greet", "Says hello.",
-                       "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\","
-                       "\"minLength\":1}},\"required\":[\"name\"]}",
-                       greet, NULL};
     if (zm_prim_registry_create(zm_default_allocator(), &reg) != ZM_OK ||
         zm_prim_register(reg, &def, &err) != ZM_OK || zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
         return 1;

@@ -71,7 +71,7 @@ static void *jp_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
         if (b != NULL) p->backing_allocs++;
         return b;
     }
-    void *item = zm_pool_create(&p->pools[c]);
+    void *item = zm__pool_create_at(&p->pools[c], ra);
     if (item == NULL) return NULL;
     p->pool_hits++;
     if (is_value_node(len, align)) p->live_values++;

@@ -138,6 +138,10 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
     zm_prim_ctx *ctx = zm_create(a, zm_prim_ctx);
     if (ctx == NULL) return ZM_ENOMEM;
     memset(ctx, 0, sizeof *ctx);
+    /* Everything else the context takes goes through a counting view. */
+    ctx->ll_backing = a;
+    zm_stats_init(&ctx->ll, a, 0);
+    a = zm_stats_allocator(&ctx->ll);
     ctx->a = a;
     size_t block = o.arena_block_size ? o.arena_block_size : DEFAULT_BLOCK;
     zm_arena_init_sized(&ctx->arena, a, block);
@@ -188,7 +192,7 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
     zm__buf_free(a, &ctx->err_msg);
     zm__buf_free(a, &ctx->err_field);
     zm__buf_free(a, &ctx->response);
-    zm_destroy(a, ctx);
+    zm_destroy(ctx->ll_backing, ctx);
 }
 
 /* ---------------------------------------------------------------------------
@@ -227,6 +231,7 @@ void zm_prim_ctx_stats(const zm_prim_ctx *ctx, zm_prim_stats *out) {
     *out = ctx->stats;
     out->arena_capacity = zm_arena_capacity(&ctx->arena) + zm_arena_capacity(&ctx->req_arena);
     out->response_capacity = ctx->response.cap;
+    zm_stats_snapshot(&ctx->ll, &out->longlived);
 }
 
 int64_t zm__ctx_clock(zm_prim_ctx *ctx) {

@@ -91,6 +91,7 @@ typedef struct zm__prim {
     const zm__schema *compiled; /* NULL = any object */
     zm_prim_fn fn;
     void *userdata;
+    void (*free_userdata)(void *userdata); /* run at registry destroy, or NULL */
 } zm__prim;
 
 struct zm_prim_registry {
@@ -121,9 +122,11 @@ typedef struct zm__buf {
 } zm__buf;
 
 struct zm_prim_ctx {
-    zm_allocator a;     /* long-lived */
-    zm_arena arena;     /* per-call: what primitives allocate */
-    zm_arena req_arena; /* per-request: the parsed request, kept batch results */
+    zm_allocator a;          /* long-lived: the view of ll */
+    zm_stats ll;             /* counts what goes through a, over the caller's allocator */
+    zm_allocator ll_backing; /* the caller's long-lived allocator (holds ctx itself) */
+    zm_arena arena;          /* per-call: what primitives allocate */
+    zm_arena req_arena;      /* per-request: the parsed request, kept batch results */
     size_t retain_limit;
     size_t response_retain_limit;
 

@@ -28,6 +28,10 @@ zm_status zm_prim_registry_create(zm_allocator a, zm_prim_registry **out) {
 
 void zm_prim_registry_destroy(zm_prim_registry *reg) {
     if (reg == NULL) return;
+    /* Last registered first, as arena cleanups run. */
+    for (size_t i = reg->count; i-- > 0;)
+        if (reg->prims[i].free_userdata != NULL)
+            reg->prims[i].free_userdata(reg->prims[i].userdata);
     zm_arena_deinit(&reg->ar);
     zm_free_array(reg->a, reg->prims, reg->cap);
     zm_free_array(reg->a, reg->index, reg->index_cap);
@@ -95,6 +99,11 @@ static zm_status fail_with(zm_json_error *err, zm_status st, const char *msg) {
 
 zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
                            zm_json_error *schema_err) {
+    return zm_prim_register_with(reg, def, NULL, schema_err);
+}
+
+zm_status zm_prim_register_with(zm_prim_registry *reg, const zm_prim_def *def,
+                                void (*free_userdata)(void *userdata), zm_json_error *schema_err) {
     if (def == NULL || def->name == NULL || def->name[0] == '\0' || def->fn == NULL)
         return fail_with(schema_err, ZM_EINVAL, "a primitive needs a name and a function");
     size_t name_len = strlen(def->name);
@@ -108,6 +117,7 @@ zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
     p.hash = hash_name(def->name, name_len);
     p.fn = def->fn;
     p.userdata = def->userdata;
+    p.free_userdata = free_userdata;
     const char *desc = def->description ? def->description : "";
     p.name = zm_arena_strndup(&reg->ar, def->name, name_len);
     p.description = zm_arena_strndup(&reg->ar, desc, strlen(desc));

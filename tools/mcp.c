@@ -156,7 +156,13 @@ static int utf8_prefix(const char *s, size_t n, size_t max) {
     return (int)max;
 }
 
-/* A formatted detail string in the arena. */
+/* An error response whose message has a detail that may have run out of
+   memory (NULL): then none (NULL), as for any other allocation. */
+static zm_json *error_detail(mcp_server *s, const zm_json *id, int code, const char *detail) {
+    return detail != NULL ? error_response(s, id, code, detail) : NULL;
+}
+
+/* A formatted detail string in the arena, or NULL on out of memory. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 2, 3)))
 #endif
@@ -182,8 +188,8 @@ detail(mcp_server *s, const char *fmt, ...) {
 
 /* The contents of string v for a message or a log line: JSON-escaped (so a
    NUL or a control character neither cuts nor garbles it), cut to at most
-   200 bytes at a character boundary with "..." after; in the arena, "" when
-   that fails. */
+   200 bytes at a character boundary with "..." after; in the arena, NULL on
+   out of memory. */
 static const char *json_text(mcp_server *s, const zm_json *v) {
     size_t n;
     const char *p = zm_json_str(v, &n);
@@ -191,7 +197,7 @@ static const char *json_text(mcp_server *s, const zm_json *v) {
     zm_json *cut = zm_json_new_string_ref(A(s), p, k);
     char *text;
     size_t len;
-    if (cut == NULL || zm_json_write(A(s), cut, 0, &text, &len) != ZM_OK || len < 2) return "";
+    if (cut == NULL || zm_json_write(A(s), cut, 0, &text, &len) != ZM_OK || len < 2) return NULL;
     text[len - 1] = '\0'; /* drop the quotes */
     return k < n ? detail(s, "%s...", text + 1) : text + 1;
 }
@@ -304,9 +310,10 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
         return error_response(s, id, MCP_INVALID_PARAMS, "name must be a string");
     if (args != NULL && !zm_json_is_object(args))
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
-    if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK)
-        return error_response(s, id, MCP_INVALID_PARAMS,
-                              detail(s, "Unknown tool: %s", json_text(s, name)));
+    if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK) {
+        const char *t = json_text(s, name);
+        return t ? error_detail(s, id, MCP_INVALID_PARAMS, detail(s, "Unknown tool: %s", t)) : NULL;
+    }
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
     if (st != ZM_OK) return tool_error(s, id);
@@ -470,11 +477,13 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         size_t n;
         const char *m = zm_json_str(method, &n);
         if (s->log != NULL && m != NULL && !(n >= 14 && memcmp(m, "notifications/", 14) == 0)) {
-            /* A request sent without an id: say why nothing comes back. */
+            /* A request sent without an id: say why nothing comes back (a log
+               line: without memory for the method's name, without it). */
+            const char *t = json_text(s, method);
             fprintf(s->log,
                     "zmem mcp: ignored \"%s\" sent as a notification (no id): requests "
                     "need an id to be answered\n",
-                    json_text(s, method));
+                    t ? t : "(out of memory)");
             fflush(s->log);
         }
         return true;
@@ -520,7 +529,8 @@ static bool handle_msg(mcp_server *s, const zm_json *msg, zm_json **resp) {
         *resp = params == NULL ? error_response(s, id, MCP_INVALID_PARAMS, "name must be a string")
                                : do_prompts_get(s, id, params);
     } else {
-        *resp = error_response(s, id, MCP_METHOD_NOT_FOUND, detail(s, "%s", json_text(s, method)));
+        const char *t = json_text(s, method);
+        *resp = t ? error_detail(s, id, MCP_METHOD_NOT_FOUND, t) : NULL;
     }
     return *resp != NULL;
 }
@@ -571,8 +581,8 @@ zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp
     zm_status ps = zm_json_parse_arena(&s->ar, line, len, NULL, &root, &err);
     if (ps == ZM_ENOMEM) return flush_line(s, true, out);
     if (ps != ZM_OK) {
-        resp = error_response(s, NULL, MCP_PARSE_ERROR,
-                              detail(s, "%s (at byte %zu)", err.message, err.offset));
+        resp = error_detail(s, NULL, MCP_PARSE_ERROR,
+                            detail(s, "%s (at byte %zu)", err.message, err.offset));
         ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
         return flush_line(s, !ok, out);
     }
@@ -608,9 +618,9 @@ zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
                               const mcp_sink *out) {
     s->out_len = 0;
     zm_json *resp =
-        error_response(s, NULL, MCP_INVALID_REQUEST,
-                       detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
-                              too_long, max_line));
+        error_detail(s, NULL, MCP_INVALID_REQUEST,
+                     detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
+                            too_long, max_line));
     bool ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
     return flush_line(s, !ok, out);
 }

@@ -26,6 +26,13 @@ executable('app', 'main.c', dependencies: zmem_dep)
 MESON
     meson setup "$t/build" "$t/app" >"$t/log" 2>&1 && ninja -C "$t/build" >>"$t/log" 2>&1 &&
         "$t/build/app" >/dev/null || { tail -30 "$t/log"; return 1; }
+    # As a subproject zmem brings its library only: no tests of its own in the
+    # parent's suite, nothing but the library among what the parent installs.
+    meson introspect --tests "$t/build" | grep -q '"name"' && {
+        echo "zmem's tests are registered in the parent project"; return 1; }
+    meson introspect --installed "$t/build" | tr ',' '\n' | grep -v 'libzmem' |
+        grep -E 'bin/zmem|include/zmem|pkgconfig' && {
+        echo "zmem installs more than its library as a subproject"; return 1; }
     rm -rf "$t"
 }
 gate "install + pkg-config" install_check

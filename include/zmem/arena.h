@@ -17,6 +17,14 @@
  * out (and everything a reset or restore frees), so an overrun past an
  * allocation into the rest of a block is reported. In such a build every
  * allocation takes the out-of-line path.
+ *
+ * Over a zm_failing with count_arenas set (directly or through zmem's own
+ * wrappers; the every-failure sweep sets it), every allocation takes the
+ * out-of-line path too, and there counts as an allocation attempt of the
+ * failing allocator, so that it fails (NULL) when its turn comes; in-place
+ * resizes and remaps of the arena's view count as its resize attempts. The
+ * inline fast path is the same either way: it stops at `end`, which the
+ * arena then keeps at `ptr`. See zmem/failing.h.
  */
 #ifndef ZMEM_ARENA_H
 #define ZMEM_ARENA_H
@@ -53,6 +61,7 @@ typedef struct zm_arena {
     zm_allocator backing;
     size_t capacity;   /* usable bytes over all blocks */
     size_t block_size; /* the smallest block to ask the backing allocator for */
+    bool counted;      /* every request goes out of line and counts at a zm_failing */
 } zm_arena;
 
 /* A savepoint: where the arena stood when zm_arena_save was called. */

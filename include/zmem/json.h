@@ -65,7 +65,8 @@ struct zm_json {
         int64_t i;
         double d;
         struct {
-            const char *ptr; /* NUL-terminated for convenience */
+            const char *ptr; /* NUL-terminated, except a string that borrows its
+                                bytes (zm_json_new_string_ref): see zm_json_str */
             size_t len;
         } s; /* ZM_JSON_STRING, ZM_JSON_NUMBER */
         struct {
@@ -114,7 +115,10 @@ static inline bool zm_json_bool(const zm_json *v) {
     return zm_json_typeof(v) == ZM_JSON_BOOL && v->u.b;
 }
 
-/* The integer of v (ZM_JSON_INT); 0 for anything else. */
+/* The integer of v (ZM_JSON_INT); 0 for anything else, which includes
+   numbers a schema's "integer" accepts: 1e2 and 80.0 (REAL) and integers
+   beyond int64 (NUMBER). To read a parameter, use zm_json_get_int (or, in a
+   primitive, zm_prim_param_int), which give the integer or an error. */
 static inline int64_t zm_json_int(const zm_json *v) {
     return zm_json_typeof(v) == ZM_JSON_INT ? v->u.i : 0;
 }
@@ -128,9 +132,14 @@ double zm_json_real(const zm_json *v);
    an integral value in range, like 3.0, is accepted). */
 zm_status zm_json_get_int(const zm_json *v, int64_t *out);
 
-/* The bytes of a string (or the text of a ZM_JSON_NUMBER), NUL-terminated,
-   and their count in *len (len may be NULL). NULL when v is neither. The
-   memory belongs to the value. */
+/* The bytes of a string (or the text of a ZM_JSON_NUMBER) and their count in
+   *len (len may be NULL). NULL when v is neither. The memory belongs to the
+   value. The bytes are followed by a NUL when the value holds its own copy:
+   every value the parser makes, every string from zm_json_new_string or
+   zm_json_clone. A string made with
+   zm_json_new_string_ref has exactly the bytes it borrows, followed by
+   whatever follows them: use *len (zmem itself always does), or make it with
+   zm_json_new_string when a C string is needed. */
 static inline const char *zm_json_str(const zm_json *v, size_t *len) {
     zm_json_type t = zm_json_typeof(v);
     if (t != ZM_JSON_STRING && t != ZM_JSON_NUMBER) {
@@ -298,7 +307,9 @@ zm_json *zm_json_new_int(zm_allocator a, int64_t i);
 zm_json *zm_json_new_real(zm_allocator a, double d);
 /* A string of len bytes copied from s. No UTF-8 check here; the writer checks. */
 zm_json *zm_json_new_string(zm_allocator a, const char *s, size_t len);
-/* A string that borrows s: s must outlive the value and stay unchanged. */
+/* A string that borrows s: s must outlive the value and stay unchanged.
+   Nothing is added after s's len bytes: zm_json_str gives back s itself, NUL-
+   terminated only if s is. */
 zm_json *zm_json_new_string_ref(zm_allocator a, const char *s, size_t len);
 /* An empty array / object with room for cap items (0 is fine). */
 zm_json *zm_json_new_array(zm_allocator a, size_t cap);
@@ -325,6 +336,26 @@ zm_status zm_json_object_set(zm_allocator a, zm_json *obj, const char *key, size
    as zm_json_object_set. */
 zm_status zm_json_object_add_ref(zm_allocator a, zm_json *obj, const char *key, size_t key_len,
                                  zm_json *value);
+
+/* Members in one line each: each makes a value from a (a copy of len bytes
+   of s; i; d; b; a deep copy of v, JSON null when v is NULL) and appends it
+   to obj under key, a NUL-terminated key borrowed as by
+   zm_json_object_add_ref (a string literal, or bytes that outlive obj).
+   ZM_OK; ZM_ENOMEM with obj unchanged and nothing of the new value left
+   (also when obj is NULL, so that a failed zm_json_new_object needs no check
+   of its own); ZM_ETYPE (obj not an object); ZM_EINVAL (key NULL, s NULL
+   with len > 0, or obj a shared template value). For example:
+       zm_json *r = zm_json_new_object(a, 3);
+       zm_status st = zm_json_object_add_str(a, r, "key", key, key_len);
+       if (st == ZM_OK) st = zm_json_object_add_int(a, r, "version", version);
+       if (st == ZM_OK) st = zm_json_object_add_bool(a, r, "created", created);
+       if (st != ZM_OK) return st;  */
+zm_status zm_json_object_add_str(zm_allocator a, zm_json *obj, const char *key, const char *s,
+                                 size_t len);
+zm_status zm_json_object_add_int(zm_allocator a, zm_json *obj, const char *key, int64_t i);
+zm_status zm_json_object_add_real(zm_allocator a, zm_json *obj, const char *key, double d);
+zm_status zm_json_object_add_bool(zm_allocator a, zm_json *obj, const char *key, bool b);
+zm_status zm_json_object_add_copy(zm_allocator a, zm_json *obj, const char *key, const zm_json *v);
 
 /* Removes member key from obj, releasing its value with zm_json_free(a, ...).
    ZM_OK, ZM_ENOTFOUND, ZM_ETYPE, or ZM_EINVAL (key NULL with key_len > 0, or

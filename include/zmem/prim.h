@@ -82,6 +82,7 @@
 #include "zmem/json.h"
 #include "zmem/stats.h"
 #include "zmem/template.h"
+#include "zmem/testing.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -160,6 +161,13 @@ void zm_prim_registry_destroy(zm_prim_registry *reg);
    NULL; its status is set on every failure. */
 zm_status zm_prim_register(zm_prim_registry *reg, const zm_prim_def *def,
                            zm_json_error *schema_err);
+
+/* zm_prim_register, and the registry takes def->userdata: when it is
+   destroyed it calls free_userdata(def->userdata) (NULL: nothing), the
+   latest registered first. When registration fails, free_userdata is not
+   called and the userdata stays the caller's. Same statuses. */
+zm_status zm_prim_register_with(zm_prim_registry *reg, const zm_prim_def *def,
+                                void (*free_userdata)(void *userdata), zm_json_error *schema_err);
 
 /* What runs around every batch request on a registry: begin before its first
    call, commit after its last, rollback instead when the batch ends early
@@ -262,6 +270,11 @@ typedef struct zm_prim_stats {
     size_t arena_capacity;     /* bytes the arenas hold now (kept across resets) */
     size_t response_capacity;  /* bytes of the response buffer */
     size_t arena_resets;       /* arena resets done */
+    zm_memory_stats longlived; /* what went through the long-lived allocator: the
+                                  context's own (arena blocks, pool slabs,
+                                  buffers) and zm_prim_longlived's, counted as
+                                  zm_stats counts (allocs, frees, active and peak
+                                  bytes); a store made apart is not in it */
 } zm_prim_stats;
 
 /* Fills *out with the context's counters. */
@@ -306,6 +319,18 @@ __attribute__((format(printf, 4, 5)))
 #endif
 zm_status
 zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...);
+
+/* Reads the integer parameter name (a NUL-terminated member name of params)
+   into *out. The schema's "integer" accepts every number without a fraction
+   (1e2, 80.0, 99999999999999999999999 too), so read it here rather than with
+   zm_json_int, which gives 0 for all but plain int64 literals. Returns ZM_OK
+   (the value, or *out left as it is when params has no such member: set
+   the default first), or ZM_EINVAL recorded with zm_prim_fail, field
+   "/name", when it is not an integer or does not fit int64 ("out of range
+   (a 64-bit signed integer: -2^63 to 2^63-1)"): the call then answers
+   invalid_params. name must be at most 62 bytes. */
+zm_status zm_prim_param_int(zm_prim_ctx *ctx, const zm_json *params, const char *name,
+                            int64_t *out);
 
 /* ---------------------------------------------------------------------------
  * Calling
@@ -378,6 +403,27 @@ typedef struct zm_store zm_store;
    ones before it stay registered), ZM_ENOMEM, ZM_EINVAL (a schema the
    runtime refused: a bug). */
 zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s);
+
+/* ---------------------------------------------------------------------------
+ * Testing a primitive
+ * ------------------------------------------------------------------------- */
+
+/* Sweeps one request (len bytes of JSON text, as zm_prim_call_json takes it)
+   on a registry and context that already exist, with every allocation of the
+   call failing in turn: those of the per-call arena and the JSON pool, and
+   those of the long-lived allocator (the store's too). Make the registry,
+   the context (opts.longlived) and the store over
+   zm_sweep_fixture_allocator(fx), set them up once, then sweep as many
+   requests as you like; the failure points counted are the call's own
+   (zmem/testing.h, zm_sweep_fixture). Each run must answer ok:true when
+   nothing fails, and out_of_memory (status ZM_ENOMEM) when an allocation
+   fails; a failing run must leave nothing it allocated behind (a store that
+   answered out_of_memory must not have stored). opts (NULL = defaults) and
+   report (may be NULL) as for zm_sweep_fixture_check. Returns its status,
+   or ZM_EINVAL when ctx's long-lived allocator is not fx's. */
+zm_status zm_prim_sweep_request(zm_sweep_fixture *fx, zm_prim_registry *reg, zm_prim_ctx *ctx,
+                                const char *request, size_t len, const zm_sweep_options *opts,
+                                zm_sweep_report *report);
 
 #ifdef __cplusplus
 }

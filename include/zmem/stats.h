@@ -13,7 +13,8 @@
  * Byte counts are the lengths requested (what the caller asked for), not the
  * backing allocator's real footprint.
  *
- * Threads: the counters are C11 atomics, so any thread may take a snapshot
+ * Threads: the counters are updated with atomic operations (kept out of the
+ * struct's type, so that the header compiles as C++), so any thread may take a snapshot
  * at any time, and by default every update is an atomic read-modify-write, so
  * any number of threads may allocate through one zm_stats (the backing
  * allocator permitting) and the limit holds exactly. When only one thread at a
@@ -22,8 +23,6 @@
  */
 #ifndef ZMEM_STATS_H
 #define ZMEM_STATS_H
-
-#include <stdatomic.h>
 
 #include "zmem/allocator.h"
 
@@ -64,10 +63,10 @@ typedef void (*zm_stats_hook)(void *ctx, zm_stats_level level, size_t active_byt
 
 typedef struct zm_stats {
     zm_allocator backing;
-    /* private: read them with zm_stats_snapshot */
-    _Atomic size_t allocated, freed, peak, allocs, frees, failures;
-    _Atomic size_t limit;
-    _Atomic int level;
+    /* private: read them with zm_stats_snapshot (updated atomically) */
+    size_t allocated, freed, peak, allocs, frees, failures;
+    size_t limit;
+    int level;
     size_t up_at[3];   /* active bytes above which the level rises, per level */
     size_t down_at[3]; /* active bytes below which the level falls, per level */
     zm_stats_hook hook;

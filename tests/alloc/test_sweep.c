@@ -1,5 +1,6 @@
 /* The sweep itself: it must pass correct code and catch each kind of bug. */
 #include "test.h"
+#include "zmem/arena.h"
 #include "zmem/testing.h"
 
 /* Correct: three allocations and a growth, everything freed on every path. */
@@ -311,6 +312,223 @@ static void test_problem_names(void) {
     CHECK(strncmp(r.message, head, strlen(head)) == 0);
 }
 
+/* ---------------------------------------------------------------------------
+ * Arena requests as failure points
+ * ------------------------------------------------------------------------- */
+
+/* Takes a block from a (a stand-in for a file handle or a cache entry), then
+   builds in an arena over a; forgets the block when the arena's third
+   allocation fails, which with a large block is never a block boundary. */
+static zm_status leaks_on_arena_failure(zm_allocator a, void *arg) {
+    size_t block = *(const size_t *)arg;
+    char *held = zm_alloc(a, 48, 8);
+    if (held == NULL) return ZM_ENOMEM;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, a, block);
+    zm_status st = ZM_ENOMEM;
+    for (int i = 0; i < 5; i++) {
+        if (zm_arena_alloc(&ar, 32, 8) == NULL) {
+            if (i == 2) {
+                zm_arena_deinit(&ar);
+                return ZM_ENOMEM; /* the bug: held is not freed */
+            }
+            goto out;
+        }
+    }
+    st = ZM_OK;
+out:
+    zm_arena_deinit(&ar);
+    zm_free(a, held, 48, 8);
+    return st;
+}
+
+static void test_arena_requests_are_swept(void) {
+    zm_allocator b = zm_default_allocator();
+    static const size_t blocks[] = {ZM_ARENA_DEFAULT_BLOCK, 65536, 512, 64, 1};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        zm_sweep_report r;
+        CHECK_EQ(
+            zm_check_allocation_failures(b, leaks_on_arena_failure, (void *)&blocks[i], NULL, &r),
+            ZM_EINTERNAL);
+        CHECK_EQ(r.problem, ZM_SWEEP_LEAK);
+        CHECK_EQ(r.leak_len, 48);
+        CHECK_EQ(r.fail_site, ZM_FAILING_SITE_ARENA);
+        CHECK_EQ(r.fail_len, 32);
+        CHECK(r.arena_alloc_count == 5);
+        CHECK(has(r.message, "failing (an arena allocation of 32 bytes, requested at "));
+        char idx[64];
+        snprintf(idx, sizeof idx, "zm_failing fail_index %zu with count_arenas true", r.fail_index);
+        CHECK(has(r.message, idx));
+#ifdef __GLIBC__
+        CHECK(r.fail_nframes > 0);
+        CHECK(has(r.message, "\n  the failed request:\n    #0 "));
+#endif
+        if (i == 0) fprintf(stderr, "expected report: %s\n", r.message);
+
+        /* The index reproduces it: a zm_failing with that fail_index and
+           count_arenas fails the same request, and the block is left over. */
+        zm_debug_options quiet = zm_debug_defaults();
+        quiet.out = NULL;
+        zm_debug dbg; /* to take back the block the reproduction leaks */
+        zm_debug_init(&dbg, b, &quiet);
+        zm_failing f;
+        zm_failing_init(&f, zm_debug_allocator(&dbg), r.fail_index, SIZE_MAX);
+        f.count_arenas = true;
+        CHECK_EQ(leaks_on_arena_failure(zm_failing_allocator(&f), (void *)&blocks[i]), ZM_ENOMEM);
+        CHECK(f.induced_alloc_failure && f.induced_site == ZM_FAILING_SITE_ARENA);
+        CHECK_EQ(f.allocated_bytes - f.freed_bytes, 48);
+        CHECK_EQ(zm_debug_deinit(&dbg), 1);
+    }
+    /* Swept by the arena's blocks only, as before: missed with large blocks. */
+    zm_sweep_options blocks_only = {.skip_arenas = true};
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(b, leaks_on_arena_failure, (void *)&blocks[0],
+                                          &blocks_only, &r),
+             ZM_OK);
+    CHECK_EQ(r.arena_alloc_count, 0);
+}
+
+/* ---------------------------------------------------------------------------
+ * The fixture: one step on state made once
+ * ------------------------------------------------------------------------- */
+
+/* The state: a table of strings kept in an arena, and a count. */
+typedef struct shelf {
+    zm_allocator a;
+    zm_arena ar;  /* per-step scratch, reset after each step */
+    char **items; /* from a, grown by doubling */
+    size_t len, cap;
+    int bug;   /* 1: leak on an error path; 2: keep a block on failure */
+    bool keep; /* the step stores an item (else it only reads) */
+} shelf;
+
+/* One step: scratch work in the arena, then (keep) a copy stored for good. */
+static zm_status shelf_step(zm_allocator a, void *arg) {
+    shelf *sh = arg;
+    (void)a; /* the state's own allocator is the fixture's */
+    zm_status st = ZM_ENOMEM;
+    char *tmp = zm_alloc(sh->a, 16, 1);
+    if (tmp == NULL) return ZM_ENOMEM;
+    for (int i = 0; i < 4; i++) {
+        if (zm_arena_alloc(&sh->ar, 24, 8) == NULL) {
+            if (sh->bug == 1 && i == 1) {
+                zm_arena_reset(&sh->ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+                return ZM_ENOMEM; /* the bug: tmp */
+            }
+            goto out;
+        }
+    }
+    if (sh->keep) {
+        char *copy = zm_strdup(sh->a, "kept");
+        if (copy == NULL) goto out;
+        if (sh->len == sh->cap) {
+            size_t cap = sh->cap ? sh->cap * 2 : 4;
+            char **grown = zm_alloc_array(sh->a, char *, cap);
+            if (grown == NULL) {
+                if (sh->bug != 2) zm_free(sh->a, copy, 5, 1);
+                goto out;
+            }
+            if (sh->len) memcpy(grown, sh->items, sh->len * sizeof *grown);
+            zm_free_array(sh->a, sh->items, sh->cap);
+            sh->items = grown, sh->cap = cap;
+        }
+        sh->items[sh->len++] = copy;
+    }
+    st = ZM_OK;
+out:
+    zm_arena_reset(&sh->ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    zm_free(sh->a, tmp, 16, 1);
+    return st;
+}
+
+static void shelf_init(shelf *sh, zm_allocator a, int bug, bool keep) {
+    memset(sh, 0, sizeof *sh);
+    sh->a = a, sh->bug = bug, sh->keep = keep;
+    zm_arena_init_sized(&sh->ar, a, 4096);
+}
+
+static void shelf_deinit(shelf *sh) {
+    for (size_t i = 0; i < sh->len; i++) zm_free(sh->a, sh->items[i], 5, 1);
+    zm_free(sh->a, sh->items, sh->cap * sizeof *sh->items, _Alignof(char *));
+    zm_arena_deinit(&sh->ar);
+}
+
+static void test_fixture(void) {
+    zm_allocator b = zm_default_allocator();
+    zm_sweep_fixture fx;
+    zm_sweep_report r;
+
+    /* A step that only reads: its own requests are the failure points, the
+       set-up's are not: tmp, 4 arena allocations (the block is kept from
+       the warm-up run). */
+    zm_sweep_fixture_init(&fx, b);
+    shelf sh;
+    shelf_init(&sh, zm_sweep_fixture_allocator(&fx), 0, false);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, NULL, &r), ZM_OK);
+    CHECK_EQ(r.alloc_count, 5);
+    CHECK_EQ(r.arena_alloc_count, 4);
+    CHECK_EQ(r.runs, 2 + 5);
+    CHECK(ZM_CHECK_SWEEP_FIXTURE(&fx, shelf_step, &sh));
+    CHECK_EQ(fx.checks, 2);
+    /* Blocks only: the arena's requests vanish, as the block is kept. */
+    zm_sweep_options blocks_only = {.skip_arenas = true};
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, &blocks_only, &r), ZM_OK);
+    CHECK_EQ(r.alloc_count, 1);
+    shelf_deinit(&sh);
+    CHECK_EQ(zm_sweep_fixture_deinit(&fx), 0);
+
+    /* A step that stores: each successful run keeps its item, failing runs
+       keep nothing. */
+    zm_sweep_fixture_init(&fx, b);
+    shelf_init(&sh, zm_sweep_fixture_allocator(&fx), 0, true);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, NULL, &r), ZM_OK);
+    CHECK_EQ(r.alloc_count, 6);
+    CHECK_EQ(sh.len, 2); /* the warm-up and the run that ended the sweep stored */
+    shelf_deinit(&sh);
+    CHECK_EQ(zm_sweep_fixture_deinit(&fx), 0);
+
+    /* The leak on an arena failure is caught, with its index. */
+    zm_sweep_fixture_init(&fx, b);
+    shelf_init(&sh, zm_sweep_fixture_allocator(&fx), 1, false);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, NULL, &r), ZM_EINTERNAL);
+    CHECK_EQ(r.problem, ZM_SWEEP_LEAK);
+    CHECK_EQ(r.fail_index, 2); /* tmp, arena #0, arena #1 */
+    CHECK_EQ(r.fail_site, ZM_FAILING_SITE_ARENA);
+    CHECK_EQ(r.leak_len, 16);
+    fprintf(stderr, "expected report: %s\n", r.message);
+    /* Reproduced by hand on the same state: count from the step's start. */
+    size_t live = fx.debug.live_blocks;
+    zm_failing_reset(&fx.fail, r.fail_index, SIZE_MAX);
+    CHECK_EQ(shelf_step(zm_sweep_fixture_allocator(&fx), &sh), ZM_ENOMEM);
+    CHECK(fx.fail.induced_alloc_failure && fx.fail.induced_site == ZM_FAILING_SITE_ARENA);
+    CHECK_EQ(fx.debug.live_blocks, live + 1);
+    zm_failing_reset(&fx.fail, SIZE_MAX, SIZE_MAX);
+    shelf_deinit(&sh);
+    CHECK_EQ(zm_sweep_fixture_deinit(&fx), 2); /* the two tmp blocks left behind */
+
+    /* A failing run that keeps what it allocated changed the state: a leak. */
+    zm_sweep_fixture_init(&fx, b);
+    shelf_init(&sh, zm_sweep_fixture_allocator(&fx), 2, true);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, NULL, &r), ZM_OK); /* no growth: fine */
+    /* Once the warm-up fills the table, the step grows it on each run. */
+    while (sh.len < sh.cap - 1) CHECK_EQ(shelf_step(zm_sweep_fixture_allocator(&fx), &sh), ZM_OK);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, shelf_step, &sh, NULL, &r), ZM_EINTERNAL);
+    CHECK_EQ(r.problem, ZM_SWEEP_LEAK);
+    CHECK_EQ(r.leak_len, 5);
+    CHECK_EQ(r.fail_index, 6); /* the table's growth, after tmp, 4 arena, copy */
+    CHECK(has(r.message, "with allocation #6 failing (")); /* the count is not known yet */
+    shelf_deinit(&sh);
+    zm_sweep_fixture_deinit(&fx);
+
+    /* Misuse is seen on the fixture's state as in a fresh run. */
+    zm_sweep_fixture_init(&fx, b);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, double_frees, NULL, NULL, &r), ZM_EINTERNAL);
+    CHECK_EQ(r.problem, ZM_SWEEP_MISUSE);
+    CHECK_EQ(zm_sweep_fixture_check(&fx, always_fails, NULL, NULL, &r), ZM_EIO);
+    CHECK_EQ(r.problem, ZM_SWEEP_BASELINE_FAILED);
+    CHECK_EQ(zm_sweep_fixture_deinit(&fx), 0);
+}
+
 int main(void) {
     RUN(test_correct_function_passes);
     RUN(test_leak_on_error_path_is_caught);
@@ -319,5 +537,7 @@ int main(void) {
     RUN(test_other_problems);
     RUN(test_resize_failures_are_swept);
     RUN(test_problem_names);
+    RUN(test_arena_requests_are_swept);
+    RUN(test_fixture);
     return zt_finish("sweep");
 }

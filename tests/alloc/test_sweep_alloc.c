@@ -132,7 +132,16 @@ static void test_arena(void) {
     CHECK_EQ(r.resize_count, 1);
     CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_arena_each, NULL, NULL, &r),
              ZM_OK);
-    CHECK_EQ(r.alloc_count, 3); /* on_reset, strndup and new_array each failed once */
+    /* on_reset, strndup and new_array each failed once, and each block under them. */
+    CHECK_EQ(r.alloc_count, 6);
+    CHECK_EQ(r.arena_alloc_count, 3);
+    /* Swept by its blocks only (as Zig's sweep would), the arena shows 3. */
+    zm_sweep_options blocks_only = {.skip_arenas = true};
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_arena_each, NULL,
+                                          &blocks_only, &r),
+             ZM_OK);
+    CHECK_EQ(r.alloc_count, 3);
+    CHECK_EQ(r.arena_alloc_count, 0);
 }
 
 int main(void) {
