@@ -1,29 +1,33 @@
+# shellcheck shell=bash
 # Gate: `zmem mcp` works with the official MCP client library. Installs
 # @modelcontextprotocol/sdk with npm into a temporary directory and runs
-# tests/prim/mcp_sdk_client.mjs against build-ci/tools/zmem. Without node (and
-# no way to install it) or without the npm registry, the gate is skipped with
-# a note (SKIPPED, counted as neither passed nor failed) rather than failed.
+# tests/prim/mcp_sdk_client.mjs against build-ci/tools/zmem. In CI (CI=true)
+# the gate runs or fails: no node, no npm or a failed npm install is a
+# failure. Elsewhere those are a skip (listed as such before the totals).
 mcp_sdk_check() {
-    local exe="$root/build-ci/tools/zmem" dir rc
+    local exe="$root/build-ci/tools/zmem" dir rc cannot=77
+    $in_ci && cannot=1
     if [ ! -x "$exe" ]; then
         echo "mcp sdk: $exe was not built"
         return 1
     fi
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         echo "mcp sdk: installing nodejs and npm"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null 2>&1 || true
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >"$log/mcp-apt.txt" 2>&1 ||
+            tail -5 "$log/mcp-apt.txt"
     fi
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        echo "mcp sdk: SKIPPED (node and npm are not available on this machine)"
-        return 77
+        echo "mcp sdk: node and npm are not available on this machine"
+        return $cannot
     fi
     dir=$(mktemp -d)
     if ! (cd "$dir" && npm init -y >/dev/null 2>&1 &&
           timeout 300 npm install --no-audit --no-fund --silent @modelcontextprotocol/sdk >npm.log 2>&1); then
-        echo "mcp sdk: SKIPPED (npm could not install @modelcontextprotocol/sdk)"
+        echo "mcp sdk: npm could not install @modelcontextprotocol/sdk"
         tail -5 "$dir/npm.log" 2>/dev/null
         rm -rf "$dir"
-        return 77
+        return $cannot
     fi
     cp "$root/tests/prim/mcp_sdk_client.mjs" "$dir/"
     # zmem mcp keeps its memory under $HOME (the client passes HOME on, not

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Gate: the multi-threaded tests under ThreadSanitizer. A test counts as
 # multi-threaded when its source starts threads (pthread_create/thrd_create);
-# only those run, in a clang build with -Db_sanitize=thread. tests/bad is left
+# only those run, in a clang build with -Db_sanitize=thread; finding none is a
+# failure, as is a run in which none of them passed. tests/bad is left
 # out: its tests are single-threaded (one runs on a thread only to get a small
 # stack) and map gigabytes that TSan would shadow.
 # Sourced by .ci/run ($root, $log, $jobs, count, gate, passed, failed are set).
@@ -29,7 +30,9 @@ tsan_run() {
 }
 
 if [ ${#tsan_tests[@]} -eq 0 ]; then
-    echo "== tsan: no multi-threaded test yet"
+    # Nothing to run is not a pass: the gate would check nothing.
+    echo "== tsan: no multi-threaded test found under tests/"
+    echo "FAILED: tsan (no test starts a thread)"; failed=$((failed + 1))
 else
     echo "== tsan: ${tsan_tests[*]}"
     if CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=false \
@@ -45,7 +48,10 @@ else
             done
             if [ ${#tsan_run_list[@]} -gt 0 ]; then
                 tsan_run "$log/tsan.txt" "${tsan_run_list[@]}"
-                count "$log/tsan.txt"
+                count "$log/tsan.txt" tsan
+                if ! grep -qE '^Ok: +[1-9]' "$log/tsan.txt"; then
+                    echo "FAILED: tsan (no test passed)"; failed=$((failed + 1))
+                fi
             else
                 echo "tsan: none of ${tsan_tests[*]} is a test of the build"; failed=$((failed + 1))
             fi
