@@ -3,7 +3,8 @@
    in name order. A harness reports a failure by aborting, so a crash found by
    fuzzing and saved in the corpus fails this program (and the test that runs
    it) until it is fixed. Exit 0 when every input ran; 2 when an argument could
-   not be read. */
+   not be read; 1 when there was no input at all (an empty corpus checks
+   nothing, so it fails). */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdint.h>
@@ -134,5 +135,9 @@ int main(int argc, char **argv) {
         }
     }
     fprintf(stderr, "replay: %ld input(s) ran\n", total);
+    if (total == 0 && status == 0) {
+        fprintf(stderr, "replay: no input: an empty corpus checks nothing\n");
+        status = 1;
+    }
     return status;
 }
