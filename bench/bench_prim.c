@@ -14,11 +14,11 @@
  * 2. With ZMEM_EXE: a session of ZMEM_BENCH_SESSION stores (default 100,000)
  *    and as many retrieves, written to a file and run by `zmem run --stats
  *    FILE` as a separate process. Prints the wall time, calls per second,
- *    microseconds per call and the ratio to the original system's 0.1 to
- *    0.27 ms per call. Skipped with a note when the program has no store
- *    primitive.
+ *    microseconds per call, and the CPU time. A program without the store
+ *    primitive is a failure.
  *
- * Nothing here fails on time; the exit status is 0 unless a call fails.
+ * It prints only what it measured. Nothing here fails on time; the exit
+ * status is 0 unless a call fails.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -174,9 +174,7 @@ static int part_overhead(void) {
     } else {
         double bulk = bulk_mean(op_call_json, &b, n);
         print_dist("zm_prim_call_json (whole call)", &d, bulk);
-        printf("  => median %.3f us per call (target <= 1 us); %.0fx to %.0fx less than the "
-               "original 0.1-0.27 ms\n",
-               d.median / 1000.0, 100000.0 / d.median, 270000.0 / d.median);
+        printf("  => median %.3f us per call (target <= 1 us)\n", d.median / 1000.0);
     }
     if (rc == 0 && measure(op_parse_reset, &b, n / 4, samples, &d))
         print_dist("  part: parse request + reset", &d, bulk_mean(op_parse_reset, &b, n / 4));
@@ -277,7 +275,8 @@ static int part_session(const char *exe) {
     printf("\nbench_prim: session through `%s run --stats FILE`: %zu store + %zu retrieve\n", exe,
            n, n);
     if (strstr(first, "unknown_primitive") != NULL) {
-        printf("  skipped: this zmem has no store primitive (%s)", first);
+        printf("  FAILED: this zmem has no store primitive (%s)", first);
+        result = 1;
     } else if (rc != 0 || lines != 2 * n || ok != 2 * n) {
         printf("  FAILED: exit %d, %zu lines, %zu ok; first: %s", rc, lines, ok, first);
         result = 1;
@@ -285,12 +284,10 @@ static int part_session(const char *exe) {
         double per = secs / (double)(2 * n);
         printf("  %.3f s wall for %zu calls (process start and exit included)\n", secs, 2 * n);
         printf("  %.0f calls/s, %.2f us per call\n", (double)(2 * n) / secs, per * 1e6);
-        printf("  ratio to the original 0.1-0.27 ms per call: %.0fx to %.0fx faster\n",
-               0.1e-3 / per, 0.27e-3 / per);
         double cper = cpu / (double)(2 * n);
-        printf("  CPU time %.3f s: %.2f us per call, %.0fx to %.0fx faster than the original "
-               "(wall time suffers when the machine is busy; CPU time does not)\n",
-               cpu, cper * 1e6, 0.1e-3 / cper, 0.27e-3 / cper);
+        printf("  CPU time %.3f s: %.2f us per call (wall time suffers when the machine is "
+               "busy; CPU time does not)\n",
+               cpu, cper * 1e6);
         f = fopen(err, "r");
         if (f != NULL) {
             char line[512];
