@@ -1,15 +1,39 @@
 /* The stats allocator: atomic counters, a hard limit, thresholds with
-   hysteresis. Active bytes are allocated - freed; freed is always read before
-   allocated, so that a reader never sees more freed than allocated. */
+   hysteresis.
+
+   Active bytes are allocated - freed, two counters, and a reader must never
+   see more freed than allocated (the difference would wrap, and take() would
+   refuse an allocation the limit allows). Relaxed loads of two variables do
+   not promise that, so:
+   - every update of freed is a release (a release read-modify-write in the
+     shared mode, a release store in the single-thread mode);
+   - every read of freed is an acquire, and allocated is read after it.
+   Bytes are freed only after they were allocated: the increment of
+   allocated for a block happens before the increment of freed that gives it
+   back (on one thread by program order; across threads through whatever
+   handed the block over). A reader whose acquire load of freed sees a free
+   therefore synchronizes with it (every release read-modify-write after it
+   continues its release sequence), so its later load of allocated sees that
+   block's increment or a later value: allocated >= freed in every snapshot.
+   A failed backing call takes back only its own increment of allocated,
+   which never counted toward a free. On x86-64 these orderings cost nothing
+   over relaxed ones. */
 #include "chain.h"
 #include "zmem/stats.h"
 
 /* The counters are plain integers (the public header has no _Atomic, so
    that it compiles as C++), updated with the GCC/Clang __atomic builtins. */
 #define RELAXED __ATOMIC_RELAXED
+#define ACQUIRE __ATOMIC_ACQUIRE
+#define RELEASE __ATOMIC_RELEASE
 
 static size_t ld(const size_t *x) {
     return __atomic_load_n(x, RELAXED);
+}
+
+/* The freed counter, read before allocated (see above). */
+static size_t ld_freed(const zm_stats *st) {
+    return __atomic_load_n(&st->freed, ACQUIRE);
 }
 
 /* Every hot function takes mt: true for atomic read-modify-writes, false for
@@ -31,6 +55,14 @@ HOT size_t add(size_t *x, size_t n, bool mt) {
     return __atomic_fetch_add(x, n, RELAXED) + n;
 }
 
+/* Adds n to the freed counter, as a release (see above). */
+HOT void add_freed(zm_stats *st, size_t n, bool mt) {
+    if (!mt)
+        __atomic_store_n(&st->freed, ld(&st->freed) + n, RELEASE);
+    else
+        __atomic_fetch_add(&st->freed, n, RELEASE);
+}
+
 HOT void sub(size_t *x, size_t n, bool mt) {
     if (!mt)
         __atomic_store_n(x, ld(x) - n, RELAXED);
@@ -42,7 +74,7 @@ HOT void sub(size_t *x, size_t n, bool mt) {
    failure) if it does not; else true with the active bytes now in *active. */
 HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
     size_t limit = ld(&st->limit);
-    size_t freed = ld(&st->freed);
+    size_t freed = ld_freed(st);
     if (limit == 0) {
         *active = add(&st->allocated, n, mt) - freed;
         return true;
@@ -66,7 +98,7 @@ HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
 }
 
 static size_t active_now(const zm_stats *st) {
-    size_t freed = ld(&st->freed);
+    size_t freed = ld_freed(st);
     return ld(&st->allocated) - freed;
 }
 
@@ -129,7 +161,7 @@ HOT void *do_alloc(zm_stats *st, size_t len, size_t align, uintptr_t ra, bool mt
 
 HOT void do_free(zm_stats *st, void *ptr, size_t len, size_t align, uintptr_t ra, bool mt) {
     st->backing.vtable->free(st->backing.ctx, ptr, len, align, ra);
-    add(&st->freed, len, mt);
+    add_freed(st, len, mt);
     add(&st->frees, 1, mt);
     fell_to(st);
 }
@@ -137,9 +169,11 @@ HOT void do_free(zm_stats *st, void *ptr, size_t len, size_t align, uintptr_t ra
 HOT bool do_resize(zm_stats *st, void *ptr, size_t len, size_t align, size_t new_len, uintptr_t ra,
                    bool mt) {
     if (new_len <= len) {
-        if (!st->backing.vtable->resize(st->backing.ctx, ptr, len, align, new_len, ra))
+        if (!st->backing.vtable->resize(st->backing.ctx, ptr, len, align, new_len, ra)) {
+            add(&st->failures, 1, mt);
             return false;
-        add(&st->freed, len - new_len, mt);
+        }
+        add_freed(st, len - new_len, mt);
         fell_to(st);
         return true;
     }
@@ -147,6 +181,7 @@ HOT bool do_resize(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
     if (!take(st, new_len - len, &active, mt)) return false;
     if (!st->backing.vtable->resize(st->backing.ctx, ptr, len, align, new_len, ra)) {
         sub(&st->allocated, new_len - len, mt);
+        add(&st->failures, 1, mt);
         return false;
     }
     rose_to(st, active, mt);
@@ -157,8 +192,11 @@ HOT void *do_remap(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
                    bool mt) {
     if (new_len <= len) {
         void *p = st->backing.vtable->remap(st->backing.ctx, ptr, len, align, new_len, ra);
-        if (p == NULL) return NULL;
-        add(&st->freed, len - new_len, mt);
+        if (p == NULL) {
+            add(&st->failures, 1, mt);
+            return NULL;
+        }
+        add_freed(st, len - new_len, mt);
         fell_to(st);
         return p;
     }
@@ -167,6 +205,7 @@ HOT void *do_remap(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
     void *p = st->backing.vtable->remap(st->backing.ctx, ptr, len, align, new_len, ra);
     if (p == NULL) {
         sub(&st->allocated, new_len - len, mt);
+        add(&st->failures, 1, mt);
         return NULL;
     }
     rose_to(st, active, mt);
@@ -246,7 +285,7 @@ void zm_stats_set_thresholds(zm_stats *st, size_t warning_bytes, size_t critical
 }
 
 void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out) {
-    out->freed_bytes = ld(&st->freed);
+    out->freed_bytes = ld_freed(st);
     out->allocated_bytes = ld(&st->allocated);
     out->active_bytes = out->allocated_bytes - out->freed_bytes;
     out->peak_bytes = ld(&st->peak);

@@ -15,7 +15,9 @@
  *
  * Threads: the counters are updated with atomic operations (kept out of the
  * struct's type, so that the header compiles as C++), so any thread may take a snapshot
- * at any time, and by default every update is an atomic read-modify-write, so
+ * at any time (it never shows more bytes freed than allocated: the freed
+ * counter is updated with release and read with acquire ordering, before the
+ * allocated one), and by default every update is an atomic read-modify-write, so
  * any number of threads may allocate through one zm_stats (the backing
  * allocator permitting) and the limit holds exactly. When only one thread at a
  * time allocates, zm_stats_set_single_thread makes updates plain loads and
@@ -101,7 +103,9 @@ void zm_stats_set_thresholds(zm_stats *st, size_t warning_bytes, size_t critical
 void zm_stats_set_single_thread(zm_stats *st, bool single_thread);
 
 /* Fills *out with the counters now. Safe from any thread. Under concurrent
-   allocation the fields are each exact but not taken at one instant. */
+   allocation the fields are each exact but not taken at one instant;
+   allocated_bytes is never below freed_bytes, so active_bytes never wraps
+   (it may count blocks allocated while the snapshot was taken). */
 void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out);
 
 /* Sets the peak to the active bytes now, to measure the peak of what

@@ -1,6 +1,8 @@
 /* The stats allocator: counts, snapshots and deltas, the hard limit, the
    thresholds' hysteresis, and counting from many threads. */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #include "test.h"
 #include "zmem/arena.h"
@@ -102,6 +104,69 @@ static void test_hard_limit(void) {
     CHECK_EQ(s.failures, 1);
     CHECK_EQ(s.allocated_bytes, 0);
     CHECK_EQ(s.allocs, 0);
+}
+
+/* A backing allocator whose resize and remap always fail (alloc and free go
+   to libc). */
+static void *nr_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
+    (void)ctx;
+    zm_allocator c = zm_c_allocator();
+    return c.vtable->alloc(c.ctx, len, align, ra);
+}
+static bool nr_resize(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
+    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
+    return false;
+}
+static void *nr_remap(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
+    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
+    return NULL;
+}
+static void nr_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
+    (void)ctx;
+    zm_allocator c = zm_c_allocator();
+    c.vtable->free(c.ctx, p, len, align, ra);
+}
+static const zm_allocator_vtable no_resize_vtable = {nr_alloc, nr_resize, nr_remap, nr_free};
+
+/* A resize or remap that the backing allocator fails is a failure, growing
+   or shrinking, in both modes, and changes no byte count. */
+static void test_backing_resize_failures(void) {
+    for (int single = 0; single < 2; single++) {
+        zm_stats st;
+        zm_stats_init(&st, (zm_allocator){NULL, &no_resize_vtable}, 0);
+        zm_stats_set_single_thread(&st, single != 0);
+        zm_allocator a = zm_stats_allocator(&st);
+        char *p = zm_alloc(a, 100, 8);
+        CHECK(p != NULL);
+        zm_memory_stats s0, s;
+        zm_stats_snapshot(&st, &s0);
+        CHECK_EQ(s0.failures, 0);
+        CHECK(!zm_resize(a, p, 100, 8, 200)); /* grow */
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.failures, 1);
+        CHECK(!zm_resize(a, p, 100, 8, 50)); /* shrink */
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.failures, 2);
+        CHECK(zm_remap(a, p, 100, 8, 200) == NULL);
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.failures, 3);
+        CHECK(zm_remap(a, p, 100, 8, 50) == NULL);
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.failures, 4);
+        CHECK_EQ(s.allocated_bytes, s0.allocated_bytes);
+        CHECK_EQ(s.freed_bytes, s0.freed_bytes);
+        CHECK_EQ(s.active_bytes, 100);
+        CHECK_EQ(s.peak_bytes, 100);
+        /* zm_realloc falls back to alloc + copy + free: one failed remap */
+        p = zm_realloc(a, p, 100, 300, 8);
+        CHECK(p != NULL);
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.failures, 5);
+        CHECK_EQ(s.active_bytes, 300);
+        zm_free(a, p, 300, 8);
+        zm_stats_snapshot(&st, &s);
+        CHECK_EQ(s.active_bytes, 0);
+    }
 }
 
 typedef struct calls {
@@ -228,6 +293,122 @@ static void test_many_threads(void) {
     CHECK_EQ(s.allocated_bytes, 64 * s.allocs);
 }
 
+/* Snapshots taken while other threads allocate, and free blocks that yet
+   other threads allocated, never show more bytes freed than allocated, and a
+   limit that the blocks in flight cannot pass never refuses one. */
+#define HANDOFF_SLOTS 64
+
+typedef struct handoff {
+    zm_stats *st;
+    pthread_mutex_t mu;
+    void *slot[HANDOFF_SLOTS]; /* blocks allocated by a producer, freed by a consumer */
+    size_t len[HANDOFF_SLOTS];
+    int rounds;           /* blocks each producer makes */
+    int producers_left;   /* under mu */
+    _Atomic int done;     /* set when every thread but the readers has finished */
+    size_t refused;       /* under mu */
+    size_t bad_snapshots; /* under mu */
+    size_t snapshots;     /* under mu */
+} handoff;
+
+static void *produce(void *arg) {
+    handoff *h = arg;
+    zm_allocator a = zm_stats_allocator(h->st);
+    for (int r = 0; r < h->rounds; r++) {
+        size_t len = 16 + (size_t)(r % 7) * 24;
+        void *p = zm_alloc(a, len, 8);
+        pthread_mutex_lock(&h->mu);
+        if (p == NULL) h->refused++;
+        for (int i = 0; p != NULL; i = (i + 1) % HANDOFF_SLOTS) {
+            if (h->slot[i] == NULL) {
+                h->slot[i] = p, h->len[i] = len;
+                p = NULL;
+            } else if (i == HANDOFF_SLOTS - 1) {
+                /* full: wait for the consumer */
+                pthread_mutex_unlock(&h->mu);
+                sched_yield();
+                pthread_mutex_lock(&h->mu);
+            }
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+    pthread_mutex_lock(&h->mu);
+    h->producers_left--;
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void *consume(void *arg) {
+    handoff *h = arg;
+    zm_allocator a = zm_stats_allocator(h->st);
+    for (;;) {
+        void *p = NULL;
+        size_t len = 0;
+        pthread_mutex_lock(&h->mu);
+        for (int i = 0; i < HANDOFF_SLOTS && p == NULL; i++)
+            if (h->slot[i] != NULL) p = h->slot[i], len = h->len[i], h->slot[i] = NULL;
+        bool finished = p == NULL && h->producers_left == 0;
+        pthread_mutex_unlock(&h->mu);
+        if (finished) return NULL;
+        if (p == NULL)
+            sched_yield();
+        else
+            zm_free(a, p, len, 8);
+    }
+}
+
+static void *read_snapshots(void *arg) {
+    handoff *h = arg;
+    size_t bad = 0, n = 0;
+    while (!atomic_load(&h->done)) {
+        zm_memory_stats s;
+        zm_stats_snapshot(h->st, &s);
+        /* more freed than allocated: active_bytes wrapped (a snapshot is not
+           taken at one instant, so active_bytes may be more than were active
+           at any one time, but never less than nothing) */
+        if (s.allocated_bytes < s.freed_bytes) {
+            bad++;
+            fprintf(stderr, "snapshot: allocated %zu < freed %zu\n", s.allocated_bytes,
+                    s.freed_bytes);
+        }
+        n++;
+    }
+    pthread_mutex_lock(&h->mu);
+    h->bad_snapshots += bad;
+    h->snapshots += n;
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void test_snapshots_while_threads_free(void) {
+    zm_stats st;
+    /* the blocks in flight: at most 64 in the slots plus one per producer,
+       each at most 160 bytes: 66 * 160 < 64 KiB */
+    zm_stats_init(&st, zm_default_allocator(), 64 * 1024);
+    handoff h = {.st = &st, .rounds = zt_small() ? 2000 : 100000, .producers_left = 2};
+    pthread_mutex_init(&h.mu, NULL);
+    atomic_init(&h.done, 0);
+    pthread_t prod[2], cons, rd;
+    pthread_create(&rd, NULL, read_snapshots, &h);
+    for (int i = 0; i < 2; i++) pthread_create(&prod[i], NULL, produce, &h);
+    pthread_create(&cons, NULL, consume, &h);
+    for (int i = 0; i < 2; i++) pthread_join(prod[i], NULL);
+    pthread_join(cons, NULL);
+    atomic_store(&h.done, 1);
+    pthread_join(rd, NULL);
+    pthread_mutex_destroy(&h.mu);
+    CHECK_EQ(h.refused, 0);
+    CHECK_EQ(h.bad_snapshots, 0);
+    CHECK(h.snapshots > 0);
+    zm_memory_stats s;
+    zm_stats_snapshot(&st, &s);
+    CHECK_EQ(s.failures, 0);
+    CHECK_EQ(s.active_bytes, 0);
+    CHECK_EQ(s.allocs, 2 * (size_t)h.rounds);
+    CHECK_EQ(s.frees, s.allocs);
+    CHECK(s.peak_bytes <= 64 * 1024);
+}
+
 static void test_single_thread_mode(void) {
     zm_stats st;
     zm_stats_init(&st, zm_default_allocator(), 100);
@@ -273,7 +454,9 @@ int main(void) {
     RUN(test_counts_and_delta);
     RUN(test_hard_limit);
     RUN(test_thresholds_with_hysteresis);
+    RUN(test_backing_resize_failures);
     RUN(test_many_threads);
+    RUN(test_snapshots_while_threads_free);
     RUN(test_single_thread_mode);
     CHECK(ZM_CHECK_SWEEP(use_stats, NULL));
     return zt_finish("stats");
