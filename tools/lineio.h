@@ -1,7 +1,8 @@
 /* A line reader over a file descriptor with a bound on the line length: a
-   line longer than the bound is skipped (its bytes are read and dropped, not
-   buffered) and reported as too long, so memory stays bounded whatever the
-   input. Lines that fit in the read buffer are returned without a copy. */
+   line longer than the bound is skipped and reported as too long (its first
+   max_line bytes are kept, for a look at its start; the rest is read and
+   dropped), so memory stays bounded by max_line whatever the input. Lines
+   that fit in the read buffer are returned without a copy. */
 #ifndef ZMEM_TOOLS_LINEIO_H
 #define ZMEM_TOOLS_LINEIO_H
 

@@ -18,7 +18,8 @@ typedef struct zt_run_counts {
 
 /* Answers every request line read from fd on out: each non-blank line gets
    exactly one response line, a line longer than max_line a limit_exceeded
-   error (read and dropped, never buffered whole). Returns 0 at the end of the
+   error (its first max_line bytes kept for its id, the rest read and
+   dropped: never buffered whole). Returns 0 at the end of the
    input, 1 on a read or write error (after saying so on stderr). */
 int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, int fd, FILE *out, size_t max_line,
                   zt_run_counts *counts);
