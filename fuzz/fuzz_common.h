@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "zmem/allocator.h"
+#include "zmem/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +46,15 @@ static void fz_fail(const char *file, int line, const char *fmt, ...) {
     do {                                                                                           \
         if (!(cond)) fz_fail(__FILE__, __LINE__, __VA_ARGS__);                                     \
     } while (0)
+
+/* zm_json_equal as a yes or no: the work stack comes from the default
+   allocator, and an answer other than ZM_OK is a failure. */
+static inline bool fz_json_eq(const zm_json *x, const zm_json *y) {
+    bool eq = false;
+    zm_status st = zm_json_equal(zm_default_allocator(), x, y, &eq);
+    FZ_CHECKF(st == ZM_OK, "zm_json_equal: %s", zm_status_str(st));
+    return eq;
+}
 
 /* Prints a line to stderr when ZMEM_FUZZ_TRACE is set: replaying a crash with
    it shows the steps that led there. */

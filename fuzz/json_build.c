@@ -159,7 +159,7 @@ static void step_clone(state *s, fz_in *in) {
     fz_trace("clone slot %d into %d -> %s", i, j, zm_status_name(st));
     oom_ok(s, st, "clone");
     if (st != ZM_OK) return;
-    FZ_CHECK(zm_json_equal(s->slot[i], copy));
+    FZ_CHECK(fz_json_eq(s->slot[i], copy));
     take(s, j, copy);
 }
 
@@ -191,7 +191,7 @@ static void step_write(state *s, fz_in *in) {
        RFC 8259 text, read back with the default options. */
     zm_status pst = zm_json_parse_arena(&check, out, len, NULL, &back, &err);
     FZ_CHECKF(pst == ZM_OK, "written value does not parse: %s", err.message);
-    FZ_CHECKF(zm_json_equal(s->slot[i], back), "written value reads back different: %.*s",
+    FZ_CHECKF(fz_json_eq(s->slot[i], back), "written value reads back different: %.*s",
               (int)(len < 300 ? len : 300), out);
     zm_arena_deinit(&check);
     zm_free(s->a, out, len + 1, 1);

@@ -175,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     FZ_CHECK(doc != NULL);
     zm_json *root = zm_json_doc_root(doc);
-    FZ_CHECK(zm_json_equal(root, aroot));
+    FZ_CHECK(fz_json_eq(root, aroot));
     zm_arena_deinit(&ar);
 
     char *out = NULL;
@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     /* The stream writer says the same. */
     membuf mb = {0};
-    st = zm_json_write_stream(root, wflags, mem_sink, &mb);
+    st = zm_json_write_stream(zm_default_allocator(), root, wflags, mem_sink, &mb);
     FZ_CHECKF(st == ZM_OK, "stream write failed: %s", zm_status_name(st));
     FZ_CHECKF(mb.len == out_len && memcmp(mb.p, out, out_len) == 0,
               "stream output differs from buffer output");
@@ -215,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FZ_CHECKF(st == ZM_OK, "written text does not parse: %s at %zu: %s\n%.*s", zm_status_name(st),
               err.offset, err.message, (int)(out_len < 300 ? out_len : 300), out);
     zm_json *root2 = zm_json_doc_root(doc2);
-    FZ_CHECKF(zm_json_equal(root, root2), "written text reads back to a different value:\n%.*s",
+    FZ_CHECKF(fz_json_eq(root, root2), "written text reads back to a different value:\n%.*s",
               (int)(out_len < 300 ? out_len : 300), out);
     char *out2 = NULL;
     size_t out2_len = 0;

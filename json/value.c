@@ -214,19 +214,26 @@ typedef struct eq_frame {
 } eq_frame;
 
 /* Iterative, so that no nesting depth can overflow the C stack: the first 64
-   levels use a local array, deeper ones a block from the default allocator
-   (if that allocation fails the values are reported unequal). */
-bool zm_json_equal(const zm_json *a, const zm_json *b) {
-    if (a == b) return true;
-    if (!shallow_eq(a, b)) return false;
+   levels use a local array, deeper ones a block from alloc. */
+zm_status zm_json_equal(zm_allocator alloc, const zm_json *a, const zm_json *b, bool *equal_out) {
+    if (equal_out == NULL) return ZM_EINVAL;
+    *equal_out = false;
+    if (a == b) {
+        *equal_out = true;
+        return ZM_OK;
+    }
+    if (!shallow_eq(a, b)) return ZM_OK;
     zm_json_type t = zm_json_typeof(a);
-    if ((t != ZM_JSON_ARRAY && t != ZM_JSON_OBJECT) || zm_json_len(a) == 0) return true;
+    if ((t != ZM_JSON_ARRAY && t != ZM_JSON_OBJECT) || zm_json_len(a) == 0) {
+        *equal_out = true;
+        return ZM_OK;
+    }
 
     eq_frame local[64];
     void *stack = local;
     size_t cap = 64, n = 0;
     bool on_heap = false, equal = true;
-    zm_allocator heap = zm_default_allocator();
+    zm_status st = ZM_OK;
     local[n++] = (eq_frame){a, b, 0};
     while (n > 0) {
         eq_frame *f = &((eq_frame *)stack)[n - 1];
@@ -263,15 +270,17 @@ bool zm_json_equal(const zm_json *a, const zm_json *b) {
         zm_json_type tx = zm_json_typeof(x);
         if ((tx == ZM_JSON_ARRAY || tx == ZM_JSON_OBJECT) && zm_json_len(x) > 0) {
             if (n == cap &&
-                !zm__stack_grow(heap, &stack, &cap, sizeof(eq_frame), &on_heap, n + 1)) {
+                !zm__stack_grow(alloc, &stack, &cap, sizeof(eq_frame), &on_heap, n + 1)) {
+                st = ZM_ENOMEM;
                 equal = false;
                 break;
             }
             ((eq_frame *)stack)[n++] = (eq_frame){x, y, 0};
         }
     }
-    zm__stack_free(heap, stack, cap, sizeof(eq_frame), on_heap);
-    return equal;
+    zm__stack_free(alloc, stack, cap, sizeof(eq_frame), on_heap);
+    *equal_out = equal;
+    return st;
 }
 
 /* ---------------------------------------------------------------------------

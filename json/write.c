@@ -509,12 +509,13 @@ zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char *
     return ZM_OK;
 }
 
-zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink sink, void *ctx) {
+zm_status zm_json_write_stream(zm_allocator a, const zm_json *v, uint32_t flags, zm_json_sink sink,
+                               void *ctx) {
     if (sink == NULL) return ZM_EINVAL;
     char buf[SINK_BUF];
     writer w = {
         .buf = buf, .p = buf, .end = buf + sizeof buf, .sink = sink, .ctx = ctx, .flags = flags};
-    zm_status st = walk(&w, v, zm_default_allocator());
+    zm_status st = walk(&w, v, a);
     if (st == ZM_OK && w.p > w.buf) st = sink(ctx, w.buf, (size_t)(w.p - w.buf));
     return st;
 }
@@ -523,9 +524,9 @@ static zm_status file_sink(void *ctx, const char *data, size_t len) {
     return fwrite(data, 1, len, ctx) == len ? ZM_OK : ZM_EIO;
 }
 
-zm_status zm_json_write_file(const zm_json *v, uint32_t flags, FILE *f) {
+zm_status zm_json_write_file(zm_allocator a, const zm_json *v, uint32_t flags, FILE *f) {
     if (f == NULL) return ZM_EINVAL;
-    zm_status st = zm_json_write_stream(v, flags, file_sink, f);
+    zm_status st = zm_json_write_stream(a, v, flags, file_sink, f);
     if (st == ZM_OK && fflush(f) != 0) st = ZM_EIO;
     return st;
 }

@@ -21,6 +21,17 @@ static zm_status not_object(zm_prim_ctx *ctx, const zm_json *params) {
                                                    : "null");
 }
 
+/* Records failure st on ctx as its own error unless one is recorded already
+   (a schema check records ZM_EINVAL with its rule; out of memory comes back
+   bare). Returns st. */
+static zm_status schema_failed(zm_prim_ctx *ctx, zm_status st) {
+    if (ctx->err_code == ZM_PRIM_OK) {
+        const char *msg = zm_status_str(st);
+        zm__ctx_set_error(ctx, zm_prim_errcode_of(st), st, NULL, 0, msg, strlen(msg));
+    }
+    return st;
+}
+
 /* Checks params, then runs p. On failure the error is recorded on ctx. */
 static zm_status run_prim(zm_prim_ctx *ctx, const zm__prim *p, const zm_json *params,
                           zm_json **result) {
@@ -29,7 +40,7 @@ static zm_status run_prim(zm_prim_ctx *ctx, const zm__prim *p, const zm_json *pa
     if (!zm_json_is_object(params)) return not_object(ctx, params);
     if (p->compiled != NULL) {
         zm_status st = zm__schema_validate(ctx, p->compiled, params);
-        if (st != ZM_OK) return st;
+        if (st != ZM_OK) return schema_failed(ctx, st);
     }
     zm_json *r = NULL;
     ctx->userdata = p->userdata;
@@ -123,7 +134,9 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
         return set_err(ctx, ZM_PRIM_UNKNOWN_PRIMITIVE, ZM_ENOTFOUND, "unknown primitive \"%s\"",
                        zm__quote(&q, name, len));
     if (!zm_json_is_object(value)) return not_object(ctx, value);
-    return p->compiled ? zm__schema_validate(ctx, p->compiled, value) : ZM_OK;
+    if (p->compiled == NULL) return ZM_OK;
+    zm_status st = zm__schema_validate(ctx, p->compiled, value);
+    return st == ZM_OK ? ZM_OK : schema_failed(ctx, st);
 }
 
 /* ---------------------------------------------------------------------------
@@ -157,7 +170,7 @@ static zm_status put_str(writer *w, const char *s, size_t n) {
 
 static zm_status put_json(writer *w, const zm_json *v) {
     if (v == NULL) return RAW(w, "null");
-    return zm_json_write_stream(v, 0, sink, w);
+    return zm_json_write_stream(w->ctx->a, v, 0, sink, w);
 }
 
 /* Writes the members "ok":false,"error":{...} from the recorded error. */

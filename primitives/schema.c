@@ -438,14 +438,19 @@ static zm_status validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *
     }
     if (s->enum_vals != NULL) {
         bool found = false;
-        for (size_t i = 0; i < zm_json_len(s->enum_vals) && !found; i++)
-            found = zm_json_equal(zm_json_at(s->enum_vals, i), v);
+        for (size_t i = 0; i < zm_json_len(s->enum_vals) && !found; i++) {
+            /* out of memory is its own answer, not "not one of them" */
+            zm_status st =
+                zm_json_equal(zm_prim_alloc(ctx), zm_json_at(s->enum_vals, i), v, &found);
+            if (st != ZM_OK) return st;
+        }
         if (!found) {
             char list[160];
             fixed_sink f = {list, 0, sizeof list - 4};
             for (size_t i = 0; i < zm_json_len(s->enum_vals); i++) {
                 if (i) fixed_write(&f, ", ", 2);
-                zm_json_write_stream(zm_json_at(s->enum_vals, i), 0, fixed_write, &f);
+                zm_json_write_stream(zm_prim_alloc(ctx), zm_json_at(s->enum_vals, i), 0,
+                                     fixed_write, &f);
             }
             if (f.len == f.cap) memcpy(list + f.len, "...", 3), f.len += 3;
             list[f.len] = '\0';
@@ -474,13 +479,13 @@ static zm_status validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *
         char bound[64];
         if (s->minimum != NULL && cmp_num(v, s->minimum) < 0) {
             fixed_sink f = {bound, 0, sizeof bound - 1};
-            zm_json_write_stream(s->minimum, 0, fixed_write, &f);
+            zm_json_write_stream(zm_prim_alloc(ctx), s->minimum, 0, fixed_write, &f);
             bound[f.len] = '\0';
             return zm__fail_at(ctx, p, "minimum: expected at least %s", bound);
         }
         if (s->maximum != NULL && cmp_num(v, s->maximum) > 0) {
             fixed_sink f = {bound, 0, sizeof bound - 1};
-            zm_json_write_stream(s->maximum, 0, fixed_write, &f);
+            zm_json_write_stream(zm_prim_alloc(ctx), s->maximum, 0, fixed_write, &f);
             bound[f.len] = '\0';
             return zm__fail_at(ctx, p, "maximum: expected at most %s", bound);
         }

@@ -526,7 +526,10 @@ static zm_status apply_op(patcher *pt, const zm_json *doc, const zm_json *op, co
         if (got == NULL)
             return op_fail(pt, ZM_EINVAL, "path", "\"%.*s\": %s", QLEN(path.text_len), path.text,
                            msg);
-        if (!zm_json_equal(got, val))
+        bool eq;
+        st = zm_json_equal(pt->a, got, val, &eq);
+        if (st != ZM_OK) return op_fail(pt, st, "value", "%s", zm_status_str(st));
+        if (!eq)
             return op_fail(pt, ZM_EINVAL, "value",
                            "test failed: the value at \"%.*s\" is not equal to \"value\"",
                            QLEN(path.text_len), path.text);

@@ -146,7 +146,7 @@ static int cmd_fmt(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
     zm_json_doc *doc = NULL;
     rc = parse_text(a, &t, err, &doc);
     if (rc == 0) {
-        zm_status st = zm_json_write_file(zm_json_doc_root(doc), flags, out);
+        zm_status st = zm_json_write_file(a, zm_json_doc_root(doc), flags, out);
         if (st == ZM_OK && (fputc('\n', out) == EOF || fflush(out) != 0)) st = ZM_EIO;
         if (st != ZM_OK) {
             fprintf(err, "zmem json fmt: writing: %s\n", zm_status_str(st));

@@ -90,7 +90,7 @@ static zm_status out_sink(void *c, const char *data, size_t n) {
 
 /* Appends v's text to the output line. */
 static zm_status put(mcp_server *s, const zm_json *v) {
-    return zm_json_write_stream(v, 0, out_sink, s);
+    return zm_json_write_stream(s->a, v, 0, out_sink, s);
 }
 
 /* ---------------------------------------------------------------------------

@@ -177,12 +177,15 @@ zm_json *zm_json_getn(const zm_json *v, const char *key, size_t key_len);
 /* zm_json_getn with a NUL-terminated key. */
 zm_json *zm_json_get(const zm_json *v, const char *key);
 
-/* True when a and b are the same JSON value: same type (INT 1 and REAL 1.0
-   are equal numbers; NUMBER text compares by numeric value where it can),
-   same strings, same items in order, same members regardless of order.
-   Iterative: values nested deeper than 64 levels use a work stack from the
-   default allocator (if that fails, the values are reported unequal). */
-bool zm_json_equal(const zm_json *a, const zm_json *b);
+/* Compares x and y as JSON values and sets *equal: true when they are the
+   same value: same type (INT 1 and REAL 1.0 are equal numbers; NUMBER text
+   compares by numeric value where it can), same strings, same items in
+   order, same members regardless of order. Iterative: values nested deeper
+   than 64 levels use a work stack from a, freed before it returns (nothing
+   else is allocated). Returns ZM_OK with *equal set; ZM_ENOMEM when that
+   stack cannot grow (then *equal is false and says nothing); ZM_EINVAL when
+   equal is NULL. */
+zm_status zm_json_equal(zm_allocator a, const zm_json *x, const zm_json *y, bool *equal);
 
 /* ---------------------------------------------------------------------------
  * Parsing
@@ -269,14 +272,17 @@ zm_status zm_json_write(zm_allocator a, const zm_json *v, uint32_t flags, char *
    writer and is returned by it. */
 typedef zm_status (*zm_json_sink)(void *ctx, const char *data, size_t len);
 
-/* Writes v through sink in chunks (no allocation, except a work stack from
-   the default allocator for values nested deeper than 64 levels). Returns
-   ZM_OK, the sink's error, ZM_EINVAL as zm_json_write, or ZM_ENOMEM when
-   that work stack cannot grow. */
-zm_status zm_json_write_stream(const zm_json *v, uint32_t flags, zm_json_sink sink, void *ctx);
+/* Writes v through sink in chunks. Nothing is allocated except, for values
+   nested deeper than 64 levels, a work stack from a, freed before it
+   returns. Returns ZM_OK, the sink's error, ZM_EINVAL as zm_json_write (or
+   sink NULL), or ZM_ENOMEM when that work stack cannot grow. */
+zm_status zm_json_write_stream(zm_allocator a, const zm_json *v, uint32_t flags, zm_json_sink sink,
+                               void *ctx);
 
-/* Writes v to a stdio stream (a sink over fwrite); ZM_EIO on a write error. */
-zm_status zm_json_write_file(const zm_json *v, uint32_t flags, FILE *f);
+/* Writes v to a stdio stream (a sink over fwrite; a work stack from a as
+   zm_json_write_stream). Returns as zm_json_write_stream; ZM_EIO on a write
+   error, ZM_EINVAL when f is NULL. */
+zm_status zm_json_write_file(zm_allocator a, const zm_json *v, uint32_t flags, FILE *f);
 
 /* ---------------------------------------------------------------------------
  * UTF-8 validation, strict as in RFC 3629 and as the parser reads text: no

@@ -5,6 +5,7 @@
 
 #include "checked_alloc.h"
 #include "zmem/json.h"
+#include "json_eq.h"
 
 static void test_scalars(void) {
     checked c;
@@ -34,12 +35,12 @@ static void test_scalars(void) {
     CHECK(zm_json_get_int(big, &got) == ZM_ELIMIT && zm_json_get_int(half, &got) == ZM_ELIMIT);
     zm_json *nan = zm_json_new_real(a, NAN);
     CHECK(zm_json_get_int(nan, &got) == ZM_ELIMIT);
-    CHECK(zm_json_equal(nan, nan));
+    CHECK(zt_json_eq(nan, nan));
     zm_json *three = zm_json_new_real(a, 3.0), *i3 = zm_json_new_int(a, 3);
     CHECK(zm_json_get_int(three, &got) == ZM_OK && got == 3);
-    CHECK(zm_json_equal(three, i3) && zm_json_equal(i3, three));
-    CHECK(!zm_json_equal(half, i3) && !zm_json_equal(s, e) && !zm_json_equal(t, f));
-    CHECK(zm_json_equal(n, NULL));
+    CHECK(zt_json_eq(three, i3) && zt_json_eq(i3, three));
+    CHECK(!zt_json_eq(half, i3) && !zt_json_eq(s, e) && !zt_json_eq(t, f));
+    CHECK(zt_json_eq(n, NULL));
     zm_json *vals[] = {n, t, f, i, r, s, e, sr, big, half, nan, three, i3};
     for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) zm_json_free(a, vals[k]);
     zm_json_free(a, NULL);
@@ -65,9 +66,9 @@ static void test_array(void) {
     CHECK(zm_json_array_push(a, arr, NULL) == ZM_EINVAL);
     zm_json *copy = NULL;
     CHECK(zm_json_clone(a, arr, &copy) == ZM_OK);
-    CHECK(copy != arr && zm_json_equal(copy, arr));
+    CHECK(copy != arr && zt_json_eq(copy, arr));
     CHECK(zm_json_array_push(a, copy, zm_json_new_null(a)) == ZM_OK);
-    CHECK(!zm_json_equal(copy, arr));
+    CHECK(!zt_json_eq(copy, arr));
     zm_json_free(a, copy);
     zm_json_free(a, arr);
     zm_json_free(a, num);
@@ -121,7 +122,7 @@ static void test_object(void) {
         }
         zm_json *copy = NULL;
         CHECK(zm_json_clone(a, o, &copy) == ZM_OK);
-        CHECK(zm_json_equal(o, copy));
+        CHECK(zt_json_eq(o, copy));
         zm_json_free(a, copy);
         zm_json_free(a, o);
     }
@@ -184,18 +185,18 @@ static void test_equal(void) {
         n = snprintf(key, sizeof key, "m%d", 39 - k);
         zm_json_object_set(a, y, key, (size_t)n, zm_json_new_int(a, 39 - k));
     }
-    CHECK(zm_json_equal(x, y));
+    CHECK(zt_json_eq(x, y));
     zm_json_object_set(a, y, "m3", 2, zm_json_new_real(a, 3.0));
-    CHECK(zm_json_equal(x, y));
+    CHECK(zt_json_eq(x, y));
     zm_json_object_set(a, y, "m3", 2, zm_json_new_real(a, 3.5));
-    CHECK(!zm_json_equal(x, y));
+    CHECK(!zt_json_eq(x, y));
     zm_json *a1 = zm_json_new_array(a, 0), *a2 = zm_json_new_array(a, 0);
     zm_json_array_push(a, a1, zm_json_new_int(a, 1));
     zm_json_array_push(a, a1, zm_json_new_int(a, 2));
     zm_json_array_push(a, a2, zm_json_new_int(a, 2));
     zm_json_array_push(a, a2, zm_json_new_int(a, 1));
-    CHECK(!zm_json_equal(a1, a2));
-    CHECK(!zm_json_equal(a1, x));
+    CHECK(!zt_json_eq(a1, a2));
+    CHECK(!zt_json_eq(a1, x));
     /* Deep nesting: no recursion. */
     size_t depth = zt_small() ? 20000 : 200000;
     zm_json *d1 = zm_json_new_array(a, 0), *d2 = zm_json_new_array(a, 0);
@@ -206,11 +207,11 @@ static void test_equal(void) {
         zm_json_array_push(a, c2, n2);
         c1 = n1, c2 = n2;
     }
-    CHECK(zm_json_equal(d1, d2));
+    CHECK(zt_json_eq(d1, d2));
     zm_json_array_push(a, c2, zm_json_new_null(a));
-    CHECK(!zm_json_equal(d1, d2));
+    CHECK(!zt_json_eq(d1, d2));
     zm_json *dc = NULL;
-    CHECK(zm_json_clone(a, d2, &dc) == ZM_OK && zm_json_equal(dc, d2));
+    CHECK(zm_json_clone(a, d2, &dc) == ZM_OK && zt_json_eq(dc, d2));
     zm_arena_deinit(&ar);
 }
 
@@ -229,7 +230,7 @@ static void test_arena_builder(void) {
     CHECK(zm_arena_used(&ar) <= used0 + sizeof(zm_json)); /* its text at least */
     zm_json *o = make_object(a, 50);
     zm_json *copy = NULL;
-    CHECK(zm_json_clone(a, o, &copy) == ZM_OK && zm_json_equal(o, copy));
+    CHECK(zm_json_clone(a, o, &copy) == ZM_OK && zt_json_eq(o, copy));
     zm_json_free(a, copy);
     zm_json_free(a, o);
     zm_arena_restore(&ar, m);
@@ -252,7 +253,7 @@ static void test_deep_free(void) {
     }
     zm_json *copy = NULL;
     CHECK(zm_json_clone(a, root, &copy) == ZM_OK);
-    CHECK(zm_json_equal(root, copy));
+    CHECK(zt_json_eq(root, copy));
     zm_json_free(a, copy);
     zm_json_free(a, root);
     CHECK_EQ(c.live, 0);
@@ -281,7 +282,7 @@ static void test_pool_allocator(void) {
         zm_json_object_set(a, o, "k3", 2, zm_json_new_real(a, 1.5)); /* replaces */
         zm_json_object_remove(a, o, "k4", 2);
         zm_json *copy = NULL;
-        CHECK(zm_json_clone(a, o, &copy) == ZM_OK && zm_json_equal(o, copy));
+        CHECK(zm_json_clone(a, o, &copy) == ZM_OK && zt_json_eq(o, copy));
         zm_json_free(a, o);
         zm_json_free(a, copy);
         zm_json_pool_stats st;
@@ -373,7 +374,7 @@ static zm_status sw_build(zm_allocator a, void *arg) {
         goto done;
     }
     st = zm_json_clone(a, o, &copy);
-    if (st == ZM_OK && !zm_json_equal(o, copy)) st = ZM_EINTERNAL;
+    if (st == ZM_OK && !zt_json_eq(o, copy)) st = ZM_EINTERNAL;
 done:
     zm_json_free(a, copy);
     zm_json_free(a, arr);
@@ -409,6 +410,74 @@ static zm_status sw_borrowed_then_set(zm_allocator a, void *arg) {
     return st;
 }
 
+/* zm_json_equal under the sweep: every work-stack allocation it makes fails
+   in turn, and must come back as ZM_ENOMEM (with *equal false), never as an
+   answer. */
+typedef struct eq_pair {
+    const zm_json *x, *y;
+    bool want;
+} eq_pair;
+
+static zm_status sw_equal(zm_allocator a, void *arg) {
+    const eq_pair *p = arg;
+    bool eq = !p->want;
+    zm_status st = zm_json_equal(a, p->x, p->y, &eq);
+    if (st == ZM_OK) return eq == p->want ? ZM_OK : ZM_EINTERNAL;
+    return eq ? ZM_EINTERNAL : st;
+}
+
+/* Nested arrays depth deep around leaf (NULL: the innermost is empty). */
+static zm_json *nest(zm_allocator a, size_t depth, zm_json *leaf) {
+    zm_json *root = zm_json_new_array(a, 1), *cur = root;
+    for (size_t k = 1; k < depth; k++) {
+        zm_json *n = zm_json_new_array(a, 1);
+        zm_json_array_push(a, cur, n);
+        cur = n;
+    }
+    if (leaf != NULL) zm_json_array_push(a, cur, leaf);
+    return root;
+}
+
+/* zm_json_equal takes its work stack from the allocator it is given (values
+   nested deeper than 64 levels), gives it back, and says out of memory
+   apart from unequal. */
+static void test_equal_allocator(void) {
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_allocator va = zm_arena_allocator(&ar);
+    zm_json *d1 = nest(va, 300, zm_json_new_int(va, 1));
+    zm_json *d2 = nest(va, 300, zm_json_new_int(va, 1));
+    zm_json *d3 = nest(va, 300, zm_json_new_int(va, 2));
+    zm_json *s1 = nest(va, 10, NULL), *s2 = nest(va, 10, NULL);
+
+    checked c;
+    zm_allocator a = checked_init(&c);
+    bool eq = false;
+    CHECK(zm_json_equal(a, d1, d2, &eq) == ZM_OK && eq);
+    CHECK(c.attempts > 0); /* the stack came from a */
+    CHECK_EQ(c.live, 0);   /* and went back to it */
+    size_t attempts = c.attempts;
+    CHECK(zm_json_equal(a, d1, d3, &eq) == ZM_OK && !eq);
+    CHECK(zm_json_equal(a, s1, s2, &eq) == ZM_OK && eq);
+    CHECK(zm_json_equal(a, s1, d1, &eq) == ZM_OK && !eq);
+    CHECK(zm_json_equal(a, d1, d1, &eq) == ZM_OK && eq);
+    CHECK(zm_json_equal(a, d1, d2, NULL) == ZM_EINVAL);
+    /* the shallow ones allocate nothing */
+    CHECK_EQ(c.attempts, 2 * attempts);
+    /* out of memory is not "unequal" */
+    c.fail_at = c.attempts + 1;
+    eq = true;
+    CHECK(zm_json_equal(a, d1, d2, &eq) == ZM_ENOMEM && !eq);
+    CHECK_EQ(c.live, 0);
+    CHECK_EQ(c.misuse, 0);
+    checked_deinit(&c);
+
+    eq_pair same = {d1, d2, true}, differ = {d1, d3, false};
+    CHECK(ZM_CHECK_SWEEP(sw_equal, &same));
+    CHECK(ZM_CHECK_SWEEP(sw_equal, &differ));
+    zm_arena_deinit(&ar);
+}
+
 static void test_sweeps(void) {
     CHECK(ck_sweep("constructors", sw_constructors, NULL) > 8);
     CHECK(ck_sweep("build", sw_build, NULL) > 100);
@@ -421,6 +490,7 @@ int main(void) {
     RUN(test_object);
     RUN(test_add_ref_and_mixing);
     RUN(test_equal);
+    RUN(test_equal_allocator);
     RUN(test_arena_builder);
     RUN(test_deep_free);
     RUN(test_pool_allocator);

@@ -6,6 +6,7 @@
 #include "checked_alloc.h"
 #include "data_file.h"
 #include "zmem/json.h"
+#include "json_eq.h"
 
 /* A case: text (with its length, so that NUL bytes count), parse flags, and
    the expected status; for some, where the error is and what it says. */
@@ -610,7 +611,7 @@ static void test_depth(void) {
             CHECK(zm_json_write(a, zm_json_doc_root(doc), 0, &out, &olen) == ZM_OK);
             CHECK(olen == len && memcmp(out, t, len) == 0);
             zm_free(a, out, olen + 1, 1);
-            CHECK(zm_json_equal(zm_json_doc_root(doc), zm_json_doc_root(doc)));
+            CHECK(zt_json_eq(zm_json_doc_root(doc), zm_json_doc_root(doc)));
             zm_json_doc_free(doc);
             free(t);
             t = nested(lim + 1, true, objects, &len);
@@ -744,7 +745,7 @@ static void test_whitespace_styles(void) {
         zm_json_error e;
         zm_status st = zm_json_parse(a, t, n, NULL, &got, &e);
         if (st != ZM_OK) fprintf(stderr, "round %d: %s\n", r, e.message);
-        CHECK(st == ZM_OK && zm_json_equal(zm_json_doc_root(got), want));
+        CHECK(st == ZM_OK && zt_json_eq(zm_json_doc_root(got), want));
         zm_json_doc_free(got);
         free(t);
         zm_free(a, pretty, plen + 1, 1);

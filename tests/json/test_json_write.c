@@ -6,6 +6,7 @@
 #include "checked_alloc.h"
 #include "data_file.h"
 #include "zmem/json.h"
+#include "json_eq.h"
 
 #define T(s) s, sizeof(s) - 1
 
@@ -228,7 +229,7 @@ static void test_numbers_out(void) {
     out = write_text(arr, ZM_JSON_WRITE_NAN_INF, &st);
     zm_json_doc *doc;
     zm_json *back = parse(out, strlen(out), ZM_JSON_ALLOW_NAN_INF, &doc);
-    CHECK(back && zm_json_equal(back, arr));
+    CHECK(back && zt_json_eq(back, arr));
     CHECK(signbit(zm_json_real(zm_json_at(back, 8))));
     zm_json_doc_free(doc);
     free(out);
@@ -260,7 +261,7 @@ static zm_status collect_sink(void *ctx, const char *data, size_t len) {
 /* Streams v with flags and compares with zm_json_write. */
 static void stream_matches(const zm_json *v, uint32_t flags) {
     collect c = {0};
-    CHECK(zm_json_write_stream(v, flags, collect_sink, &c) == ZM_OK);
+    CHECK(zm_json_write_stream(zm_default_allocator(), v, flags, collect_sink, &c) == ZM_OK);
     zm_status st;
     char *want = write_text(v, flags, &st);
     CHECK(st == ZM_OK && want && c.len == strlen(want) && memcmp(c.buf, want, c.len) == 0);
@@ -293,31 +294,31 @@ static void test_stream(void) {
     /* a sink's error stops the writer and comes back */
     collect c = {0};
     c.fail_after = 3;
-    CHECK(zm_json_write_stream(root, 0, collect_sink, &c) == ZM_EIO);
+    CHECK(zm_json_write_stream(zm_default_allocator(), root, 0, collect_sink, &c) == ZM_EIO);
     free(c.buf);
-    CHECK(zm_json_write_stream(root, 0, NULL, NULL) == ZM_EINVAL);
+    CHECK(zm_json_write_stream(zm_default_allocator(), root, 0, NULL, NULL) == ZM_EINVAL);
     /* files */
     FILE *f = tmpfile();
     CHECK(f != NULL);
     if (f) {
-        CHECK(zm_json_write_file(arr, 0, f) == ZM_OK);
+        CHECK(zm_json_write_file(zm_default_allocator(), arr, 0, f) == ZM_OK);
         long len = ftell(f);
         rewind(f);
         char *text = malloc((size_t)len + 1);
         CHECK(fread(text, 1, (size_t)len, f) == (size_t)len);
         zm_json_doc *doc;
         zm_json *back = parse(text, (size_t)len, 0, &doc);
-        CHECK(back && zm_json_equal(back, arr));
+        CHECK(back && zt_json_eq(back, arr));
         zm_json_doc_free(doc);
         free(text);
         fclose(f);
     }
     FILE *full = fopen("/dev/full", "w");
     if (full) {
-        CHECK(zm_json_write_file(root, 0, full) == ZM_EIO);
+        CHECK(zm_json_write_file(zm_default_allocator(), root, 0, full) == ZM_EIO);
         fclose(full);
     }
-    CHECK(zm_json_write_file(root, 0, NULL) == ZM_EINVAL);
+    CHECK(zm_json_write_file(zm_default_allocator(), root, 0, NULL) == ZM_EINVAL);
     free(s);
     zm_arena_deinit(&ar);
 }
@@ -344,7 +345,7 @@ static void round_trip(const char *name, const char *text, size_t len) {
         CHECK(zm_json_write(a, v, modes[m], &out, &olen) == ZM_OK);
         zm_json_doc *doc2;
         zm_json *v2 = parse(out, olen, 0, &doc2);
-        bool eq = v2 && zm_json_equal(v, v2);
+        bool eq = v2 && zt_json_eq(v, v2);
         if (!eq) fprintf(stderr, "%s: mode %u does not round-trip\n", name, (unsigned)modes[m]);
         CHECK(eq);
         if (modes[m] & ZM_JSON_WRITE_ASCII)
@@ -412,6 +413,37 @@ static zm_status sw_write(zm_allocator a, void *arg) {
     return st;
 }
 
+/* A sink that only counts: it allocates nothing, so that the sweep sees the
+   writer's own allocations alone. */
+static zm_status count_sink(void *ctx, const char *data, size_t len) {
+    (void)data;
+    *(size_t *)ctx += len;
+    return ZM_OK;
+}
+
+typedef struct ssweep {
+    const zm_json *v;
+    uint32_t flags;
+    size_t want; /* the length zm_json_write gives */
+} ssweep;
+
+static zm_status sw_write_stream(zm_allocator a, void *arg) {
+    const ssweep *w = arg;
+    size_t n = 0;
+    zm_status st = zm_json_write_stream(a, w->v, w->flags, count_sink, &n);
+    if (st == ZM_OK && n != w->want) return ZM_EINTERNAL;
+    return st;
+}
+
+static zm_status sw_write_file(zm_allocator a, void *arg) {
+    const ssweep *w = arg;
+    FILE *f = fopen("/dev/null", "w");
+    if (f == NULL) return ZM_EIO;
+    zm_status st = zm_json_write_file(a, w->v, w->flags, f);
+    fclose(f);
+    return st;
+}
+
 static void test_sweep(void) {
     /* big enough that the output buffer grows several times, and deep enough
        that the writer's stack leaves its local array */
@@ -434,7 +466,27 @@ static void test_sweep(void) {
     for (size_t m = 0; m < 3; m++) {
         wsweep w = {root, modes[m]};
         CHECK(ck_sweep("write", sw_write, &w) >= 2);
+        /* the stream and file writers take their work stack (100 levels
+           deep here) from the allocator they are given */
+        char *text;
+        size_t len;
+        CHECK(zm_json_write(zm_default_allocator(), root, modes[m], &text, &len) == ZM_OK);
+        zm_free(zm_default_allocator(), text, len + 1, 1);
+        ssweep s = {root, modes[m], len};
+        CHECK(ZM_CHECK_SWEEP(sw_write_stream, &s));
+        CHECK(ZM_CHECK_SWEEP(sw_write_file, &s));
     }
+    /* and nothing from it for a value of 64 levels or fewer */
+    checked c;
+    zm_allocator ca = checked_init(&c);
+    size_t n = 0;
+    zm_json *shallow = zm_json_at(root, 0);
+    CHECK(zm_json_write_stream(ca, shallow, 0, count_sink, &n) == ZM_OK && n > 0);
+    CHECK_EQ(c.attempts, 0);
+    CHECK(zm_json_write_stream(ca, root, 0, count_sink, &n) == ZM_OK);
+    CHECK(c.attempts > 0);
+    CHECK_EQ(c.live, 0);
+    checked_deinit(&c);
     zm_arena_deinit(&ar);
 }
 

@@ -3,6 +3,7 @@
    search and walks agreeing with the memory backend, transactions, the
    schema's version, export, and the every-failure sweep. */
 #include "pg_test.h"
+#include "json_eq.h"
 
 #include <math.h>
 #include "zmem/testing.h"
@@ -58,8 +59,8 @@ static void test_roundtrip(void) {
         CHECK_EQ(v.version, 1);
         zm_store_version got;
         CHECK_EQ(zm_store_get(s, w.key, w.key_len, -1, a, &got), ZM_OK);
-        CHECK(zm_json_equal(got.value, w.value));
-        CHECK(got.metadata != NULL && zm_json_equal(got.metadata, w.metadata));
+        CHECK(zt_json_eq(got.value, w.value));
+        CHECK(got.metadata != NULL && zt_json_eq(got.metadata, w.metadata));
         CHECK_STR(got.agent, w.agent);
         CHECK_STR(got.session, w.session);
         CHECK_EQ(got.timestamp, 1000);
@@ -90,7 +91,7 @@ static void test_roundtrip(void) {
         if (n == 1) {
             CHECK_STR(nh[0].node, w.agent);
             CHECK_STR(nh[0].edge.relation, w.session);
-            CHECK(zm_json_equal(nh[0].edge.metadata, w.metadata));
+            CHECK(zt_json_eq(nh[0].edge.metadata, w.metadata));
         }
     }
     /* NUL bytes: in a key (keys are bytes), and in a value. */

@@ -3,6 +3,7 @@
 #include "mcp.h"
 #include "prims.h"
 #include "test.h"
+#include "json_eq.h"
 #include "zmem/store.h"
 
 static zm_allocator A;
@@ -180,8 +181,8 @@ static void test_tools_list(void) {
         const zm_json *schema = zm_json_get(t, "inputSchema");
         CHECK_STR(zm_json_str(zm_json_get(schema, "type"), NULL), "object");
         if (info.schema != NULL && zm_json_get(info.schema, "properties") != NULL)
-            CHECK(zm_json_equal(zm_json_get(schema, "properties"),
-                                zm_json_get(info.schema, "properties")));
+            CHECK(zt_json_eq(zm_json_get(schema, "properties"),
+                             zm_json_get(info.schema, "properties")));
     }
     /* With params (a cursor) too. */
     r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{}}");

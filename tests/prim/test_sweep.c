@@ -145,6 +145,66 @@ static zm_status sweep_mcp(zm_allocator a, void *arg) {
     return st;
 }
 
+/* A schema whose enum holds a value nested 100 levels deep: comparing a
+   parameter with it takes a work stack from the per-call arena, and a
+   failure there is out of memory (out_of_memory), never invalid_params. */
+enum { DEEP = 100 };
+
+static zm_status deep_noop(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)ctx, (void)params;
+    *result = NULL;
+    return ZM_OK;
+}
+
+typedef struct deep_case {
+    char schema[2 * DEEP + 128];
+    char request[2 * DEEP + 128];
+    zm_status expect; /* what the call returns when nothing fails */
+} deep_case;
+
+static zm_status sweep_deep_enum(zm_allocator a, void *arg) {
+    const deep_case *c = arg;
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.longlived = a;
+    o.arena_block_size = 512; /* the work stack needs a block of its own */
+    zm_prim_def def = {"deep", "A deep enum.", c->schema, deep_noop, NULL};
+    zm_json_error err;
+    zm_status st = zm_prim_registry_create(a, &reg);
+    if (st == ZM_OK) st = zm_prim_register(reg, &def, &err);
+    if (st == ZM_OK) st = zm_prim_ctx_create(&o, &ctx);
+    if (st == ZM_OK) {
+        char *resp;
+        size_t len;
+        zm_status call = zm_prim_call_json(reg, ctx, c->request, strlen(c->request), &resp, &len);
+        if (call == ZM_ENOMEM) {
+            CHECK(strstr(resp, "\"out_of_memory\"") != NULL);
+            st = ZM_ENOMEM;
+        } else if (call != c->expect) {
+            fprintf(stderr, "unexpected %s: %s\n", zm_status_name(call), resp);
+            st = ZM_EINTERNAL;
+        }
+    }
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+    return st;
+}
+
+/* Fills c for a parameter whose innermost value is leaf (the enum's is 1). */
+static void deep_case_init(deep_case *c, char leaf, zm_status expect) {
+    char open[DEEP + 1], close[DEEP + 1];
+    memset(open, '[', DEEP);
+    memset(close, ']', DEEP);
+    open[DEEP] = close[DEEP] = '\0';
+    snprintf(c->schema, sizeof c->schema,
+             "{\"type\":\"object\",\"properties\":{\"v\":{\"enum\":[%s1%s]}}}", open, close);
+    snprintf(c->request, sizeof c->request,
+             "{\"id\":1,\"primitive\":\"deep\",\"params\":{\"v\":%s%c%s}}", open, leaf, close);
+    c->expect = expect;
+}
+
 static void test_sweeps(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_registry, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_ctx, NULL));
@@ -171,6 +231,12 @@ static void test_sweeps(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_call_json, (void *)&invalid));
     static const json_case parse = {"{\"id\":3,\"primitive\":", ZM_ESYNTAX, NULL};
     CHECK(ZM_CHECK_SWEEP(sweep_call_json, (void *)&parse));
+
+    static deep_case deep_same, deep_other;
+    deep_case_init(&deep_same, '1', ZM_OK);
+    deep_case_init(&deep_other, '2', ZM_EINVAL);
+    CHECK(ZM_CHECK_SWEEP(sweep_deep_enum, &deep_same));
+    CHECK(ZM_CHECK_SWEEP(sweep_deep_enum, &deep_other));
 
     static const char *const mcp_lines[] = {
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"

@@ -4,6 +4,7 @@
    evicted from a small cache loaded again, and each primitive under the
    every-failure sweep. */
 #include "test.h"
+#include "json_eq.h"
 #include "zmem/prim.h"
 #include "zmem/store.h"
 #include "zmem/testing.h"
@@ -20,7 +21,7 @@ static zm_json *J(const char *text) {
 }
 
 static bool is_json(const zm_json *v, const char *text) {
-    if (v != NULL && zm_json_equal(v, J(text))) return true;
+    if (v != NULL && zt_json_eq(v, J(text))) return true;
     char *out = NULL;
     size_t len = 0;
     if (v != NULL && zm_json_write(zm_arena_allocator(&ar), v, 0, &out, &len) == ZM_OK)

@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "json_eq.h"
 #include "test.h"
 #include "zmem/json.h"
 #include "zmem/store.h"
@@ -27,7 +28,7 @@ static zm_json *J(const char *text) {
 }
 
 static bool is_json(const zm_json *v, const char *text) {
-    return v != NULL && zm_json_equal(v, J(text));
+    return v != NULL && zt_json_eq(v, J(text));
 }
 
 /* Whether (p, len) holds exactly the bytes of want (wlen bytes). */

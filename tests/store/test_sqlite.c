@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "json_eq.h"
 #include "sqlite_check.h"
 #include "sqlite_test.h"
 
@@ -321,8 +322,8 @@ static void test_round_trip(void) {
         }
         zm_store_version v;
         CHECK_EQ(zm_store_get(s, key, sizeof key - 1, -1, zm_arena_allocator(&ar), &v), ZM_OK);
-        CHECK(zm_json_equal(v.value, value));
-        CHECK(v.metadata != NULL && zm_json_equal(v.metadata, md));
+        CHECK(zt_json_eq(v.value, value));
+        CHECK(v.metadata != NULL && zt_json_eq(v.metadata, md));
         CHECK_EQ(v.agent_len, sizeof agent - 1);
         CHECK(memcmp(v.agent, agent, sizeof agent - 1) == 0);
         CHECK_EQ(v.session_len, 3);
