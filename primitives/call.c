@@ -127,6 +127,8 @@ zm_status zm_prim_call(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name
 zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                            const zm_json *value) {
     zm__ctx_clear_error(ctx);
+    /* A NULL name is no primitive's, as in zm_prim_call. */
+    if (name == NULL) name = "";
     size_t len = strlen(name);
     const zm__prim *p = zm__registry_find(reg, name, len);
     zm__quoted q;

@@ -378,8 +378,9 @@ void zm_prim_last_error(const zm_prim_ctx *ctx, zm_prim_error *out);
 
 /* Checks value against the compiled input schema of primitive name, without
    calling it. Returns ZM_OK; ZM_EINVAL with the error recorded on ctx (as by
-   zm_prim_fail: zm_prim_last_error names field and rule); ZM_ENOTFOUND for
-   an unknown name. */
+   zm_prim_fail: zm_prim_last_error names field and rule); ZM_ENOMEM when the
+   check ran out of memory (recorded as out_of_memory); ZM_ENOTFOUND for an
+   unknown name, or a NULL one (as zm_prim_call). */
 zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const char *name,
                            const zm_json *value);
 

@@ -388,8 +388,39 @@ static void test_field_escaping_in_pointer(void) {
     bad(s, "{\"a/b\":{\"c~d\":1}}", "/a~1b/c~0d", "/a~1b/c~0d: type");
 }
 
+/* zm_prim_validate with a NULL name: no primitive's, as zm_prim_call says,
+   never a crash; and with a name no primitive has. */
+static void test_validate_unknown_name(void) {
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    zm_json_error err;
+    zm_prim_def d = {"p", "test", "{\"type\":\"object\"}", noop, NULL};
+    CHECK_EQ(zm_prim_registry_create(A, &reg), ZM_OK);
+    CHECK_EQ(zm_prim_register(reg, &d, &err), ZM_OK);
+    CHECK_EQ(zm_prim_ctx_create(NULL, &ctx), ZM_OK);
+    zm_json *params = zm_json_new_object(A, 0);
+    CHECK(params != NULL);
+    zm_prim_error e;
+    CHECK_EQ(zm_prim_validate(reg, ctx, NULL, params), ZM_ENOTFOUND);
+    zm_prim_last_error(ctx, &e);
+    CHECK_EQ(e.code, ZM_PRIM_UNKNOWN_PRIMITIVE);
+    CHECK_EQ(e.status, ZM_ENOTFOUND);
+    CHECK(strstr(e.message, "unknown primitive") != NULL);
+    CHECK_EQ(zm_prim_validate(reg, ctx, "q", params), ZM_ENOTFOUND);
+    zm_prim_last_error(ctx, &e);
+    CHECK_EQ(e.code, ZM_PRIM_UNKNOWN_PRIMITIVE);
+    /* the call says the same */
+    zm_json *res;
+    CHECK_EQ(zm_prim_call(reg, ctx, NULL, params, &res), ZM_ENOTFOUND);
+    CHECK_EQ(zm_prim_validate(reg, ctx, "p", params), ZM_OK);
+    zm_json_free(A, params);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+}
+
 int main(void) {
     A = zm_default_allocator();
+    RUN(test_validate_unknown_name);
     RUN(test_register_and_lookup);
     RUN(test_duplicates_refused);
     RUN(test_bad_definitions);
