@@ -162,23 +162,28 @@ static zm_json *error_detail(mcp_server *s, const zm_json *id, int code, const c
     return detail != NULL ? error_response(s, id, code, detail) : NULL;
 }
 
-/* A formatted detail string in the arena, or NULL on out of memory. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static const char *
-detail(mcp_server *s, const char *fmt, ...) {
-    char buf[1536];
+/* The length of the first n bytes of s without a last character that they
+   cut short (a lead byte whose continuation bytes are not all there). */
+static size_t utf8_whole(const char *s, size_t n) {
+    size_t k = n;
+    while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xC0) == 0x80) k--;
+    if (k == 0) return n;
+    unsigned char lead = (unsigned char)s[k - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return n - (k - 1) < need ? k - 1 : n;
+}
+
+const char *mcp_detail(mcp_server *s, const char *fmt, ...) {
+    char buf[MCP_DETAIL_MAX + 1];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (n < 0) return NULL;
-    if ((size_t)n >= sizeof buf) {
-        /* Cut at a character boundary: the text must stay UTF-8. */
-        n = (int)sizeof buf - 1;
-        while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80) n--;
-    }
+    /* Cut at a character boundary: the text must stay UTF-8. vsnprintf kept
+       the first MCP_DETAIL_MAX bytes; what follows is gone (a NUL is in its
+       place), so look back at the last character kept, not forward. */
+    if ((size_t)n > MCP_DETAIL_MAX) n = (int)utf8_whole(buf, MCP_DETAIL_MAX);
     return zm_arena_strndup(&s->ar, buf, (size_t)n);
 }
 
@@ -199,7 +204,7 @@ static const char *json_text(mcp_server *s, const zm_json *v) {
     size_t len;
     if (cut == NULL || zm_json_write(A(s), cut, 0, &text, &len) != ZM_OK || len < 2) return NULL;
     text[len - 1] = '\0'; /* drop the quotes */
-    return k < n ? detail(s, "%s...", text + 1) : text + 1;
+    return k < n ? mcp_detail(s, "%s...", text + 1) : text + 1;
 }
 
 static bool str_is(const zm_json *v, const char *lit) {
@@ -312,7 +317,8 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
     if (strlen(nm) != n || zm_prim_lookup(s->reg, nm, n, NULL) != ZM_OK) {
         const char *t = json_text(s, name);
-        return t ? error_detail(s, id, MCP_INVALID_PARAMS, detail(s, "Unknown tool: %s", t)) : NULL;
+        return t ? error_detail(s, id, MCP_INVALID_PARAMS, mcp_detail(s, "Unknown tool: %s", t))
+                 : NULL;
     }
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
@@ -353,8 +359,9 @@ static zm_json *prim_error_response(mcp_server *s, const zm_json *id, const char
     zm_prim_error e;
     zm_prim_last_error(s->ctx, &e);
     bool theirs = e.code == ZM_PRIM_NOT_FOUND || e.code == ZM_PRIM_INVALID_PARAMS;
-    return error_response(s, id, theirs ? MCP_INVALID_PARAMS : MCP_INTERNAL_ERROR,
-                          detail(s, "%s: %s (%s)", what, e.message, zm_prim_errcode_name(e.code)));
+    return error_response(
+        s, id, theirs ? MCP_INVALID_PARAMS : MCP_INTERNAL_ERROR,
+        mcp_detail(s, "%s: %s (%s)", what, e.message, zm_prim_errcode_name(e.code)));
 }
 
 static zm_json *do_prompts_list(mcp_server *s, const zm_json *id) {
@@ -432,7 +439,7 @@ static zm_json *do_prompts_get(mcp_server *s, const zm_json *id, const zm_json *
         return error_response(s, id, MCP_INVALID_PARAMS, "arguments must be an object");
     if (!has_prim(s, "render"))
         return error_response(s, id, MCP_INVALID_PARAMS,
-                              detail(s, "Unknown prompt: %s", json_text(s, name)));
+                              mcp_detail(s, "Unknown prompt: %s", json_text(s, name)));
     zm_json *p = zm_json_new_object(A(s), 2);
     if (!add(s, p, "name", (zm_json *)name)) return NULL;
     if (args != NULL && !add(s, p, "bindings", (zm_json *)args)) return NULL;
@@ -582,7 +589,7 @@ zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp
     if (ps == ZM_ENOMEM) return flush_line(s, true, out);
     if (ps != ZM_OK) {
         resp = error_detail(s, NULL, MCP_PARSE_ERROR,
-                            detail(s, "%s (at byte %zu)", err.message, err.offset));
+                            mcp_detail(s, "%s (at byte %zu)", err.message, err.offset));
         ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
         return flush_line(s, !ok, out);
     }
@@ -619,8 +626,8 @@ zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
     s->out_len = 0;
     zm_json *resp =
         error_detail(s, NULL, MCP_INVALID_REQUEST,
-                     detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
-                            too_long, max_line));
+                     mcp_detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
+                                too_long, max_line));
     bool ok = resp != NULL && put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
     return flush_line(s, !ok, out);
 }

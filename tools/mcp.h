@@ -51,6 +51,19 @@ zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp
    with an invalid-request error (id null). */
 zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line, const mcp_sink *out);
 
+/* The longest message detail, in bytes. */
+#define MCP_DETAIL_MAX 1535
+
+/* Formats a message detail (printf-style) into the server's arena, where it
+   lives until the next line is handled. A text longer than MCP_DETAIL_MAX
+   bytes is cut there, before any character the cut would split, so valid
+   UTF-8 stays valid. Returns NULL on a format error or out of memory. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+const char *
+mcp_detail(mcp_server *s, const char *fmt, ...);
+
 /* The protocol version negotiated by initialize ("" before it). */
 const char *mcp_server_version(const mcp_server *s);
 

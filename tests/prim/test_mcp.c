@@ -472,6 +472,43 @@ static void test_prompts(void) {
  * Batches
  * ------------------------------------------------------------------------- */
 
+/* A detail longer than the limit is cut before a character the cut would
+   split: long messages of 2-, 3- and 4-byte characters, shifted by 0 to 3
+   ASCII bytes so that the limit falls on every byte of a character. */
+static void test_detail_cut_utf8(void) {
+    mcp_server *s = new_server();
+    static const char *const chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    enum { LONG = 2 * MCP_DETAIL_MAX };
+    static char text[LONG + 8];
+    for (size_t c = 0; c < 3; c++) {
+        size_t w = strlen(chars[c]);
+        for (size_t shift = 0; shift < 4; shift++) {
+            size_t n = 0;
+            for (; n < shift; n++) text[n] = 'a';
+            while (n + w <= LONG) memcpy(text + n, chars[c], w), n += w;
+            text[n] = '\0';
+            const char *d = mcp_detail(s, "%s", text);
+            CHECK(d != NULL);
+            if (d == NULL) continue;
+            size_t len = strlen(d);
+            if (!zm_utf8_valid(d, len))
+                fprintf(stderr, "a %zu-byte character after %zu bytes: cut at %zu splits one\n", w,
+                        shift, len);
+            CHECK(zm_utf8_valid(d, len));
+            CHECK(len <= MCP_DETAIL_MAX && len > MCP_DETAIL_MAX - w);
+            CHECK(memcmp(d, text, len) == 0);
+        }
+    }
+    /* a short one is whole, and so is one of exactly the limit */
+    CHECK_STR(mcp_detail(s, "%s %d", "caf\xc3\xa9", 7), "caf\xc3\xa9 7");
+    memset(text, 'x', MCP_DETAIL_MAX);
+    memcpy(text + MCP_DETAIL_MAX - 2, "\xc3\xa9", 2);
+    text[MCP_DETAIL_MAX] = '\0';
+    const char *d = mcp_detail(s, "%s", text);
+    CHECK(d != NULL && strlen(d) == MCP_DETAIL_MAX);
+    mcp_server_destroy(s);
+}
+
 static void test_batches(void) {
     const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
                         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
@@ -523,6 +560,7 @@ int main(void) {
     RUN(test_sink_error);
     RUN(test_batches);
     RUN(test_prompts);
+    RUN(test_detail_cut_utf8);
     reply_free();
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(reg);
