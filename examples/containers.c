@@ -1,6 +1,7 @@
 /* The containers in an arena and in a general allocator: the README's
-   example as a program. */
+   example as a program. Checks its own results: exits 1 when one is wrong. */
 #include <stdio.h>
+#include <string.h>
 #include <zmem.h>
 
 struct point {
@@ -26,6 +27,10 @@ int main(void) {
     count_map seen = {0};
     if (title) bad |= count_map_put_str(aa, &seen, title, 1) != ZM_OK; /* keys are borrowed */
     printf("%s: %s, %zu key\n", title ? title : "?", zm_buf_str(&line), count_map_count(&seen));
+    bad |= pts.len != 1 || pts.items[0].x != 1 || pts.items[0].y != 2;
+    bad |= strcmp(zm_buf_str(&line), "1 points") != 0;
+    bad |= title == NULL || strcmp(title, "run 7") != 0;
+    bad |= count_map_count(&seen) != 1;
     zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
     zm_arena_deinit(&ar);
 
@@ -35,16 +40,19 @@ int main(void) {
     bad |= point_array_append(a, &ps, (struct point){3, 4}) != ZM_OK;
     struct point *owned;
     size_t n;
-    if (point_array_to_owned(a, &ps, &owned, &n) == ZM_OK)
+    if (point_array_to_owned(a, &ps, &owned, &n) == ZM_OK) {
+        bad |= n != 1 || owned[0].x != 3 || owned[0].y != 4;
         zm_free_array(a, owned, n);
-    else
+    } else {
         bad = 1;
+    }
     zm_buf b = {0};
     bad |= zm_buf_append_str(a, &b, "hello") != ZM_OK;
     char *text;
     size_t len;
     if (zm_buf_take(a, &b, &text, &len) == ZM_OK) {
         puts(text);
+        bad |= len != 5 || strcmp(text, "hello") != 0;
         zm_free(a, text, len + 1, 1);
     } else {
         bad = 1;
@@ -62,10 +70,13 @@ int main(void) {
     }
     int *the = count_map_get_str(&words, "the");
     printf("the: %d\n", the ? *the : 0);
-    bad |= the == NULL || *the != 2;
+    int *cat = count_map_get_str(&words, "cat");
+    bad |= the == NULL || *the != 2 || cat == NULL || *cat != 1;
+    bad |= count_map_count(&words) != 2;
     count_map_deinit(a, &words);
     struct point *p = zm_create_zeroed(a, struct point);
     bad |= p == NULL || p->x != 0;
     zm_destroy(a, p);
+    if (bad) fprintf(stderr, "containers: a result was wrong\n");
     return bad;
 }
