@@ -106,9 +106,7 @@ static inline void eat_digits(const char **pp, const char *end, uint64_t *w) {
    evaluated in double precision (not x87 extended), hence the FLT_EVAL_METHOD test. */
 static inline bool clinger(uint64_t w, int64_t q, double *d) {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const double *p10 = zm__exact_pow10;
     if (w > (UINT64_C(1) << 53) || q < -22 || q > 22 + 15) return false;
     if (q < 0) {
         *d = (double)w / p10[-q];
@@ -402,6 +400,10 @@ bool zm__parse_double(const char *s, size_t len, double *out) {
         bits = 0;
     } else {
         double d;
+        if (!truncated && zm__decimal_fast(w, q, &bits)) {
+            *out = from_bits(bits | sign);
+            return true;
+        }
         if (!truncated && clinger(w, q, &d)) {
             memcpy(&bits, &d, sizeof bits);
             *out = from_bits(bits | sign);

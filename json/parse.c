@@ -31,6 +31,7 @@
 
 #include "internal.h"
 #include "num.h"
+#include "num_internal.h"
 
 typedef unsigned char u8;
 
@@ -403,24 +404,49 @@ static inline uint64_t digits8(uint64_t x) {
 }
 #endif
 
-/* The first non-digit at or after p, 8 bytes at a time (the padding makes
-   them readable). */
-static inline u8 *skip_digits(u8 *p) {
 #ifdef ZM__SWAR
+/* For the 8 bytes of x, a mask with the high bit set in the lowest byte that is
+   not '0'..'9' (bits above it may be spurious): b & 0xF0 and (b + 6) & 0xF0 must
+   both be 0x30, and a carry out of a byte only comes from a non-digit. */
+static inline uint64_t nondigit8(uint64_t x) {
+    const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+    uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
+    return (((t & low7) + low7) | t) & ~low7;
+}
+#endif
+
+/* 10^0 .. 10^8 */
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/* Reads the run of digits at p into *m (*m = *m * 10^n + the n digits, mod 2^64).
+   Returns the first non-digit. Eight bytes at a time (the padding makes them
+   readable), the last, partial group too: its digits are shifted to the top of
+   the word, so that the bytes shifted in read as leading zeros. */
+static inline u8 *read_digits(u8 *p, uint64_t *m) {
+#ifdef ZM__SWAR
+    uint64_t v = *m;
     for (;;) {
         uint64_t x = zm__load64(p);
-        /* per byte, nonzero when it is not '0'..'9': b & 0xF0 and (b + 6) &
-           0xF0 must both be 0x30 (a carry out of a byte only comes from a
-           non-digit, so the lowest flagged byte is exact) */
-        const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
-        const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
-        uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
-        uint64_t bad = (((t & low7) + low7) | t) & ~low7;
-        if (bad) return p + (__builtin_ctzll(bad) >> 3);
-        p += 8;
+        uint64_t bad = nondigit8(x);
+        if (!bad) {
+            v = v * 100000000 + digits8(x);
+            p += 8;
+            continue;
+        }
+        unsigned n = (unsigned)__builtin_ctzll(bad) >> 3;
+        if (n) {
+            v = v * pow10_u64[n] + digits8(x << (64 - 8 * n));
+            p += n;
+        }
+        *m = v;
+        return p;
     }
 #else
-    while (is_digit(*p)) p++;
+    uint64_t v = *m;
+    while (is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
+    *m = v;
     return p;
 #endif
 }
@@ -447,7 +473,11 @@ static inline void set_real(zm_json *out, double d) {
 /* Parses the number at p (at '-' or a digit) into out: INT when it is an
    integer within int64, REAL otherwise, NUMBER text when it is an integer
    beyond int64, overflows a double, or the caller asked for text. -0 is the
-   REAL -0.0. Returns the position after the number, or NULL. */
+   REAL -0.0. Returns the position after the number, or NULL.
+   One pass: the digits of the integer and fraction parts accumulate into one
+   integer while they are validated; up to 19 of them it is exact, and
+   zm__decimal_fast converts it with the exponent. Longer numbers, and the few
+   inputs the fast paths leave undecided, go to zm__parse_double. */
 static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
     u8 *start = p;
     bool neg = *p == '-';
@@ -462,40 +492,21 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
                         "number after '0', found '%c'",
                         *p);
     } else if (ZM_LIKELY(is_digit(*p))) {
+        /* eight at a time, then one at a time: integer parts tend to repeat their
+           length (ids, coordinates), which the branch predictor learns */
 #ifdef ZM__SWAR
-        /* eight digits at a time while there are eight */
-        for (;;) {
-            uint64_t x = zm__load64(p);
-            if (!all_digits8(x)) break;
-            m = m * 100000000 + digits8(x);
-            p += 8;
-        }
+        for (uint64_t x; all_digits8(x = zm__load64(p)); p += 8) m = m * 100000000 + digits8(x);
 #endif
         while (is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
     } else {
         return fail_found(P, p, "a digit after '-'");
     }
-    size_t nint = (size_t)(p - ds);
-    bool is_int = true;
-    if (*p == '.') {
-        p++;
-        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit after '.'");
-        p = skip_digits(p + 1);
-        is_int = false;
-    }
-    if ((*p | 0x20) == 'e') {
-        p++;
-        if (*p == '-' || *p == '+') p++;
-        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
-        p = skip_digits(p + 1);
-        is_int = false;
-    }
-    size_t len = (size_t)(p - start);
-    if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
-        return number_text(P, start, len, out) ? p : NULL;
-    if (is_int) {
+    size_t ndig = (size_t)(p - ds);
+    if (*p != '.' && (*p | 0x20) != 'e') {
+        if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
+            return number_text(P, start, (size_t)(p - start), out) ? p : NULL;
         /* up to 19 digits cannot overflow m */
-        if (nint < 19 || (nint == 19 && m <= (uint64_t)INT64_MAX + neg)) {
+        if (ndig < 19 || (ndig == 19 && m <= (uint64_t)INT64_MAX + neg)) {
             if (neg && m == 0) {
                 set_real(out, -0.0);
             } else {
@@ -506,9 +517,39 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
             }
             return p;
         }
-        return number_text(P, start, len, out) ? p : NULL;
+        return number_text(P, start, (size_t)(p - start), out) ? p : NULL;
     }
-    /* (the converter has its own fast paths, Clinger's among them) */
+    int64_t q = 0;
+    if (*p == '.') {
+        u8 *f = ++p;
+        p = read_digits(p, &m);
+        if (ZM_UNLIKELY(p == f)) return fail_found(P, p, "a digit after '.'");
+        ndig += (size_t)(p - f);
+        q = -(int64_t)(p - f);
+    }
+    if ((*p | 0x20) == 'e') {
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '-' || *p == '+') p++;
+        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
+        int64_t ex = 0;
+        do { /* saturates: beyond 10^17 every result is 0, infinite or text */
+            if (ex < INT64_C(100000000000000000)) ex = ex * 10 + (*p - '0');
+            p++;
+        } while (is_digit(*p));
+        q += eneg ? -ex : ex;
+    }
+    size_t len = (size_t)(p - start);
+    if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
+        return number_text(P, start, len, out) ? p : NULL;
+    uint64_t bits;
+    if (ZM_LIKELY(ndig <= 19) && zm__decimal_fast(m, q, &bits)) {
+        out->type = ZM_JSON_REAL;
+        out->flags = 0;
+        out->hash_cap = 0;
+        out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
+        return p;
+    }
     double d;
     if (!zm__parse_double((const char *)start, len, &d))
         return number_text(P, start, len, out) ? p : NULL;
@@ -788,9 +829,17 @@ value_nows:
     case '7':
     case '8':
     case '9':
+    number:
         NEW_NODE();
         if ((p = parse_number(P, p, v)) == NULL) goto fail;
         *sp++ = (uintptr_t)v;
+        /* arrays of numbers written without spaces ("[1.5,-2,3]", coordinates,
+           meshes): the next item at once, without the general dispatch */
+        if (*p == ',' && (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2]))) && !in_obj &&
+            depth != 0 && ZM_LIKELY(sp != send)) {
+            p++;
+            goto number;
+        }
         goto after_value;
     case '{':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
