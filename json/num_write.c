@@ -76,32 +76,145 @@ static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *e
     uint64_t vbr = round_odd(ghi, glo, cbr << h);
     uint64_t open = c & 1; /* end points excluded */
 
+    /* The decisions below are made without branches (the data decide them about
+       evenly on real documents, so branches would be mispredicted): */
     uint64_t s = vb >> 2; /* floor(v * 10^-k) */
-    if (s >= 10) {
-        uint64_t sp = s / 10; /* the multiples of 10^(k+1) around v: 10sp, 10sp + 10 */
-        bool up_in = vbl + open <= 40 * sp;
-        bool wp_in = 40 * sp + 40 + open <= vbr;
-        if (up_in != wp_in) {
-            *digits = sp + wp_in;
-            *exp10 = k + 1;
-            return;
-        }
-    }
-    bool u_in = vbl + open <= 4 * s;
-    bool w_in = 4 * s + 4 + open <= vbr;
-    *exp10 = k;
-    if (u_in != w_in) {
-        *digits = s + w_in;
-        return;
-    }
-    /* both in: the closer one, the even one on a tie */
-    uint64_t mid = 4 * s + 2;
-    *digits = s + (vb > mid || (vb == mid && (s & 1)));
+    uint64_t sp = s / 10; /* the multiples of 10^(k+1) around v: 10sp, 10sp + 10 */
+    uint64_t up_in = vbl + open <= 40 * sp, wp_in = 40 * sp + 40 + open <= vbr;
+    uint64_t use_sp = (s >= 10) & (up_in ^ wp_in); /* exactly one of them inside */
+    uint64_t u_in = vbl + open <= 4 * s, w_in = 4 * s + 4 + open <= vbr;
+    uint64_t mid = 4 * s + 2; /* both in: the closer one, the even one on a tie */
+    uint64_t closer = (vb > mid) | ((vb == mid) & s);
+    uint64_t up = (u_in ^ w_in) ? w_in : closer;
+    uint64_t mask = 0 - use_sp;
+    *digits = ((sp + wp_in) & mask) | ((s + up) & ~mask);
+    *exp10 = k + (int)use_sp;
 }
 
-/* Copies n bytes (n <= 24) as whole 8-byte chunks: up to 7 bytes more than asked. */
-static inline void copy8s(char *dst, const char *src, int n) {
-    for (int i = 0; i < n; i += 8) memcpy(dst + i, src + i, 8);
+/* ---------------------------------------------------------------------------
+ * Layout
+ *
+ * The digits are made eight at a time in registers (zm__digits8) and stored as
+ * whole words; nothing is read back from memory (a load spanning several
+ * stores waits for them), and the trailing zeros are counted from the words
+ * (the shortest digits need not end in a nonzero digit as computed: 1.5 comes
+ * out as 15000000000000000 * 10^-16) instead of divided away one at a time.
+ * ------------------------------------------------------------------------- */
+
+#define ZEROS8 UINT64_C(0x3030303030303030) /* "00000000" */
+
+/* The n decimal digits of d < 10^17 as words: the text is the last n bytes of
+   "T" hi lo (17 bytes: T one digit, hi and lo eight each), first holds the first
+   eight bytes of that text (fewer when n < 8, 0 above), tz is the number of
+   trailing '0's. */
+typedef struct dtext {
+    uint64_t hi, lo, first;
+    int n, tz;
+    char top;
+} dtext;
+
+static inline int trailing_zero_digits(uint64_t w) { /* w: 8 digits, not all '0' */
+    return ZM__CLZ64(w ^ ZEROS8) >> 3;
+}
+
+static ZM__NUM_INLINE dtext make_text(uint64_t d, int n) {
+    dtext t;
+    t.n = n;
+    if (n <= 8) {
+        uint64_t w = zm__digits8((uint32_t)d);
+        t.first = w >> (8 * (8 - n));
+        t.hi = t.lo = 0;
+        t.top = 0;
+        t.tz = trailing_zero_digits(w);
+        return t;
+    }
+    uint64_t h9 = d / 100000000; /* up to 9 digits */
+    uint32_t top = (uint32_t)h9 / 100000000;
+    t.lo = zm__digits8((uint32_t)(d - h9 * 100000000));
+    t.hi = zm__digits8((uint32_t)h9 - top * 100000000);
+    t.top = (char)('0' + top);
+    int z = 17 - n; /* leading zeros of "T" hi lo: 0 .. 8 */
+    if (z == 0)
+        t.first = (uint64_t)(unsigned char)t.top | t.hi << 8;
+    else
+        t.first = t.hi >> (8 * (z - 1)) | (t.lo << (8 * (8 - z))) << 8;
+    uint64_t xl = t.lo ^ ZEROS8, xh = t.hi ^ ZEROS8;
+    t.tz = xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
+    return t;
+}
+
+/* Stores the n digits at p, in whole words: bytes up to p + 8 may be
+   overwritten when n < 8 (scratch). */
+static ZM__NUM_INLINE void put_text(char *p, const dtext *t) {
+    if (t->n <= 8) {
+        zm__store8(p, t->first);
+        return;
+    }
+    int z = 17 - t->n;
+    p[0] = t->top; /* overwritten by the next store unless z == 0 */
+    zm__store8(p + (z == 0), t->hi >> (8 * (z - (z != 0))));
+    zm__store8(p + t->n - 8, t->lo);
+}
+
+/* The text of d * 10^k (d > 0 with n digits, d < 10^17) at o, laid out as
+   zm__format_double says; integral says that d * 10^k is an integer written
+   whole (its trailing zeros are significant then). Where the point goes inside
+   the digits, they are stored one byte on, and the word of the first eight is
+   rebuilt in a register with the point in it and stored over them. Returns the
+   end. */
+static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k) {
+    dtext t = make_text(d, n);
+    int nn = n - t.tz;   /* significant digits */
+    int e10 = k + n - 1; /* d * 10^k = d.ddd * 10^e10 */
+    if (e10 >= -6 && e10 <= 20) {
+        if (e10 >= nn - 1) { /* integral: the digits, zeros, ".0" (ends by o + 28) */
+            put_text(o, &t);
+            for (int i = n; i < e10 + 1; i += 8) zm__store8(o + i, ZEROS8);
+            memcpy(o + e10 + 1, ".0", 2);
+            return o + e10 + 3;
+        }
+        if (e10 >= 0) { /* the point after L = e10 + 1 < nn digits */
+            int L = e10 + 1;
+            put_text(o + 1, &t);
+            if (L < 8) {
+                uint64_t m = (UINT64_C(1) << (8 * L)) - 1;
+                zm__store8(o, (t.first & m) | (uint64_t)'.' << (8 * L) |
+                                  ((t.first << 8) & ~(m << 8 | 0xFF)));
+            } else {
+                memmove(o, o + 1, (size_t)L);
+                o[L] = '.';
+            }
+            return o + nn + 1;
+        }
+        /* 0.000ddd: "0." and -e10 - 1 zeros, then the digits (ends by o + 24) */
+        zm__store8(o, UINT64_C(0x3030303030302E30)); /* "0.000000" */
+        put_text(o + 1 - e10, &t);
+        return o + 1 - e10 + nn;
+    }
+    /* d.ddde+X: the digits one byte on, the first moved before the point */
+    put_text(o + 1, &t);
+    zm__store8(o, (t.first & 0xFF) | (uint64_t)'.' << 8 | ((t.first << 8) & ~UINT64_C(0xFFFF)));
+    o += nn > 1 ? nn + 1 : 1;
+    *o++ = 'e';
+    int ae = e10;
+    if (ae < 0) {
+        *o++ = '-';
+        ae = -ae;
+    } else {
+        *o++ = '+';
+    }
+    if (ae >= 100) {
+        *o++ = (char)('0' + ae / 100);
+        ae %= 100;
+        *o++ = (char)('0' + ae / 10);
+        *o++ = (char)('0' + ae % 10);
+    } else if (ae >= 10) {
+        *o++ = (char)('0' + ae / 10);
+        *o++ = (char)('0' + ae % 10);
+    } else {
+        *o++ = (char)('0' + ae);
+    }
+    return o;
 }
 
 size_t zm__format_double(double v, char *buf) {
@@ -126,70 +239,13 @@ size_t zm__format_double(double v, char *buf) {
     int k;
     if (q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
         /* an integer below 2^53: its neighbours are at most 1 away, so no shorter
-           decimal lies in the rounding interval */
+           decimal lies in the rounding interval; written whole, with ".0" */
         d = c >> -q;
         k = 0;
     } else {
         shortest(c, q, frac == 0 && be > 1, &d, &k);
     }
-    while (d % 10 == 0) d /= 10, k++;
-
-    /* Digits end at tmp + 24; copies below move whole 8-byte chunks (the bytes after
-       the last digit are scratch, overwritten or left past the NUL), which the layout
-       keeps inside ZM__DOUBLE_BUF. */
-    char tmp[48];
-    memset(tmp + 24, '0', 24);
-    char *dg = zm__u64_digits(d, tmp + 24);
-    int n = (int)(tmp + 24 - dg); /* number of digits, <= 17 */
-    int e10 = k + n - 1;          /* v = d.ddd * 10^e10 */
-
-    if (e10 >= -6 && e10 <= 20) {
-        if (k >= 0) { /* integral: digits, k zeros, ".0" (ends by buf + 29) */
-            copy8s(o, dg, n);
-            o += n;
-            for (int i = 0; i < k; i += 8) memset(o + i, '0', 8);
-            o += k;
-            memcpy(o, ".0", 2);
-            o += 2;
-        } else if (e10 >= 0) { /* point inside: at most 16 + 1 + 8 or 8 + 1 + 16 bytes */
-            copy8s(o, dg, e10 + 1);
-            o += e10 + 1;
-            *o++ = '.';
-            copy8s(o, dg + e10 + 1, n - e10 - 1);
-            o += n - e10 - 1;
-        } else { /* 0.000ddd: at most 8 + 24 bytes */
-            memcpy(o, "0.000000", 8);
-            o += 1 - e10;
-            copy8s(o, dg, n);
-            o += n;
-        }
-    } else {
-        *o++ = dg[0];
-        if (n > 1) {
-            *o++ = '.';
-            copy8s(o, dg + 1, n - 1);
-            o += n - 1;
-        }
-        *o++ = 'e';
-        int ae = e10;
-        if (ae < 0) {
-            *o++ = '-';
-            ae = -ae;
-        } else {
-            *o++ = '+';
-        }
-        if (ae >= 100) {
-            *o++ = (char)('0' + ae / 100);
-            ae %= 100;
-            memcpy(o, zm__digit_pairs + 2 * ae, 2);
-            o += 2;
-        } else if (ae >= 10) {
-            memcpy(o, zm__digit_pairs + 2 * ae, 2);
-            o += 2;
-        } else {
-            *o++ = (char)('0' + ae);
-        }
-    }
+    o = layout(o, d, zm__count_digits(d), k);
     *o = '\0';
     return (size_t)(o - buf);
 }
