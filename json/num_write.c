@@ -92,6 +92,80 @@ static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *e
 }
 
 /* ---------------------------------------------------------------------------
+ * The fast path: one 128-bit product
+ *
+ * For a normal v = c * 2^q with c not a power of two (the rounding interval then
+ * has v at its centre and width W = 2^q), take k = floor(log10 2^q) - 2, so that
+ * W' = W * 10^-k lies in [100, 1000), and scale by 10^-k: X = v * 10^-k, the
+ * interval [X - W'/2, X + W'/2] (open when c is odd).
+ *
+ *  - It holds at most one multiple of 1000. If it holds one, 1000s with
+ *    s = floor((X + W'/2) / 1000), that is the shortest decimal in the interval
+ *    (any shorter one would be a multiple of 1000 too): s * 10^(k+3).
+ *  - Otherwise, as W' > 100 (W' = 100 only for q = 0, an integer, handled
+ *    before), the multiple of 100 nearest to X lies inside, every multiple of 100
+ *    inside has as many digits as it (none of them a multiple of 1000), so it is
+ *    the answer: m * 10^(k+2), m = X / 100 rounded half to even. m is not a
+ *    multiple of 10 (100m would be a multiple of 1000 inside).
+ *
+ * Both are the decimals Schubfach's rules choose (shortest, then closest, then
+ * even). X and W' come from the 128-bit table entry T of 10^-k (truncated:
+ * T <= true < T + 1) with x = c << j, j = q + floor(log2 10^-k) + 1 in 7..10 so
+ * that X = x * T_true / 2^128. In units of 2^-64: with A = the top 128 bits of the
+ * 192-bit x * T (its low 64 bits dropped), X lies in [A, A + 2); W' lies in
+ * [Wu, Wu + 2) with Wu = T >> (64 - j). Every comparison below is made with
+ * those bounds and a margin; when the exact value could fall on either side of
+ * a decision (the interval's end within a few units of 2^-64 of a multiple of
+ * 1000, X of a halfway point), the fast path declines and Schubfach decides.
+ * ------------------------------------------------------------------------- */
+
+/* a >= b for 128-bit numbers hi:lo */
+static inline bool ge128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl) {
+    return ah > bh || (ah == bh && al >= bl);
+}
+
+/* The shortest digits of c * 2^q, c in (2^52, 2^53), as above: *digits * 10^*exp10
+   (*digits may end in zeros). False when undecided. */
+static inline bool shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10) {
+    int k = flog10_pow2(q) - 2;
+    int e = -k; /* -290 .. 326 */
+    if (e > ZM__POW5_MAX) return false;
+    int j = q + zm__flog2_pow10(e) + 1; /* 7 .. 10 */
+    const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
+    uint64_t th = t[0], tl = t[1], x = c << j;
+    uint64_t mid, a_hi;
+    zm__mul64(x, tl, &mid);
+    uint64_t a_lo = zm__mul64(x, th, &a_hi) + mid;
+    a_hi += a_lo < mid; /* A = a_hi:a_lo, X in [A, A + 2) */
+    uint64_t w_hi = th >> (64 - j), w_lo = th << j | tl >> (64 - j); /* Wu */
+
+    /* Z = X + W'/2 in [Za, Za + 4), Za = A + (Wu >> 1) */
+    uint64_t h_lo = w_lo >> 1 | w_hi << 63, h_hi = w_hi >> 1;
+    uint64_t z_lo = a_lo + h_lo, z_hi = a_hi + h_hi + (z_lo < a_lo);
+    if (z_lo > UINT64_MAX - 4) return false; /* floor(Z) could be z_hi + 1 */
+    uint64_t s = z_hi / 1000;
+    uint64_t r_hi = z_hi - 1000 * s;         /* r = Z - 1000s in [R, R + 4), R = r_hi:z_lo */
+    if (r_hi == 0 && z_lo < 4) return false; /* 1000s may be the (open) upper end */
+    /* 1000s inside for sure: R + 4 <= Wu; outside for sure: R >= Wu + 2 */
+    uint64_t wm_lo = w_lo - 4, wm_hi = w_hi - (w_lo < 4);
+    if (ge128(wm_hi, wm_lo, r_hi, z_lo)) {
+        *digits = s;
+        *exp10 = k + 3;
+        return true;
+    }
+    uint64_t wp_lo = w_lo + 2, wp_hi = w_hi + (wp_lo < 2);
+    if (!ge128(r_hi, z_lo, wp_hi, wp_lo)) return false;
+
+    /* the multiple of 100 nearest to X: rem = X - 100m in [rr:a_lo, rr:a_lo + 2) */
+    if (a_lo > UINT64_MAX - 2) return false; /* floor(X) could be a_hi + 1 */
+    uint64_t m = a_hi / 100, rr = a_hi - 100 * m;
+    if ((rr == 49 && a_lo == UINT64_MAX) || (rr == 50 && a_lo == 0)) return false; /* tie? */
+    *digits = m + (rr >= 50); /* rem > 50 for sure, or rem < 50 for sure */
+    *exp10 = k + 2;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------
  * Layout
  *
  * The digits are made eight at a time in registers (zm__digits8) and stored as
@@ -242,7 +316,7 @@ size_t zm__format_double(double v, char *buf) {
            decimal lies in the rounding interval; written whole, with ".0" */
         d = c >> -q;
         k = 0;
-    } else {
+    } else if (frac == 0 || be == 0 || !shortest_fast(c, q, &d, &k)) {
         shortest(c, q, frac == 0 && be > 1, &d, &k);
     }
     o = layout(o, d, zm__count_digits(d), k);
