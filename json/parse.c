@@ -429,13 +429,12 @@ static inline u8 *read_digits(u8 *p, uint64_t *m) {
     uint64_t v = *m;
     for (;;) {
         uint64_t x = zm__load64(p);
-        uint64_t bad = nondigit8(x);
-        if (!bad) {
+        if (all_digits8(x)) {
             v = v * 100000000 + digits8(x);
             p += 8;
             continue;
         }
-        unsigned n = (unsigned)__builtin_ctzll(bad) >> 3;
+        unsigned n = (unsigned)__builtin_ctzll(nondigit8(x)) >> 3;
         if (n) {
             v = v * pow10_u64[n] + digits8(x << (64 - 8 * n));
             p += n;
