@@ -59,7 +59,7 @@ typedef struct parser {
     uintptr_t *stk;
     size_t stk_cap;
     bool stk_heap;
-    size_t *frames; /* open containers: start in stk << 1 | is_object */
+    size_t *frames; /* open containers: start in stk << 2 | an escaped key << 1 | is_object */
     size_t frames_cap;
     bool frames_heap;
     zm_status status; /* the first error */
@@ -802,9 +802,11 @@ value_nows:
     case '"': {
         const char *str;
         size_t len;
+        u8 *q = p;
         NEW_NODE();
         if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
-        set_string(v, str, len, P->utf8);
+        /* decoding an escape always shortens the text: none when the lengths agree */
+        set_string(v, str, len, P->utf8 | ((size_t)(p - q) == len + 2 ? ZM_JSON_F_PLAIN : 0));
         *sp++ = (uintptr_t)v;
         goto after_value;
     }
@@ -843,7 +845,7 @@ value_nows:
     case '{':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
-        P->frames[depth++] = (size_t)(sp - P->stk) << 1 | 1;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 2 | 1;
         in_obj = true;
         p++;
         GUESS_WS(depth);
@@ -857,7 +859,7 @@ value_nows:
     case '[':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
-        P->frames[depth++] = (size_t)(sp - P->stk) << 1;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 2;
         in_obj = false;
         p++;
         GUESS_WS(depth);
@@ -972,7 +974,10 @@ key: /* p is at the key's opening quote */
     {
         const char *str;
         size_t len;
+        u8 *q = p;
         if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
+        /* an escaped key: the object is not marked ZM_JSON_F_PLAIN */
+        if (ZM_UNLIKELY((size_t)(p - q) != len + 2)) P->frames[depth - 1] |= 2;
         sp[0] = (uintptr_t)str;
         sp[1] = (uintptr_t)len;
         sp += 2;
@@ -991,7 +996,7 @@ key: /* p is at the key's opening quote */
 
 close_arr : {
     /* the container's own word was free when it opened */
-    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    uintptr_t *first = P->stk + (P->frames[--depth] >> 2);
     if ((v = close_array(P, first, (size_t)(sp - first), p)) == NULL) goto fail;
     sp = first;
     *sp++ = (uintptr_t)v;
@@ -1000,8 +1005,10 @@ close_arr : {
 }
 
 close_obj : {
-    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    size_t frame = P->frames[--depth];
+    uintptr_t *first = P->stk + (frame >> 2);
     if ((v = close_object(P, first, (size_t)(sp - first) / 3, p)) == NULL) goto fail;
+    if (!(frame & 2)) v->flags |= ZM_JSON_F_PLAIN;
     sp = first;
     *sp++ = (uintptr_t)v;
     in_obj = depth && (P->frames[depth - 1] & 1);

@@ -333,6 +333,46 @@ static ZM__ALWAYS_INLINE char *short_string(char *o, const char *s, size_t len, 
     return o + len + 2;
 }
 
+/* A string that needs no escaping (ZM_JSON_F_PLAIN), quoted at o, which has room
+   for len + 2 bytes and 16 more: copied 16 bytes at a time (the last group
+   overlapping the one before), and nothing read past its end. Returns the end. */
+static ZM__ALWAYS_INLINE char *plain_string(char *o, const char *s, size_t len) {
+    o[0] = '"';
+    char *d = o + 1;
+    if (len >= 16) {
+        size_t i = 0;
+#ifdef ZM__SSE2
+        for (; i + 16 < len; i += 16)
+            _mm_storeu_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
+        _mm_storeu_si128((__m128i *)(d + len - 16),
+                         _mm_loadu_si128((const __m128i *)(s + len - 16)));
+#else
+        for (; i + 8 < len; i += 8) memcpy(d + i, s + i, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+#endif
+    } else if (len >= 8) {
+        uint64_t x = zm__load64(s), y = zm__load64(s + len - 8);
+        memcpy(d, &x, 8);
+        memcpy(d + len - 8, &y, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + len - 4, &y, 4);
+    } else if (len > 0) {
+        d[0] = s[0];
+        d[len >> 1] = s[len >> 1];
+        d[len - 1] = s[len - 1];
+    }
+    d[len] = '"';
+    return d + len + 1;
+}
+
+/* Plain strings up to this length are copied by plain_string (longer ones go
+   through write_string, which makes room in bounded steps). */
+#define PLAIN_MAX 2048
+
 /* ---------------------------------------------------------------------------
  * Numbers
  * ------------------------------------------------------------------------- */
@@ -441,8 +481,14 @@ value:
         break;
     case ZM_JSON_NUMBER: SYNC(put(w, v->u.s.ptr, v->u.s.len)); break;
     case ZM_JSON_STRING: {
+        size_t sl = v->u.s.len;
+        if ((v->flags & ZM_JSON_F_PLAIN) && !ascii && sl <= PLAIN_MAX) {
+            ROOM(sl + 2 + 16);
+            o = plain_string(o, v->u.s.ptr, sl);
+            break;
+        }
         const bool strict = ascii || !(v->flags & ZM_JSON_F_UTF8);
-        char *e = short_string(o, v->u.s.ptr, v->u.s.len, strict);
+        char *e = short_string(o, v->u.s.ptr, sl, strict);
         if (e)
             o = e;
         else
@@ -496,19 +542,38 @@ child:
     if (obj) {
         const zm_json_member *m = &c->u.o.items[i++];
         const char *key = m->key ? m->key : "";
-        ROOM(24 + 2); /* a short key, ':' and ' ' */
-        char *e = short_string(o, key, m->key_len, ascii || !(c->flags & ZM_JSON_F_UTF8));
-        if (e)
-            o = e;
-        else {
-            SYNC(write_string(w, key, m->key_len, c->flags));
-            ROOM(2);
+        size_t kl = m->key_len;
+        if ((c->flags & ZM_JSON_F_PLAIN) && !ascii && kl <= PLAIN_MAX) {
+            ROOM(kl + 2 + 16 + 2); /* the key, ':' and ' ' */
+            o = plain_string(o, key, kl);
+        } else {
+            ROOM(24 + 2);
+            char *e = short_string(o, key, kl, ascii || !(c->flags & ZM_JSON_F_UTF8));
+            if (e) {
+                o = e;
+            } else {
+                SYNC(write_string(w, key, kl, c->flags));
+                ROOM(2);
+            }
         }
         *o++ = ':';
         if (pretty) *o++ = ' ';
         v = m->value;
     } else {
         v = c->u.a.items[i++];
+        /* runs of numbers (coordinates, meshes, ids) in a loop of their own */
+        while (!pretty && v != NULL && (v->type == ZM_JSON_INT || v->type == ZM_JSON_REAL)) {
+            ROOM(48);
+            if (v->type == ZM_JSON_INT)
+                o = put_int(o, v->u.i);
+            else if (ZM_LIKELY(isfinite(v->u.d)))
+                o += zm__format_double(v->u.d, o);
+            else
+                break;
+            if (i == len) goto next;
+            *o++ = ',';
+            v = c->u.a.items[i++];
+        }
     }
     goto value;
 
