@@ -125,6 +125,14 @@ static ZM__NUM_INLINE uint64_t zm__put_digits(char *p, uint64_t x, int n) {
         zm__store8(p, r);
         return r;
     }
+    if (n <= 10) { /* one or two digits, then eight (ids, timestamps in seconds) */
+        uint32_t h = (uint32_t)(x / 100000000), t = h * 103 >> 10; /* t = h / 10 */
+        uint64_t hi = (t | (h - 10 * t) << 8 | 0x3030) >> (8 * (10 - n));
+        uint64_t lo = zm__digits8((uint32_t)(x % 100000000));
+        zm__store8(p, hi);
+        zm__store8(p + n - 8, lo);
+        return hi | lo << (8 * (n - 8));
+    }
     if (n <= 16) {
         uint64_t hi = zm__digits8((uint32_t)(x / 100000000)) >> (8 * (16 - n));
         uint64_t lo = zm__digits8((uint32_t)(x % 100000000));
