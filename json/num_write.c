@@ -124,12 +124,13 @@ static inline bool ge128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl) {
     return ah > bh || (ah == bh && al >= bl);
 }
 
-/* The shortest digits of c * 2^q, c in (2^52, 2^53), as above: *digits * 10^*exp10
-   (*digits may end in zeros). False when undecided. */
-static inline bool shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10) {
+/* The shortest digits of c * 2^q, c in (2^52, 2^53), as above: *digits * 10^*exp10.
+   Returns 1 for a multiple of 1000 (*digits may end in zeros), 2 for the nearest
+   multiple of 100 (16 or 17 digits, the last not 0), 0 when undecided. */
+static inline int shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10) {
     int k = flog10_pow2(q) - 2;
     int e = -k; /* -290 .. 326 */
-    if (e > ZM__POW5_MAX) return false;
+    if (e > ZM__POW5_MAX) return 0;
     int j = q + zm__flog2_pow10(e) + 1; /* 7 .. 10 */
     const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
     uint64_t th = t[0], tl = t[1], x = c << j;
@@ -142,27 +143,27 @@ static inline bool shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10
     /* Z = X + W'/2 in [Za, Za + 4), Za = A + (Wu >> 1) */
     uint64_t h_lo = w_lo >> 1 | w_hi << 63, h_hi = w_hi >> 1;
     uint64_t z_lo = a_lo + h_lo, z_hi = a_hi + h_hi + (z_lo < a_lo);
-    if (z_lo > UINT64_MAX - 4) return false; /* floor(Z) could be z_hi + 1 */
+    if (z_lo > UINT64_MAX - 4) return 0; /* floor(Z) could be z_hi + 1 */
     uint64_t s = z_hi / 1000;
-    uint64_t r_hi = z_hi - 1000 * s;         /* r = Z - 1000s in [R, R + 4), R = r_hi:z_lo */
-    if (r_hi == 0 && z_lo < 4) return false; /* 1000s may be the (open) upper end */
+    uint64_t r_hi = z_hi - 1000 * s;     /* r = Z - 1000s in [R, R + 4), R = r_hi:z_lo */
+    if (r_hi == 0 && z_lo < 4) return 0; /* 1000s may be the (open) upper end */
     /* 1000s inside for sure: R + 4 <= Wu; outside for sure: R >= Wu + 2 */
     uint64_t wm_lo = w_lo - 4, wm_hi = w_hi - (w_lo < 4);
     if (ge128(wm_hi, wm_lo, r_hi, z_lo)) {
         *digits = s;
         *exp10 = k + 3;
-        return true;
+        return 1;
     }
     uint64_t wp_lo = w_lo + 2, wp_hi = w_hi + (wp_lo < 2);
-    if (!ge128(r_hi, z_lo, wp_hi, wp_lo)) return false;
+    if (!ge128(r_hi, z_lo, wp_hi, wp_lo)) return 0;
 
     /* the multiple of 100 nearest to X: rem = X - 100m in [rr:a_lo, rr:a_lo + 2) */
-    if (a_lo > UINT64_MAX - 2) return false; /* floor(X) could be a_hi + 1 */
+    if (a_lo > UINT64_MAX - 2) return 0; /* floor(X) could be a_hi + 1 */
     uint64_t m = a_hi / 100, rr = a_hi - 100 * m;
-    if ((rr == 49 && a_lo == UINT64_MAX) || (rr == 50 && a_lo == 0)) return false; /* tie? */
+    if ((rr == 49 && a_lo == UINT64_MAX) || (rr == 50 && a_lo == 0)) return 0; /* tie? */
     *digits = m + (rr >= 50); /* rem > 50 for sure, or rem < 50 for sure */
     *exp10 = k + 2;
-    return true;
+    return 2;
 }
 
 /* ---------------------------------------------------------------------------
@@ -191,7 +192,7 @@ static inline int trailing_zero_digits(uint64_t w) { /* w: 8 digits, not all '0'
     return ZM__CLZ64(w ^ ZEROS8) >> 3;
 }
 
-static ZM__NUM_INLINE dtext make_text(uint64_t d, int n) {
+static ZM__NUM_INLINE dtext make_text(uint64_t d, int n, bool no_tz) {
     dtext t;
     t.n = n;
     if (n <= 8) {
@@ -213,7 +214,7 @@ static ZM__NUM_INLINE dtext make_text(uint64_t d, int n) {
     else
         t.first = t.hi >> (8 * (z - 1)) | (t.lo << (8 * (8 - z))) << 8;
     uint64_t xl = t.lo ^ ZEROS8, xh = t.hi ^ ZEROS8;
-    t.tz = xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
+    t.tz = no_tz ? 0 : xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
     return t;
 }
 
@@ -234,10 +235,11 @@ static ZM__NUM_INLINE void put_text(char *p, const dtext *t) {
    zm__format_double says; integral says that d * 10^k is an integer written
    whole (its trailing zeros are significant then). Where the point goes inside
    the digits, they are stored one byte on, and the word of the first eight is
-   rebuilt in a register with the point in it and stored over them. Returns the
-   end. */
-static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k) {
-    dtext t = make_text(d, n);
+   rebuilt in a register with the point in it and stored over them. no_tz: d is
+   known not to end in 0 (a constant where it is given, so that the count goes).
+   Returns the end. */
+static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz) {
+    dtext t = make_text(d, n, no_tz);
     int nn = n - t.tz;   /* significant digits */
     int e10 = k + n - 1; /* d * 10^k = d.ddd * 10^e10 */
     if (e10 >= -6 && e10 <= 20) {
@@ -316,10 +318,18 @@ size_t zm__format_double(double v, char *buf) {
            decimal lies in the rounding interval; written whole, with ".0" */
         d = c >> -q;
         k = 0;
-    } else if (frac == 0 || be == 0 || !shortest_fast(c, q, &d, &k)) {
+    } else if (frac == 0 || be == 0) {
         shortest(c, q, frac == 0 && be > 1, &d, &k);
+    } else {
+        int how = shortest_fast(c, q, &d, &k);
+        if (how == 2) { /* most doubles that are not short decimals */
+            o = layout(o, d, 16 + (d >= UINT64_C(10000000000000000)), k, true);
+            *o = '\0';
+            return (size_t)(o - buf);
+        }
+        if (how == 0) shortest(c, q, false, &d, &k);
     }
-    o = layout(o, d, zm__count_digits(d), k);
+    o = layout(o, d, zm__count_digits(d), k, false);
     *o = '\0';
     return (size_t)(o - buf);
 }
