@@ -241,10 +241,24 @@ static inline u8 *put_utf8(u8 *d, uint32_t cp) {
     return d;
 }
 
+/* Sets a node's type, flags and hash_cap (0 here) with one 8-byte store where
+   the layout allows it (the padding between them is written too). */
+_Static_assert(offsetof(zm_json, type) == 0 && offsetof(zm_json, flags) == 1 &&
+                   offsetof(zm_json, hash_cap) == 4 && offsetof(zm_json, u) == 8,
+               "zm_json's header is one word");
+static inline void set_head(zm_json *v, uint8_t type, uint8_t flags) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t h = (uint64_t)type | (uint64_t)flags << 8;
+    memcpy(v, &h, sizeof h);
+#else
+    v->type = type;
+    v->flags = flags;
+    v->hash_cap = 0;
+#endif
+}
+
 static inline void set_string(zm_json *out, const char *s, size_t len, uint8_t flags) {
-    out->type = ZM_JSON_STRING;
-    out->flags = flags;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_STRING, flags);
     out->u.s.ptr = s;
     out->u.s.len = len;
 }
@@ -357,9 +371,9 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
 }
 
 /* Parses the string whose opening quote is at p: *str and *len are set to
-   its decoded, NUL-terminated content. Returns the position after the
-   closing quote, or NULL. */
-static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) {
+   its decoded, NUL-terminated content, *plain to ZM_JSON_F_PLAIN when it had
+   no escape (else 0). Returns the position after the closing quote, or NULL. */
+static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain) {
     u8 *s = ++p;
     for (;;) {
         p = zm__str_skip_plain(p);
@@ -368,9 +382,13 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
             *p = '\0';
             *str = (const char *)s;
             *len = (size_t)(p - s);
+            *plain = ZM_JSON_F_PLAIN;
             return p + 1;
         }
-        if (c == '\\') return parse_escaped(P, s, p, str, len);
+        if (c == '\\') {
+            *plain = 0;
+            return parse_escaped(P, s, p, str, len);
+        }
         if (c < 0x20) return fail_in_string(P, p);
         /* non-ASCII: the run up to the next quote, backslash or control
            character is checked as a whole */
@@ -454,35 +472,25 @@ static inline u8 *read_digits(u8 *p, uint64_t *m) {
 static bool number_text(parser *P, const u8 *s, size_t len, zm_json *out) {
     char *t = zm_arena_strndup(P->ar, (const char *)s, len);
     if (t == NULL) return fail_oom(P, s), false;
-    out->type = ZM_JSON_NUMBER;
-    out->flags = 0;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_NUMBER, 0);
     out->u.s.ptr = t;
     out->u.s.len = len;
     return true;
 }
 
 static inline void set_real(zm_json *out, double d) {
-    out->type = ZM_JSON_REAL;
-    out->flags = 0;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_REAL, 0);
     out->u.d = d;
 }
 
-/* Parses the number at p (at '-' or a digit) into out: INT when it is an
-   integer within int64, REAL otherwise, NUMBER text when it is an integer
-   beyond int64, overflows a double, or the caller asked for text. -0 is the
-   REAL -0.0. Returns the position after the number, or NULL.
-   One pass: the digits of the integer and fraction parts accumulate into one
-   integer while they are validated; up to 19 of them it is exact, and
-   zm__decimal_fast converts it with the exponent. Longer numbers, and the few
-   inputs the fast paths leave undecided, go to zm__parse_double. */
-static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
-    u8 *start = p;
-    bool neg = *p == '-';
-    p += neg;
+/* The integer part of the number at p (at '-' or a digit): *neg, its digits'
+   value in *m (mod 2^64) and their count in *ndig. Returns the position after
+   them, or NULL (the error recorded). */
+static inline u8 *number_head(parser *P, u8 *p, bool *neg, uint64_t *m, size_t *ndig) {
+    *neg = *p == '-';
+    p += *neg;
     u8 *ds = p;
-    uint64_t m = 0;
+    uint64_t v = 0;
     if (*p == '0') {
         p++;
         if (ZM_UNLIKELY(is_digit(*p)))
@@ -494,30 +502,45 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
         /* eight at a time, then one at a time: integer parts tend to repeat their
            length (ids, coordinates), which the branch predictor learns */
 #ifdef ZM__SWAR
-        for (uint64_t x; all_digits8(x = zm__load64(p)); p += 8) m = m * 100000000 + digits8(x);
+        for (uint64_t x; all_digits8(x = zm__load64(p)); p += 8) v = v * 100000000 + digits8(x);
 #endif
-        while (is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
+        while (is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
     } else {
         return fail_found(P, p, "a digit after '-'");
     }
-    size_t ndig = (size_t)(p - ds);
-    if (*p != '.' && (*p | 0x20) != 'e') {
-        if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
-            return number_text(P, start, (size_t)(p - start), out) ? p : NULL;
-        /* up to 19 digits cannot overflow m */
-        if (ndig < 19 || (ndig == 19 && m <= (uint64_t)INT64_MAX + neg)) {
-            if (neg && m == 0) {
-                set_real(out, -0.0);
-            } else {
-                out->type = ZM_JSON_INT;
-                out->flags = 0;
-                out->hash_cap = 0;
-                out->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
-            }
-            return p;
+    *m = v;
+    *ndig = (size_t)(p - ds);
+    return p;
+}
+
+/* Sets out to the integer of ndig digits (value m) that starts at start and
+   ends at p: INT within int64 (-0 is the REAL -0.0), else NUMBER text. */
+static inline bool number_int(parser *P, u8 *start, u8 *p, uint64_t m, size_t ndig, bool neg,
+                              zm_json *out) {
+    if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
+        return number_text(P, start, (size_t)(p - start), out);
+    /* up to 19 digits cannot overflow m */
+    if (ndig < 19 || (ndig == 19 && m <= (uint64_t)INT64_MAX + neg)) {
+        if (neg && m == 0) {
+            set_real(out, -0.0);
+        } else {
+            set_head(out, ZM_JSON_INT, 0);
+            out->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
         }
-        return number_text(P, start, (size_t)(p - start), out) ? p : NULL;
+        return true;
     }
+    return number_text(P, start, (size_t)(p - start), out);
+}
+
+/* The rest of a number with a fraction or an exponent: p is after its integer
+   digits (ndig of them, value m), start at its first byte. Sets out to the REAL
+   (or NUMBER text when it overflows a double, or the caller asked for text).
+   One pass: the fraction digits accumulate into m while they are validated; up
+   to 19 digits in all it is exact, and zm__decimal_fast converts it with the
+   exponent. Longer numbers, and the few inputs the fast paths leave undecided,
+   go to zm__parse_double. Returns the position after the number, or NULL. */
+static ZM__ALWAYS_INLINE u8 *number_tail(parser *P, u8 *start, u8 *p, uint64_t m, size_t ndig,
+                                         bool neg, zm_json *out) {
     int64_t q = 0;
     if (*p == '.') {
         u8 *f = ++p;
@@ -543,9 +566,7 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
         return number_text(P, start, len, out) ? p : NULL;
     uint64_t bits;
     if (ZM_LIKELY(ndig <= 19) && zm__decimal_fast(m, q, &bits)) {
-        out->type = ZM_JSON_REAL;
-        out->flags = 0;
-        out->hash_cap = 0;
+        set_head(out, ZM_JSON_REAL, 0);
         out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
         return p;
     }
@@ -553,6 +574,40 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
     if (!zm__parse_double((const char *)start, len, &d))
         return number_text(P, start, len, out) ? p : NULL;
     set_real(out, d);
+    return p;
+}
+
+/* True when p is at ',' and another number follows at once ("[1.5,-2,3]"). */
+static inline bool next_number(const u8 *p) {
+    return *p == ',' && (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2])));
+}
+
+/* Finishes the real whose integer part the main loop has read (see
+   number_tail; out is its node, already on the scratch stack), then, in an
+   array (in_array), reads the numbers that follow it at once, each in a node
+   from the arena pushed at *spp while there is room below send. Out of line:
+   the main loop reads integers itself and stays small for documents of
+   strings and integers, while arrays of reals (coordinates, meshes) are read
+   here in a loop of their own. Returns the position after the last number
+   read, or NULL. */
+static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uint64_t m,
+                                                size_t ndig, bool neg, zm_json *out,
+                                                uintptr_t **spp, uintptr_t *send, bool in_array) {
+    uintptr_t *sp = *spp; /* out is on the stack already */
+    for (;;) {
+        if (*p == '.' || (*p | 0x20) == 'e') {
+            if ((p = number_tail(P, start, p, m, ndig, neg, out)) == NULL) return NULL;
+        } else if (!number_int(P, start, p, m, ndig, neg, out)) {
+            return NULL;
+        }
+        if (!in_array || !next_number(p) || sp == send) break;
+        start = ++p;
+        out = zm_arena_alloc(P->ar, sizeof(zm_json), _Alignof(zm_json));
+        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+        *sp++ = (uintptr_t)out;
+        if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
+    }
+    *spp = sp;
     return p;
 }
 
@@ -586,9 +641,7 @@ static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u
         items = (zm_json **)(v + 1);
         copy_words(items, first, n);
     }
-    v->type = ZM_JSON_ARRAY;
-    v->flags = 0;
-    v->hash_cap = 0;
+    set_head(v, ZM_JSON_ARRAY, 0);
     v->u.a.items = items;
     v->u.a.len = v->u.a.cap = n;
     return v;
@@ -741,6 +794,7 @@ static zm_status run(parser *P) {
     const uint32_t flags = P->flags;
     const bool comments = (flags & ZM_JSON_ALLOW_COMMENTS) != 0;
     const bool trailing = (flags & ZM_JSON_ALLOW_TRAILING_COMMAS) != 0;
+    const uint8_t utf8 = P->utf8;
     uintptr_t *sp = P->stk, *send = P->stk + P->stk_cap;
     zm_json *v;
     size_t depth = 0;
@@ -802,11 +856,10 @@ value_nows:
     case '"': {
         const char *str;
         size_t len;
-        u8 *q = p;
+        uint8_t plain;
         NEW_NODE();
-        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
-        /* decoding an escape always shortens the text: none when the lengths agree */
-        set_string(v, str, len, P->utf8 | ((size_t)(p - q) == len + 2 ? ZM_JSON_F_PLAIN : 0));
+        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
+        set_string(v, str, len, utf8 | plain);
         *sp++ = (uintptr_t)v;
         goto after_value;
     }
@@ -830,18 +883,28 @@ value_nows:
     case '7':
     case '8':
     case '9':
-    number:
+    number : {
+        u8 *start = p;
+        bool neg = false;
+        uint64_t m = 0;
+        size_t ndig = 0;
         NEW_NODE();
-        if ((p = parse_number(P, p, v)) == NULL) goto fail;
+        if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) goto fail;
         *sp++ = (uintptr_t)v;
-        /* arrays of numbers written without spaces ("[1.5,-2,3]", coordinates,
-           meshes): the next item at once, without the general dispatch */
-        if (*p == ',' && (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2]))) && !in_obj &&
-            depth != 0 && ZM_LIKELY(sp != send)) {
+        if (*p == '.' || (*p | 0x20) == 'e') {
+            p = number_run(P, start, p, m, ndig, neg, v, &sp, send, !in_obj && depth != 0);
+            if (p == NULL) goto fail;
+            goto after_value;
+        }
+        if (!number_int(P, start, p, m, ndig, neg, v)) goto fail;
+        /* arrays of integers written without spaces: the next item at once,
+           without the general dispatch */
+        if (!in_obj && next_number(p) && depth != 0 && ZM_LIKELY(sp != send)) {
             p++;
             goto number;
         }
         goto after_value;
+    }
     case '{':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
@@ -871,9 +934,7 @@ value_nows:
     case 't':
         if (memcmp(p, "true", 4) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_BOOL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_BOOL, 0);
         v->u.b = true;
         *sp++ = (uintptr_t)v;
         p += 4;
@@ -881,9 +942,7 @@ value_nows:
     case 'f':
         if (memcmp(p, "false", 5) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_BOOL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_BOOL, 0);
         v->u.b = false;
         *sp++ = (uintptr_t)v;
         p += 5;
@@ -891,9 +950,7 @@ value_nows:
     case 'n':
         if (memcmp(p, "null", 4) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_NULL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_NULL, 0);
         v->u.i = 0;
         *sp++ = (uintptr_t)v;
         p += 4;
@@ -972,12 +1029,12 @@ after_value:
 key: /* p is at the key's opening quote */
     if (ZM_UNLIKELY(send - sp < 3) && !grow_stk(P, &sp, &send, 3, p)) goto fail;
     {
-        const char *str;
-        size_t len;
-        u8 *q = p;
-        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
+        const char *str = NULL;
+        size_t len = 0;
+        uint8_t plain = 0;
+        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
         /* an escaped key: the object is not marked ZM_JSON_F_PLAIN */
-        if (ZM_UNLIKELY((size_t)(p - q) != len + 2)) P->frames[depth - 1] |= 2;
+        if (ZM_UNLIKELY(!plain)) P->frames[depth - 1] |= 2;
         sp[0] = (uintptr_t)str;
         sp[1] = (uintptr_t)len;
         sp += 2;
