@@ -106,6 +106,34 @@ static ZM__NUM_INLINE uint64_t zm__digits8(uint32_t x) {
     return v | UINT64_C(0x3030303030303030);
 }
 
+/* The sixteen digits of a < 10^8 and b < 10^8 (a first) as two words, as
+   zm__digits8 lays them out: *wa, *wb. With SSE2 both go through the same
+   steps side by side in one register (4-digit halves in 32-bit lanes, 2-digit
+   quarters in 16-bit lanes, digits in bytes; y * 5243 >> 19 = y / 100 for
+   y < 10^4, z * 6554 >> 16 = z / 10 for z < 100). */
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+static ZM__NUM_INLINE void zm__digits16(uint32_t a, uint32_t b, uint64_t *wa, uint64_t *wb) {
+    __m128i x = _mm_set_epi64x((long long)b, (long long)a);
+    __m128i q = _mm_srli_epi64(_mm_mul_epu32(x, _mm_set1_epi32((int)0xD1B71759)), 45);
+    __m128i r = _mm_sub_epi32(x, _mm_mul_epu32(q, _mm_set1_epi32(10000)));
+    __m128i v = _mm_or_si128(q, _mm_slli_epi64(r, 32)); /* 32-bit lanes: 4 digits each */
+    __m128i t = _mm_srli_epi16(_mm_mulhi_epu16(v, _mm_set1_epi32(5243)), 3);
+    r = _mm_sub_epi16(v, _mm_mullo_epi16(t, _mm_set1_epi32(100)));
+    v = _mm_or_si128(t, _mm_slli_epi32(r, 16)); /* 16-bit lanes: 2 digits each */
+    t = _mm_mulhi_epu16(v, _mm_set1_epi16(6554));
+    r = _mm_sub_epi16(v, _mm_mullo_epi16(t, _mm_set1_epi16(10)));
+    v = _mm_or_si128(_mm_or_si128(t, _mm_slli_epi16(r, 8)), _mm_set1_epi8('0'));
+    *wa = (uint64_t)_mm_cvtsi128_si64(v);
+    *wb = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+}
+#else
+static ZM__NUM_INLINE void zm__digits16(uint32_t a, uint32_t b, uint64_t *wa, uint64_t *wb) {
+    *wa = zm__digits8(a);
+    *wb = zm__digits8(b);
+}
+#endif
+
 /* Writes the 8 bytes of the word x at p, the lowest first. */
 static inline void zm__store8(char *p, uint64_t x) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -205,8 +205,7 @@ static ZM__NUM_INLINE dtext make_text(uint64_t d, int n, bool no_tz) {
     }
     uint64_t h9 = d / 100000000; /* up to 9 digits */
     uint32_t top = (uint32_t)h9 / 100000000;
-    t.lo = zm__digits8((uint32_t)(d - h9 * 100000000));
-    t.hi = zm__digits8((uint32_t)h9 - top * 100000000);
+    zm__digits16((uint32_t)h9 - top * 100000000, (uint32_t)(d - h9 * 100000000), &t.hi, &t.lo);
     t.top = (char)('0' + top);
     int z = 17 - n; /* leading zeros of "T" hi lo: 0 .. 8 */
     if (z == 0)
