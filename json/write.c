@@ -10,7 +10,7 @@
 #include <math.h>
 
 #include "internal.h"
-#include "num.h"
+#include "num_format.h"
 
 typedef unsigned char u8;
 
@@ -418,6 +418,41 @@ static char *room_slow(writer *w, char *o, size_t n) {
     return reserve_slow(w, n) ? w->p : NULL;
 }
 
+/* Writes the run of numbers (integers and finite reals) of the array c that
+   starts with v, item *ip - 1, with the commas between them, at o (room ends at
+   *endp). Stops after the array's last item (*vp = NULL) or before the first
+   item that is not such a number (*vp = that item, its comma written, *ip past
+   it). Out of line, with the double formatter inlined: coordinates, meshes and
+   ids are written in a loop of their own. Returns the new position, or NULL. */
+static __attribute__((noinline)) char *number_run(writer *w, char *o, char **endp, const zm_json *c,
+                                                  size_t *ip, const zm_json **vp) {
+    const zm_json *v = *vp;
+    size_t i = *ip, len = c->u.a.len;
+    char *end = *endp;
+    for (;;) {
+        if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {
+            if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
+            end = w->end;
+        }
+        if (v->type == ZM_JSON_INT)
+            o = put_int(o, v->u.i);
+        else
+            o += zm__format_double_inline(v->u.d, o);
+        if (i == len) {
+            v = NULL;
+            break;
+        }
+        *o++ = ',';
+        v = c->u.a.items[i++];
+        if (v == NULL || !(v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d))))
+            break;
+    }
+    *ip = i;
+    *vp = v;
+    *endp = end;
+    return o;
+}
+
 /* Writes v. The write position and the end of the room are kept in locals (o,
    end) and handed to the writer only around the calls that need it; room for
    the next few tokens is made once per value (ROOM), so scalars and short
@@ -562,17 +597,10 @@ child:
     } else {
         v = c->u.a.items[i++];
         /* runs of numbers (coordinates, meshes, ids) in a loop of their own */
-        while (!pretty && v != NULL && (v->type == ZM_JSON_INT || v->type == ZM_JSON_REAL)) {
-            ROOM(48);
-            if (v->type == ZM_JSON_INT)
-                o = put_int(o, v->u.i);
-            else if (ZM_LIKELY(isfinite(v->u.d)))
-                o += zm__format_double(v->u.d, o);
-            else
-                break;
-            if (i == len) goto next;
-            *o++ = ',';
-            v = c->u.a.items[i++];
+        if (!pretty && v != NULL &&
+            (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)))) {
+            if ((o = number_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
+            if (v == NULL) goto next;
         }
     }
     goto value;
