@@ -23,9 +23,13 @@
  *   value does, so all the decisions below (against 4s, 4s + 4, 40s', 40s' + 40,
  *   4s + 2) are exact.
  *
- * Integers below 2^53 skip all that: their shortest form is the integer itself.
- * The text is then laid out like JavaScript's Number.prototype.toString, with ".0"
- * added to integral values in plain notation.
+ * This is the exact fallback: zm__format_double (num_format.h, inline there for
+ * the writer's loops) first tries a fast path of one 128-bit product, which
+ * decides all but about 2 doubles in 1000 (subnormals, powers of two, the
+ * smallest normal exponents, and values whose scaled rounding interval ends
+ * within 2^-62 of a decision boundary) and gives the same digits as this method;
+ * integers below 2^53 skip both. The text is laid out like JavaScript's
+ * Number.prototype.toString, with ".0" added to integral values in plain notation.
  */
 #include "num_format.h"
 

@@ -10,8 +10,14 @@
  *    is validated as a whole (utf8.c). Whitespace is skipped 16 bytes at a
  *    time, and on pretty-printed text mostly not scanned at all: the
  *    indentation seen at each depth is checked instead (see below).
- *    Integers are read 8 digits at a time; other numbers are scanned, then
- *    converted exactly by num_parse.c.
+ *    Numbers are read in one pass, 8 digits at a time: the digits accumulate
+ *    into an integer while they are validated, and up to 19 of them go
+ *    straight to the shared fast paths of num_internal.h (longer ones, and
+ *    the few those leave undecided, to num_parse.c's exact converter).
+ *    Integers are read in the main loop; a real, and the numbers that follow
+ *    it in an array, in number_run, out of line, so that the main loop stays
+ *    small for documents of strings. Strings and keys without an escape are
+ *    marked ZM_JSON_F_PLAIN for the writer.
  *  - The parser is iterative: an explicit stack of open containers (frames),
  *    so hostile nesting meets the depth limit, never a stack overflow.
  *  - Each value node is bumped from the arena as it is read; its pointer (and

@@ -2,10 +2,14 @@
  * buffer grown through an allocator or in chunks through a sink.
  *
  * Iterative (an explicit stack of open containers), so no nesting depth can
- * overflow the C stack. The output position is reserved ahead in runs
- * (a string's worst case per chunk of input, a number's longest text), so the
- * inner loops write without checks. Strings are validated as UTF-8 while
- * they are escaped: parsed strings always are, but built ones may not be.
+ * overflow the C stack. The write position lives in registers; room is made
+ * ahead once per value (a string's worst case per chunk of input, a number's
+ * longest text), so the inner loops write without checks. Numbers are made
+ * in registers and stored in whole words (num.h, num_format.h); runs of
+ * numbers in an array are written in a loop of their own. Strings marked
+ * ZM_JSON_F_PLAIN (parsed without an escape) are copied as they are; others
+ * are validated as UTF-8 while they are escaped: parsed strings always are,
+ * but built ones may not be.
  */
 #include <math.h>
 
