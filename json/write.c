@@ -325,7 +325,7 @@ static ZM__ALWAYS_INLINE char *short_string(char *o, const char *s, size_t len, 
         memcpy(o + 1 + len - 4, &y, 4);
     } else if (len > 0) {
         u8 a = (u8)s[0], b = (u8)s[len >> 1], c = (u8)s[len - 1];
-        if (is_special(a, strict) | is_special(b, strict) | is_special(c, strict)) return NULL;
+        if (is_special(a, strict) || is_special(b, strict) || is_special(c, strict)) return NULL;
         o[0] = '"';
         o[1] = (char)a;
         o[1 + (len >> 1)] = (char)b;
