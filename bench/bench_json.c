@@ -2,7 +2,10 @@
  * RapidJSON and simdjson (DOM, parse only), in one run, on every .json file
  * of a directory.
  *
- *   bench_json DIR [--files-only]
+ *   bench_json DIR [FILE...] [--files-only]
+ *
+ * (the .json files of DIR, then each FILE given, such as the mesh-like file
+ * that bench/gen_mesh.py writes at benchmark time)
  *
  * For each file and library: parse MB/s (parse the whole text into the
  * library's tree and free it) and write MB/s (serialise a tree parsed before
@@ -437,11 +440,12 @@ static bool column_shown(int lib, int pass) {
 }
 
 int main(int argc, char **argv) {
-    bool files_only = argc == 3 && strcmp(argv[2], "--files-only") == 0;
-    if (argc != 2 && !files_only) {
+    bool files_only = argc >= 3 && strcmp(argv[argc - 1], "--files-only") == 0;
+    int nextra = argc - 2 - files_only; /* FILE arguments after DIR */
+    if (argc < 2 || nextra < 0) {
         fprintf(stderr,
-                "usage: %s DIR [--files-only]   (a directory of .json files; --files-only: "
-                "no template benchmark and no targets)\n",
+                "usage: %s DIR [FILE...] [--files-only]   (a directory of .json files and more "
+                "files; --files-only: no template benchmark and no targets)\n",
                 argv[0]);
         return 2;
     }
@@ -464,6 +468,8 @@ int main(int argc, char **argv) {
     }
     if (d) closedir(d);
     qsort(names, nnames, sizeof *names, cmp_str);
+    size_t ndir = nnames;
+    for (int k = 0; k < nextra && nnames < 256; k++) names[nnames++] = strdup(argv[2 + k]);
 
     printf("zmem JSON benchmark: %d repetitions of >= %.0f ms of thread CPU time each, median; "
            "MB/s of input bytes\nzmem allocator: %s\n",
@@ -487,7 +493,10 @@ int main(int argc, char **argv) {
     size_t nfr = 0;
     for (size_t i = 0; i < nnames && fr; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", argv[1], names[i]);
+        if (i < ndir)
+            snprintf(path, sizeof path, "%s/%s", argv[1], names[i]);
+        else
+            snprintf(path, sizeof path, "%s", names[i]);
         size_t len;
         char *text = read_file(path, &len);
         if (text == NULL) {
@@ -496,7 +505,10 @@ int main(int argc, char **argv) {
             continue;
         }
         file_result *f = &fr[nfr++];
-        snprintf(f->name, sizeof f->name, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        size_t blen = strlen(base);
+        if (blen > 5 && strcmp(base + blen - 5, ".json") == 0) blen -= 5;
+        snprintf(f->name, sizeof f->name, "%.*s", (int)blen, base);
         f->size = len;
         for (int lib = 0; lib < LIB_COUNT; lib++) {
             if (!lib_present(lib)) {
@@ -574,6 +586,36 @@ int main(int argc, char **argv) {
         print_target(what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_CJSON].write), 10.0, -1);
     }
     print_target("template instantiate vs parse", speedup, 10.0, -1);
+
+    /* Issue 14: number-heavy parsing against RapidJSON and simdjson, writing
+       against RapidJSON everywhere and against json-c (which writes back each
+       number's original text) on the number-heavy files. */
+    printf("\nTargets (issue 14)\n");
+    static const char *const num_files[] = {"canada", "numbers", "mesh"};
+    for (size_t k = 0; k < 3; k++) {
+        const file_result *f = find_file(fr, nfr, num_files[k]);
+        char what[80];
+        snprintf(what, sizeof what, "parse zmem/RapidJSON, %s", num_files[k]);
+        print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_RAPIDJSON].parse) : -1, 1.6,
+                     -1);
+        snprintf(what, sizeof what, "parse zmem/simdjson, %s", num_files[k]);
+        print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_SIMDJSON].parse) : -1, 0.6, -1);
+    }
+    for (size_t i = 0; i < nfr; i++) {
+        const char *nm = fr[i].name;
+        bool four = strcmp(nm, "twitter") == 0 || strcmp(nm, "citm_catalog") == 0 ||
+                    strcmp(nm, "github_events") == 0;
+        char what[80];
+        snprintf(what, sizeof what, "write zmem/RapidJSON, %s", nm);
+        print_target(what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_RAPIDJSON].write),
+                     four ? 4.0 : 3.0, -1);
+    }
+    for (size_t k = 0; k < 3; k++) {
+        const file_result *f = find_file(fr, nfr, num_files[k]);
+        char what[80];
+        snprintf(what, sizeof what, "write zmem/json-c, %s", num_files[k]);
+        print_target(what, f ? ratio(f->r[LIB_ZMEM].write, f->r[LIB_JSONC].write) : -1, 1.0, -1);
+    }
 
     for (size_t i = 0; i < nnames; i++) free(names[i]);
     free(fr);

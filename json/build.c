@@ -205,7 +205,7 @@ static zm_status append_member(zm_allocator a, zm_json *obj, const char *key, si
         }
     }
     zm_json_member *m = &obj->u.o.items[n - 1];
-    obj->flags &= (uint8_t)~ZM_JSON_F_UTF8; /* the new key is not checked */
+    obj->flags &= (uint8_t) ~(ZM_JSON_F_UTF8 | ZM_JSON_F_PLAIN); /* the new key is not checked */
     m->key = k;
     m->key_len = key_len;
     m->value = value;
@@ -351,13 +351,15 @@ static zm_json *copy_shallow(zm_allocator a, const zm_json *v) {
     case ZM_JSON_STRING:
     case ZM_JSON_NUMBER: {
         zm_json *c = new_text(a, t, v->u.s.ptr, v->u.s.len);
-        if (c) c->flags |= v->flags & (ZM_JSON_F_UTF8 | ZM_JSON_F_WTF8);
+        if (c) c->flags |= v->flags & (ZM_JSON_F_UTF8 | ZM_JSON_F_WTF8 | ZM_JSON_F_PLAIN);
         return c;
     }
     case ZM_JSON_ARRAY: return zm_json_new_array(a, v->u.a.len);
     case ZM_JSON_OBJECT: {
         zm_json *o = zm_json_new_object(a, v->u.o.len);
-        if (o) o->flags |= ZM_JSON_F_OWNS_KEYS | (v->flags & (ZM_JSON_F_UTF8 | ZM_JSON_F_WTF8));
+        if (o)
+            o->flags |= ZM_JSON_F_OWNS_KEYS |
+                        (v->flags & (ZM_JSON_F_UTF8 | ZM_JSON_F_WTF8 | ZM_JSON_F_PLAIN));
         return o;
     }
     }

@@ -39,58 +39,142 @@ bool zm__parse_double(const char *s, size_t len, double *out);
 size_t zm__format_double(double v, char *buf);
 
 /* ---------------------------------------------------------------------------
- * Integers: decimal digits two at a time, inline (the writer's and
- * zm__format_double's hot paths).
+ * Decimal digits, eight at a time in a register (the writer's and
+ * zm__format_double's hot paths). Stores are whole 8-byte words: no digit is
+ * read back from memory, so nothing waits on store forwarding.
  * ------------------------------------------------------------------------- */
 
-/* The two decimal digits of n < 100 at zm__digit_pairs + 2 * n. */
-static const char zm__digit_pairs[201] = "00010203040506070809"
-                                         "10111213141516171819"
-                                         "20212223242526272829"
-                                         "30313233343536373839"
-                                         "40414243444546474849"
-                                         "50515253545556575859"
-                                         "60616263646566676869"
-                                         "70717273747576777879"
-                                         "80818283848586878889"
-                                         "90919293949596979899";
+#if defined(__GNUC__) || defined(__clang__)
+#define ZM__CLZ64(x)   __builtin_clzll(x)
+#define ZM__NUM_INLINE inline __attribute__((always_inline))
+#else
+#define ZM__NUM_INLINE inline
 
-/* Writes exactly eight digits of x < 10^8 at p. */
-static inline void zm__put8(char *p, uint32_t x) {
-    uint32_t a = x / 10000, b = x % 10000;
-    memcpy(p, zm__digit_pairs + 2 * (a / 100), 2);
-    memcpy(p + 2, zm__digit_pairs + 2 * (a % 100), 2);
-    memcpy(p + 4, zm__digit_pairs + 2 * (b / 100), 2);
-    memcpy(p + 6, zm__digit_pairs + 2 * (b % 100), 2);
+static inline int zm__clz64_portable(uint64_t x) {
+    int n = 0;
+    while (!(x >> 63)) n++, x <<= 1;
+    return n;
+}
+#define ZM__CLZ64(x)   zm__clz64_portable(x)
+#endif
+
+/* 10^0 .. 10^19 */
+static const uint64_t zm__pow10_u64[20] = {UINT64_C(1),
+                                           UINT64_C(10),
+                                           UINT64_C(100),
+                                           UINT64_C(1000),
+                                           UINT64_C(10000),
+                                           UINT64_C(100000),
+                                           UINT64_C(1000000),
+                                           UINT64_C(10000000),
+                                           UINT64_C(100000000),
+                                           UINT64_C(1000000000),
+                                           UINT64_C(10000000000),
+                                           UINT64_C(100000000000),
+                                           UINT64_C(1000000000000),
+                                           UINT64_C(10000000000000),
+                                           UINT64_C(100000000000000),
+                                           UINT64_C(1000000000000000),
+                                           UINT64_C(10000000000000000),
+                                           UINT64_C(100000000000000000),
+                                           UINT64_C(1000000000000000000),
+                                           UINT64_C(10000000000000000000)};
+
+/* The number of decimal digits of x (1 for 0): t = floor(bit length * log10 2) is
+   that number or one less. (x | 1 has as many digits as x.) */
+static inline int zm__count_digits(uint64_t x) {
+    x |= 1;
+    int t = ((64 - ZM__CLZ64(x)) * 1233) >> 12;
+    return t + (x >= zm__pow10_u64[t]);
 }
 
-/* Writes the decimal digits of x (at most 20) so that they end at end; returns a pointer
-   to the first one. */
-static inline char *zm__u64_digits(uint64_t x, char *end) {
-    char *p = end;
-    if (x >= 100000000) {
-        p -= 8;
-        zm__put8(p, (uint32_t)(x % 100000000));
-        x /= 100000000;
-        if (x >= 100000000) {
-            p -= 8;
-            zm__put8(p, (uint32_t)(x % 100000000));
-            x /= 100000000;
-        }
+/* The eight decimal digits of x < 10^8 as ASCII in one word, the first (most
+   significant) in the lowest byte, that is, in memory order on a little-endian
+   machine: x splits into two 4-digit halves in 32-bit lanes, each into two
+   2-digit quarters in 16-bit lanes, each into two digits in bytes. At each step,
+   with t the quotient of every lane (y * 10486 >> 20 = y / 100 for y < 10^4,
+   y * 103 >> 10 = y / 10 for y < 180, multiplications that stay inside their
+   lanes), (v << w) - t * (d * 2^w - 1) puts the remainder y - d * t in the upper
+   half of the lane and t in the lower one. */
+static ZM__NUM_INLINE uint64_t zm__digits8(uint32_t x) {
+    uint64_t q = (uint64_t)x * 0xD1B71759u >> 45; /* x / 10000 */
+    uint64_t v = ((uint64_t)x << 32) - q * (UINT64_C(10000) * 0x100000000 - 1);
+    uint64_t t = ((v * 10486) >> 20) & UINT64_C(0x0000007F0000007F);
+    v = (v << 16) - t * (100 * 0x10000 - 1);
+    t = ((v * 103) >> 10) & UINT64_C(0x000F000F000F000F);
+    v = (v << 8) - t * (10 * 0x100 - 1);
+    return v | UINT64_C(0x3030303030303030);
+}
+
+/* The sixteen digits of a < 10^8 and b < 10^8 (a first) as two words, as
+   zm__digits8 lays them out: *wa, *wb. With SSE2 both go through the same
+   steps side by side in one register (4-digit halves in 32-bit lanes, 2-digit
+   quarters in 16-bit lanes, digits in bytes; y * 5243 >> 19 = y / 100 for
+   y < 10^4, z * 6554 >> 16 = z / 10 for z < 100). */
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+static ZM__NUM_INLINE void zm__digits16(uint32_t a, uint32_t b, uint64_t *wa, uint64_t *wb) {
+    __m128i x = _mm_set_epi64x((long long)b, (long long)a);
+    __m128i q = _mm_srli_epi64(_mm_mul_epu32(x, _mm_set1_epi32((int)0xD1B71759)), 45);
+    __m128i r = _mm_sub_epi32(x, _mm_mul_epu32(q, _mm_set1_epi32(10000)));
+    __m128i v = _mm_or_si128(q, _mm_slli_epi64(r, 32)); /* 32-bit lanes: 4 digits each */
+    __m128i t = _mm_srli_epi16(_mm_mulhi_epu16(v, _mm_set1_epi32(5243)), 3);
+    r = _mm_sub_epi16(v, _mm_mullo_epi16(t, _mm_set1_epi32(100)));
+    v = _mm_or_si128(t, _mm_slli_epi32(r, 16)); /* 16-bit lanes: 2 digits each */
+    t = _mm_mulhi_epu16(v, _mm_set1_epi16(6554));
+    r = _mm_sub_epi16(v, _mm_mullo_epi16(t, _mm_set1_epi16(10)));
+    v = _mm_or_si128(_mm_or_si128(t, _mm_slli_epi16(r, 8)), _mm_set1_epi8('0'));
+    *wa = (uint64_t)_mm_cvtsi128_si64(v);
+    *wb = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
+}
+#else
+static ZM__NUM_INLINE void zm__digits16(uint32_t a, uint32_t b, uint64_t *wa, uint64_t *wb) {
+    *wa = zm__digits8(a);
+    *wb = zm__digits8(b);
+}
+#endif
+
+/* Writes the 8 bytes of the word x at p, the lowest first. */
+static inline void zm__store8(char *p, uint64_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &x, 8);
+#else
+    for (int i = 0; i < 8; i++) p[i] = (char)(x >> (8 * i));
+#endif
+}
+
+/* Writes the n = zm__count_digits(x) digits of x at p, in whole 8-byte stores:
+   bytes from p + n up to p + 8 may be overwritten too (scratch, when n < 8).
+   Returns the first eight of those bytes as a word (as zm__digits8 lays them
+   out; for n < 8 the bytes above the digits are 0). */
+static ZM__NUM_INLINE uint64_t zm__put_digits(char *p, uint64_t x, int n) {
+    if (n <= 8) {
+        uint64_t r = zm__digits8((uint32_t)x) >> (8 * (8 - n));
+        zm__store8(p, r);
+        return r;
     }
-    uint32_t y = (uint32_t)x;
-    while (y >= 100) {
-        p -= 2;
-        memcpy(p, zm__digit_pairs + 2 * (y % 100), 2);
-        y /= 100;
+    if (n <= 10) { /* one or two digits, then eight (ids, timestamps in seconds) */
+        uint32_t h = (uint32_t)(x / 100000000), t = h * 103 >> 10; /* t = h / 10 */
+        uint64_t hi = (t | (h - 10 * t) << 8 | 0x3030) >> (8 * (10 - n));
+        uint64_t lo = zm__digits8((uint32_t)(x % 100000000));
+        zm__store8(p, hi);
+        zm__store8(p + n - 8, lo);
+        return hi | lo << (8 * (n - 8));
     }
-    if (y >= 10) {
-        p -= 2;
-        memcpy(p, zm__digit_pairs + 2 * y, 2);
-    } else {
-        *--p = (char)('0' + y);
+    if (n <= 16) {
+        uint64_t hi = zm__digits8((uint32_t)(x / 100000000)) >> (8 * (16 - n));
+        uint64_t lo = zm__digits8((uint32_t)(x % 100000000));
+        zm__store8(p, hi);
+        zm__store8(p + n - 8, lo);
+        return n < 16 ? hi | lo << (8 * (n - 8)) : hi;
     }
-    return p;
+    uint64_t top = x / UINT64_C(10000000000000000), rest = x % UINT64_C(10000000000000000);
+    uint64_t a = zm__digits8((uint32_t)top) >> (8 * (24 - n));
+    uint64_t b = zm__digits8((uint32_t)(rest / 100000000));
+    zm__store8(p, a);
+    zm__store8(p + n - 16, b);
+    zm__store8(p + n - 8, zm__digits8((uint32_t)(rest % 100000000)));
+    return a | b << (8 * (n - 16));
 }
 
 #endif

@@ -23,22 +23,20 @@
  *   value does, so all the decisions below (against 4s, 4s + 4, 40s', 40s' + 40,
  *   4s + 2) are exact.
  *
- * Integers below 2^53 skip all that: their shortest form is the integer itself.
- * The text is then laid out like JavaScript's Number.prototype.toString, with ".0"
- * added to integral values in plain notation.
+ * This is the exact fallback: zm__format_double (num_format.h, inline there for
+ * the writer's loops) first tries a fast path of one 128-bit product, which
+ * decides all but about 2 doubles in 1000 (subnormals, powers of two, the
+ * smallest normal exponents, and values whose scaled rounding interval ends
+ * within 2^-62 of a decision boundary) and gives the same digits as this method;
+ * integers below 2^53 skip both. The text is laid out like JavaScript's
+ * Number.prototype.toString, with ".0" added to integral values in plain notation.
  */
-#include "num.h"
-#include "num_internal.h"
+#include "num_format.h"
 
 #include <string.h>
 
-#define FRAC_MASK ((UINT64_C(1) << 52) - 1)
-
-/* floor(q * log10(2)) and floor(log10(3/4 * 2^q)) for |q| <= 1100 (both checked by
-   gen_num_tables.py), with positive offsets so that no negative number is shifted. */
-static inline int flog10_pow2(int q) {
-    return (int)(((int64_t)(q + 262144) * 78913) >> 18) - 78913;
-}
+/* floor(log10(3/4 * 2^q)) for |q| <= 1100 (checked by gen_num_tables.py), with a
+   positive offset so that no negative number is shifted. */
 static inline int flog10_3q_pow2(int q) {
     return (int)((((int64_t)(q + 1048576) * 315653) - 130822) >> 20) - 315653;
 }
@@ -58,9 +56,9 @@ static inline uint64_t round_odd(uint64_t ghi, uint64_t glo, uint64_t cp) {
     return y1 | (z != 0);
 }
 
-/* Shortest digits of c * 2^q (c > 0): *digits * 10^*exp10. */
-static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *exp10) {
-    int k = irregular ? flog10_3q_pow2(q) : flog10_pow2(q);
+/* Shortest digits of c * 2^q (c > 0): *digits * 10^*exp10 (declared in num_format.h). */
+void zm__shortest_exact(uint64_t c, int q, bool irregular, uint64_t *digits, int *exp10) {
+    int k = irregular ? flog10_3q_pow2(q) : zm__flog10_pow2(q);
     int e = -k;                         /* -292 .. 324 */
     int h = q + zm__flog2_pow10(e) + 1; /* 1 .. 4 */
     const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
@@ -76,120 +74,21 @@ static void shortest(uint64_t c, int q, bool irregular, uint64_t *digits, int *e
     uint64_t vbr = round_odd(ghi, glo, cbr << h);
     uint64_t open = c & 1; /* end points excluded */
 
+    /* The decisions below are made without branches (the data decide them about
+       evenly on real documents, so branches would be mispredicted): */
     uint64_t s = vb >> 2; /* floor(v * 10^-k) */
-    if (s >= 10) {
-        uint64_t sp = s / 10; /* the multiples of 10^(k+1) around v: 10sp, 10sp + 10 */
-        bool up_in = vbl + open <= 40 * sp;
-        bool wp_in = 40 * sp + 40 + open <= vbr;
-        if (up_in != wp_in) {
-            *digits = sp + wp_in;
-            *exp10 = k + 1;
-            return;
-        }
-    }
-    bool u_in = vbl + open <= 4 * s;
-    bool w_in = 4 * s + 4 + open <= vbr;
-    *exp10 = k;
-    if (u_in != w_in) {
-        *digits = s + w_in;
-        return;
-    }
-    /* both in: the closer one, the even one on a tie */
-    uint64_t mid = 4 * s + 2;
-    *digits = s + (vb > mid || (vb == mid && (s & 1)));
-}
-
-/* Copies n bytes (n <= 24) as whole 8-byte chunks: up to 7 bytes more than asked. */
-static inline void copy8s(char *dst, const char *src, int n) {
-    for (int i = 0; i < n; i += 8) memcpy(dst + i, src + i, 8);
+    uint64_t sp = s / 10; /* the multiples of 10^(k+1) around v: 10sp, 10sp + 10 */
+    uint64_t up_in = vbl + open <= 40 * sp, wp_in = 40 * sp + 40 + open <= vbr;
+    uint64_t use_sp = (s >= 10) & (up_in ^ wp_in); /* exactly one of them inside */
+    uint64_t u_in = vbl + open <= 4 * s, w_in = 4 * s + 4 + open <= vbr;
+    uint64_t mid = 4 * s + 2; /* both in: the closer one, the even one on a tie */
+    uint64_t closer = (vb > mid) | ((vb == mid) & s);
+    uint64_t up = (u_in ^ w_in) ? w_in : closer;
+    uint64_t mask = 0 - use_sp;
+    *digits = ((sp + wp_in) & mask) | ((s + up) & ~mask);
+    *exp10 = k + (int)use_sp;
 }
 
 size_t zm__format_double(double v, char *buf) {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int be = (int)(bits >> 52) & 0x7FF;
-    uint64_t frac = bits & FRAC_MASK;
-    if (be == 0x7FF) {
-        buf[0] = '\0';
-        return 0;
-    }
-    char *o = buf;
-    if (bits >> 63) *o++ = '-';
-    if (be == 0 && frac == 0) {
-        memcpy(o, "0.0", 4);
-        return (size_t)(o - buf) + 3;
-    }
-
-    uint64_t c = be ? frac | (UINT64_C(1) << 52) : frac;
-    int q = be ? be - 1075 : -1074;
-    uint64_t d;
-    int k;
-    if (q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
-        /* an integer below 2^53: its neighbours are at most 1 away, so no shorter
-           decimal lies in the rounding interval */
-        d = c >> -q;
-        k = 0;
-    } else {
-        shortest(c, q, frac == 0 && be > 1, &d, &k);
-    }
-    while (d % 10 == 0) d /= 10, k++;
-
-    /* Digits end at tmp + 24; copies below move whole 8-byte chunks (the bytes after
-       the last digit are scratch, overwritten or left past the NUL), which the layout
-       keeps inside ZM__DOUBLE_BUF. */
-    char tmp[48];
-    memset(tmp + 24, '0', 24);
-    char *dg = zm__u64_digits(d, tmp + 24);
-    int n = (int)(tmp + 24 - dg); /* number of digits, <= 17 */
-    int e10 = k + n - 1;          /* v = d.ddd * 10^e10 */
-
-    if (e10 >= -6 && e10 <= 20) {
-        if (k >= 0) { /* integral: digits, k zeros, ".0" (ends by buf + 29) */
-            copy8s(o, dg, n);
-            o += n;
-            for (int i = 0; i < k; i += 8) memset(o + i, '0', 8);
-            o += k;
-            memcpy(o, ".0", 2);
-            o += 2;
-        } else if (e10 >= 0) { /* point inside: at most 16 + 1 + 8 or 8 + 1 + 16 bytes */
-            copy8s(o, dg, e10 + 1);
-            o += e10 + 1;
-            *o++ = '.';
-            copy8s(o, dg + e10 + 1, n - e10 - 1);
-            o += n - e10 - 1;
-        } else { /* 0.000ddd: at most 8 + 24 bytes */
-            memcpy(o, "0.000000", 8);
-            o += 1 - e10;
-            copy8s(o, dg, n);
-            o += n;
-        }
-    } else {
-        *o++ = dg[0];
-        if (n > 1) {
-            *o++ = '.';
-            copy8s(o, dg + 1, n - 1);
-            o += n - 1;
-        }
-        *o++ = 'e';
-        int ae = e10;
-        if (ae < 0) {
-            *o++ = '-';
-            ae = -ae;
-        } else {
-            *o++ = '+';
-        }
-        if (ae >= 100) {
-            *o++ = (char)('0' + ae / 100);
-            ae %= 100;
-            memcpy(o, zm__digit_pairs + 2 * ae, 2);
-            o += 2;
-        } else if (ae >= 10) {
-            memcpy(o, zm__digit_pairs + 2 * ae, 2);
-            o += 2;
-        } else {
-            *o++ = (char)('0' + ae);
-        }
-    }
-    *o = '\0';
-    return (size_t)(o - buf);
+    return zm__format_double_inline(v, buf);
 }

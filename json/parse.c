@@ -10,8 +10,14 @@
  *    is validated as a whole (utf8.c). Whitespace is skipped 16 bytes at a
  *    time, and on pretty-printed text mostly not scanned at all: the
  *    indentation seen at each depth is checked instead (see below).
- *    Integers are read 8 digits at a time; other numbers are scanned, then
- *    converted exactly by num_parse.c.
+ *    Numbers are read in one pass, 8 digits at a time: the digits accumulate
+ *    into an integer while they are validated, and up to 19 of them go
+ *    straight to the shared fast paths of num_internal.h (longer ones, and
+ *    the few those leave undecided, to num_parse.c's exact converter).
+ *    Integers are read in the main loop; a real, and the numbers that follow
+ *    it in an array, in number_run, out of line, so that the main loop stays
+ *    small for documents of strings. Strings and keys without an escape are
+ *    marked ZM_JSON_F_PLAIN for the writer.
  *  - The parser is iterative: an explicit stack of open containers (frames),
  *    so hostile nesting meets the depth limit, never a stack overflow.
  *  - Each value node is bumped from the arena as it is read; its pointer (and
@@ -31,6 +37,7 @@
 
 #include "internal.h"
 #include "num.h"
+#include "num_internal.h"
 
 typedef unsigned char u8;
 
@@ -58,7 +65,7 @@ typedef struct parser {
     uintptr_t *stk;
     size_t stk_cap;
     bool stk_heap;
-    size_t *frames; /* open containers: start in stk << 1 | is_object */
+    size_t *frames; /* open containers: start in stk << 2 | an escaped key << 1 | is_object */
     size_t frames_cap;
     bool frames_heap;
     zm_status status; /* the first error */
@@ -240,10 +247,24 @@ static inline u8 *put_utf8(u8 *d, uint32_t cp) {
     return d;
 }
 
+/* Sets a node's type, flags and hash_cap (0 here) with one 8-byte store where
+   the layout allows it (the padding between them is written too). */
+_Static_assert(offsetof(zm_json, type) == 0 && offsetof(zm_json, flags) == 1 &&
+                   offsetof(zm_json, hash_cap) == 4 && offsetof(zm_json, u) == 8,
+               "zm_json's header is one word");
+static inline void set_head(zm_json *v, uint8_t type, uint8_t flags) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t h = (uint64_t)type | (uint64_t)flags << 8;
+    memcpy(v, &h, sizeof h);
+#else
+    v->type = type;
+    v->flags = flags;
+    v->hash_cap = 0;
+#endif
+}
+
 static inline void set_string(zm_json *out, const char *s, size_t len, uint8_t flags) {
-    out->type = ZM_JSON_STRING;
-    out->flags = flags;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_STRING, flags);
     out->u.s.ptr = s;
     out->u.s.len = len;
 }
@@ -356,9 +377,9 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
 }
 
 /* Parses the string whose opening quote is at p: *str and *len are set to
-   its decoded, NUL-terminated content. Returns the position after the
-   closing quote, or NULL. */
-static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) {
+   its decoded, NUL-terminated content, *plain to ZM_JSON_F_PLAIN when it had
+   no escape (else 0). Returns the position after the closing quote, or NULL. */
+static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain) {
     u8 *s = ++p;
     for (;;) {
         p = zm__str_skip_plain(p);
@@ -367,9 +388,13 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len) 
             *p = '\0';
             *str = (const char *)s;
             *len = (size_t)(p - s);
+            *plain = ZM_JSON_F_PLAIN;
             return p + 1;
         }
-        if (c == '\\') return parse_escaped(P, s, p, str, len);
+        if (c == '\\') {
+            *plain = 0;
+            return parse_escaped(P, s, p, str, len);
+        }
         if (c < 0x20) return fail_in_string(P, p);
         /* non-ASCII: the run up to the next quote, backslash or control
            character is checked as a whole */
@@ -403,24 +428,48 @@ static inline uint64_t digits8(uint64_t x) {
 }
 #endif
 
-/* The first non-digit at or after p, 8 bytes at a time (the padding makes
-   them readable). */
-static inline u8 *skip_digits(u8 *p) {
 #ifdef ZM__SWAR
+/* For the 8 bytes of x, a mask with the high bit set in the lowest byte that is
+   not '0'..'9' (bits above it may be spurious): b & 0xF0 and (b + 6) & 0xF0 must
+   both be 0x30, and a carry out of a byte only comes from a non-digit. */
+static inline uint64_t nondigit8(uint64_t x) {
+    const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+    uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
+    return (((t & low7) + low7) | t) & ~low7;
+}
+#endif
+
+/* 10^0 .. 10^8 */
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/* Reads the run of digits at p into *m (*m = *m * 10^n + the n digits, mod 2^64).
+   Returns the first non-digit. Eight bytes at a time (the padding makes them
+   readable), the last, partial group too: its digits are shifted to the top of
+   the word, so that the bytes shifted in read as leading zeros. */
+static inline u8 *read_digits(u8 *p, uint64_t *m) {
+#ifdef ZM__SWAR
+    uint64_t v = *m;
     for (;;) {
         uint64_t x = zm__load64(p);
-        /* per byte, nonzero when it is not '0'..'9': b & 0xF0 and (b + 6) &
-           0xF0 must both be 0x30 (a carry out of a byte only comes from a
-           non-digit, so the lowest flagged byte is exact) */
-        const uint64_t f0 = 0xF0F0F0F0F0F0F0F0u, d30 = 0x3030303030303030u;
-        const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
-        uint64_t t = ((x & f0) ^ d30) | (((x + 0x0606060606060606u) & f0) ^ d30);
-        uint64_t bad = (((t & low7) + low7) | t) & ~low7;
-        if (bad) return p + (__builtin_ctzll(bad) >> 3);
-        p += 8;
+        if (all_digits8(x)) {
+            v = v * 100000000 + digits8(x);
+            p += 8;
+            continue;
+        }
+        unsigned n = (unsigned)__builtin_ctzll(nondigit8(x)) >> 3;
+        if (n) {
+            v = v * pow10_u64[n] + digits8(x << (64 - 8 * n));
+            p += n;
+        }
+        *m = v;
+        return p;
     }
 #else
-    while (is_digit(*p)) p++;
+    uint64_t v = *m;
+    while (is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
+    *m = v;
     return p;
 #endif
 }
@@ -429,31 +478,25 @@ static inline u8 *skip_digits(u8 *p) {
 static bool number_text(parser *P, const u8 *s, size_t len, zm_json *out) {
     char *t = zm_arena_strndup(P->ar, (const char *)s, len);
     if (t == NULL) return fail_oom(P, s), false;
-    out->type = ZM_JSON_NUMBER;
-    out->flags = 0;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_NUMBER, 0);
     out->u.s.ptr = t;
     out->u.s.len = len;
     return true;
 }
 
 static inline void set_real(zm_json *out, double d) {
-    out->type = ZM_JSON_REAL;
-    out->flags = 0;
-    out->hash_cap = 0;
+    set_head(out, ZM_JSON_REAL, 0);
     out->u.d = d;
 }
 
-/* Parses the number at p (at '-' or a digit) into out: INT when it is an
-   integer within int64, REAL otherwise, NUMBER text when it is an integer
-   beyond int64, overflows a double, or the caller asked for text. -0 is the
-   REAL -0.0. Returns the position after the number, or NULL. */
-static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
-    u8 *start = p;
-    bool neg = *p == '-';
-    p += neg;
+/* The integer part of the number at p (at '-' or a digit): *neg, its digits'
+   value in *m (mod 2^64) and their count in *ndig. Returns the position after
+   them, or NULL (the error recorded). */
+static inline u8 *number_head(parser *P, u8 *p, bool *neg, uint64_t *m, size_t *ndig) {
+    *neg = *p == '-';
+    p += *neg;
     u8 *ds = p;
-    uint64_t m = 0;
+    uint64_t v = 0;
     if (*p == '0') {
         p++;
         if (ZM_UNLIKELY(is_digit(*p)))
@@ -462,57 +505,115 @@ static inline u8 *parse_number(parser *P, u8 *p, zm_json *out) {
                         "number after '0', found '%c'",
                         *p);
     } else if (ZM_LIKELY(is_digit(*p))) {
+        /* eight at a time, then one at a time: integer parts tend to repeat their
+           length (ids, coordinates), which the branch predictor learns */
 #ifdef ZM__SWAR
-        /* eight digits at a time while there are eight */
-        for (;;) {
-            uint64_t x = zm__load64(p);
-            if (!all_digits8(x)) break;
-            m = m * 100000000 + digits8(x);
-            p += 8;
-        }
+        for (uint64_t x; all_digits8(x = zm__load64(p)); p += 8) v = v * 100000000 + digits8(x);
 #endif
-        while (is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
+        while (is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
     } else {
         return fail_found(P, p, "a digit after '-'");
     }
-    size_t nint = (size_t)(p - ds);
-    bool is_int = true;
+    *m = v;
+    *ndig = (size_t)(p - ds);
+    return p;
+}
+
+/* Sets out to the integer of ndig digits (value m) that starts at start and
+   ends at p: INT within int64 (-0 is the REAL -0.0), else NUMBER text. */
+static inline bool number_int(parser *P, u8 *start, u8 *p, uint64_t m, size_t ndig, bool neg,
+                              zm_json *out) {
+    if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
+        return number_text(P, start, (size_t)(p - start), out);
+    /* up to 19 digits cannot overflow m */
+    if (ndig < 19 || (ndig == 19 && m <= (uint64_t)INT64_MAX + neg)) {
+        if (neg && m == 0) {
+            set_real(out, -0.0);
+        } else {
+            set_head(out, ZM_JSON_INT, 0);
+            out->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+        }
+        return true;
+    }
+    return number_text(P, start, (size_t)(p - start), out);
+}
+
+/* The rest of a number with a fraction or an exponent: p is after its integer
+   digits (ndig of them, value m), start at its first byte. Sets out to the REAL
+   (or NUMBER text when it overflows a double, or the caller asked for text).
+   One pass: the fraction digits accumulate into m while they are validated; up
+   to 19 digits in all it is exact, and zm__decimal_fast converts it with the
+   exponent. Longer numbers, and the few inputs the fast paths leave undecided,
+   go to zm__parse_double. Returns the position after the number, or NULL. */
+static ZM__ALWAYS_INLINE u8 *number_tail(parser *P, u8 *start, u8 *p, uint64_t m, size_t ndig,
+                                         bool neg, zm_json *out) {
+    int64_t q = 0;
     if (*p == '.') {
-        p++;
-        if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit after '.'");
-        p = skip_digits(p + 1);
-        is_int = false;
+        u8 *f = ++p;
+        p = read_digits(p, &m);
+        if (ZM_UNLIKELY(p == f)) return fail_found(P, p, "a digit after '.'");
+        ndig += (size_t)(p - f);
+        q = -(int64_t)(p - f);
     }
     if ((*p | 0x20) == 'e') {
         p++;
+        bool eneg = *p == '-';
         if (*p == '-' || *p == '+') p++;
         if (ZM_UNLIKELY(!is_digit(*p))) return fail_found(P, p, "a digit in the exponent");
-        p = skip_digits(p + 1);
-        is_int = false;
+        int64_t ex = 0;
+        do { /* saturates: beyond 10^17 every result is 0, infinite or text */
+            if (ex < INT64_C(100000000000000000)) ex = ex * 10 + (*p - '0');
+            p++;
+        } while (is_digit(*p));
+        q += eneg ? -ex : ex;
     }
     size_t len = (size_t)(p - start);
     if (ZM_UNLIKELY(P->flags & ZM_JSON_NUMBERS_AS_TEXT))
         return number_text(P, start, len, out) ? p : NULL;
-    if (is_int) {
-        /* up to 19 digits cannot overflow m */
-        if (nint < 19 || (nint == 19 && m <= (uint64_t)INT64_MAX + neg)) {
-            if (neg && m == 0) {
-                set_real(out, -0.0);
-            } else {
-                out->type = ZM_JSON_INT;
-                out->flags = 0;
-                out->hash_cap = 0;
-                out->u.i = neg ? (int64_t)(0 - m) : (int64_t)m;
-            }
-            return p;
-        }
-        return number_text(P, start, len, out) ? p : NULL;
+    uint64_t bits;
+    if (ZM_LIKELY(ndig <= 19) && zm__decimal_fast(m, q, &bits)) {
+        set_head(out, ZM_JSON_REAL, 0);
+        out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
+        return p;
     }
-    /* (the converter has its own fast paths, Clinger's among them) */
     double d;
     if (!zm__parse_double((const char *)start, len, &d))
         return number_text(P, start, len, out) ? p : NULL;
     set_real(out, d);
+    return p;
+}
+
+/* True when p is at ',' and another number follows at once ("[1.5,-2,3]"). */
+static inline bool next_number(const u8 *p) {
+    return *p == ',' && (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2])));
+}
+
+/* Finishes the real whose integer part the main loop has read (see
+   number_tail; out is its node, already on the scratch stack), then, in an
+   array (in_array), reads the numbers that follow it at once, each in a node
+   from the arena pushed at *spp while there is room below send. Out of line:
+   the main loop reads integers itself and stays small for documents of
+   strings and integers, while arrays of reals (coordinates, meshes) are read
+   here in a loop of their own. Returns the position after the last number
+   read, or NULL. */
+static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uint64_t m,
+                                                size_t ndig, bool neg, zm_json *out,
+                                                uintptr_t **spp, uintptr_t *send, bool in_array) {
+    uintptr_t *sp = *spp; /* out is on the stack already */
+    for (;;) {
+        if (*p == '.' || (*p | 0x20) == 'e') {
+            if ((p = number_tail(P, start, p, m, ndig, neg, out)) == NULL) return NULL;
+        } else if (!number_int(P, start, p, m, ndig, neg, out)) {
+            return NULL;
+        }
+        if (!in_array || !next_number(p) || sp == send) break;
+        start = ++p;
+        out = zm_arena_alloc(P->ar, sizeof(zm_json), _Alignof(zm_json));
+        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+        *sp++ = (uintptr_t)out;
+        if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
+    }
+    *spp = sp;
     return p;
 }
 
@@ -546,9 +647,7 @@ static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u
         items = (zm_json **)(v + 1);
         copy_words(items, first, n);
     }
-    v->type = ZM_JSON_ARRAY;
-    v->flags = 0;
-    v->hash_cap = 0;
+    set_head(v, ZM_JSON_ARRAY, 0);
     v->u.a.items = items;
     v->u.a.len = v->u.a.cap = n;
     return v;
@@ -701,6 +800,7 @@ static zm_status run(parser *P) {
     const uint32_t flags = P->flags;
     const bool comments = (flags & ZM_JSON_ALLOW_COMMENTS) != 0;
     const bool trailing = (flags & ZM_JSON_ALLOW_TRAILING_COMMAS) != 0;
+    const uint8_t utf8 = P->utf8;
     uintptr_t *sp = P->stk, *send = P->stk + P->stk_cap;
     zm_json *v;
     size_t depth = 0;
@@ -762,9 +862,10 @@ value_nows:
     case '"': {
         const char *str;
         size_t len;
+        uint8_t plain;
         NEW_NODE();
-        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
-        set_string(v, str, len, P->utf8);
+        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
+        set_string(v, str, len, utf8 | plain);
         *sp++ = (uintptr_t)v;
         goto after_value;
     }
@@ -788,14 +889,32 @@ value_nows:
     case '7':
     case '8':
     case '9':
+    number : {
+        u8 *start = p;
+        bool neg = false;
+        uint64_t m = 0;
+        size_t ndig = 0;
         NEW_NODE();
-        if ((p = parse_number(P, p, v)) == NULL) goto fail;
+        if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) goto fail;
         *sp++ = (uintptr_t)v;
+        if (*p == '.' || (*p | 0x20) == 'e') {
+            p = number_run(P, start, p, m, ndig, neg, v, &sp, send, !in_obj && depth != 0);
+            if (p == NULL) goto fail;
+            goto after_value;
+        }
+        if (!number_int(P, start, p, m, ndig, neg, v)) goto fail;
+        /* arrays of integers written without spaces: the next item at once,
+           without the general dispatch */
+        if (!in_obj && next_number(p) && depth != 0 && ZM_LIKELY(sp != send)) {
+            p++;
+            goto number;
+        }
         goto after_value;
+    }
     case '{':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
-        P->frames[depth++] = (size_t)(sp - P->stk) << 1 | 1;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 2 | 1;
         in_obj = true;
         p++;
         GUESS_WS(depth);
@@ -809,7 +928,7 @@ value_nows:
     case '[':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
-        P->frames[depth++] = (size_t)(sp - P->stk) << 1;
+        P->frames[depth++] = (size_t)(sp - P->stk) << 2;
         in_obj = false;
         p++;
         GUESS_WS(depth);
@@ -821,9 +940,7 @@ value_nows:
     case 't':
         if (memcmp(p, "true", 4) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_BOOL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_BOOL, 0);
         v->u.b = true;
         *sp++ = (uintptr_t)v;
         p += 4;
@@ -831,9 +948,7 @@ value_nows:
     case 'f':
         if (memcmp(p, "false", 5) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_BOOL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_BOOL, 0);
         v->u.b = false;
         *sp++ = (uintptr_t)v;
         p += 5;
@@ -841,9 +956,7 @@ value_nows:
     case 'n':
         if (memcmp(p, "null", 4) != 0) break;
         NEW_NODE();
-        v->type = ZM_JSON_NULL;
-        v->flags = 0;
-        v->hash_cap = 0;
+        set_head(v, ZM_JSON_NULL, 0);
         v->u.i = 0;
         *sp++ = (uintptr_t)v;
         p += 4;
@@ -922,9 +1035,12 @@ after_value:
 key: /* p is at the key's opening quote */
     if (ZM_UNLIKELY(send - sp < 3) && !grow_stk(P, &sp, &send, 3, p)) goto fail;
     {
-        const char *str;
-        size_t len;
-        if ((p = parse_string(P, p, &str, &len)) == NULL) goto fail;
+        const char *str = NULL;
+        size_t len = 0;
+        uint8_t plain = 0;
+        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
+        /* an escaped key: the object is not marked ZM_JSON_F_PLAIN */
+        if (ZM_UNLIKELY(!plain)) P->frames[depth - 1] |= 2;
         sp[0] = (uintptr_t)str;
         sp[1] = (uintptr_t)len;
         sp += 2;
@@ -943,7 +1059,7 @@ key: /* p is at the key's opening quote */
 
 close_arr : {
     /* the container's own word was free when it opened */
-    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    uintptr_t *first = P->stk + (P->frames[--depth] >> 2);
     if ((v = close_array(P, first, (size_t)(sp - first), p)) == NULL) goto fail;
     sp = first;
     *sp++ = (uintptr_t)v;
@@ -952,8 +1068,10 @@ close_arr : {
 }
 
 close_obj : {
-    uintptr_t *first = P->stk + (P->frames[--depth] >> 1);
+    size_t frame = P->frames[--depth];
+    uintptr_t *first = P->stk + (frame >> 2);
     if ((v = close_object(P, first, (size_t)(sp - first) / 3, p)) == NULL) goto fail;
+    if (!(frame & 2)) v->flags |= ZM_JSON_F_PLAIN;
     sp = first;
     *sp++ = (uintptr_t)v;
     in_obj = depth && (P->frames[depth - 1] & 1);

@@ -2,15 +2,19 @@
  * buffer grown through an allocator or in chunks through a sink.
  *
  * Iterative (an explicit stack of open containers), so no nesting depth can
- * overflow the C stack. The output position is reserved ahead in runs
- * (a string's worst case per chunk of input, a number's longest text), so the
- * inner loops write without checks. Strings are validated as UTF-8 while
- * they are escaped: parsed strings always are, but built ones may not be.
+ * overflow the C stack. The write position lives in registers; room is made
+ * ahead once per value (a string's worst case per chunk of input, a number's
+ * longest text), so the inner loops write without checks. Numbers are made
+ * in registers and stored in whole words (num.h, num_format.h); runs of
+ * numbers in an array are written in a loop of their own. Strings marked
+ * ZM_JSON_F_PLAIN (parsed without an escape) are copied as they are; others
+ * are validated as UTF-8 while they are escaped: parsed strings always are,
+ * but built ones may not be.
  */
 #include <math.h>
 
 #include "internal.h"
-#include "num.h"
+#include "num_format.h"
 
 typedef unsigned char u8;
 
@@ -299,72 +303,107 @@ static bool write_string(writer *w, const char *s, size_t len, unsigned sflags) 
     return true;
 }
 
-/* write_string, with short strings that need no escaping (most keys and
-   many values) copied as two overlapping words, inline. */
-static ZM__ALWAYS_INLINE bool write_short_string(writer *w, const char *s, size_t len,
-                                                 unsigned sflags) {
-    const bool strict = !(sflags & ZM_JSON_F_UTF8) || (w->flags & ZM_JSON_WRITE_ASCII);
-    if (len >= 4 && len <= 16 && reserve(w, 24)) {
-        char *o = w->p;
-        if (len >= 8) {
-            uint64_t x = zm__load64(s), y = zm__load64(s + len - 8);
-            if (!special8(x, strict) && !special8(y, strict)) {
-                o[0] = '"';
-                memcpy(o + 1, &x, 8);
-                memcpy(o + 1 + len - 8, &y, 8);
-                o[len + 1] = '"';
-                w->p = o + len + 2;
-                return true;
-            }
-        } else {
-            uint32_t x, y;
-            memcpy(&x, s, 4);
-            memcpy(&y, s + len - 4, 4);
-            if (!special8((uint64_t)x | (uint64_t)y << 32, strict)) {
-                o[0] = '"';
-                memcpy(o + 1, &x, 4);
-                memcpy(o + 1 + len - 4, &y, 4);
-                o[len + 1] = '"';
-                w->p = o + len + 2;
-                return true;
-            }
-        }
+/* A string of up to 16 bytes that needs no escaping (most keys and many
+   values), quoted at o, which has room for 24 bytes: copied as two overlapping
+   words (or, below 4 bytes, as its first, middle and last byte). Returns the
+   end, or NULL when the string is longer or needs escaping (write_string). */
+static ZM__ALWAYS_INLINE char *short_string(char *o, const char *s, size_t len, bool strict) {
+    if (len >= 8) {
+        if (len > 16) return NULL;
+        uint64_t x = zm__load64(s), y = zm__load64(s + len - 8);
+        if (special8(x, strict) | special8(y, strict)) return NULL;
+        o[0] = '"';
+        memcpy(o + 1, &x, 8);
+        memcpy(o + 1 + len - 8, &y, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        if (special8((uint64_t)x | (uint64_t)y << 32, strict)) return NULL;
+        o[0] = '"';
+        memcpy(o + 1, &x, 4);
+        memcpy(o + 1 + len - 4, &y, 4);
+    } else if (len > 0) {
+        u8 a = (u8)s[0], b = (u8)s[len >> 1], c = (u8)s[len - 1];
+        if (is_special(a, strict) || is_special(b, strict) || is_special(c, strict)) return NULL;
+        o[0] = '"';
+        o[1] = (char)a;
+        o[1 + (len >> 1)] = (char)b;
+        o[len] = (char)c;
+    } else {
+        o[0] = '"';
     }
-    return write_string(w, s, len, sflags);
+    o[len + 1] = '"';
+    return o + len + 2;
 }
+
+/* A string that needs no escaping (ZM_JSON_F_PLAIN), quoted at o, which has room
+   for len + 2 bytes and 16 more: copied 16 bytes at a time (the last group
+   overlapping the one before), and nothing read past its end. Returns the end. */
+static ZM__ALWAYS_INLINE char *plain_string(char *o, const char *s, size_t len) {
+    o[0] = '"';
+    char *d = o + 1;
+    if (len >= 16) {
+        size_t i = 0;
+#ifdef ZM__SSE2
+        for (; i + 16 < len; i += 16)
+            _mm_storeu_si128((__m128i *)(d + i), _mm_loadu_si128((const __m128i *)(s + i)));
+        _mm_storeu_si128((__m128i *)(d + len - 16),
+                         _mm_loadu_si128((const __m128i *)(s + len - 16)));
+#else
+        for (; i + 8 < len; i += 8) memcpy(d + i, s + i, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+#endif
+    } else if (len >= 8) {
+        uint64_t x = zm__load64(s), y = zm__load64(s + len - 8);
+        memcpy(d, &x, 8);
+        memcpy(d + len - 8, &y, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + len - 4, &y, 4);
+    } else if (len > 0) {
+        d[0] = s[0];
+        d[len >> 1] = s[len >> 1];
+        d[len - 1] = s[len - 1];
+    }
+    d[len] = '"';
+    return d + len + 1;
+}
+
+/* Plain strings up to this length are copied by plain_string (longer ones go
+   through write_string, which makes room in bounded steps). */
+#define PLAIN_MAX 2048
 
 /* ---------------------------------------------------------------------------
  * Numbers
  * ------------------------------------------------------------------------- */
 
-/* Writes i in decimal at o (at most 20 bytes). Returns the end. */
+/* Writes i in decimal at o (at most 20 bytes, and whole 8-byte stores that may
+   reach o + 9). Returns the end. */
 static inline char *put_int(char *o, int64_t i) {
     uint64_t u = (uint64_t)i;
-    if (i < 0) {
-        *o++ = '-';
-        u = 0 - u;
-    }
-    char tmp[20], *t = zm__u64_digits(u, tmp + 20);
-    size_t n = (size_t)(tmp + 20 - t);
-    memcpy(o, t, n);
+    *o = '-';
+    o += i < 0;
+    u = i < 0 ? 0 - u : u;
+    int n = zm__count_digits(u);
+    zm__put_digits(o, u, n);
     return o + n;
 }
 
-static bool write_real(writer *w, double d) {
-    if (!reserve(w, ZM__DOUBLE_BUF + 8)) return false;
-    if (ZM_UNLIKELY(!isfinite(d))) {
-        if (!(w->flags & ZM_JSON_WRITE_NAN_INF)) {
-            w->st = ZM_EINVAL;
-            return false;
-        }
-        const char *t = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
-        size_t n = strlen(t);
-        memcpy(w->p, t, n);
-        w->p += n;
-        return true;
+/* Writes a non-finite real, as NaN, Infinity or -Infinity when the flags allow
+   it (else ZM_EINVAL); o has room for 16 bytes. Returns the end, or NULL. */
+static char *put_nonfinite(writer *w, char *o, double d) {
+    if (!(w->flags & ZM_JSON_WRITE_NAN_INF)) {
+        w->st = ZM_EINVAL;
+        return NULL;
     }
-    w->p += zm__format_double(d, w->p);
-    return true;
+    const char *t = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+    size_t n = strlen(t);
+    memcpy(o, t, n);
+    return o + n;
 }
 
 /* ---------------------------------------------------------------------------
@@ -376,10 +415,57 @@ typedef struct wframe {
     size_t i;
 } wframe;
 
-/* Writes v. The container being written is kept in locals (c, i, len); its
-   ancestors go on a stack that grows from stack_a past 64 levels. */
+/* Makes room for n bytes at o (the write position, kept in a register by the
+   walk and handed back here). Returns the new position, or NULL. */
+static char *room_slow(writer *w, char *o, size_t n) {
+    w->p = o;
+    return reserve_slow(w, n) ? w->p : NULL;
+}
+
+/* Writes the run of numbers (integers and finite reals) of the array c that
+   starts with v, item *ip - 1, with the commas between them, at o (room ends at
+   *endp). Stops after the array's last item (*vp = NULL) or before the first
+   item that is not such a number (*vp = that item, its comma written, *ip past
+   it). Out of line, with the double formatter inlined: coordinates, meshes and
+   ids are written in a loop of their own. Returns the new position, or NULL. */
+static __attribute__((noinline)) char *number_run(writer *w, char *o, char **endp, const zm_json *c,
+                                                  size_t *ip, const zm_json **vp) {
+    const zm_json *v = *vp;
+    size_t i = *ip, len = c->u.a.len;
+    char *end = *endp;
+    for (;;) {
+        if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {
+            if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
+            end = w->end;
+        }
+        if (v->type == ZM_JSON_INT)
+            o = put_int(o, v->u.i);
+        else
+            o += zm__format_double_inline(v->u.d, o);
+        if (i == len) {
+            v = NULL;
+            break;
+        }
+        *o++ = ',';
+        v = c->u.a.items[i++];
+        if (v == NULL || !(v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d))))
+            break;
+    }
+    *ip = i;
+    *vp = v;
+    *endp = end;
+    return o;
+}
+
+/* Writes v. The write position and the end of the room are kept in locals (o,
+   end) and handed to the writer only around the calls that need it; room for
+   the next few tokens is made once per value (ROOM), so scalars and short
+   strings are written without checks. The container being written is kept in
+   locals too (c, i, len); its ancestors go on a stack that grows from stack_a
+   past 64 levels. */
 static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
     const bool pretty = (w->flags & ZM_JSON_WRITE_PRETTY) != 0;
+    const bool ascii = (w->flags & ZM_JSON_WRITE_ASCII) != 0;
     wframe local[64];
     void *stack = local;
     size_t cap = 64, n = 0;
@@ -387,71 +473,100 @@ static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
     const zm_json *c = NULL; /* the open container, NULL at the root */
     size_t i = 0, len = 0;   /* its next child, its length */
     bool obj = false;
+    char *o = w->p, *end = w->end;
+
+/* Room for k bytes at o. */
+#define ROOM(k)                                                                                    \
+    do {                                                                                           \
+        if (ZM_UNLIKELY((size_t)(end - o) < (k))) {                                                \
+            if ((o = room_slow(w, o, (k))) == NULL) goto fail;                                     \
+            end = w->end;                                                                          \
+        }                                                                                          \
+    } while (0)
+/* Runs call (which writes through w) with the position handed over. */
+#define SYNC(call)                                                                                 \
+    do {                                                                                           \
+        w->p = o;                                                                                  \
+        bool ok_ = (call);                                                                         \
+        o = w->p;                                                                                  \
+        end = w->end;                                                                              \
+        if (!ok_) goto fail;                                                                       \
+    } while (0)
 
 value:
+    ROOM(48); /* a scalar's text (a double's is at most ZM__DOUBLE_BUF), a short
+                 string, an opening bracket */
     switch (zm_json_typeof(v)) {
     case ZM_JSON_NULL:
-        if (!reserve(w, 4)) goto out;
-        memcpy(w->p, "null", 4);
-        w->p += 4;
-        goto next;
+        memcpy(o, "null", 4);
+        o += 4;
+        break;
     case ZM_JSON_BOOL:
-        if (!reserve(w, 5)) goto out;
         if (v->u.b) {
-            memcpy(w->p, "true", 4);
-            w->p += 4;
+            memcpy(o, "true", 4);
+            o += 4;
         } else {
-            memcpy(w->p, "false", 5);
-            w->p += 5;
+            memcpy(o, "false", 5);
+            o += 5;
         }
         break;
-    case ZM_JSON_INT:
-        if (!reserve(w, 24)) goto out;
-        w->p = put_int(w->p, v->u.i);
-        break;
+    case ZM_JSON_INT: o = put_int(o, v->u.i); break;
     case ZM_JSON_REAL:
-        if (!write_real(w, v->u.d)) goto out;
+        if (ZM_LIKELY(isfinite(v->u.d))) {
+            o += zm__format_double(v->u.d, o);
+        } else if ((o = put_nonfinite(w, o, v->u.d)) == NULL) {
+            goto fail;
+        }
         break;
-    case ZM_JSON_NUMBER:
-        if (!put(w, v->u.s.ptr, v->u.s.len)) goto out;
+    case ZM_JSON_NUMBER: SYNC(put(w, v->u.s.ptr, v->u.s.len)); break;
+    case ZM_JSON_STRING: {
+        size_t sl = v->u.s.len;
+        if ((v->flags & ZM_JSON_F_PLAIN) && !ascii && sl <= PLAIN_MAX) {
+            ROOM(sl + 2 + 16);
+            o = plain_string(o, v->u.s.ptr, sl);
+            break;
+        }
+        const bool strict = ascii || !(v->flags & ZM_JSON_F_UTF8);
+        char *e = short_string(o, v->u.s.ptr, sl, strict);
+        if (e)
+            o = e;
+        else
+            SYNC(write_string(w, v->u.s.ptr, v->u.s.len, v->flags));
         break;
-    case ZM_JSON_STRING:
-        if (!write_short_string(w, v->u.s.ptr, v->u.s.len, v->flags)) goto out;
-        break;
+    }
     case ZM_JSON_ARRAY:
     case ZM_JSON_OBJECT: {
-        bool o = v->type == ZM_JSON_OBJECT;
-        size_t vlen = o ? v->u.o.len : v->u.a.len;
-        if (!reserve(w, 2)) goto out;
-        *w->p++ = o ? '{' : '[';
+        bool ob = v->type == ZM_JSON_OBJECT;
+        size_t vlen = ob ? v->u.o.len : v->u.a.len;
+        *o++ = ob ? '{' : '[';
         if (vlen == 0) {
-            *w->p++ = o ? '}' : ']';
+            *o++ = ob ? '}' : ']';
             break;
         }
         if (c != NULL) {
             if (n == cap &&
                 !zm__stack_grow(stack_a, &stack, &cap, sizeof(wframe), &on_heap, n + 1)) {
                 w->st = ZM_ENOMEM;
-                goto out;
+                goto fail;
             }
             ((wframe *)stack)[n++] = (wframe){c, i};
         }
         c = v;
         i = 0;
         len = vlen;
-        obj = o;
+        obj = ob;
         goto child;
     }
-    default: w->st = ZM_EINVAL; goto out; /* not a value type */
+    default: w->st = ZM_EINVAL; goto fail; /* not a value type */
     }
 
 next:
-    if (c == NULL) goto out;
+    if (c == NULL) goto done;
     if (i == len) {
-        if (pretty && !newline(w, n)) goto out;
-        if (!reserve(w, 1)) goto out;
-        *w->p++ = obj ? '}' : ']';
-        if (n == 0) goto out;
+        if (pretty) SYNC(newline(w, n));
+        ROOM(1);
+        *o++ = obj ? '}' : ']';
+        if (n == 0) goto done;
         wframe f = ((wframe *)stack)[--n];
         c = f.v;
         i = f.i;
@@ -459,25 +574,48 @@ next:
         len = obj ? c->u.o.len : c->u.a.len;
         goto next;
     }
-    if (!reserve(w, 1)) goto out;
-    *w->p++ = ',';
+    ROOM(1);
+    *o++ = ',';
 child:
-    if (pretty && !newline(w, n + 1)) goto out;
+    if (pretty) SYNC(newline(w, n + 1));
     if (obj) {
         const zm_json_member *m = &c->u.o.items[i++];
-        if (!write_short_string(w, m->key ? m->key : "", m->key_len, c->flags)) goto out;
-        if (!reserve(w, 2)) goto out;
-        *w->p++ = ':';
-        if (pretty) *w->p++ = ' ';
+        const char *key = m->key ? m->key : "";
+        size_t kl = m->key_len;
+        if ((c->flags & ZM_JSON_F_PLAIN) && !ascii && kl <= PLAIN_MAX) {
+            ROOM(kl + 2 + 16 + 2); /* the key, ':' and ' ' */
+            o = plain_string(o, key, kl);
+        } else {
+            ROOM(24 + 2);
+            char *e = short_string(o, key, kl, ascii || !(c->flags & ZM_JSON_F_UTF8));
+            if (e) {
+                o = e;
+            } else {
+                SYNC(write_string(w, key, kl, c->flags));
+                ROOM(2);
+            }
+        }
+        *o++ = ':';
+        if (pretty) *o++ = ' ';
         v = m->value;
     } else {
         v = c->u.a.items[i++];
+        /* runs of numbers (coordinates, meshes, ids) in a loop of their own */
+        if (!pretty && v != NULL &&
+            (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)))) {
+            if ((o = number_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
+            if (v == NULL) goto next;
+        }
     }
     goto value;
 
-out:
+done:
+    w->p = o;
+fail:
     zm__stack_free(stack_a, stack, cap, sizeof(wframe), on_heap);
     return w->st;
+#undef ROOM
+#undef SYNC
 }
 
 /* ---------------------------------------------------------------------------

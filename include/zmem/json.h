@@ -54,6 +54,11 @@ enum {
                                 parser under ZM_JSON_ALLOW_LONE_SURROGATES, or by the caller):
                                 the writer escapes them as \uXXXX. Without it an encoded
                                 surrogate is invalid UTF-8 like any other (ZM_EINVAL). */
+    ZM_JSON_F_PLAIN = 32,    /* needs no escaping: a string's bytes, or every key of an
+                                object, hold no '"', '\\' or control character (set by the
+                                parser on text that had no escape; the writer then copies
+                                it as it is, unless it writes ASCII only). Code that changes
+                                such text in place clears this flag, as ZM_JSON_F_UTF8. */
 };
 
 struct zm_json {

@@ -2,6 +2,7 @@
    integers kept as text, hard doubles correctly rounded, and random doubles
    written and read back bit for bit. (The converters' own exhaustive tests
    live with them; these prove the integration.) */
+#include <errno.h>
 #include <math.h>
 
 #include "test.h"
@@ -228,10 +229,110 @@ static void test_random_round_trip(void) {
     free(vals);
 }
 
+/* A random JSON number as text: 1 to 24 digits laid out as an integer, a
+   fraction or with leading zeros after "0.", an exponent in 1 of 2; lengths and
+   exponents cover the parser's one-pass fast path (up to 19 digits), the full
+   path beyond it, and the exponents where results overflow or underflow. */
+static size_t random_number(char *s) {
+    uint64_t u = rnd(), r = rnd();
+    char *o = s;
+    if (u & 1) *o++ = '-';
+    int nd = 1 + (int)((u >> 1) % 24);
+    int layout = (int)((u >> 8) % 4);
+    if (layout == 0) { /* 0.000ddd */
+        *o++ = '0';
+        *o++ = '.';
+        for (int k = (int)((u >> 12) % 8); k > 0; k--) *o++ = '0';
+        for (int k = 0; k < nd; k++) *o++ = (char)('0' + rnd() % 10);
+    } else {
+        int nint = 1 + (int)((u >> 16) % (uint64_t)nd);
+        *o++ = (char)('1' + r % 9);
+        for (int k = 1; k < nd; k++) {
+            if (k == nint && layout != 1) *o++ = '.';
+            *o++ = (char)('0' + rnd() % 10);
+        }
+    }
+    if (u >> 24 & 1) {
+        *o++ = u >> 25 & 1 ? 'e' : 'E';
+        int e = r >> 8 & 1 ? (int)((r >> 16) % 41) - 20 : (int)((r >> 16) % 700) - 350;
+        if (e < 0)
+            *o++ = '-';
+        else if (r >> 9 & 1)
+            *o++ = '+';
+        o += sprintf(o, "%d", e < 0 ? -e : e);
+    }
+    *o = '\0';
+    return (size_t)(o - s);
+}
+
+/* Random numbers through the parser (its own one-pass scan and fast paths, not
+   just the converter tested in test_num.c), in arrays written compactly and
+   with a space after each comma: every REAL equals strtod bit for bit, every
+   INT strtoll, and what overflows a double or int64 is kept as its text. */
+static void test_random_parse(void) {
+    size_t total = zt_small() ? 20000 : 1000000, batch = 5000, bad = 0;
+    zm_allocator a = zm_default_allocator();
+    char *text = malloc(batch * 48 + 16), *nums = malloc(batch * 40);
+    size_t *off = malloc(batch * sizeof *off);
+    for (size_t done = 0, round = 0; done < total; done += batch, round++) {
+        char *o = text;
+        *o++ = '[';
+        for (size_t i = 0; i < batch; i++) {
+            off[i] = (size_t)(o - text);
+            o += random_number(o);
+            if (i + 1 < batch) {
+                *o++ = ',';
+                if (round & 1) *o++ = ' ';
+            }
+        }
+        *o++ = ']';
+        size_t len = (size_t)(o - text);
+        zm_json_doc *doc;
+        zm_json_error e;
+        if (zm_json_parse(a, text, len, NULL, &doc, &e) != ZM_OK) {
+            fprintf(stderr, "random numbers: %s at %zu\n", e.message, e.offset);
+            CHECK(0);
+            break;
+        }
+        const zm_json *root = zm_json_doc_root(doc);
+        CHECK(zm_json_len(root) == batch);
+        for (size_t i = 0; i < batch && i < zm_json_len(root); i++) {
+            const char *t = text + off[i];
+            size_t n = strcspn(t, ",]");
+            memcpy(nums, t, n);
+            nums[n] = '\0';
+            const zm_json *v = zm_json_at(root, i);
+            bool ok;
+            if (strpbrk(nums, ".eE") == NULL) {
+                errno = 0;
+                long long ll = strtoll(nums, NULL, 10);
+                ok = errno == ERANGE ? zm_json_typeof(v) == ZM_JSON_NUMBER
+                     : ll == 0 && nums[0] == '-'
+                         ? zm_json_typeof(v) == ZM_JSON_REAL && bits(zm_json_real(v)) == bits(-0.0)
+                         : zm_json_typeof(v) == ZM_JSON_INT && zm_json_int(v) == ll;
+            } else {
+                double want = strtod(nums, NULL);
+                ok = isinf(want)
+                         ? zm_json_typeof(v) == ZM_JSON_NUMBER
+                         : zm_json_typeof(v) == ZM_JSON_REAL && bits(zm_json_real(v)) == bits(want);
+            }
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "random numbers: \"%s\" parsed as type %d, %.17g\n", nums,
+                        (int)zm_json_typeof(v), zm_json_real(v));
+        }
+        zm_json_doc_free(doc);
+    }
+    CHECK_EQ(bad, 0);
+    free(text);
+    free(nums);
+    free(off);
+}
+
 int main(void) {
     RUN(test_integers);
     RUN(test_negative_zero);
     RUN(test_hard_doubles);
     RUN(test_random_round_trip);
+    RUN(test_random_parse);
     return zt_finish("json_numbers");
 }

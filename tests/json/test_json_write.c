@@ -113,6 +113,56 @@ static void test_escaping(void) {
     free(want);
 }
 
+/* Parsed text without escapes is marked ZM_JSON_F_PLAIN and copied as it is;
+   anything with an escape, or changed by code, is escaped as usual. */
+static void test_plain(void) {
+    static const char in[] = "{\"id\":\"abc\",\"k\\\"q\":\"x\\ny\",\"long\":"
+                             "\"0123456789abcdef0123456789abcdef!\",\"e\":\"\",\"ab\":\"cd\"}";
+    zm_json_doc *doc;
+    zm_json *v = parse(T(in), 0, &doc);
+    CHECK(v != NULL);
+    if (v == NULL) return;
+    CHECK(!(v->flags & ZM_JSON_F_PLAIN)); /* one key had an escape */
+    CHECK(zm_json_get(v, "id")->flags & ZM_JSON_F_PLAIN);
+    CHECK(!(zm_json_get(v, "k\"q")->flags & ZM_JSON_F_PLAIN));
+    zm_status st;
+    char *out = write_text(v, 0, &st);
+    CHECK(st == ZM_OK && out && strcmp(out, in) == 0);
+    free(out);
+    zm_json_doc_free(doc);
+    /* every string length from 0 to 40, plain, as a key and as a value */
+    for (size_t n = 0; n <= 40; n++) {
+        char text[128], *o = text;
+        *o++ = '{', *o++ = '"';
+        for (size_t i = 0; i < n; i++) *o++ = (char)('a' + i % 26);
+        memcpy(o, "\":\"", 3), o += 3;
+        for (size_t i = 0; i < n; i++) *o++ = (char)('A' + i % 26);
+        memcpy(o, "\"}", 3), o += 2;
+        v = parse(text, (size_t)(o - text), 0, &doc);
+        CHECK(v && (v->flags & ZM_JSON_F_PLAIN));
+        out = write_text(v, 0, &st);
+        CHECK(out && strcmp(out, text) == 0);
+        free(out);
+        zm_json_doc_free(doc);
+    }
+    /* a key added by code is checked (and escaped) even in a plain object */
+    zm_allocator a = zm_default_allocator();
+    v = parse(T("{\"a\":1}"), 0, &doc);
+    CHECK(v && (v->flags & ZM_JSON_F_PLAIN));
+    zm_json *obj = NULL;
+    CHECK(zm_json_clone(a, v, &obj) == ZM_OK && (obj->flags & ZM_JSON_F_PLAIN));
+    CHECK(zm_json_object_set(a, obj, T("q\"\n"), zm_json_new_int(a, 2)) == ZM_OK);
+    CHECK(!(obj->flags & ZM_JSON_F_PLAIN));
+    out = write_text(obj, 0, &st);
+    CHECK(out && strcmp(out, "{\"a\":1,\"q\\\"\\n\":2}") == 0);
+    free(out);
+    /* plain text still goes through the checks when writing ASCII only */
+    zm_json_free(a, obj);
+    zm_json_doc_free(doc);
+    expect_text(T("{\"caf\xc3\xa9\":\"\xc3\xa9\"}"), ZM_JSON_WRITE_ASCII,
+                "{\"caf\\u00e9\":\"\\u00e9\"}");
+}
+
 static void test_invalid_strings(void) {
     static const struct {
         const char *s;
@@ -494,6 +544,7 @@ int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_layouts);
     RUN(test_escaping);
+    RUN(test_plain);
     RUN(test_invalid_strings);
     RUN(test_numbers_out);
     RUN(test_stream);

@@ -1,0 +1,269 @@
+/* zmem — JSON: the layout of doubles as text, and the fast path of the shortest
+ * digits, inline for the writer's loops; see num.h for zm__format_double, which
+ * is the same function out of line, and num_write.c for the exact method these
+ * fall back to. Private to the json/ folder.
+ */
+#ifndef ZMEM_JSON_NUM_FORMAT_H
+#define ZMEM_JSON_NUM_FORMAT_H
+
+#include "num.h"
+#include "num_internal.h"
+
+#include <string.h>
+
+#define ZM__FRAC_MASK ((UINT64_C(1) << 52) - 1)
+
+/* floor(q * log10(2)) for |q| <= 1100 (checked by gen_num_tables.py), with a
+   positive offset so that no negative number is shifted. */
+static inline int zm__flog10_pow2(int q) {
+    return (int)(((int64_t)(q + 262144) * 78913) >> 18) - 78913;
+}
+
+/* Raffaello Giulietti's Schubfach (num_write.c): the shortest digits of c * 2^q
+   (c > 0), closest to it, even on a tie: *digits * 10^*exp10, exact for every
+   double. */
+void zm__shortest_exact(uint64_t c, int q, bool irregular, uint64_t *digits, int *exp10);
+
+/* ---------------------------------------------------------------------------
+ * The fast path: one 128-bit product
+ *
+ * For a normal v = c * 2^q with c not a power of two (the rounding interval then
+ * has v at its centre and width W = 2^q), take k = floor(log10 2^q) - 2, so that
+ * W' = W * 10^-k lies in [100, 1000), and scale by 10^-k: X = v * 10^-k, the
+ * interval [X - W'/2, X + W'/2] (open when c is odd).
+ *
+ *  - It holds at most one multiple of 1000. If it holds one, 1000s with
+ *    s = floor((X + W'/2) / 1000), that is the shortest decimal in the interval
+ *    (any shorter one would be a multiple of 1000 too): s * 10^(k+3).
+ *  - Otherwise, as W' > 100 (W' = 100 only for q = 0, an integer, handled
+ *    before), the multiple of 100 nearest to X lies inside, every multiple of 100
+ *    inside has as many digits as it (none of them a multiple of 1000), so it is
+ *    the answer: m * 10^(k+2), m = X / 100 rounded half to even. m is not a
+ *    multiple of 10 (100m would be a multiple of 1000 inside).
+ *
+ * Both are the decimals Schubfach's rules choose (shortest, then closest, then
+ * even). X and W' come from the 128-bit table entry T of 10^-k (truncated:
+ * T <= true < T + 1) with x = c << j, j = q + floor(log2 10^-k) + 1 in 7..10 so
+ * that X = x * T_true / 2^128. In units of 2^-64: with A = the top 128 bits of the
+ * 192-bit x * T (its low 64 bits dropped), X lies in [A, A + 2); W' lies in
+ * [Wu, Wu + 2) with Wu = T >> (64 - j). Every comparison below is made with
+ * those bounds and a margin; when the exact value could fall on either side of
+ * a decision (the interval's end within a few units of 2^-64 of a multiple of
+ * 1000, X of a halfway point), the fast path declines and Schubfach decides.
+ * ------------------------------------------------------------------------- */
+
+/* a >= b for 128-bit numbers hi:lo */
+static inline bool ge128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl) {
+    return ah > bh || (ah == bh && al >= bl);
+}
+
+/* The shortest digits of c * 2^q, c in (2^52, 2^53), as above: *digits * 10^*exp10.
+   Returns 1 for a multiple of 1000 (*digits may end in zeros), 2 for the nearest
+   multiple of 100 (16 or 17 digits, the last not 0), 0 when undecided. */
+static inline int shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10) {
+    int k = zm__flog10_pow2(q) - 2;
+    int e = -k; /* -290 .. 326 */
+    if (e > ZM__POW5_MAX) return 0;
+    int j = q + zm__flog2_pow10(e) + 1; /* 7 .. 10 */
+    const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
+    uint64_t th = t[0], tl = t[1], x = c << j;
+    uint64_t mid, a_hi;
+    zm__mul64(x, tl, &mid);
+    uint64_t a_lo = zm__mul64(x, th, &a_hi) + mid;
+    a_hi += a_lo < mid; /* A = a_hi:a_lo, X in [A, A + 2) */
+    uint64_t w_hi = th >> (64 - j), w_lo = th << j | tl >> (64 - j); /* Wu */
+
+    /* Z = X + W'/2 in [Za, Za + 4), Za = A + (Wu >> 1) */
+    uint64_t h_lo = w_lo >> 1 | w_hi << 63, h_hi = w_hi >> 1;
+    uint64_t z_lo = a_lo + h_lo, z_hi = a_hi + h_hi + (z_lo < a_lo);
+    if (z_lo > UINT64_MAX - 4) return 0; /* floor(Z) could be z_hi + 1 */
+    uint64_t s = z_hi / 1000;
+    uint64_t r_hi = z_hi - 1000 * s;     /* r = Z - 1000s in [R, R + 4), R = r_hi:z_lo */
+    if (r_hi == 0 && z_lo < 4) return 0; /* 1000s may be the (open) upper end */
+    /* 1000s inside for sure: R + 4 <= Wu; outside for sure: R >= Wu + 2 */
+    uint64_t wm_lo = w_lo - 4, wm_hi = w_hi - (w_lo < 4);
+    if (ge128(wm_hi, wm_lo, r_hi, z_lo)) {
+        *digits = s;
+        *exp10 = k + 3;
+        return 1;
+    }
+    uint64_t wp_lo = w_lo + 2, wp_hi = w_hi + (wp_lo < 2);
+    if (!ge128(r_hi, z_lo, wp_hi, wp_lo)) return 0;
+
+    /* the multiple of 100 nearest to X: rem = X - 100m in [rr:a_lo, rr:a_lo + 2) */
+    if (a_lo > UINT64_MAX - 2) return 0; /* floor(X) could be a_hi + 1 */
+    uint64_t m = a_hi / 100, rr = a_hi - 100 * m;
+    if ((rr == 49 && a_lo == UINT64_MAX) || (rr == 50 && a_lo == 0)) return 0; /* tie? */
+    *digits = m + (rr >= 50); /* rem > 50 for sure, or rem < 50 for sure */
+    *exp10 = k + 2;
+    return 2;
+}
+
+/* ---------------------------------------------------------------------------
+ * Layout
+ *
+ * The digits are made eight at a time in registers (zm__digits8) and stored as
+ * whole words; nothing is read back from memory (a load spanning several
+ * stores waits for them), and the trailing zeros are counted from the words
+ * (the shortest digits need not end in a nonzero digit as computed: 1.5 comes
+ * out as 15000000000000000 * 10^-16) instead of divided away one at a time.
+ * ------------------------------------------------------------------------- */
+
+#define ZEROS8 UINT64_C(0x3030303030303030) /* "00000000" */
+
+/* The n decimal digits of d < 10^17 as words: the text is the last n bytes of
+   "T" hi lo (17 bytes: T one digit, hi and lo eight each), first holds the first
+   eight bytes of that text (fewer when n < 8, 0 above), tz is the number of
+   trailing '0's. */
+typedef struct dtext {
+    uint64_t hi, lo, first;
+    int n, tz;
+    char top;
+} dtext;
+
+static inline int trailing_zero_digits(uint64_t w) { /* w: 8 digits, not all '0' */
+    return ZM__CLZ64(w ^ ZEROS8) >> 3;
+}
+
+static ZM__NUM_INLINE dtext make_text(uint64_t d, int n, bool no_tz) {
+    dtext t;
+    t.n = n;
+    if (n <= 8) {
+        uint64_t w = zm__digits8((uint32_t)d);
+        t.first = w >> (8 * (8 - n));
+        t.hi = t.lo = 0;
+        t.top = 0;
+        t.tz = trailing_zero_digits(w);
+        return t;
+    }
+    uint64_t h9 = d / 100000000; /* up to 9 digits */
+    uint32_t top = (uint32_t)h9 / 100000000;
+    zm__digits16((uint32_t)h9 - top * 100000000, (uint32_t)(d - h9 * 100000000), &t.hi, &t.lo);
+    t.top = (char)('0' + top);
+    int z = 17 - n; /* leading zeros of "T" hi lo: 0 .. 8 */
+    if (z == 0)
+        t.first = (uint64_t)(unsigned char)t.top | t.hi << 8;
+    else
+        t.first = t.hi >> (8 * (z - 1)) | (t.lo << (8 * (8 - z))) << 8;
+    uint64_t xl = t.lo ^ ZEROS8, xh = t.hi ^ ZEROS8;
+    t.tz = no_tz ? 0 : xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
+    return t;
+}
+
+/* Stores the n digits at p, in whole words: bytes up to p + 8 may be
+   overwritten when n < 8 (scratch). */
+static ZM__NUM_INLINE void put_text(char *p, const dtext *t) {
+    if (t->n <= 8) {
+        zm__store8(p, t->first);
+        return;
+    }
+    int z = 17 - t->n;
+    p[0] = t->top; /* overwritten by the next store unless z == 0 */
+    zm__store8(p + (z == 0), t->hi >> (8 * (z - (z != 0))));
+    zm__store8(p + t->n - 8, t->lo);
+}
+
+/* The text of d * 10^k (d > 0 with n digits, d < 10^17) at o, laid out as
+   zm__format_double says; integral says that d * 10^k is an integer written
+   whole (its trailing zeros are significant then). Where the point goes inside
+   the digits, they are stored one byte on, and the word of the first eight is
+   rebuilt in a register with the point in it and stored over them. no_tz: d is
+   known not to end in 0 (a constant where it is given, so that the count goes).
+   Returns the end. */
+static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz) {
+    dtext t = make_text(d, n, no_tz);
+    int nn = n - t.tz;   /* significant digits */
+    int e10 = k + n - 1; /* d * 10^k = d.ddd * 10^e10 */
+    if (e10 >= -6 && e10 <= 20) {
+        if (e10 >= nn - 1) { /* integral: the digits, zeros, ".0" (ends by o + 28) */
+            put_text(o, &t);
+            for (int i = n; i < e10 + 1; i += 8) zm__store8(o + i, ZEROS8);
+            memcpy(o + e10 + 1, ".0", 2);
+            return o + e10 + 3;
+        }
+        if (e10 >= 0) { /* the point after L = e10 + 1 < nn digits */
+            int L = e10 + 1;
+            put_text(o + 1, &t);
+            if (L < 8) {
+                uint64_t m = (UINT64_C(1) << (8 * L)) - 1;
+                zm__store8(o, (t.first & m) | (uint64_t)'.' << (8 * L) |
+                                  ((t.first << 8) & ~(m << 8 | 0xFF)));
+            } else {
+                memmove(o, o + 1, (size_t)L);
+                o[L] = '.';
+            }
+            return o + nn + 1;
+        }
+        /* 0.000ddd: "0." and -e10 - 1 zeros, then the digits (ends by o + 24) */
+        zm__store8(o, UINT64_C(0x3030303030302E30)); /* "0.000000" */
+        put_text(o + 1 - e10, &t);
+        return o + 1 - e10 + nn;
+    }
+    /* d.ddde+X: the digits one byte on, the first moved before the point */
+    put_text(o + 1, &t);
+    zm__store8(o, (t.first & 0xFF) | (uint64_t)'.' << 8 | ((t.first << 8) & ~UINT64_C(0xFFFF)));
+    o += nn > 1 ? nn + 1 : 1;
+    *o++ = 'e';
+    int ae = e10;
+    if (ae < 0) {
+        *o++ = '-';
+        ae = -ae;
+    } else {
+        *o++ = '+';
+    }
+    if (ae >= 100) {
+        *o++ = (char)('0' + ae / 100);
+        ae %= 100;
+        *o++ = (char)('0' + ae / 10);
+        *o++ = (char)('0' + ae % 10);
+    } else if (ae >= 10) {
+        *o++ = (char)('0' + ae / 10);
+        *o++ = (char)('0' + ae % 10);
+    } else {
+        *o++ = (char)('0' + ae);
+    }
+    return o;
+}
+
+static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int be = (int)(bits >> 52) & 0x7FF;
+    uint64_t frac = bits & ZM__FRAC_MASK;
+    if (be == 0x7FF) {
+        buf[0] = '\0';
+        return 0;
+    }
+    char *o = buf;
+    if (bits >> 63) *o++ = '-';
+    if (be == 0 && frac == 0) {
+        memcpy(o, "0.0", 4);
+        return (size_t)(o - buf) + 3;
+    }
+
+    uint64_t c = be ? frac | (UINT64_C(1) << 52) : frac;
+    int q = be ? be - 1075 : -1074;
+    uint64_t d;
+    int k;
+    if (q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
+        /* an integer below 2^53: its neighbours are at most 1 away, so no shorter
+           decimal lies in the rounding interval; written whole, with ".0" */
+        d = c >> -q;
+        k = 0;
+    } else if (frac == 0 || be == 0) {
+        zm__shortest_exact(c, q, frac == 0 && be > 1, &d, &k);
+    } else {
+        int how = shortest_fast(c, q, &d, &k);
+        if (how == 2) { /* most doubles that are not short decimals */
+            o = layout(o, d, 16 + (d >= UINT64_C(10000000000000000)), k, true);
+            *o = '\0';
+            return (size_t)(o - buf);
+        }
+        if (how == 0) zm__shortest_exact(c, q, false, &d, &k);
+    }
+    o = layout(o, d, zm__count_digits(d), k, false);
+    *o = '\0';
+    return (size_t)(o - buf);
+}
+
+#endif
