@@ -449,8 +449,11 @@ static zm_status validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_json *
             fixed_sink f = {list, 0, sizeof list - 4};
             for (size_t i = 0; i < zm_json_len(s->enum_vals); i++) {
                 if (i) fixed_write(&f, ", ", 2);
-                zm_json_write_stream(zm_prim_alloc(ctx), zm_json_at(s->enum_vals, i), 0,
-                                     fixed_write, &f);
+                /* The sink never fails: only out of memory (a deep value's
+                   work stack) can, and it is its own answer. */
+                zm_status ws = zm_json_write_stream(zm_prim_alloc(ctx), zm_json_at(s->enum_vals, i),
+                                                    0, fixed_write, &f);
+                if (ws == ZM_ENOMEM) return zm_prim_fail(ctx, ZM_ENOMEM, NULL, "out of memory");
             }
             if (f.len == f.cap) memcpy(list + f.len, "...", 3), f.len += 3;
             list[f.len] = '\0';
