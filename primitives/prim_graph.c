@@ -23,6 +23,17 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
                                          : "/relation",
                             "missing parameter");
     int64_t now = zm_prim_now_ms(ctx);
+    /* The answer is built first: once the edge is stored, answering
+       out_of_memory would tell the client it was not. */
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 5);
+    zm_json *created_v = zm__b_bool(&b, false);
+    zm__b_set(&b, r, "from", zm__b_ref(&b, from, flen));
+    zm__b_set(&b, r, "to", zm__b_ref(&b, to, tlen));
+    zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
+    zm__b_set(&b, r, "created", created_v);
+    zm__b_set(&b, r, "timestamp", zm__b_int(&b, now));
+    if (b.oom) return zm__bi_oom(ctx);
     bool created;
     zm_store_link_req l = {from, to, rel, flen, tlen, rlen, meta, agent, alen, now};
     zm_status st = zm_store_link(s, &l, &created);
@@ -37,15 +48,7 @@ static zm_status prim_link(zm_prim_ctx *ctx, const zm_json *params, zm_json **re
         return zm__bi_refused(ctx, s, st, parts, meta ? 5 : 4, "link");
     }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "link");
-
-    zm__build b = {zm_prim_alloc(ctx), false};
-    zm_json *r = zm__b_obj(&b, 5);
-    zm__b_set(&b, r, "from", zm__b_ref(&b, from, flen));
-    zm__b_set(&b, r, "to", zm__b_ref(&b, to, tlen));
-    zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
-    zm__b_set(&b, r, "created", zm__b_bool(&b, created));
-    zm__b_set(&b, r, "timestamp", zm__b_int(&b, now));
-    if (b.oom) return zm__bi_oom(ctx);
+    created_v->u.b = created;
     *result = r;
     return ZM_OK;
 }
@@ -163,16 +166,19 @@ static zm_status prim_unlink(zm_prim_ctx *ctx, const zm_json *params, zm_json **
                             : to == NULL ? "/to"
                                          : "/relation",
                             "missing parameter");
-    bool removed;
-    zm_status st = zm_store_unlink(s, from, flen, to, tlen, rel, rlen, &removed);
-    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "unlink");
+    /* The answer is built first (see link). */
     zm__build b = {zm_prim_alloc(ctx), false};
     zm_json *r = zm__b_obj(&b, 4);
+    zm_json *removed_v = zm__b_bool(&b, false);
     zm__b_set(&b, r, "from", zm__b_ref(&b, from, flen));
     zm__b_set(&b, r, "to", zm__b_ref(&b, to, tlen));
     zm__b_set(&b, r, "relation", zm__b_ref(&b, rel, rlen));
-    zm__b_set(&b, r, "removed", zm__b_bool(&b, removed));
+    zm__b_set(&b, r, "removed", removed_v);
     if (b.oom) return zm__bi_oom(ctx);
+    bool removed;
+    zm_status st = zm_store_unlink(s, from, flen, to, tlen, rel, rlen, &removed);
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "unlink");
+    removed_v->u.b = removed;
     *result = r;
     return ZM_OK;
 }

@@ -21,6 +21,16 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
 
     size_t slen;
     const char *session = zm_prim_session_id(ctx, &slen);
+    /* The answer is built first: once the version is stored, answering
+       out_of_memory would tell the client to write it again. */
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 3);
+    zm_json *version = zm__b_int(&b, 0), *timestamp = zm__b_int(&b, 0);
+    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
+    zm__b_set(&b, r, "version", version);
+    zm__b_set(&b, r, "timestamp", timestamp);
+    if (b.oom) return zm__bi_oom(ctx);
+
     zm_store_write w = {key, klen, value, meta, agent, alen, session, slen, zm_prim_now_ms(ctx), 0};
     zm_store_version v;
     zm_status st = zm_store_put(s, &w, &v);
@@ -33,14 +43,8 @@ static zm_status prim_store(zm_prim_ctx *ctx, const zm_json *params, zm_json **r
         return zm__bi_refused(ctx, s, st, parts, meta ? 5 : 4, "store");
     }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "store");
-
-    zm__build b = {zm_prim_alloc(ctx), false};
-    zm_json *r = zm__b_obj(&b, 3);
-    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
-    zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
-    zm__b_set(&b, r, "timestamp", zm__b_int(&b, v.timestamp));
-    /* The version is stored whatever happens to the answer. */
-    if (b.oom) return zm__bi_oom(ctx);
+    version->u.i = (int64_t)v.version;
+    timestamp->u.i = v.timestamp;
     *result = r;
     return ZM_OK;
 }
@@ -148,7 +152,8 @@ const zm_prim_def zm__bi_retrieve = {
 };
 
 /* ---------------------------------------------------------------------------
- * forget {key, purge?} -> {key, forgotten, purged, version?}
+ * forget {key, purge?} -> {key, forgotten, purged, version} (version null
+ * when no deletion was recorded: a purge, or nothing to forget)
  * ------------------------------------------------------------------------- */
 
 static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
@@ -163,6 +168,17 @@ static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     bool purge = zm_json_bool(zm_json_get(params, "purge"));
     const char *agent = zm_prim_agent_id(ctx, &alen);
     const char *session = zm_prim_session_id(ctx, &slen);
+    /* The answer is built first (see store). */
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 4);
+    zm_json *forgotten = zm__b_bool(&b, false), *purged = zm__b_bool(&b, false);
+    zm_json *version = zm__b_int(&b, 0);
+    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
+    zm__b_set(&b, r, "forgotten", forgotten);
+    zm__b_set(&b, r, "purged", purged);
+    zm__b_set(&b, r, "version", version);
+    if (b.oom) return zm__bi_oom(ctx);
+
     zm_store_write w = {key, klen, NULL, NULL, agent, alen, session, slen, zm_prim_now_ms(ctx), 0};
     zm_store_version v;
     bool existed;
@@ -176,13 +192,12 @@ static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **
         return zm__bi_refused(ctx, s, st, parts, 3, "forget");
     }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "forget");
-    zm__build b = {zm_prim_alloc(ctx), false};
-    zm_json *r = zm__b_obj(&b, 4);
-    zm__b_set(&b, r, "key", zm__b_ref(&b, key, klen));
-    zm__b_set(&b, r, "forgotten", zm__b_bool(&b, existed));
-    zm__b_set(&b, r, "purged", zm__b_bool(&b, purge && existed));
-    if (existed && !purge) zm__b_set(&b, r, "version", zm__b_int(&b, (int64_t)v.version));
-    if (b.oom) return zm__bi_oom(ctx);
+    forgotten->u.b = existed;
+    purged->u.b = purge && existed;
+    if (existed && !purge)
+        version->u.i = (int64_t)v.version;
+    else
+        version->type = ZM_JSON_NULL; /* no deletion was recorded */
     *result = r;
     return ZM_OK;
 }

@@ -151,8 +151,11 @@ zm_status zm__st_index_prepare(zm__mem *s, uint32_t doc, const zm__str *key,
 
     plan->new_ids = zm_arena_new_array(&s->scratch, uint32_t, plan->nnew);
     plan->new_post = zm_arena_new_array(&s->scratch, zm__posting *, plan->nnew);
+    /* The abort frees what new_post holds: clear it before anything can
+       fail. */
+    if (plan->new_post != NULL)
+        for (size_t i = 0; i < plan->nnew; i++) plan->new_post[i] = NULL;
     if (plan->new_ids == NULL || plan->new_post == NULL) return ZM_ENOMEM;
-    for (size_t i = 0; i < plan->nnew; i++) plan->new_post[i] = NULL;
 
     for (size_t i = 0; i < plan->nnew; i++) {
         const zm__tf *tf = &plan->new_terms[i];

@@ -600,15 +600,15 @@ static void test_sweep(void) {
         {"transform", "{\"operation\":\"pointer\",\"data\":{\"a\":{\"b\":1}},"
                       "\"options\":{\"pointer\":\"/a/b\"}}"},
     };
-    /* Set-up and call together, swept by the blocks the arenas take only:
-       tests/prim/test_sweep_builtins.c sweeps each call alone, with every
-       arena allocation failing in turn. */
-    static const zm_sweep_options blocks_only = {.skip_arenas = true};
+    /* Set-up and call together, every allocation (arena requests too)
+       failing in turn; tests/prim/test_sweep_builtins.c sweeps each call
+       alone on a context set up once. */
+    static const zm_sweep_options every = {.skip_arenas = false};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sweep_wrong = false;
         zm_sweep_report r;
         if (zm_check_allocation_failures(zm_default_allocator(), sweep_call, (void *)&cases[i],
-                                         &blocks_only, &r) != ZM_OK) {
+                                         &every, &r) != ZM_OK) {
             fprintf(stderr, "%s\n  sweep of %s %s\n", r.message, cases[i].name, cases[i].params);
             CHECK(false);
         }

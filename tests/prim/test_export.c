@@ -266,12 +266,11 @@ static zm_status export_import(zm_allocator a, void *arg) {
 }
 
 static void test_sweep(void) {
-    /* By the blocks the arenas take only, for now: see tests/store/test_memory.c. */
-    static const zm_sweep_options blocks_only = {.skip_arenas = true};
+    /* Every allocation, arena requests too, failing in turn. */
+    static const zm_sweep_options every = {.skip_arenas = false};
     zm_sweep_report r;
-    CHECK_EQ(
-        zm_check_allocation_failures(zm_default_allocator(), export_import, NULL, &blocks_only, &r),
-        ZM_OK);
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), export_import, NULL, &every, &r),
+             ZM_OK);
     if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
 }
 

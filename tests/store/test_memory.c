@@ -288,24 +288,21 @@ static void test_sweep(void) {
     sweep_values[1] = J("[\"alpha alpha\", \"delta\", 3.5, null, true]");
     sweep_values[2] = J("\"beta gamma epsilon\"");
     sweep_values[3] = J("{\"a\":{\"b\":{\"c\":\"zeta eta theta iota kappa lambda\"}}}");
-    /* By the blocks the store's arenas take only, for now: with every arena
-       allocation failing in turn, a failed scratch-arena allocation in
-       zm__st_index_prepare (new_ids) leaves new_post's entries unset for
-       zm__st_index_abort to free (tests/prim/test_sweep_builtins.c). */
-    static const zm_sweep_options blocks_only = {.skip_arenas = true};
+    /* Every allocation, the store's arena requests too, failing in turn
+       (this found a failed scratch allocation in zm__st_index_prepare that
+       left new_post's entries unset for the abort to free). */
+    static const zm_sweep_options every = {.skip_arenas = false};
     zm_sweep_report r;
     sweep_wrong = false;
-    CHECK_EQ(
-        zm_check_allocation_failures(zm_default_allocator(), store_session, NULL, &blocks_only, &r),
-        ZM_OK);
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), store_session, NULL, &every, &r),
+             ZM_OK);
     if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
     CHECK(!sweep_wrong);
     /* Again with max_versions: the oldest versions drop as writes go. */
     zm_store_limits lim = {0, 0, 0, 2};
     sweep_wrong = false;
-    CHECK_EQ(
-        zm_check_allocation_failures(zm_default_allocator(), store_session, &lim, &blocks_only, &r),
-        ZM_OK);
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), store_session, &lim, &every, &r),
+             ZM_OK);
     if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
     CHECK(!sweep_wrong);
 }
