@@ -51,7 +51,7 @@ static const char *names[NAMES] = {"t0", "t1", "t2", "t3", "greeting", "call", "
 static size_t name_at(const char *s, size_t n, size_t i, const char **name, size_t *len) {
     if (i + 5 > n || s[i] != '{' || s[i + 1] != '{') return 0;
     size_t j = i + 2;
-    while (j < n && memchr("{} \t\n\r", s[j], 5) == NULL) j++;
+    while (j < n && memchr("{} \t\n\r", s[j], 6) == NULL) j++;
     if (j == i + 2 || j + 2 > n || s[j] != '}' || s[j + 1] != '}') return 0;
     *name = s + i + 2;
     *len = j - i - 2;
