@@ -379,7 +379,8 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
 /* Parses the string whose opening quote is at p: *str and *len are set to
    its decoded, NUL-terminated content, *plain to ZM_JSON_F_PLAIN when it had
    no escape (else 0). Returns the position after the closing quote, or NULL. */
-static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain) {
+static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain,
+                               size_t *key_frame) {
     u8 *s = ++p;
     for (;;) {
         p = zm__str_skip_plain(p);
@@ -393,6 +394,7 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, 
         }
         if (c == '\\') {
             *plain = 0;
+            if (key_frame) *key_frame |= 2; /* an escaped key: the object is not plain */
             return parse_escaped(P, s, p, str, len);
         }
         if (c < 0x20) return fail_in_string(P, p);
@@ -879,7 +881,7 @@ value_nows:
         size_t len;
         uint8_t plain;
         NEW_NODE();
-        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
+        if ((p = parse_string(P, p, &str, &len, &plain, NULL)) == NULL) goto fail;
         set_string(v, str, len, utf8 | plain);
         *sp++ = (uintptr_t)v;
         goto after_value;
@@ -1053,9 +1055,7 @@ key: /* p is at the key's opening quote */
         const char *str = NULL;
         size_t len = 0;
         uint8_t plain = 0;
-        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
-        /* an escaped key: the object is not marked ZM_JSON_F_PLAIN */
-        if (ZM_UNLIKELY(!plain)) P->frames[depth - 1] |= 2;
+        if ((p = parse_string(P, p, &str, &len, &plain, &P->frames[depth - 1])) == NULL) goto fail;
         sp[0] = (uintptr_t)str;
         sp[1] = (uintptr_t)len;
         sp += 2;
