@@ -572,7 +572,7 @@ int main(int argc, char **argv) {
     static const double parse_targets[] = {5.0, 5.0, 3.0};
     for (size_t k = 0; k < 3; k++) {
         const file_result *f = find_file(fr, nfr, parse_files[k]);
-        char what[80];
+        char what[96];
         snprintf(what, sizeof what, "parse zmem/cJSON, %s", parse_files[k]);
         print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[base].parse) : -1, parse_targets[k],
                      f && interposed ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_CJSON].parse) : -1);
@@ -581,7 +581,7 @@ int main(int argc, char **argv) {
         print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_SIMDJSON].parse) : -1, 0.6, -1);
     }
     for (size_t i = 0; i < nfr; i++) {
-        char what[80];
+        char what[96];
         snprintf(what, sizeof what, "write zmem/cJSON, %s", fr[i].name);
         print_target(what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_CJSON].write), 10.0, -1);
     }
@@ -594,7 +594,7 @@ int main(int argc, char **argv) {
     static const char *const num_files[] = {"canada", "numbers", "mesh"};
     for (size_t k = 0; k < 3; k++) {
         const file_result *f = find_file(fr, nfr, num_files[k]);
-        char what[80];
+        char what[96];
         snprintf(what, sizeof what, "parse zmem/RapidJSON, %s", num_files[k]);
         print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_RAPIDJSON].parse) : -1, 1.6,
                      -1);
@@ -605,14 +605,14 @@ int main(int argc, char **argv) {
         const char *nm = fr[i].name;
         bool four = strcmp(nm, "twitter") == 0 || strcmp(nm, "citm_catalog") == 0 ||
                     strcmp(nm, "github_events") == 0;
-        char what[80];
+        char what[96];
         snprintf(what, sizeof what, "write zmem/RapidJSON, %s", nm);
         print_target(what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_RAPIDJSON].write),
                      four ? 4.0 : 3.0, -1);
     }
     for (size_t k = 0; k < 3; k++) {
         const file_result *f = find_file(fr, nfr, num_files[k]);
-        char what[80];
+        char what[96];
         snprintf(what, sizeof what, "write zmem/json-c, %s", num_files[k]);
         print_target(what, f ? ratio(f->r[LIB_ZMEM].write, f->r[LIB_JSONC].write) : -1, 1.0, -1);
     }

@@ -379,7 +379,8 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
 /* Parses the string whose opening quote is at p: *str and *len are set to
    its decoded, NUL-terminated content, *plain to ZM_JSON_F_PLAIN when it had
    no escape (else 0). Returns the position after the closing quote, or NULL. */
-static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain) {
+static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, uint8_t *plain,
+                               size_t *key_frame) {
     u8 *s = ++p;
     for (;;) {
         p = zm__str_skip_plain(p);
@@ -393,6 +394,7 @@ static inline u8 *parse_string(parser *P, u8 *p, const char **str, size_t *len, 
         }
         if (c == '\\') {
             *plain = 0;
+            if (key_frame) *key_frame |= 2; /* an escaped key: the object is not plain */
             return parse_escaped(P, s, p, str, len);
         }
         if (c < 0x20) return fail_in_string(P, p);
@@ -487,6 +489,21 @@ static bool number_text(parser *P, const u8 *s, size_t len, zm_json *out) {
 static inline void set_real(zm_json *out, double d) {
     set_head(out, ZM_JSON_REAL, 0);
     out->u.d = d;
+}
+
+/* zm_arena_alloc for one node, with one test: room for a node after the
+   alignment padding (at most 7 bytes), or the out-of-line path (which the
+   arena also forces where it must see every allocation: see zmem/arena.h). */
+_Static_assert(_Alignof(zm_json) <= 8, "a node is aligned to at most 8 bytes");
+static ZM__ALWAYS_INLINE zm_json *new_node(zm_arena *ar) {
+    uintptr_t cur = (uintptr_t)ar->ptr;
+    if (ZM_LIKELY((uintptr_t)ar->end - cur >= sizeof(zm_json) + 7)) {
+        uintptr_t p = (cur + 7) & ~(uintptr_t)7;
+        ar->last = (char *)p;
+        ar->ptr = (char *)(p + sizeof(zm_json));
+        return (zm_json *)p;
+    }
+    return zm_arena_alloc(ar, sizeof(zm_json), 8);
 }
 
 /* The integer part of the number at p (at '-' or a digit): *neg, its digits'
@@ -608,7 +625,7 @@ static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uin
         }
         if (!in_array || !next_number(p) || sp == send) break;
         start = ++p;
-        out = zm_arena_alloc(P->ar, sizeof(zm_json), _Alignof(zm_json));
+        out = new_node(P->ar);
         if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
         *sp++ = (uintptr_t)out;
         if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
@@ -838,7 +855,7 @@ static zm_status run(parser *P) {
 /* A new node from the arena, in v. */
 #define NEW_NODE()                                                                                 \
     do {                                                                                           \
-        v = zm_arena_alloc(P->ar, sizeof(zm_json), _Alignof(zm_json));                             \
+        v = new_node(P->ar);                                                                       \
         if (ZM_UNLIKELY(v == NULL)) {                                                              \
             fail_oom(P, p);                                                                        \
             goto fail;                                                                             \
@@ -864,7 +881,7 @@ value_nows:
         size_t len;
         uint8_t plain;
         NEW_NODE();
-        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
+        if ((p = parse_string(P, p, &str, &len, &plain, NULL)) == NULL) goto fail;
         set_string(v, str, len, utf8 | plain);
         *sp++ = (uintptr_t)v;
         goto after_value;
@@ -1038,9 +1055,7 @@ key: /* p is at the key's opening quote */
         const char *str = NULL;
         size_t len = 0;
         uint8_t plain = 0;
-        if ((p = parse_string(P, p, &str, &len, &plain)) == NULL) goto fail;
-        /* an escaped key: the object is not marked ZM_JSON_F_PLAIN */
-        if (ZM_UNLIKELY(!plain)) P->frames[depth - 1] |= 2;
+        if ((p = parse_string(P, p, &str, &len, &plain, &P->frames[depth - 1])) == NULL) goto fail;
         sp[0] = (uintptr_t)str;
         sp[1] = (uintptr_t)len;
         sp += 2;
