@@ -4,32 +4,10 @@
    evicted from a small cache loaded again, and each primitive under the
    every-failure sweep. */
 #include "test.h"
-#include "json_eq.h"
+#include "json_text.h"
 #include "zmem/prim.h"
 #include "zmem/store.h"
 #include "zmem/testing.h"
-
-static zm_arena ar; /* parsed responses */
-
-static zm_json *J(const char *text) {
-    zm_json *v = NULL;
-    zm_json_error err;
-    zm_status st = zm_json_parse_arena(&ar, text, strlen(text), NULL, &v, &err);
-    if (st != ZM_OK) fprintf(stderr, "bad JSON (%s): %s\n", err.message, text);
-    CHECK(st == ZM_OK);
-    return v;
-}
-
-static bool is_json(const zm_json *v, const char *text) {
-    if (v != NULL && zt_json_eq(v, J(text))) return true;
-    char *out = NULL;
-    size_t len = 0;
-    if (v != NULL && zm_json_write(zm_arena_allocator(&ar), v, 0, &out, &len) == ZM_OK)
-        fprintf(stderr, "  got  %s\n  want %s\n", out, text);
-    else
-        fprintf(stderr, "  got  (nothing)\n  want %s\n", text);
-    return false;
-}
 
 static int64_t now_ms = 5000;
 static int64_t test_clock(void *c) {
