@@ -14,7 +14,10 @@
  *
  * The classes are the sizes the builder asks for: a value node, and item
  * (pointer) and member arrays of 1, 2, 4, ... 32 entries, with a few sizes in
- * between for strings and hash indexes.
+ * between for strings and hash indexes; then 1 to 4 KiB in steps of a half
+ * (1024, 1536, 2048, 3072, 4096) for longer strings and bigger arrays, and
+ * for the blocks a context's template cache keeps (a template is one block:
+ * a short prompt of two messages takes about 1.5 KiB).
  *
  * Not thread-safe: a pool belongs to one thread (or to one lock).
  */
@@ -25,13 +28,13 @@
 #include "zmem/pool.h"
 
 #define POOL_ALIGN 8
-#define MAX_POOLED 768
-#define NCLASSES   14
+#define MAX_POOLED 4096
+#define NCLASSES   19
 
 /* Class sizes in bytes, ascending: pointers x 1..32 (8..256), members x 1..32
-   (24..768), the value node (40 on LP64), and fillers. */
-static const uint16_t class_size[NCLASSES] = {8,  16,  24,  32,  40,  48,  64,
-                                              96, 128, 192, 256, 384, 512, 768};
+   (24..768), the value node (40 on LP64), fillers, and 1..4 KiB blocks. */
+static const uint16_t class_size[NCLASSES] = {8,   16,  24,  32,  40,   48,   64,   96,   128, 192,
+                                              256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096};
 
 struct zm_json_pool {
     zm_allocator backing;

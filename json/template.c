@@ -2,12 +2,14 @@
  * instantiated into callers' arenas by copying only the spine that leads to
  * placeholders and sharing every constant subtree.
  *
- * Memory. A template is one block from the cache's allocator: its record, its
- * name and a compact copy of the parsed tree (nodes and arrays, then hash
- * indexes, then string bytes). Nothing of a template ever lives in a caller's
- * arena, so resetting an arena cannot leave the cache pointing into it; and an
- * instance pins its template (an arena cleanup) so that evicting, replacing or
- * removing the template cannot leave the instance pointing into freed memory.
+ * Memory. A template is one block from the cache's allocator, aligned to 8:
+ * its record, its name and a compact copy of the parsed tree (nodes and
+ * arrays, then hash indexes, then string bytes). A context gives its cache
+ * the allocator of its JSON pool, so that a block freed by a replacement or
+ * an eviction is reused by the next template of its size class. Nothing of a template ever lives in
+ * a caller's arena, so resetting an arena cannot leave the cache pointing into it; and an instance
+ * pins its template (an arena cleanup) so that evicting, replacing or removing the template cannot
+ * leave the instance pointing into freed memory.
  *
  * Marking. Every node of a constant subtree carries ZM_JSON_F_SHARED: the
  * writer reads it, zm_json_free leaves it alone, instantiate links it as is.
@@ -100,6 +102,13 @@ struct zm_template_cache {
 };
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+/* A template's block is aligned to 8, as everything in it is laid out (see
+   layout), so that a JSON pool's size classes can hold it. */
+#define BLOCK_ALIGN 8
+_Static_assert(alignof(tmpl) <= BLOCK_ALIGN && alignof(zm_json) <= BLOCK_ALIGN &&
+                   alignof(hole) <= BLOCK_ALIGN && alignof(piece) <= BLOCK_ALIGN,
+               "a template's block is aligned to 8");
 
 /* The hash of a template name: eight bytes at a time, multiply and fold.
    Names are short; this is on every instantiation. */
@@ -221,7 +230,7 @@ static zm_status table_reserve(zm_template_cache *tc) {
 }
 
 static void tmpl_free(tmpl *t) {
-    zm_free(t->a, t, t->block_len, alignof(max_align_t));
+    zm_free(t->a, t, t->block_len, BLOCK_ALIGN);
 }
 
 /* Takes a live template out of the table and the LRU list. It is freed now,
@@ -630,7 +639,7 @@ static zm_status make_template(zm_template_cache *tc, const char *name, const zm
                 l.total, tc->budget);
         return ZM_ELIMIT;
     }
-    char *block = zm_alloc(tc->a, l.total, alignof(max_align_t));
+    char *block = zm_alloc(tc->a, l.total, BLOCK_ALIGN);
     if (block == NULL) return ZM_ENOMEM;
     tmpl *t = (tmpl *)(void *)block;
     memset(t, 0, sizeof *t);

@@ -163,7 +163,12 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
     }
     if (ctx->templates == NULL) {
         size_t budget = o.template_budget ? o.template_budget : DEFAULT_TEMPLATE_BUDGET;
-        if (zm_template_cache_create(a, budget, &ctx->templates) != ZM_OK) goto oom;
+        /* Template blocks come from the context's JSON pool (a template up to
+           4096 bytes is one pooled block, reused by the next of its size
+           class after a replacement or an eviction; a larger one goes to the
+           pool's backing, the long-lived allocator). */
+        zm_allocator ta = zm_json_pool_allocator(ctx->pool);
+        if (zm_template_cache_create(ta, budget, &ctx->templates) != ZM_OK) goto oom;
         ctx->owns_templates = true;
     }
     /* Buffers that answer errors and responses without growing in the usual case. */

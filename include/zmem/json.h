@@ -395,9 +395,12 @@ typedef struct zm_json_pool zm_json_pool;
    caller's (zm_json_pool_destroy), ZM_ENOMEM, or ZM_EINVAL when pool is NULL. */
 zm_status zm_json_pool_create(zm_allocator backing, zm_json_pool **pool);
 
-/* The allocator that builds values from the pool: requests of a pooled size
-   class come from its pools, larger ones from backing. Give values back with
-   zm_json_free(zm_json_pool_allocator(p), v). */
+/* The allocator that builds values from the pool: requests of up to 4096
+   bytes aligned to at most 8 come from its pools (19 size classes, the
+   smallest that holds the request), larger or more aligned ones from backing.
+   Give values back with zm_json_free(zm_json_pool_allocator(p), v). Any other
+   block may be taken from it too (a context's template cache keeps its
+   templates there), given back with zm_free and the same length. */
 zm_allocator zm_json_pool_allocator(zm_json_pool *pool);
 
 /* Counters of a pool. */

@@ -225,7 +225,8 @@ typedef struct zm_prim_ctx_opts {
     size_t arena_retain_limit;    /* bytes the arena keeps across resets; 0 = 4 MiB */
     size_t response_retain_limit; /* capacity the response buffer keeps; 0 = 1 MiB */
     zm_json_pool *json_pool;      /* borrowed when non-NULL, else the context makes one */
-    zm_template_cache *templates; /* borrowed when non-NULL, else the context makes one */
+    zm_template_cache *templates; /* borrowed when non-NULL, else the context makes
+                                     one over its JSON pool */
     size_t template_budget;       /* budget of a template cache the context makes; 0 = 1 MiB */
     zm_prim_clock_fn clock;       /* NULL = CLOCK_REALTIME */
     void *clock_ctx;

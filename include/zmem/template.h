@@ -37,7 +37,9 @@ typedef struct zm_template_stats {
     size_t pinned;    /* templates pinned by live instances */
 } zm_template_stats;
 
-/* Makes a cache whose memory comes from a, keeping its templates within
+/* Makes a cache whose memory comes from a (each template is one block aligned
+   to 8 bytes, so a JSON pool's allocator serves it from a size class when it
+   holds at most 4096 bytes: zm_json_pool_allocator), keeping its templates within
    budget bytes where it can (0 = no budget): past the budget the least
    recently used unpinned templates are evicted; templates pinned by live
    instances are not, and may keep it over. ZM_OK with *out the caller's

@@ -157,8 +157,8 @@ static void test_routing(void) {
     CHECK_EQ(zm_json_pool_create(backing, &p), ZM_OK);
     zm_allocator pa = zm_json_pool_allocator(p);
 
-    /* Small blocks of any alignment up to 8 come from the pools. */
-    for (size_t len = 1; len <= 768; len += 7) {
+    /* Blocks up to 4096 bytes, of any alignment up to 8, come from the pools. */
+    for (size_t len = 1; len <= 4096; len += 7) {
         for (size_t align = 1; align <= 8; align *= 2) {
             unsigned char *q = zm_alloc(pa, len, align);
             CHECK(q != NULL && ((uintptr_t)q & (align - 1)) == 0);
@@ -169,12 +169,12 @@ static void test_routing(void) {
     CHECK_EQ(pstats(p).backing_allocs, 0);
 
     /* Large, or more aligned, go to backing. */
-    void *big = zm_alloc(pa, 4096, 8);
+    void *big = zm_alloc(pa, 4097, 8);
     void *al = zm_alloc(pa, 32, 64);
     CHECK(big != NULL && al != NULL);
     CHECK(((uintptr_t)al & 63) == 0);
     CHECK_EQ(pstats(p).backing_allocs, 2);
-    zm_free(pa, big, 4096, 8);
+    zm_free(pa, big, 4097, 8);
     zm_free(pa, al, 32, 64);
 
     /* Resize and remap succeed in place within a class and fail across
@@ -189,9 +189,9 @@ static void test_routing(void) {
     CHECK(zm_remap(pa, q, 21, 8, 100) == NULL);
     char *r = zm_realloc(pa, q, 21, 100, 8);
     CHECK(r != NULL && memcmp(r, "0123456789abcdefg", 17) == 0);
-    char *r2 = zm_realloc(pa, r, 100, 2000, 8); /* into backing */
+    char *r2 = zm_realloc(pa, r, 100, 6000, 8); /* into backing */
     CHECK(r2 != NULL && memcmp(r2, "0123456789abcdefg", 17) == 0);
-    char *r3 = zm_realloc(pa, r2, 2000, 40, 8); /* back into a pool */
+    char *r3 = zm_realloc(pa, r2, 6000, 40, 8); /* back into a pool */
     CHECK(r3 != NULL && memcmp(r3, "0123456789abcdefg", 17) == 0);
     zm_free(pa, r3, 40, 8);
 
@@ -202,7 +202,7 @@ static void test_routing(void) {
     CHECK_EQ(pstats(p).live_values, 0);
 
     /* Long strings go to backing and come back from it. */
-    char text[2000];
+    char text[6000];
     memset(text, 'x', sizeof text);
     zm_json *s = zm_json_new_string(pa, text, sizeof text);
     CHECK(s != NULL);
@@ -224,13 +224,13 @@ static void test_destroy_with_live_values(void) {
     zm_allocator pa = zm_json_pool_allocator(p);
     zm_json *root = build_response(pa, 50);
     CHECK(root != NULL);
-    char text[1500];
+    char text[5000];
     memset(text, 'y', sizeof text);
     zm_json *long_str = zm_json_new_string(pa, text, sizeof text);
     CHECK(long_str != NULL && zm_json_object_set(pa, root, "long", 4, long_str) == ZM_OK);
     zm_json *arr = zm_json_new_array(pa, 0);
     CHECK(arr != NULL && zm_json_object_set(pa, root, "many", 4, arr) == ZM_OK);
-    for (int i = 0; i < 500; i++)
+    for (int i = 0; i < 1000; i++)
         CHECK(zm_json_array_push(pa, arr, zm_json_new_int(pa, i)) == ZM_OK);
     CHECK(zm_alloc(pa, 32, 64) != NULL);
     CHECK(zm_alloc(pa, 5000, 16) != NULL);
@@ -252,7 +252,7 @@ static void test_backing_blocks_list(void) {
     char *b[N];
     size_t len[N];
     for (int i = 0; i < N; i++) {
-        len[i] = 1000 + 100 * (size_t)i;
+        len[i] = 5000 + 100 * (size_t)i;
         b[i] = zm_alloc(pa, len[i], i % 2 ? 32 : 8);
         CHECK(b[i] != NULL && ((uintptr_t)b[i] & (i % 2 ? 31 : 7)) == 0);
         if (b[i]) memset(b[i], 'a' + i, len[i]);
@@ -270,8 +270,8 @@ static void test_backing_blocks_list(void) {
         b[i] = q;
         len[i] *= 64;
     }
-    CHECK(zm_resize(pa, b[0], len[0], 8, 900));
-    len[0] = 900;
+    CHECK(zm_resize(pa, b[0], len[0], 8, 4900));
+    len[0] = 4900;
     zm_free(pa, b[2], len[2], 8);          /* one from the middle of the list */
     zm_free(pa, b[N - 1], len[N - 1], 32); /* N - 1 is odd */
     /* the rest die with the pool */
