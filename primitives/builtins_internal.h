@@ -17,6 +17,7 @@ extern const zm_prim_def zm__bi_unlink;
 extern const zm_prim_def zm__bi_template_put;
 extern const zm_prim_def zm__bi_render;
 extern const zm_prim_def zm__bi_template_list;
+extern const zm_prim_def zm__bi_template_delete;
 
 /* True when key (len bytes) is under ZM_TEMPLATE_KEY_PREFIX, which only the
    template primitives write. */

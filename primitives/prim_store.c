@@ -164,7 +164,7 @@ static zm_status prim_forget(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     if (zm__bi_reserved_key(key, klen))
         return zm_prim_fail(ctx, ZM_EINVAL, "/key",
                             "keys starting with \"" ZM_TEMPLATE_KEY_PREFIX
-                            "\" hold templates: forget cannot remove them");
+                            "\" hold templates: use template_delete");
     bool purge = zm_json_bool(zm_json_get(params, "purge"));
     const char *agent = zm_prim_agent_id(ctx, &alen);
     const char *session = zm_prim_session_id(ctx, &slen);

@@ -1,4 +1,5 @@
-/* The template primitives: template_put, render, template_list.
+/* The template primitives: template_put, render, template_list,
+ * template_delete.
  *
  * A template is kept in the store as the key ZM_TEMPLATE_KEY_PREFIX + name,
  * with versions like any key (store and forget refuse keys under that
@@ -10,7 +11,9 @@
  * memory store) and rebuilds the entry from the store when it differs, or
  * when the entry is gone (evicted past the cache's budget, or never loaded in
  * this context). So a template_put on any context, or in any process sharing
- * the database, is seen by the next render everywhere.
+ * the database, is seen by the next render everywhere. template_delete
+ * records a deletion of the key, as forget does: the next render on any
+ * context finds no live version (not_found) and drops its cache entry.
  */
 #include "builtins_internal.h"
 #include "internal.h"
@@ -154,9 +157,13 @@ static zm_status load_latest(zm_prim_ctx *ctx, const char *name, size_t nlen, co
     zm__quoted q;
     uint64_t latest = 0, held = 0;
     zm_status st = zm_store_head(s, key, klen, zm_prim_alloc(ctx), &latest);
-    if (st == ZM_ENOTFOUND)
+    if (st == ZM_ENOTFOUND) {
+        /* Deleted (by any context or process), or never put: a copy this
+           cache still holds goes now rather than at its eviction. */
+        (void)zm_template_remove(tc, key);
         return zm_prim_fail(ctx, st, "/name", "no template named \"%s\"",
                             zm__quote(&q, name, nlen));
+    }
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "render");
     if (zm_template_version(tc, key, &held) == ZM_OK && held == latest) return ZM_OK;
 
@@ -280,4 +287,68 @@ const zm_prim_def zm__bi_template_list = {
                     "\"prefix\":{\"type\":\"string\",\"maxLength\":256}},"
                     "\"additionalProperties\":false}",
     .fn = prim_template_list,
+};
+
+/* ---------------------------------------------------------------------------
+ * template_delete {name} -> {name, deleted, version} (version null when
+ * nothing was deleted)
+ * ------------------------------------------------------------------------- */
+
+static zm_status prim_template_delete(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    zm_store *s = zm__store_of(ctx);
+    const char *name;
+    char *key;
+    size_t nlen, klen, alen, slen;
+    zm_status st = name_param(ctx, params, &name, &nlen, &key, &klen);
+    if (st != ZM_OK) return st;
+    const char *agent = zm_prim_agent_id(ctx, &alen);
+    const char *session = zm_prim_session_id(ctx, &slen);
+    /* The answer is built before the write, so that out of memory never
+       answers a deletion that was made. */
+    zm__build b = {zm_prim_alloc(ctx), false};
+    zm_json *r = zm__b_obj(&b, 3);
+    zm_json *deleted = zm__b_bool(&b, false), *version = zm__b_int(&b, 0);
+    zm__b_set(&b, r, "name", zm__b_ref(&b, name, nlen));
+    zm__b_set(&b, r, "deleted", deleted);
+    zm__b_set(&b, r, "version", version);
+    if (b.oom) return zm__bi_oom(ctx);
+
+    zm_store_write w = {key, klen, NULL, NULL, agent, alen, session, slen, zm_prim_now_ms(ctx), 0};
+    zm_store_version v;
+    bool existed = false;
+    st = zm_store_forget(s, &w, false, &v, &existed);
+    if (st == ZM_EINVAL || st == ZM_ELIMIT) {
+        const zm__bi_part parts[] = {
+            {NULL, "agent id", agent, alen, NULL},
+            {NULL, "session id", session, slen, NULL},
+            {"/name", "template name", name, nlen, NULL},
+        };
+        return zm__bi_refused(ctx, s, st, parts, 3, "template_delete");
+    }
+    if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "template_delete");
+    /* This context's copy goes now; the others' at their next render. */
+    (void)zm_template_remove(zm_prim_templates(ctx), key);
+    deleted->u.b = existed;
+    if (existed)
+        version->u.i = (int64_t)v.version;
+    else
+        version->type = ZM_JSON_NULL; /* no deletion was recorded */
+    *result = r;
+    return ZM_OK;
+}
+
+const zm_prim_def zm__bi_template_delete = {
+    .name = "template_delete",
+    .description =
+        "Delete the template stored under name. Records a deletion as a new version of it, as "
+        "forget does: render then answers not_found on every context, template_list and MCP "
+        "prompts/list no longer show it, and retrieve of \"$template/NAME\" with history still "
+        "shows its versions and the deletion. Putting it again starts a new version. Returns "
+        "deleted: false (version null) when there was no such template.",
+    .input_schema = "{\"type\":\"object\","
+                    "\"properties\":{"
+                    "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":256}},"
+                    "\"required\":[\"name\"],"
+                    "\"additionalProperties\":false}",
+    .fn = prim_template_delete,
 };

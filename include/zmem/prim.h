@@ -388,14 +388,16 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
 /* ---------------------------------------------------------------------------
  * The built-in primitives: store, retrieve, forget, search, link, unlink,
  * neighbors, transform, and the templates (template_put, render,
- * template_list), over a store (zmem/store.h).
+ * template_list, template_delete), over a store (zmem/store.h).
  * ------------------------------------------------------------------------- */
 
 typedef struct zm_store zm_store;
 
 /* The store keys of templates: template_put keeps template NAME under the key
    ZM_TEMPLATE_KEY_PREFIX "NAME"; store and forget refuse keys starting with
-   it (invalid_params); retrieve reads them (with their history). */
+   it (invalid_params; template_delete deletes a template); retrieve reads
+   them (with their history); search leaves them out unless its query starts
+   with the prefix. */
 #define ZM_TEMPLATE_KEY_PREFIX "$template/"
 
 /* Registers the built-in primitives on reg, with s as their store (s must

@@ -2,7 +2,7 @@
 // StdioClientTransport): initialize, tools/list, tools/call of store and
 // retrieve, a tool error (isError), an unknown tool (a protocol error),
 // prompts (templates put with template_put, then listPrompts and getPrompt,
-// an unknown prompt and a missing argument) and ping. Exits 0 when
+// an unknown prompt and a missing argument, a deleted template) and ping. Exits 0 when
 // everything holds.
 //
 //   node mcp_sdk_client.mjs PATH_TO_ZMEM
@@ -139,6 +139,21 @@ try {
     check(err !== null && err.code === -32602 && String(err.message).includes(part),
           `prompts/get: ${what} is a JSON-RPC error -32602 naming it`, err && err.message);
   }
+
+  // A deleted template is no prompt any more.
+  const del = await client.callTool({ name: "template_delete", arguments: { name: summary } });
+  check(!del.isError && del.structuredContent.deleted === true, "template_delete", del);
+  const after = (await client.listPrompts()).prompts;
+  check(!after.some((p) => p.name === summary) && after.some((p) => p.name === chat),
+        "prompts/list: the deleted template is gone", after.map((p) => p.name));
+  let gone = null;
+  try {
+    await client.getPrompt({ name: summary, arguments: { topic: "x", n: "1" } });
+  } catch (e) {
+    gone = e;
+  }
+  check(gone !== null && gone.code === -32602 && String(gone.message).includes("no template named"),
+        "prompts/get: a deleted template is a JSON-RPC error -32602", gone && gone.message);
 
   const pong = await client.ping();
   check(pong !== undefined, "ping", pong);

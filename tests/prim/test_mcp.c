@@ -460,6 +460,24 @@ static void test_prompts(void) {
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"prompts/get\",\"params\":{}}",
                 -32602, 12);
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"prompts/get\"}", -32602, 13);
+
+    /* A deleted template is no prompt any more. */
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"template_delete\",\"arguments\":{\"name\":\"summary\"}}}");
+    const zm_json *del = result_of(r, 14);
+    CHECK(!zm_json_bool(zm_json_get(del, "isError")));
+    CHECK(zm_json_bool(zm_json_get(zm_json_get(del, "structuredContent"), "deleted")));
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":15,\"method\":\"prompts/list\"}");
+    prompts = zm_json_get(result_of(r, 15), "prompts");
+    CHECK_EQ(zm_json_len(prompts), 2);
+    for (size_t i = 0; i < zm_json_len(prompts); i++)
+        CHECK(strcmp(zm_json_str(zm_json_get(zm_json_at(prompts, i), "name"), NULL), "summary") !=
+              0);
+    error_reply(s,
+                "{\"jsonrpc\":\"2.0\",\"id\":16,\"method\":\"prompts/get\",\"params\":{\"name\":"
+                "\"summary\",\"arguments\":{\"topic\":\"pools\"}}}",
+                -32602, 16);
+    CHECK(strstr(last.out.data, "no template named") != NULL);
     mcp_server_destroy(s);
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(reg);

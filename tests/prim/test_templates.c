@@ -1,8 +1,7 @@
-/* The template primitives (template_put, render, template_list): answers and
-   errors, the reserved key prefix, a new version seen by every context, a
-   template written straight to the store (as another process would) or
-   evicted from a small cache loaded again, and each primitive under the
-   every-failure sweep. */
+/* The template primitives (template_put, render, template_list,
+   template_delete): answers and errors, the reserved key prefix, a new version seen by every
+   context, a template written straight to the store (as another process would) or evicted from a
+   small cache loaded again, and each primitive under the every-failure sweep. */
 #include "test.h"
 #include "json_text.h"
 #include "zmem/prim.h"
@@ -256,6 +255,77 @@ static void test_evicted_and_loaded_again(void) {
 }
 
 /* ---------------------------------------------------------------------------
+ * template_delete
+ * ------------------------------------------------------------------------- */
+
+static void test_delete(void) {
+    env e;
+    CHECK_EQ(env_init(&e, zm_default_allocator(), 0), ZM_OK);
+    zm_prim_ctx *other = NULL;
+    CHECK_EQ(ctx_new(&e, zm_default_allocator(), 0, &other), ZM_OK);
+    now_ms = 7000;
+    call(&e, "template_put", "{\"name\":\"gone\",\"template\":\"hi {{who}}\"}");
+    call(&e, "template_put", "{\"name\":\"kept\",\"template\":\"{{x}}\"}");
+    CHECK(is_json(
+        call_on(&e, other, "render", "{\"name\":\"gone\",\"bindings\":{\"who\":\"a\"}}", NULL),
+        "\"hi a\""));
+    CHECK(zm_template_has(zm_prim_templates(other), "$template/gone"));
+
+    /* Deleted on one context: a deletion recorded as version 2, gone from its
+       cache at once. */
+    now_ms = 8000;
+    zm_json *r = call(&e, "template_delete", "{\"name\":\"gone\"}");
+    CHECK(is_json(r, "{\"name\":\"gone\",\"deleted\":true,\"version\":2}"));
+    CHECK(!zm_template_has(zm_prim_templates(e.ctx), "$template/gone"));
+    CHECK(fails(&e, e.ctx, "render", "{\"name\":\"gone\",\"bindings\":{\"who\":\"b\"}}",
+                "not_found", "/name", "no template named \"gone\""));
+    /* The other context still holds version 1: its next render asks the
+       store, answers not_found and drops its copy. */
+    CHECK(zm_template_has(zm_prim_templates(other), "$template/gone"));
+    CHECK(fails(&e, other, "render", "{\"name\":\"gone\",\"bindings\":{\"who\":\"b\"}}",
+                "not_found", "/name", "gone"));
+    CHECK(!zm_template_has(zm_prim_templates(other), "$template/gone"));
+    /* Not listed; the other template is. */
+    CHECK(is_json(call(&e, "template_list", "{}"),
+                  "{\"templates\":[{\"name\":\"kept\",\"version\":1,\"timestamp\":7000,"
+                  "\"placeholders\":[\"x\"]}],\"count\":1,\"truncated\":false}"));
+    /* History as forget leaves it: both versions, the deletion last. */
+    r = call(&e, "retrieve", "{\"key\":\"$template/gone\",\"history\":true}");
+    CHECK(!zm_json_bool(zm_json_get(r, "exists")));
+    const zm_json *h = zm_json_get(r, "history");
+    CHECK_EQ(zm_json_len(h), 2);
+    CHECK(zm_json_bool(zm_json_get(zm_json_at(h, 1), "deleted")));
+    CHECK_EQ(zm_json_int(zm_json_get(zm_json_at(h, 1), "timestamp")), 8000);
+    r = call(&e, "retrieve", "{\"key\":\"$template/gone\",\"as_of\":7500}");
+    CHECK(is_json(zm_json_get(r, "value"), "\"hi {{who}}\""));
+
+    /* Deleting again, or a template never put: nothing recorded. */
+    CHECK(is_json(call(&e, "template_delete", "{\"name\":\"gone\"}"),
+                  "{\"name\":\"gone\",\"deleted\":false,\"version\":null}"));
+    CHECK(is_json(call_on(&e, other, "template_delete", "{\"name\":\"never\"}", NULL),
+                  "{\"name\":\"never\",\"deleted\":false,\"version\":null}"));
+    /* Put again: a new version, seen everywhere. */
+    r = call(&e, "template_put", "{\"name\":\"gone\",\"template\":\"back {{who}}\"}");
+    CHECK_EQ(zm_json_int(zm_json_get(r, "version")), 3);
+    CHECK(is_json(
+        call_on(&e, other, "render", "{\"name\":\"gone\",\"bindings\":{\"who\":\"c\"}}", NULL),
+        "\"back c\""));
+    CHECK_EQ(iget_count(call(&e, "template_list", "{}")), 2);
+
+    /* Errors: no name, a NUL, an unknown parameter (there is no purge). */
+    CHECK(fails(&e, e.ctx, "template_delete", "{}", "invalid_params", "/name", "required"));
+    CHECK(fails(&e, e.ctx, "template_delete", "{\"name\":\"a\\u0000b\"}", "invalid_params", "/name",
+                "NUL"));
+    CHECK(fails(&e, e.ctx, "template_delete", "{\"name\":\"gone\",\"purge\":true}",
+                "invalid_params", "/purge", "not allowed"));
+    /* forget still refuses the prefix and names the primitive to use. */
+    CHECK(fails(&e, e.ctx, "forget", "{\"key\":\"$template/kept\"}", "invalid_params", "/key",
+                "template_delete"));
+    zm_prim_ctx_destroy(other);
+    env_deinit(&e);
+}
+
+/* ---------------------------------------------------------------------------
  * The sweep
  * ------------------------------------------------------------------------- */
 
@@ -305,6 +375,8 @@ static void test_sweep(void) {
         {"render", "{\"name\":\"t\",\"bindings\":{\"x\":[1,{\"k\":null}],\"y\":\"text\"}}"},
         {"render", "{\"name\":\"u\",\"bindings\":{\"x\":1}}"},
         {"template_list", "{}"},
+        {"template_delete", "{\"name\":\"t\"}"},
+        {"template_delete", "{\"name\":\"none\"}"},
     };
     /* Every allocation, arena requests too, failing in turn. */
     static const zm_sweep_options every = {.skip_arenas = false};
@@ -325,6 +397,7 @@ int main(void) {
     RUN(test_errors);
     RUN(test_new_version_everywhere);
     RUN(test_evicted_and_loaded_again);
+    RUN(test_delete);
     RUN(test_sweep);
     zm_arena_deinit(&ar);
     return zt_finish("prim_templates");
