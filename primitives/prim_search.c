@@ -1,5 +1,10 @@
-/* The search primitive. */
+/* The search primitive. Templates (keys under ZM_TEMPLATE_KEY_PREFIX) are
+   left out, so that an agent's search of its memory is not answered with its
+   prompt scaffolds, unless the query itself starts with the prefix. */
 #include "builtins_internal.h"
+
+#define TPREFIX     ZM_TEMPLATE_KEY_PREFIX
+#define TPREFIX_LEN (sizeof TPREFIX - 1)
 
 #define DEFAULT_LIMIT 10
 #define MAX_LIMIT     1000
@@ -27,7 +32,12 @@ static zm_status prim_search(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     zm__build b = {zm_prim_alloc(ctx), false};
     zm_search_hit *hits;
     size_t n, total;
-    st = zm_store_search(s, q, qlen, (zm_search_mode)mode, (size_t)limit, b.a, &hits, &n, &total);
+    bool all = qlen >= TPREFIX_LEN && memcmp(q, TPREFIX, TPREFIX_LEN) == 0;
+    st = zm_store_search_skip(s, q, qlen, (zm_search_mode)mode, (size_t)limit, TPREFIX,
+                              all ? 0 : TPREFIX_LEN, b.a, &hits, &n, &total);
+    if (st == ZM_ENOTSUP) /* a backend that cannot leave keys out: templates are seen */
+        st = zm_store_search(s, q, qlen, (zm_search_mode)mode, (size_t)limit, b.a, &hits, &n,
+                             &total);
     if (st != ZM_OK) return zm__bi_fail(ctx, st, NULL, "search");
 
     zm_json *arr = zm__b_arr(&b, n);
@@ -58,7 +68,8 @@ const zm_prim_def zm__bi_search = {
         "substring compare bytes (case-sensitive): a matching key scores 1.0, matching content "
         "0.5. Mode token ranks with BM25 (k1 1.2, b 0.75) over lowercased alphanumeric tokens. "
         "Results are ordered by score, then key; limit defaults to 10 (at most 1000); total "
-        "counts every match. A snippet shows the matching text.",
+        "counts every match. A snippet shows the matching text. Templates (keys under "
+        "\"$template/\") are left out unless the query starts with \"$template/\".",
     .input_schema = "{\"type\":\"object\","
                     "\"properties\":{"
                     "\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1024},"

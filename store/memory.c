@@ -549,4 +549,5 @@ static const zm_store_vtable memory_vtable = {
     .cursor_next = mem_cursor_next,
     .cursor_close = mem_cursor_close,
     .head = mem_head,
+    .search_skip = zm__mem_search_skip,
 };

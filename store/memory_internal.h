@@ -181,6 +181,9 @@ static inline bool zm__mem_live(const zm__entry *e) {
 void zm__mem_edge_fill(const zm__mem *s, const zm__edge *e, zm_store_edge *out);
 
 /* The vtable members defined outside memory.c. */
+zm_status zm__mem_search_skip(zm_store *base, const char *query, size_t query_len,
+                              zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                              zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total);
 zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                          size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                          size_t *total);

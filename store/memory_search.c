@@ -197,6 +197,16 @@ static void set_snippet(zm_search_hit *h, const match *m) {
     h->snippet_len = end - start;
 }
 
+/* What a search leaves out: keys starting with skip (len bytes; 0 = none). */
+typedef struct skip_prefix {
+    const char *p;
+    size_t len;
+} skip_prefix;
+
+static bool skipped(const zm__entry *e, const skip_prefix *sk) {
+    return sk->len != 0 && e->key.len >= sk->len && memcmp(e->key.ptr, sk->p, sk->len) == 0;
+}
+
 static const zm_json *latest_value(const zm__entry *e) {
     return e->versions[e->nversions - 1].value;
 }
@@ -225,10 +235,10 @@ static const zm__entry *hit_entry(const zm__mem *s, const zm_search_hit *hit) {
  * ------------------------------------------------------------------------- */
 
 static void search_bytes(const zm__mem *s, const char *q, size_t qlen, zm_search_mode mode,
-                         topk *h) {
+                         const skip_prefix *sk, topk *h) {
     for (size_t i = 0; i < s->nentries; i++) {
         const zm__entry *e = &s->entries[i];
-        if (!zm__mem_live(e)) continue;
+        if (!zm__mem_live(e) || skipped(e, sk)) continue;
         size_t at;
         match m;
         double score = 0.0;
@@ -246,7 +256,8 @@ static void search_bytes(const zm__mem *s, const char *q, size_t qlen, zm_search
     }
 }
 
-static void search_tokens(const zm__mem *s, const char *q, size_t qlen, topk *h) {
+static void search_tokens(const zm__mem *s, const char *q, size_t qlen, const skip_prefix *sk,
+                          topk *h) {
     qterms qt;
     query_tokens(q, qlen, &qt);
     const zm__term *terms[MAX_QUERY_TERMS];
@@ -286,7 +297,7 @@ static void search_tokens(const zm__mem *s, const char *q, size_t qlen, topk *h)
                 cur[i]++;
             }
         }
-        if (live) offer_entry(h, e, score);
+        if (live && !skipped(e, sk)) offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
         match m;
@@ -298,7 +309,14 @@ static void search_tokens(const zm__mem *s, const char *q, size_t qlen, topk *h)
 zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                          size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                          size_t *total) {
+    return zm__mem_search_skip(base, query, query_len, mode, limit, NULL, 0, a, hits, count, total);
+}
+
+zm_status zm__mem_search_skip(zm_store *base, const char *query, size_t query_len,
+                              zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                              zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
     const zm__mem *s = (const zm__mem *)base;
+    const skip_prefix sk = {skip, skip_len};
     *hits = NULL;
     *count = 0;
     *total = 0;
@@ -308,9 +326,9 @@ zm_status zm__mem_search(zm_store *base, const char *query, size_t query_len, zm
         if (h.items == NULL) return ZM_ENOMEM;
     }
     if (mode == ZM_SEARCH_TOKEN)
-        search_tokens(s, query, query_len, &h);
+        search_tokens(s, query, query_len, &sk, &h);
     else
-        search_bytes(s, query, query_len, mode, &h);
+        search_bytes(s, query, query_len, mode, &sk, &h);
     topk_sort(&h);
     *total = h.total;
     if (h.len == 0) {

@@ -566,6 +566,7 @@ static const zm_store_vtable postgres_vtable = {
     .get = zm__pg_get,
     .history = zm__pg_history,
     .search = zm__pg_search,
+    .search_skip = zm__pg_search_skip,
     .link = zm__pg_link,
     .unlink = zm__pg_unlink,
     .neighbors = zm__pg_neighbors,

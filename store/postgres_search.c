@@ -127,7 +127,8 @@ static zm_status set_snippet(zm_search_hit *h, const match *m, zm_allocator a) {
 /* Runs the statement of the mode; *r NULL (and ZM_OK) when no term of a
    token query can match. */
 static zm_status run_query(zm__pg *s, const char *query, size_t query_len, zm_search_mode mode,
-                           size_t limit, const qterms *qt, PGresult **r) {
+                           size_t limit, const char *skip, size_t skip_len, const qterms *qt,
+                           PGresult **r) {
     *r = NULL;
     int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
     if (lim == 0) lim = 1; /* the total needs a row; hits past limit are dropped */
@@ -137,6 +138,8 @@ static zm_status run_query(zm__pg *s, const char *query, size_t query_len, zm_se
         zm__pg_p_int8(&p, (int64_t)query_len);
         zm__pg_p_int8(&p, mode == ZM_SEARCH_EXACT ? 0 : mode == ZM_SEARCH_PREFIX ? 1 : 2);
         zm__pg_p_int8(&p, lim);
+        zm__pg_p_text(&p, skip_len ? skip : "", skip_len);
+        zm__pg_p_int8(&p, (int64_t)skip_len);
         return zm__pg_exec(s, ZM__PG_SEARCH_BYTES, &p, "searching", r);
     }
     if (qt->n == 0) return ZM_OK;
@@ -154,6 +157,8 @@ static zm_status run_query(zm__pg *s, const char *query, size_t query_len, zm_se
     lit[o] = '\0';
     zm__pg_p_literal(&p, lit);
     zm__pg_p_int8(&p, lim);
+    zm__pg_p_text(&p, skip_len ? skip : "", skip_len);
+    zm__pg_p_int8(&p, (int64_t)skip_len);
     return zm__pg_exec(s, ZM__PG_SEARCH_TOKENS, &p, "searching", r);
 }
 
@@ -179,6 +184,12 @@ static zm_status read_hit(zm__pg *s, const PGresult *r, int i, zm_search_mode mo
 zm_status zm__pg_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                         size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                         size_t *total) {
+    return zm__pg_search_skip(base, query, query_len, mode, limit, NULL, 0, a, hits, count, total);
+}
+
+zm_status zm__pg_search_skip(zm_store *base, const char *query, size_t query_len,
+                             zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                             zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
     zm__pg *s = (zm__pg *)base;
     *hits = NULL;
     *count = 0;
@@ -188,7 +199,7 @@ zm_status zm__pg_search(zm_store *base, const char *query, size_t query_len, zm_
     if (mode == ZM_SEARCH_TOKEN) query_tokens(query, query_len, &qt);
     zm_status st = zm__pg_ready(s);
     PGresult *r = NULL;
-    if (st == ZM_OK) st = run_query(s, query, query_len, mode, limit, &qt, &r);
+    if (st == ZM_OK) st = run_query(s, query, query_len, mode, limit, skip, skip_len, &qt, &r);
     size_t n = 0;
     zm_search_hit *out = NULL;
     if (st == ZM_OK && r != NULL) {

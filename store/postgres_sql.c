@@ -72,6 +72,11 @@ const char *const *const zm__pg_migrations[ZM__PG_SCHEMA_VERSION] = {migration_1
     " WHEN 1 THEN substring(" E " FROM 1 FOR $2::int8::int4) = $1::bytea"                          \
     " ELSE position($1::bytea IN " E ") > 0 END"
 
+/* True when key K starts with the bytes P of length L (an int8 parameter);
+   never when L is 0: the keys a search leaves out. */
+#define SKIPPED(K, P, L)                                                                           \
+    "(" L "::int8 > 0 AND substring(" K " FROM 1 FOR " L "::int8::int4) = " P "::bytea)"
+
 /* What a version row gives, in this order (postgres_read.c reads them). */
 #define VERSION_COLS "v.version, v.ts, v.deleted, v.agent, v.session, v.value, v.metadata"
 
@@ -142,7 +147,8 @@ const char *const zm__pg_sql[ZM__PG_NSTMT] = {
                        " WHERE k.key = $1::bytea AND ($2::int8 < 0 OR v.ts <= $2::int8)"
                        " ORDER BY v.version",
 
-    /* $1 query bytes, $2 length, $3 mode, $4 limit. Columns: key, score,
+    /* $1 query bytes, $2 length, $3 mode, $4 limit, $5 and $6 the prefix of
+       the keys left out and its length (0: none). Columns: key, score,
        version, total, latest value. */
     [ZM__PG_SEARCH_BYTES] =
         "WITH m AS (SELECT k.id, k.key, k.next_version - 1 AS version,"
@@ -152,16 +158,23 @@ const char *const zm__pg_sql[ZM__PG_NSTMT] = {
                          "s.b") ")"
                                 " THEN 0.5::float8 ELSE 0.0::float8 END AS score"
                                 " FROM zmem_keys k JOIN zmem_docs d ON d.key_id = k.id WHERE "
-                                "k.live),"
-                                " r AS (SELECT id, key, version, score, count(*) OVER () AS total "
-                                "FROM m"
-                                " WHERE score > 0 ORDER BY score DESC, key LIMIT $4::int8)"
-                                " SELECT r.key, r.score, r.version, r.total,"
-                                " (SELECT v.value FROM zmem_versions v WHERE v.key_id = r.id AND "
-                                "v.version = r.version)"
-                                " FROM r ORDER BY r.score DESC, r.key",
+                                "k.live AND NOT " SKIPPED(
+                                    "k.key", "$5",
+                                    "$6") "),"
+                                          " r AS (SELECT id, key, version, score, count(*) OVER () "
+                                          "AS total "
+                                          "FROM m"
+                                          " WHERE score > 0 ORDER BY score DESC, key LIMIT "
+                                          "$4::int8)"
+                                          " SELECT r.key, r.score, r.version, r.total,"
+                                          " (SELECT v.value FROM zmem_versions v WHERE v.key_id = "
+                                          "r.id AND "
+                                          "v.version = r.version)"
+                                          " FROM r ORDER BY r.score DESC, r.key",
 
-    /* $1 the query's distinct terms, $2 limit. BM25 (k1 = 1.2, b = 0.75) as
+    /* $1 the query's distinct terms, $2 limit, $3 and $4 the prefix of the
+       keys left out and its length (0: none; they still count in N, df and
+       avgdl, as in the other backends). BM25 (k1 = 1.2, b = 0.75) as
        the memory backend computes it: N the live keys, df and avgdl over
        their documents. */
     [ZM__PG_SEARCH_TOKENS] =
@@ -180,10 +193,11 @@ const char *const zm__pg_sql[ZM__PG_NSTMT] = {
         " JOIN i ON i.term = u.term WHERE d.terms && $1::text[] GROUP BY d.key_id),"
         " r AS (SELECT k.id, k.key, h.score, k.next_version - 1 AS version,"
         " count(*) OVER () AS total FROM h JOIN zmem_keys k ON k.id = h.key_id WHERE k.live"
-        " ORDER BY h.score DESC, k.key LIMIT $2::int8)"
-        " SELECT r.key, r.score, r.version, r.total,"
-        " (SELECT v.value FROM zmem_versions v WHERE v.key_id = r.id AND v.version = r.version)"
-        " FROM r ORDER BY r.score DESC, r.key",
+        " AND NOT " SKIPPED("k.key", "$3", "$4") " ORDER BY h.score DESC, k.key LIMIT $2::int8)"
+                                                 " SELECT r.key, r.score, r.version, r.total,"
+                                                 " (SELECT v.value FROM zmem_versions v WHERE "
+                                                 "v.key_id = r.id AND v.version = r.version)"
+                                                 " FROM r ORDER BY r.score DESC, r.key",
 
     /* $1 from, $2 to, $3 relation, $4 metadata, $5 ts, $6 agent. The nodes
        are inserted or found (the no-op update returns the row either way),

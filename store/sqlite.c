@@ -70,36 +70,43 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
                        "ORDER BY v.version",
     /* Search: candidates from the keys and from the strings of latest values;
        ?1 the query, ?2 the limit, ?3 the query followed by 0xFF (above every
-       UTF-8 string that starts with the query). */
+       UTF-8 string that starts with the query); ?4 and ?5 the keys left out
+       (those from ?4 to below ?5: a prefix and the prefix followed by 0xFF;
+       both empty, none). */
     [ZM__SQ_EXACT_COUNT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
                            "SELECT key_id FROM zmem_strings WHERE s = ?1) "
-                           "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+                           "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+                           " AND NOT (k.key >= ?4 AND k.key < ?5)",
     [ZM__SQ_EXACT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
                      "SELECT key_id FROM zmem_strings WHERE s = ?1) "
                      "SELECT k.id, k.key, k.latest, k.key = ?1 AS km FROM c JOIN zmem_keys k "
-                     "ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key LIMIT ?2",
+                     "ON k.id = c.id WHERE k.live AND NOT (k.key >= ?4 AND k.key < ?5) "
+                     "ORDER BY km DESC, k.key LIMIT ?2",
     [ZM__SQ_PREFIX_COUNT] =
         "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
         "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
-        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+        " AND NOT (k.key >= ?4 AND k.key < ?5)",
     [ZM__SQ_PREFIX] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
                       "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
                       "SELECT k.id, k.key, k.latest, (k.key >= ?1 AND k.key < ?3) AS km FROM c "
-                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key "
-                      "LIMIT ?2",
+                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+                      " AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY km DESC, k.key LIMIT ?2",
     [ZM__SQ_SUBSTR_COUNT] =
         "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
         "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
-        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live",
+        "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+        " AND NOT (k.key >= ?4 AND k.key < ?5)",
     [ZM__SQ_SUBSTR] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
                       "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
                       "SELECT k.id, k.key, k.latest, instr(k.key, ?1) > 0 AS km FROM c "
-                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live ORDER BY km DESC, k.key "
-                      "LIMIT ?2",
-    [ZM__SQ_TOKEN_COUNT] = "SELECT count(*) FROM zmem_fts WHERE zmem_fts MATCH ?1",
+                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+                      " AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY km DESC, k.key LIMIT ?2",
+    [ZM__SQ_TOKEN_COUNT] = "SELECT count(*) FROM zmem_fts f JOIN zmem_keys k ON k.id = f.rowid "
+                           "WHERE zmem_fts MATCH ?1 AND NOT (k.key >= ?4 AND k.key < ?5)",
     [ZM__SQ_TOKEN] = "SELECT f.rowid, k.key, k.latest, -bm25(zmem_fts) AS score FROM zmem_fts f "
                      "JOIN zmem_keys k ON k.id = f.rowid WHERE zmem_fts MATCH ?1 "
-                     "ORDER BY score DESC, k.key LIMIT ?2",
+                     "AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY score DESC, k.key LIMIT ?2",
     [ZM__SQ_NODE_FIND] = "SELECT id FROM zmem_nodes WHERE name = ?1",
     [ZM__SQ_NODE_INSERT] = "INSERT INTO zmem_nodes(name) VALUES(?1)",
     [ZM__SQ_NODE_MAX] = "SELECT coalesce(max(id), 0) FROM zmem_nodes",
@@ -692,4 +699,5 @@ static const zm_store_vtable sqlite_vtable = {
     .cursor_next = zm__sq_cursor_next,
     .cursor_close = zm__sq_cursor_close,
     .head = zm__sq_head,
+    .search_skip = zm__sq_search_skip,
 };

@@ -179,6 +179,9 @@ zm_status zm__sq_history(zm_store *base, const char *key, size_t key_len, int64_
 zm_status zm__sq_export_open(zm_store *base, zm_allocator a, zm_store_cursor **out);
 zm_status zm__sq_cursor_next(zm_store_cursor *c, zm_store_record *out, bool *done);
 void zm__sq_cursor_close(zm_store_cursor *c);
+zm_status zm__sq_search_skip(zm_store *base, const char *query, size_t query_len,
+                             zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                             zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total);
 zm_status zm__sq_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                         size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                         size_t *total);

@@ -136,17 +136,34 @@ static zm_status match_expr(const qterms *qt, zm_allocator a, char **out, size_t
     return ZM_OK;
 }
 
-/* Runs the count and the ranked query of one mode, bound alike. */
-static zm_status run(zm__sq *s, zm__sq_stmt_id count_id, zm__sq_stmt_id list_id, const char *p1,
-                     size_t p1_len, bool p1_text, const char *p3, size_t p3_len, size_t limit,
-                     zm_search_mode mode, const char *query, size_t qlen, const qterms *qt,
-                     zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
-    sqlite3_stmt *q;
-    zm_status st = zm__sq_stmt(s, count_id, &q);
-    if (st != ZM_OK) return st;
+/* The keys a search leaves out: from lo (a prefix) to below hi (the prefix
+   followed by 0xFF); both empty when none is. */
+typedef struct skip_range {
+    const char *lo, *hi;
+    size_t lo_len, hi_len;
+} skip_range;
+
+/* Binds ?1 (text or bytes), ?3 when p3 is not NULL, and ?4 and ?5. */
+static int bind_search(sqlite3_stmt *q, const char *p1, size_t p1_len, bool p1_text, const char *p3,
+                       size_t p3_len, const skip_range *sk) {
     int rc = p1_text ? sqlite3_bind_text(q, 1, p1, (int)p1_len, SQLITE_STATIC)
                      : zm__sq_bind_bytes(q, 1, p1, p1_len);
     if (rc == SQLITE_OK && p3 != NULL) rc = zm__sq_bind_bytes(q, 3, p3, p3_len);
+    if (rc == SQLITE_OK) rc = zm__sq_bind_bytes(q, 4, sk->lo, sk->lo_len);
+    if (rc == SQLITE_OK) rc = zm__sq_bind_bytes(q, 5, sk->hi, sk->hi_len);
+    return rc;
+}
+
+/* Runs the count and the ranked query of one mode, bound alike. */
+static zm_status run(zm__sq *s, zm__sq_stmt_id count_id, zm__sq_stmt_id list_id, const char *p1,
+                     size_t p1_len, bool p1_text, const char *p3, size_t p3_len,
+                     const skip_range *sk, size_t limit, zm_search_mode mode, const char *query,
+                     size_t qlen, const qterms *qt, zm_allocator a, zm_search_hit **hits,
+                     size_t *count, size_t *total) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, count_id, &q);
+    if (st != ZM_OK) return st;
+    int rc = bind_search(q, p1, p1_len, p1_text, p3, p3_len, sk);
     int64_t n = 0;
     if (rc == SQLITE_OK) rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
@@ -163,9 +180,7 @@ static zm_status run(zm__sq *s, zm__sq_stmt_id count_id, zm__sq_stmt_id list_id,
         zm_free_array(s->a, ids, cap);
         return st;
     }
-    rc = p1_text ? sqlite3_bind_text(q, 1, p1, (int)p1_len, SQLITE_STATIC)
-                 : zm__sq_bind_bytes(q, 1, p1, p1_len);
-    if (rc == SQLITE_OK && p3 != NULL) rc = zm__sq_bind_bytes(q, 3, p3, p3_len);
+    rc = bind_search(q, p1, p1_len, p1_text, p3, p3_len, sk);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)cap);
     size_t got = 0;
     while (rc == SQLITE_OK && got < cap && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -194,24 +209,43 @@ static zm_status run(zm__sq *s, zm__sq_stmt_id count_id, zm__sq_stmt_id list_id,
 zm_status zm__sq_search(zm_store *base, const char *query, size_t query_len, zm_search_mode mode,
                         size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                         size_t *total) {
+    return zm__sq_search_skip(base, query, query_len, mode, limit, NULL, 0, a, hits, count, total);
+}
+
+zm_status zm__sq_search_skip(zm_store *base, const char *query, size_t query_len,
+                             zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                             zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
     zm__sq *s = (zm__sq *)base;
     *hits = NULL;
     *count = 0;
     *total = 0;
     qterms qt;
     qt.n = 0;
-    char *expr = NULL, *upper = NULL;
+    char *expr = NULL, *upper = NULL, *skip_hi = NULL;
     size_t expr_len = 0, expr_cap = 0, upper_len = 0;
+    skip_range sk = {"", "", 0, 0};
     zm_status st = ZM_OK;
+    if (skip_len > 0) {
+        /* A key starts with skip when it sorts from skip to below skip
+           followed by 0xFF (keys are UTF-8: they never hold that byte). */
+        if (skip_len == SIZE_MAX || (skip_hi = zm_alloc(s->a, skip_len + 1, 1)) == NULL)
+            return ZM_ENOMEM;
+        memcpy(skip_hi, skip, skip_len);
+        skip_hi[skip_len] = (char)0xFF;
+        sk = (skip_range){skip, skip_hi, skip_len, skip_len + 1};
+    }
     if (mode == ZM_SEARCH_TOKEN) {
         query_tokens(query, query_len, &qt);
-        if ((st = match_expr(&qt, s->a, &expr, &expr_len, &expr_cap)) != ZM_OK) return st;
-        if (expr_len == 0) return ZM_OK;
+        st = match_expr(&qt, s->a, &expr, &expr_len, &expr_cap);
+        if (st != ZM_OK || expr_len == 0) goto done;
     } else if (mode == ZM_SEARCH_PREFIX || (mode == ZM_SEARCH_SUBSTRING && query_len == 0)) {
         /* Every UTF-8 string that starts with the query sorts below the query
            followed by 0xFF, a byte UTF-8 never holds. */
         upper_len = query_len + 1;
-        if ((upper = zm_alloc(s->a, upper_len, 1)) == NULL) return ZM_ENOMEM;
+        if ((upper = zm_alloc(s->a, upper_len, 1)) == NULL) {
+            st = ZM_ENOMEM;
+            goto done;
+        }
         if (query_len) memcpy(upper, query, query_len);
         upper[query_len] = (char)0xFF;
     }
@@ -219,20 +253,22 @@ zm_status zm__sq_search(zm_store *base, const char *query, size_t query_len, zm_
     st = zm__sq_index_for_search(s);
     if (st == ZM_OK && (st = zm__sq_read_begin(s)) == ZM_OK) {
         if (mode == ZM_SEARCH_TOKEN)
-            st = run(s, ZM__SQ_TOKEN_COUNT, ZM__SQ_TOKEN, expr, expr_len, true, NULL, 0, limit,
+            st = run(s, ZM__SQ_TOKEN_COUNT, ZM__SQ_TOKEN, expr, expr_len, true, NULL, 0, &sk, limit,
                      mode, query, query_len, &qt, a, hits, count, total);
         else if (upper != NULL)
             st = run(s, ZM__SQ_PREFIX_COUNT, ZM__SQ_PREFIX, query, query_len, false, upper,
-                     upper_len, limit, ZM_SEARCH_PREFIX, query, query_len, &qt, a, hits, count,
+                     upper_len, &sk, limit, ZM_SEARCH_PREFIX, query, query_len, &qt, a, hits, count,
                      total);
         else if (mode == ZM_SEARCH_EXACT)
-            st = run(s, ZM__SQ_EXACT_COUNT, ZM__SQ_EXACT, query, query_len, false, NULL, 0, limit,
-                     mode, query, query_len, &qt, a, hits, count, total);
+            st = run(s, ZM__SQ_EXACT_COUNT, ZM__SQ_EXACT, query, query_len, false, NULL, 0, &sk,
+                     limit, mode, query, query_len, &qt, a, hits, count, total);
         else
-            st = run(s, ZM__SQ_SUBSTR_COUNT, ZM__SQ_SUBSTR, query, query_len, false, NULL, 0, limit,
-                     mode, query, query_len, &qt, a, hits, count, total);
+            st = run(s, ZM__SQ_SUBSTR_COUNT, ZM__SQ_SUBSTR, query, query_len, false, NULL, 0, &sk,
+                     limit, mode, query, query_len, &qt, a, hits, count, total);
         zm__sq_read_end(s);
     }
+done:
+    if (skip_hi != NULL) zm_free(s->a, skip_hi, skip_len + 1, 1);
     if (expr != NULL) zm_free(s->a, expr, expr_cap, 1);
     if (upper != NULL) zm_free(s->a, upper, upper_len, 1);
     if (st != ZM_OK) {

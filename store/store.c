@@ -279,6 +279,24 @@ zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_s
     return st;
 }
 
+zm_status zm_store_search_skip(zm_store *s, const char *query, size_t query_len,
+                               zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                               zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
+    if (skip_len == 0)
+        return zm_store_search(s, query, query_len, mode, limit, a, hits, count, total);
+    clear_err();
+    if ((unsigned)mode > ZM_SEARCH_TOKEN)
+        return zm_store_fail(ZM_EINVAL, "unknown search mode %d", (int)mode);
+    if (query == NULL && query_len > 0) return zm_store_fail(ZM_EINVAL, "the query is NULL");
+    if (skip == NULL) return zm_store_fail(ZM_EINVAL, "the prefix to skip is NULL");
+    if (!HAS(s, search_skip)) return unsupported(s, "search_skip");
+    lock(s);
+    zm_status st = s->vtable->search_skip(s, query ? query : "", query_len, mode, limit, skip,
+                                          skip_len, a, hits, count, total);
+    unlock(s);
+    return st;
+}
+
 zm_status zm_store_link(zm_store *s, const zm_store_link_req *l, bool *created) {
     clear_err();
     if (l == NULL) return zm_store_fail(ZM_EINVAL, "no link was given");

@@ -294,6 +294,11 @@ typedef struct zm_store_vtable {
     /* Optional: the number of key's latest version, without its value (see
        zm_store_head). */
     zm_status (*head)(zm_store *s, const char *key, size_t key_len, uint64_t *version);
+    /* Optional: search leaving out the keys that start with skip (skip_len
+       bytes, > 0); see zm_store_search_skip. */
+    zm_status (*search_skip)(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
+                             size_t limit, const char *skip, size_t skip_len, zm_allocator a,
+                             zm_search_hit **hits, size_t *count, size_t *total);
 } zm_store_vtable;
 
 /* The header every backend's store starts with. Filled by
@@ -518,6 +523,17 @@ zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out);
 zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
                           size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                           size_t *total);
+
+/* As zm_store_search, leaving out every key that starts with the skip_len
+   bytes of skip, as if it were not there: it is neither a hit nor counted in
+   *total, whether its key or its content matched (token search still counts
+   it in the collection's statistics, N, df and the average length, so
+   scores are those of zm_store_search). skip_len 0 is zm_store_search.
+   ZM_ENOTSUP when the backend has no such search (its vtable has no
+   search_skip); the built-in search then falls back to zm_store_search. */
+zm_status zm_store_search_skip(zm_store *s, const char *query, size_t query_len,
+                               zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                               zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total);
 
 /* Adds the edge from -> to labelled relation, with a copy of metadata, or
    updates it when it exists. *created (may be NULL) says which. Errors leave

@@ -887,6 +887,8 @@ static void link_ok(zm_store *s, const char *from, const char *to, const char *r
     CHECK(created == want_new);
 }
 
+#include "conformance_templates.h"
+
 static void test_graph(void) {
     zm_store *s = open_store(NULL);
     /* a -> b -> c -> a (a cycle), a -> d, e -> a, c -knows-> f */
@@ -1847,6 +1849,8 @@ static void run_all(void) {
     TEST(test_purge);
     TEST(test_search_bytes);
     TEST(test_search_bm25);
+    TEST(test_search_skip);
+    TEST(test_template_builtins);
     TEST(test_graph);
     TEST(test_walk_limit_zero);
     TEST(test_unlink);
