@@ -14,8 +14,8 @@
 
 static zm_status search_skip(zm_store *s, const char *q, zm_search_mode mode, size_t limit,
                              const char *skip, zm_search_hit **h, size_t *n, size_t *total) {
-    return zm_store_search_skip(s, q, strlen(q), mode, limit, skip, skip ? strlen(skip) : 0, A(),
-                                h, n, total);
+    return zm_store_search_skip(s, q, strlen(q), mode, limit, skip, skip ? strlen(skip) : 0, A(), h,
+                                n, total);
 }
 
 /* True when no hit of h (n) has a key starting with prefix. */
@@ -100,9 +100,9 @@ static void test_search_skip(void) {
     /* No prefix: a plain search. A NULL prefix with a length is refused. */
     CHECK_EQ(search_skip(s, "memory", ZM_SEARCH_SUBSTRING, 10, NULL, &h, &n, &total), ZM_OK);
     CHECK_EQ(total, 4);
-    CHECK_EQ(zm_store_search_skip(s, S("memory"), ZM_SEARCH_SUBSTRING, 10, NULL, 3, A(), &h, &n,
-                                  &total),
-             ZM_EINVAL);
+    CHECK_EQ(
+        zm_store_search_skip(s, S("memory"), ZM_SEARCH_SUBSTRING, 10, NULL, 3, A(), &h, &n, &total),
+        ZM_EINVAL);
     CHECK_EQ(search_skip(s, "x", (zm_search_mode)9, 1, sk, &h, &n, &total), ZM_EINVAL);
 
     /* A backend without the method: not supported (the caller decides). */
