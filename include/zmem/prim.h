@@ -224,7 +224,9 @@ typedef struct zm_prim_ctx_opts {
     size_t arena_block_size;      /* first block of the per-call arena; 0 = 64 KiB */
     size_t arena_retain_limit;    /* bytes the arena keeps across resets; 0 = 4 MiB */
     size_t response_retain_limit; /* capacity the response buffer keeps; 0 = 1 MiB */
-    zm_json_pool *json_pool;      /* borrowed when non-NULL, else the context makes one */
+    zm_json_pool *json_pool;      /* borrowed when non-NULL, else the context makes one;
+                                     a template cache the context makes takes its
+                                     blocks from it (a pool is for one thread) */
     zm_template_cache *templates; /* borrowed when non-NULL, else the context makes
                                      one over its JSON pool */
     size_t template_budget;       /* budget of a template cache the context makes; 0 = 1 MiB */
