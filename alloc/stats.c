@@ -298,6 +298,16 @@ void zm_stats_reset_peak(zm_stats *st) {
     __atomic_store_n(&st->peak, active_now(st), RELAXED);
 }
 
+void zm_stats_config_get(const zm_stats *st, zm_stats_config *out) {
+    out->limit_bytes = ld(&st->limit);
+    bool warn = st->down_at[ZM_STATS_WARNING] != SIZE_MAX;
+    size_t crit = st->up_at[ZM_STATS_WARNING];
+    out->warning_bytes = warn ? st->up_at[ZM_STATS_NORMAL] : 0;
+    out->warning_clear = warn ? st->down_at[ZM_STATS_WARNING] : 0;
+    out->critical_bytes = crit == SIZE_MAX ? 0 : crit;
+    out->critical_clear = crit == SIZE_MAX ? 0 : st->down_at[ZM_STATS_CRITICAL];
+}
+
 zm_stats_level zm_stats_level_now(const zm_stats *st) {
     return (zm_stats_level)__atomic_load_n(&st->level, RELAXED);
 }

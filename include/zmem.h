@@ -23,5 +23,6 @@
 #include "zmem/prim.h"
 #include "zmem/store.h"
 #include "zmem/transform.h"
+#include "zmem/memory.h"
 
 #endif

@@ -29,7 +29,7 @@
 
 #define POOL_ALIGN 8
 #define MAX_POOLED 4096
-#define NCLASSES   19
+#define NCLASSES   ZM_JSON_POOL_CLASSES
 
 /* Class sizes in bytes, ascending: pointers x 1..32 (8..256), members x 1..32
    (24..768), the value node (40 on LP64), fillers, and 1..4 KiB blocks. */
@@ -45,6 +45,7 @@ struct zm_json_pool {
     size_t live_values;
     size_t pool_hits;
     size_t backing_allocs;
+    size_t big_blocks, big_bytes; /* live blocks from bigs, and their bytes */
 };
 
 /* Compile-time checks that the classes cover what the builder asks for. */
@@ -71,7 +72,11 @@ static void *jp_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
     int c = class_for(p, len, align);
     if (c < 0) {
         void *b = p->big.vtable->alloc(p->big.ctx, len, align, ra);
-        if (b != NULL) p->backing_allocs++;
+        if (b != NULL) {
+            p->backing_allocs++;
+            p->big_blocks++;
+            p->big_bytes += len;
+        }
         return b;
     }
     void *item = zm__pool_create_at(&p->pools[c], ra);
@@ -86,6 +91,8 @@ static void jp_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ra
     int c = class_for(p, len, align);
     if (c < 0) {
         p->big.vtable->free(p->big.ctx, ptr, len, align, ra);
+        p->big_blocks--;
+        p->big_bytes -= len;
         return;
     }
     if (is_value_node(len, align)) p->live_values--;
@@ -105,7 +112,9 @@ static bool jp_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new
         if (is_value_node(new_len, align)) p->live_values++;
         return true;
     }
-    return p->big.vtable->resize(p->big.ctx, ptr, len, align, new_len, ra);
+    if (!p->big.vtable->resize(p->big.ctx, ptr, len, align, new_len, ra)) return false;
+    p->big_bytes += new_len - len; /* wraps back when it shrinks */
+    return true;
 }
 
 /* In place within a class, or whatever the backing allocator does between
@@ -118,7 +127,9 @@ static void *jp_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new
     zm_json_pool *p = ctx;
     int c = class_for(p, len, align), nc = class_for(p, new_len, align);
     if (c >= 0 || nc >= 0) return jp_resize(ctx, ptr, len, align, new_len, ra) ? ptr : NULL;
-    return p->big.vtable->remap(p->big.ctx, ptr, len, align, new_len, ra);
+    void *q = p->big.vtable->remap(p->big.ctx, ptr, len, align, new_len, ra);
+    if (q != NULL) p->big_bytes += new_len - len; /* wraps back when it shrinks */
+    return q;
 }
 
 static const zm_allocator_vtable json_pool_vtable = {jp_alloc, jp_resize, jp_remap, jp_free};
@@ -162,8 +173,20 @@ void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out) {
     out->live_values = pool->live_values;
     out->pool_hits = pool->pool_hits;
     out->backing_allocs = pool->backing_allocs;
+    out->big_blocks = pool->big_blocks;
+    out->big_bytes = pool->big_bytes;
     for (int c = 0; c < NCLASSES; c++)
         out->pooled_bytes += zm_pool_capacity(&pool->pools[c]) * pool->pools[c].stride;
+}
+
+zm_status zm_json_pool_class_get(const zm_json_pool *pool, size_t i, zm_json_pool_class *out) {
+    if (i >= NCLASSES) return ZM_ENOTFOUND;
+    const zm_pool *c = &pool->pools[i];
+    out->block_size = class_size[i];
+    out->stride = c->stride;
+    out->live_blocks = zm_pool_live(c);
+    out->free_blocks = zm_pool_capacity(c) - zm_pool_live(c);
+    return ZM_OK;
 }
 
 void zm_json_pool_destroy(zm_json_pool *pool) {

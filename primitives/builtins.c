@@ -26,6 +26,7 @@ zm_status zm_prim_register_builtins(zm_prim_registry *reg, zm_store *s) {
         &zm__bi_store,        &zm__bi_retrieve,  &zm__bi_search,        &zm__bi_link,
         &zm__bi_neighbors,    &zm__bi_transform, &zm__bi_forget,        &zm__bi_unlink,
         &zm__bi_template_put, &zm__bi_render,    &zm__bi_template_list, &zm__bi_template_delete,
+        &zm__bi_memory,
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         zm_prim_def d = *defs[i];

@@ -18,6 +18,7 @@ extern const zm_prim_def zm__bi_template_put;
 extern const zm_prim_def zm__bi_render;
 extern const zm_prim_def zm__bi_template_list;
 extern const zm_prim_def zm__bi_template_delete;
+extern const zm_prim_def zm__bi_memory;
 
 /* True when key (len bytes) is under ZM_TEMPLATE_KEY_PREFIX, which only the
    template primitives write. */

@@ -512,6 +512,7 @@ static zm_status run_parts(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
 static void reset_call_arena(zm_prim_ctx *ctx) {
     if (ctx->arena.cleanups == NULL && zm_arena_used(&ctx->arena) == 0) return;
     size_t used = zm_arena_used(&ctx->arena);
+    zm__ctx_note_call(ctx, used);
     ctx->stats.last_call_bytes = used;
     if (used > ctx->stats.peak_call_bytes) ctx->stats.peak_call_bytes = used;
     ctx->stats.total_call_bytes += used;

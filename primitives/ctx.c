@@ -154,6 +154,7 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
     ctx->clock = o.clock ? o.clock : realtime_ms;
     ctx->clock_ctx = o.clock ? o.clock_ctx : NULL;
     ctx->memory_limit = o.memory_limit;
+    ctx->process = o.process_stats ? o.process_stats : o.memory_limit;
 
     ctx->pool = o.json_pool;
     ctx->templates = o.templates;
@@ -197,6 +198,7 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
     zm__buf_free(a, &ctx->err_msg);
     zm__buf_free(a, &ctx->err_field);
     zm__buf_free(a, &ctx->response);
+    zm__ctx_free_reports(ctx);
     zm_destroy(ctx->ll_backing, ctx);
 }
 
@@ -211,16 +213,20 @@ static bool arena_dirty(const zm_arena *ar) {
 void zm__ctx_reset_arenas(zm_prim_ctx *ctx) {
     bool d1 = arena_dirty(&ctx->arena), d2 = arena_dirty(&ctx->req_arena);
     if (!d1 && !d2) return;
-    size_t used = zm_arena_used(&ctx->arena) + zm_arena_used(&ctx->req_arena);
+    size_t u1 = zm_arena_used(&ctx->arena), u2 = zm_arena_used(&ctx->req_arena);
+    size_t used = u1 + u2;
     ctx->stats.last_call_bytes = used;
     if (used > ctx->stats.peak_call_bytes) ctx->stats.peak_call_bytes = used;
     ctx->stats.total_call_bytes += used;
     /* The per-call arena keeps up to the limit; the request arena likewise. */
     if (d1) {
+        zm__ctx_note_call(ctx, u1);
         zm_arena_reset(&ctx->arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
         ctx->stats.arena_resets++;
     }
     if (d2) {
+        ctx->req_last = u2;
+        if (u2 > ctx->req_peak) ctx->req_peak = u2;
         zm_arena_reset(&ctx->req_arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
         ctx->stats.arena_resets++;
     }

@@ -154,7 +154,31 @@ struct zm_prim_ctx {
     zm__buf response;
 
     zm_prim_stats stats;
+
+    /* For memory reports (zmem/memory.h). */
+    size_t call_last, call_peak;      /* the per-call arena's bytes at its last reset, and peak */
+    size_t req_last, req_peak;        /* the request arena's likewise */
+    zm_stats *process;                /* borrowed, or NULL */
+    struct zm_memory_report *reports; /* ZM_MEMORY_KEEP slots, made at the first report */
+    uint64_t report_seq;              /* the latest report's id; 0 = none yet */
 };
+
+/* Counts n bytes used by one call in the per-call arena, at its reset. */
+static inline void zm__ctx_note_call(zm_prim_ctx *ctx, size_t n) {
+    ctx->call_last = n;
+    if (n > ctx->call_peak) ctx->call_peak = n;
+}
+
+/* Frees the kept memory reports (memory.c). */
+void zm__ctx_free_reports(zm_prim_ctx *ctx);
+
+/* A memory report in three steps, so that a caller can fail between them
+   and leave nothing behind: make room for the kept reports (*fresh: it was
+   made now; free it with zm__ctx_free_reports on a later failure; false when
+   out of memory), fill a report with the next id, and keep it. */
+bool zm__memory_reserve(zm_prim_ctx *ctx, bool *fresh);
+void zm__memory_fill(zm_prim_ctx *ctx, zm_store *store, struct zm_memory_report *out);
+void zm__memory_commit(zm_prim_ctx *ctx, const struct zm_memory_report *r);
 
 /* Records an error on ctx (message copied, field copied when not NULL). */
 void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,

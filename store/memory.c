@@ -434,15 +434,8 @@ static zm_status mem_history(zm_store *base, const char *key, size_t key_len, in
     return ZM_OK;
 }
 
-static zm_status mem_stats(zm_store *base, zm_store_stats *out) {
-    const zm__mem *s = (const zm__mem *)base;
-    memset(out, 0, sizeof *out);
-    out->keys = s->live_keys;
-    out->versions = s->nversions;
-    out->terms = s->nterms;
-    out->nodes = s->nnodes;
-    out->edges = s->live_edges;
-    out->data_bytes = zm_arena_capacity(&s->data);
+/* Bytes of the tables (indexes and lists) and the scratch arena. */
+static size_t table_bytes(const zm__mem *s) {
     size_t t = 0;
     t += s->cap_entries * sizeof *s->entries + (size_t)s->entry_map.cap * 8;
     for (size_t i = 0; i < s->nentries; i++) t += s->entries[i].cap * sizeof(zm_store_version);
@@ -455,9 +448,33 @@ static zm_status mem_stats(zm_store *base, zm_store_stats *out) {
         t += (s->nodes[i].cap_out + s->nodes[i].cap_in) * sizeof(uint32_t);
     t += s->cap_rels * sizeof *s->rels + (size_t)s->rel_map.cap * 8;
     t += s->cap_edges * sizeof *s->edges + (size_t)s->edge_map.cap * 8;
-    out->table_bytes = t + zm_arena_capacity(&s->scratch);
+    return t + zm_arena_capacity(&s->scratch);
+}
+
+static zm_status mem_stats(zm_store *base, zm_store_stats *out) {
+    const zm__mem *s = (const zm__mem *)base;
+    memset(out, 0, sizeof *out);
+    out->keys = s->live_keys;
+    out->versions = s->nversions;
+    out->terms = s->nterms;
+    out->nodes = s->nnodes;
+    out->edges = s->live_edges;
+    out->data_bytes = zm_arena_capacity(&s->data);
+    out->table_bytes = table_bytes(s);
     out->probes = s->entry_map.probes + s->agents.map.probes + s->sessions.map.probes +
                   s->term_map.probes + s->node_map.probes + s->rel_map.probes + s->edge_map.probes;
+    return ZM_OK;
+}
+
+/* Everything the store holds: itself, its names, tables and pooled values. */
+static zm_status mem_memory(zm_store *base, zm_store_memory *out) {
+    const zm__mem *s = (const zm__mem *)base;
+    zm_json_pool_stats ps;
+    zm_json_pool_stats_get(s->pool, &ps);
+    out->applicable = true;
+    out->bytes =
+        sizeof *s + zm_arena_capacity(&s->data) + table_bytes(s) + ps.pooled_bytes + ps.big_bytes;
+    out->what = "its names, tables and pooled values";
     return ZM_OK;
 }
 
@@ -550,4 +567,5 @@ static const zm_store_vtable memory_vtable = {
     .cursor_close = mem_cursor_close,
     .head = mem_head,
     .search_skip = zm__mem_search_skip,
+    .memory = mem_memory,
 };

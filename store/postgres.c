@@ -554,6 +554,15 @@ static zm_status pg_stats(zm_store *base, zm_store_stats *out) {
     return st;
 }
 
+/* The data lives in the server: nothing of the store's own to count here
+   (libpq's connection buffers are not exposed). */
+static zm_status pg_memory(zm_store *base, zm_store_memory *out) {
+    (void)base;
+    out->applicable = false;
+    out->what = "not applicable: the data lives in the PostgreSQL server";
+    return ZM_OK;
+}
+
 bool zm__store_have_postgres(void) {
     return true;
 }
@@ -575,6 +584,7 @@ static const zm_store_vtable postgres_vtable = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .stats = pg_stats,
+    .memory = pg_memory,
     .export_open = zm__pg_export_open,
     .cursor_next = zm__pg_cursor_next,
     .cursor_close = zm__pg_cursor_close,

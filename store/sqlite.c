@@ -485,6 +485,24 @@ static zm_status sq_stats(zm_store *base, zm_store_stats *out) {
     return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "counting");
 }
 
+/* The connection's memory (page cache, schema, statements) and SQLite's
+   over the process. */
+static zm_status sq_memory(zm_store *base, zm_store_memory *out) {
+    zm__sq *s = (zm__sq *)base;
+    int cache = 0, schema = 0, stmts = 0, hi = 0;
+    sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &cache, &hi, 0);
+    sqlite3_db_status(s->db, SQLITE_DBSTATUS_SCHEMA_USED, &schema, &hi, 0);
+    sqlite3_db_status(s->db, SQLITE_DBSTATUS_STMT_USED, &stmts, &hi, 0);
+    sqlite3_int64 used = 0, peak = 0;
+    sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &peak, 0);
+    out->applicable = true;
+    out->cache_bytes = (size_t)cache;
+    out->bytes = (size_t)cache + (size_t)schema + (size_t)stmts;
+    out->engine_bytes = used > 0 ? (size_t)used : 0;
+    out->what = "the connection's page cache, schema and statements";
+    return ZM_OK;
+}
+
 /* ---------------------------------------------------------------------------
  * Opening and closing
  * ------------------------------------------------------------------------- */
@@ -700,4 +718,5 @@ static const zm_store_vtable sqlite_vtable = {
     .cursor_close = zm__sq_cursor_close,
     .head = zm__sq_head,
     .search_skip = zm__sq_search_skip,
+    .memory = sq_memory,
 };

@@ -264,6 +264,17 @@ zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out) {
     return st;
 }
 
+zm_status zm_store_memory_get(zm_store *s, zm_store_memory *out) {
+    clear_err();
+    memset(out, 0, sizeof *out);
+    out->what = "not counted by this backend";
+    if (!HAS(s, memory)) return unsupported(s, "memory figures");
+    lock(s);
+    zm_status st = s->vtable->memory(s, out);
+    unlock(s);
+    return st;
+}
+
 zm_status zm_store_search(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
                           size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
                           size_t *total) {

@@ -409,10 +409,27 @@ typedef struct zm_json_pool_stats {
     size_t pooled_bytes;   /* bytes held by the pools' slabs */
     size_t pool_hits;      /* requests served from a pool */
     size_t backing_allocs; /* requests passed to the backing allocator */
+    size_t big_blocks;     /* blocks too large for a class, live now (from backing) */
+    size_t big_bytes;      /* their bytes, as requested */
 } zm_json_pool_stats;
 
 /* Fills *out with the pool's counters. */
 void zm_json_pool_stats_get(const zm_json_pool *pool, zm_json_pool_stats *out);
+
+/* The number of size classes of a JSON pool. */
+#define ZM_JSON_POOL_CLASSES 19
+
+/* One size class of a JSON pool. */
+typedef struct zm_json_pool_class {
+    size_t block_size;  /* the largest request the class serves */
+    size_t stride;      /* bytes one block takes in a slab */
+    size_t live_blocks; /* blocks handed out and not given back */
+    size_t free_blocks; /* blocks the slabs hold for reuse */
+} zm_json_pool_class;
+
+/* Fills *out with size class i of pool (0 is the smallest). Returns ZM_OK,
+   or ZM_ENOTFOUND when i >= ZM_JSON_POOL_CLASSES. Allocates nothing. */
+zm_status zm_json_pool_class_get(const zm_json_pool *pool, size_t i, zm_json_pool_class *out);
 
 /* Frees every slab at once, every block it took from backing for larger
    requests, and the pool: values still live die with it. */

@@ -232,10 +232,13 @@ typedef struct zm_prim_ctx_opts {
     size_t template_budget;       /* budget of a template cache the context makes; 0 = 1 MiB */
     zm_prim_clock_fn clock;       /* NULL = CLOCK_REALTIME */
     void *clock_ctx;
-    zm_stats *memory_limit; /* borrowed; when non-NULL, a call that runs out of memory
-                               after this limiter refused an allocation answers
-                               limit_exceeded ("the memory limit ... is reached")
-                               instead of out_of_memory */
+    zm_stats *memory_limit;  /* borrowed; when non-NULL, a call that runs out of memory
+                                after this limiter refused an allocation answers
+                                limit_exceeded ("the memory limit ... is reached")
+                                instead of out_of_memory */
+    zm_stats *process_stats; /* borrowed; the process's total that memory reports
+                                (zmem/memory.h) show against its limit and
+                                thresholds; NULL = memory_limit */
 } zm_prim_ctx_opts;
 
 /* Makes a context. opts may be NULL (all defaults). Returns ZM_OK with *out
@@ -390,7 +393,8 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
 /* ---------------------------------------------------------------------------
  * The built-in primitives: store, retrieve, forget, search, link, unlink,
  * neighbors, transform, and the templates (template_put, render,
- * template_list, template_delete), over a store (zmem/store.h).
+ * template_list, template_delete), and memory (the memory report,
+ * zmem/memory.h), over a store (zmem/store.h).
  * ------------------------------------------------------------------------- */
 
 typedef struct zm_store zm_store;

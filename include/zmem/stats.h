@@ -115,6 +115,20 @@ void zm_stats_reset_peak(zm_stats *st);
 /* The current pressure level. */
 zm_stats_level zm_stats_level_now(const zm_stats *st);
 
+/* What a zm_stats is set to: its limit and thresholds, as
+   zm_stats_set_limit and zm_stats_set_thresholds left them. */
+typedef struct zm_stats_config {
+    size_t limit_bytes;    /* 0 = none */
+    size_t warning_bytes;  /* the level rises to WARNING above it; 0 = off */
+    size_t critical_bytes; /* the level rises to CRITICAL above it; 0 = off */
+    size_t warning_clear;  /* from WARNING, the level falls back below it (0 with no warning) */
+    size_t critical_clear; /* from CRITICAL, the level falls back below it (0 with no critical) */
+} zm_stats_config;
+
+/* Fills *out with st's limit and thresholds (a warning set above the
+   critical threshold reads as the critical one, as it acts). */
+void zm_stats_config_get(const zm_stats *st, zm_stats_config *out);
+
 /* Returns after - before: the counts between two snapshots of the same
    zm_stats, and the change of active bytes (0 when the code in between gave
    back what it took). */

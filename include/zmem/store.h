@@ -126,6 +126,21 @@ typedef struct zm_store_stats {
                            whose keys collide shows it here */
 } zm_store_stats;
 
+/* What a store holds in this process's memory (zm_store_memory_get). Cheap:
+   no query runs, nothing is allocated. */
+typedef struct zm_store_memory {
+    bool applicable;     /* false: the backend keeps its data elsewhere (a server) and
+                            holds no figure of its own here; bytes is then 0 */
+    size_t bytes;        /* bytes the store holds now (memory: its arenas, tables and
+                            value pool; sqlite: the connection's page cache, schema
+                            and statements) */
+    size_t peak_bytes;   /* the most bytes has been, when the backend knows (else 0) */
+    size_t cache_bytes;  /* of bytes, a page cache (sqlite) */
+    size_t engine_bytes; /* what the database engine holds in this process over all its
+                            connections (sqlite3_status MEMORY_USED), 0 when none */
+    const char *what;    /* static text saying what bytes counts, for a person */
+} zm_store_memory;
+
 /* ---------------------------------------------------------------------------
  * Search
  *
@@ -299,6 +314,8 @@ typedef struct zm_store_vtable {
     zm_status (*search_skip)(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
                              size_t limit, const char *skip, size_t skip_len, zm_allocator a,
                              zm_search_hit **hits, size_t *count, size_t *total);
+    /* Optional: what the store holds in memory (see zm_store_memory_get). */
+    zm_status (*memory)(zm_store *s, zm_store_memory *out);
 } zm_store_vtable;
 
 /* The header every backend's store starts with. Filled by
@@ -515,6 +532,12 @@ zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_s
 
 /* Fills *out with the store's counters. */
 zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out);
+
+/* Fills *out with what the store holds in this process's memory: a figure of
+   the backend's own, without running a query. ZM_OK, or ZM_ENOTSUP for a
+   backend that has no such figure (*out then says not applicable, with a
+   reason in what). */
+zm_status zm_store_memory_get(zm_store *s, zm_store_memory *out);
 
 /* Searches for query (query_len bytes) and returns the best limit hits in
    order in *hits, an array of exactly *count items allocated from a (NULL

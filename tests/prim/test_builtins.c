@@ -118,11 +118,12 @@ static int64_t iget(const zm_json *v, const char *name) {
 static void test_registered(void) {
     env e;
     CHECK_EQ(env_init(&e, zm_default_allocator(), NULL), ZM_OK);
-    CHECK_EQ(zm_prim_registry_count(e.reg), 12);
+    CHECK_EQ(zm_prim_registry_count(e.reg), 13);
     const char *names[] = {"store",        "retrieve",  "search",        "link",
                            "neighbors",    "transform", "forget",        "unlink",
-                           "template_put", "render",    "template_list", "template_delete"};
-    for (size_t i = 0; i < 12; i++) {
+                           "template_put", "render",    "template_list", "template_delete",
+                           "memory"};
+    for (size_t i = 0; i < 13; i++) {
         zm_prim_info info;
         CHECK_EQ(zm_prim_lookup(e.reg, names[i], strlen(names[i]), &info), ZM_OK);
         CHECK(strlen(info.description) > 40);
