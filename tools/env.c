@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "env.h"
 #include "run_cmd.h"
 #include "zmem/json.h"
+#include "zmem/memory.h"
 #include "zmem/store.h"
 
 /* One process-wide limiter under everything the program allocates, and
@@ -24,6 +26,45 @@ static zm_status sqlite_routed = ZM_ENOTSUP;
 
 static void init_stats(void) {
     zm_stats_init(&process_stats, zm_default_allocator(), 0);
+}
+
+/* Where threshold lines go: the program's name, and the thresholds. */
+static const char *threshold_prog = "zmem";
+static size_t threshold_at[3];
+
+/* n bytes for a person, into buf. */
+static const char *human_bytes(char *buf, size_t size, size_t n) {
+    if (n < ((size_t)10 << 10))
+        snprintf(buf, size, "%zu B", n);
+    else if (n < ((size_t)1 << 20))
+        snprintf(buf, size, "%.1f KiB", (double)n / 1024.0);
+    else
+        snprintf(buf, size, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+    return buf;
+}
+
+/* The threshold hook: runs inside the allocation (or free) that changed the
+   level, so it only formats into the stack and writes once. */
+static void on_level(void *ctx, zm_stats_level level, size_t active) {
+    zm_stats_level *last = ctx;
+    char line[256], now[32], at[32];
+    int n;
+    human_bytes(now, sizeof now, active);
+    if (level > *last) {
+        const char *opt = level == ZM_STATS_CRITICAL ? "--memory-critical" : "--memory-warn";
+        n = snprintf(line, sizeof line, "%s: memory %s: %s in use is past %s %s\n", threshold_prog,
+                     zm_stats_level_name(level), now, opt,
+                     human_bytes(at, sizeof at, threshold_at[level]));
+    } else {
+        n = snprintf(line, sizeof line,
+                     "%s: memory back below the %s threshold: %s in use (level now %s)\n",
+                     threshold_prog, zm_stats_level_name(*last), now, zm_stats_level_name(level));
+    }
+    *last = level;
+    if (n > 0) {
+        ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)w;
+    }
 }
 
 static void route_sqlite(void) {
@@ -90,6 +131,13 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     memset(e, 0, sizeof *e);
     pthread_once(&stats_once, init_stats);
     zm_stats_set_limit(&process_stats, o->memory_limit);
+    static zm_stats_level last_level;
+    last_level = ZM_STATS_NORMAL;
+    threshold_prog = prog;
+    threshold_at[ZM_STATS_WARNING] = o->memory_warn;
+    threshold_at[ZM_STATS_CRITICAL] = o->memory_critical;
+    zm_stats_set_thresholds(&process_stats, o->memory_warn, o->memory_critical, 0,
+                            o->memory_warn || o->memory_critical ? on_level : NULL, &last_level);
     e->a = zt_counting_init(&e->counting, zm_stats_allocator(&process_stats));
     zm_status st = zm_prim_registry_create(e->a, &e->reg);
 #ifdef ZMEM_HAVE_BUILTINS
@@ -112,6 +160,7 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
         memset(&co, 0, sizeof co);
         co.longlived = e->a;
         if (o->memory_limit != 0) co.memory_limit = &process_stats;
+        co.process_stats = &process_stats;
         st = zm_prim_ctx_create(&co, &e->ctx);
     }
     if (st != ZM_OK) {
@@ -123,6 +172,8 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
 }
 
 void zt_env_deinit(zt_env *e) {
+    /* What is freed from here on is the end, not the memory easing. */
+    zm_stats_set_thresholds(&process_stats, 0, 0, 0, NULL, NULL);
     zm_prim_ctx_destroy(e->ctx);
     zm_prim_registry_destroy(e->reg);
 #ifdef ZMEM_HAVE_BUILTINS
@@ -146,13 +197,7 @@ void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, ui
     if (seconds > 0)
         fprintf(f, " in %.3f s (%.0f requests/s)", seconds, (double)requests / seconds);
     fprintf(f, "\n");
-    fprintf(f,
-            "%s: per-call arena: last call %zu B, peak call %zu B, %.1f B/call average, "
-            "%zu B held across resets, %zu resets\n",
-            prog, s.last_call_bytes, s.peak_call_bytes,
-            s.calls ? (double)s.total_call_bytes / (double)s.calls : 0.0, s.arena_capacity,
-            s.arena_resets);
-    fprintf(f, "%s: response buffer %zu B\n", prog, s.response_capacity);
+    zt_env_print_report(e, f, prog, ZT_STATS_TEXT);
     if (sqlite_routed == ZM_OK)
         fprintf(f,
                 "%s: sqlite: %zu allocs, %zu frees, %zu resizes, %zu remaps, %.2f MiB live, "
@@ -163,6 +208,24 @@ void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, ui
             "%s: long-lived allocator: %zu allocs, %zu frees, %zu resizes, %zu remaps, "
             "%.2f MiB live, %.2f MiB peak\n",
             prog, c->allocs, c->frees, c->resizes, c->remaps, mib(c->live), mib(c->peak));
+}
+
+bool zt_env_print_report(zt_env *e, FILE *f, const char *prog, int format) {
+    zm_memory_report r;
+    zm_store *store = NULL;
+#ifdef ZMEM_HAVE_BUILTINS
+    store = e->store;
+#endif
+    zm_status st = zm_memory_report_take(e->ctx, store, &r);
+    if (st == ZM_OK) {
+        if (format == ZT_STATS_JSON)
+            st = zm_memory_report_write_json(e->a, &r, NULL, f);
+        else
+            st = zm_memory_report_write_text(&r, prog, f);
+    }
+    if (st == ZM_ENOMEM) fprintf(f, "%s: memory report: out of memory\n", prog);
+    fflush(f);
+    return st != ZM_ENOMEM;
 }
 
 /* The value of option name at argv[*i]: after "=" or the next argument. */
@@ -207,6 +270,28 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
                 prog);
         return -1;
     }
+    const char *sizes[] = {"--memory-warn", "--memory-critical"};
+    size_t *size_slots[] = {&o->memory_warn, &o->memory_critical};
+    for (int k = 0; k < 2; k++) {
+        v = option_value(argc, argv, i, sizes[k], &m);
+        if (!m) continue;
+        if (zt_parse_size(v, size_slots[k]) && *size_slots[k] > 0) return 1;
+        fprintf(stderr, "%s: %s needs a positive byte count (K, M, G suffixes)\n", prog, sizes[k]);
+        return -1;
+    }
+    if (strcmp(argv[*i], "--stats") == 0) {
+        o->stats = ZT_STATS_TEXT;
+        return 1;
+    }
+    if (strncmp(argv[*i], "--stats=", 8) == 0) {
+        const char *f = argv[*i] + 8;
+        if (strcmp(f, "json") == 0 || strcmp(f, "text") == 0) {
+            o->stats = f[0] == 'j' ? ZT_STATS_JSON : ZT_STATS_TEXT;
+            return 1;
+        }
+        fprintf(stderr, "%s: --stats takes =text or =json\n", prog);
+        return -1;
+    }
     v = option_value(argc, argv, i, "--db", &m);
     if (m) {
         if (v != NULL && v[0] != '\0') {
@@ -239,6 +324,20 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
         return -1;
     }
     return 0;
+}
+
+bool zt_check_common(const zt_common_opts *o, const char *prog) {
+    if (o->memory_warn && o->memory_critical && o->memory_warn >= o->memory_critical) {
+        fprintf(stderr, "%s: --memory-warn must be below --memory-critical\n", prog);
+        return false;
+    }
+    size_t top = o->memory_critical ? o->memory_critical : o->memory_warn;
+    if (o->memory_limit && top > o->memory_limit) {
+        fprintf(stderr, "%s: %s must be at most --memory-limit\n", prog,
+                o->memory_critical ? "--memory-critical" : "--memory-warn");
+        return false;
+    }
+    return true;
 }
 
 bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog) {

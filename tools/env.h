@@ -18,14 +18,19 @@ typedef struct zt_env {
 
 /* Options shared by zmem run and zmem mcp. */
 typedef struct zt_common_opts {
-    size_t max_line;     /* --max-line BYTES */
-    const char *agent;   /* --agent ID: the agent id of every call */
-    const char *session; /* --session ID: the session id of every call */
-    const char *db;      /* --db PATH: the store (":memory:" or an SQLite file); NULL =
-                            the command's default */
-    bool sync_full;      /* --sync full (default normal) */
-    size_t memory_limit; /* --memory-limit BYTES; 0 = none */
+    size_t max_line;        /* --max-line BYTES */
+    const char *agent;      /* --agent ID: the agent id of every call */
+    const char *session;    /* --session ID: the session id of every call */
+    const char *db;         /* --db PATH: the store (":memory:" or an SQLite file); NULL =
+                               the command's default */
+    bool sync_full;         /* --sync full (default normal) */
+    size_t memory_limit;    /* --memory-limit BYTES; 0 = none */
+    size_t memory_warn;     /* --memory-warn BYTES; 0 = none */
+    size_t memory_critical; /* --memory-critical BYTES; 0 = none */
+    int stats;              /* --stats: ZT_STATS_TEXT; --stats=json: ZT_STATS_JSON; 0 = none */
 } zt_common_opts;
+
+enum { ZT_STATS_NONE = 0, ZT_STATS_TEXT = 1, ZT_STATS_JSON = 2 };
 
 /* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
    "--opt=VALUE"), advancing *i past what it used. Returns 1 when it was one,
@@ -34,11 +39,19 @@ typedef struct zt_common_opts {
    of at most ZM_STORE_DEFAULT_MAX_KEY_LEN bytes, as the store requires. */
 int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog);
 
+/* Checks the common options together once all are read: --memory-warn below
+   --memory-critical, both at most --memory-limit. Returns false (after
+   saying why on stderr, prefixed with prog) when they do not fit. */
+bool zt_check_common(const zt_common_opts *o, const char *prog);
+
 /* Sets up e as o says: the store at o->db (":memory:" or an SQLite file
    path; NULL = ":memory:") with o->sync_full, the registry with the
    built-ins, a context. Everything goes through one process-wide zm_stats
    (with o->memory_limit as its limit, when set), SQLite's memory too (routed
-   before the first SQLite store is opened, counted apart in the stats). On failure prints why to
+   before the first SQLite store is opened, counted apart in the stats). The
+   thresholds o->memory_warn and o->memory_critical are set on that zm_stats:
+   crossing one writes one line to stderr (and falling back below it, less a
+   sixteenth, another), never a line per call. On failure prints why to
    stderr (prefixed with prog) and returns false with nothing left allocated. */
 bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o);
 
@@ -56,7 +69,15 @@ bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog);
 /* Frees everything zt_env_init made. */
 void zt_env_deinit(zt_env *e);
 
-/* Writes the memory statistics of e to f (one "prog: ..." line per topic). */
+/* Writes the memory statistics of e to f (one "prog: ..." line per topic):
+   the requests, the context's memory report (zmem/memory.h) and the
+   program's allocator counts. */
 void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, uint64_t requests);
+
+/* Takes a memory report of e's context and store and writes it to f: as
+   text, one "prog: ..." line per component (ZT_STATS_TEXT), or as one line of
+   JSON, the memory primitive's answer (ZT_STATS_JSON). Returns false when
+   out of memory (said on f). */
+bool zt_env_print_report(zt_env *e, FILE *f, const char *prog, int format);
 
 #endif

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include "lineio.h"
@@ -33,6 +34,16 @@ static bool fill(zt_lines *r) {
     if (r->eof) return false;
     if (r->before_wait) r->before_wait(r->before_wait_arg);
     for (;;) {
+        if (r->wait_mask != NULL && r->fd < FD_SETSIZE) {
+            fd_set in;
+            FD_ZERO(&in);
+            FD_SET(r->fd, &in);
+            if (pselect(r->fd + 1, &in, NULL, NULL, NULL, r->wait_mask) < 0) {
+                if (errno != EINTR) return false;
+                if (r->on_signal) r->on_signal(r->on_signal_arg);
+                continue;
+            }
+        }
         ssize_t n = read(r->fd, r->buf, r->cap);
         if (n > 0) {
             r->start = 0;
@@ -44,6 +55,7 @@ static bool fill(zt_lines *r) {
             return false;
         }
         if (errno != EINTR) return false;
+        if (r->on_signal) r->on_signal(r->on_signal_arg);
     }
 }
 

@@ -6,6 +6,7 @@
 #ifndef ZMEM_TOOLS_LINEIO_H
 #define ZMEM_TOOLS_LINEIO_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +33,13 @@ typedef struct zt_lines {
     /* Called before a read that may block (when no input is buffered). */
     void (*before_wait)(void *arg);
     void *before_wait_arg;
+    /* When set, the reader waits for input with pselect under this signal
+       mask, so that a signal blocked elsewhere is taken only while waiting
+       (never lost between a check and the wait), and calls on_signal after
+       each wait or read a signal interrupted, then goes on reading. */
+    const sigset_t *wait_mask;
+    void (*on_signal)(void *arg);
+    void *on_signal_arg;
 } zt_lines;
 
 /* Makes a reader of fd with lines of at most max_line bytes. Returns false

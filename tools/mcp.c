@@ -33,7 +33,10 @@ struct mcp_server {
     size_t out_len, out_cap;
     int version; /* index into versions, -1 before initialize */
     bool initialized;
-    FILE *log; /* where notes for the operator go; NULL = nowhere */
+    FILE *log;                 /* where notes for the operator go; NULL = nowhere */
+    const sigset_t *wait_mask; /* see mcp_server_on_signal */
+    void (*on_signal)(void *arg);
+    void *on_signal_arg;
 };
 
 #define ARENA_KEEP ((size_t)4 << 20)
@@ -62,6 +65,13 @@ void mcp_server_destroy(mcp_server *s) {
 
 void mcp_server_set_log(mcp_server *s, FILE *log) {
     s->log = log;
+}
+
+void mcp_server_on_signal(mcp_server *s, const sigset_t *mask, void (*on_signal)(void *arg),
+                          void *arg) {
+    s->wait_mask = mask;
+    s->on_signal = on_signal;
+    s->on_signal_arg = arg;
 }
 
 const char *mcp_server_version(const mcp_server *s) {
@@ -676,6 +686,9 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
     out_file of = {out, 0};
     r.before_wait = flush_file;
     r.before_wait_arg = &of;
+    r.wait_mask = s->wait_mask;
+    r.on_signal = s->on_signal;
+    r.on_signal_arg = s->on_signal_arg;
     mcp_sink sink = {file_write, &of};
     int rc = 0;
     for (;;) {
@@ -718,9 +731,11 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
 
 static const char usage[] =
     "usage: zmem mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]\n"
-    "                [--session ID] [--memory-limit BYTES]\n"
+    "                [--session ID] [--stats[=json]] [--memory-limit BYTES]\n"
+    "                [--memory-warn BYTES] [--memory-critical BYTES]\n"
     "  Serves the primitives as Model Context Protocol tools over standard input and\n"
     "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
+    "  On SIGUSR1 it writes the memory report to standard error (between messages).\n"
     "  --db PATH         the memory: an SQLite database file, or :memory: (gone at\n"
     "                    exit), or a PostgreSQL server (postgresql://... or\n"
     "                    \"host=... dbname=...\"); default $XDG_DATA_HOME/zmem/memory.db\n"
@@ -729,18 +744,48 @@ static const char usage[] =
     "                    the process) or full (a power loss too)\n"
     "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"
     "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"
+    "  --memory-warn BYTES, --memory-critical BYTES  thresholds of the process's\n"
+    "                    memory: crossing one writes one line to standard error (and\n"
+    "                    falling back a sixteenth below it, another; no line per call)\n"
+    "  --stats           write the memory report to standard error at exit too\n"
+    "                    (--stats=json: as one JSON line, here and on SIGUSR1)\n"
     "  --max-line BYTES  refuse longer messages (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
     "  --session ID      the session id recorded with what the calls write\n";
 
+/* SIGUSR1 asks for a memory report: the handler only sets the flag; the
+   reader, woken from its wait, calls report_if_asked. */
+static volatile sig_atomic_t report_asked;
+
+static void on_usr1(int sig) {
+    (void)sig;
+    report_asked = 1;
+}
+
+typedef struct report_req {
+    zt_env *env;
+    int format;
+} report_req;
+
+static void report_if_asked(void *arg) {
+    report_req *q = arg;
+    if (!report_asked) return;
+    report_asked = 0;
+    zt_env_print_report(q->env, stderr, "zmem mcp", q->format);
+}
+
 int zm_tool_mcp_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);
         if (c == ZT_ARG_READ) continue;
         if (c != ZT_ARG_OTHER) return c;
         fprintf(stderr, "zmem mcp: unexpected argument %s\n%s", a, usage);
+        return 2;
+    }
+    if (!zt_check_common(&co, "zmem mcp")) {
+        fputs(usage, stderr);
         return 2;
     }
     /* A client that goes away is an EPIPE on write, not a signal. */
@@ -770,7 +815,22 @@ int zm_tool_mcp_main(int argc, char **argv) {
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     mcp_server_set_log(s, stderr);
+    /* SIGUSR1 stays blocked except while waiting for input. */
+    sigset_t usr1, wait_mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: the wait returns EINTR */
+    sigprocmask(SIG_BLOCK, &usr1, &wait_mask);
+    sigdelset(&wait_mask, SIGUSR1);
+    report_req req = {&env, co.stats == ZT_STATS_JSON ? ZT_STATS_JSON : ZT_STATS_TEXT};
+    mcp_server_on_signal(s, &wait_mask, report_if_asked, &req);
     int rc = mcp_serve(s, 0, stdout, co.max_line);
+    report_if_asked(&req);
+    if (co.stats != ZT_STATS_NONE) zt_env_print_report(&env, stderr, "zmem mcp", req.format);
     mcp_server_destroy(s);
     zt_env_deinit(&env);
     return rc;

@@ -7,6 +7,7 @@
 #ifndef ZMEM_TOOLS_MCP_H
 #define ZMEM_TOOLS_MCP_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "zmem/prim.h"
@@ -70,6 +71,13 @@ const char *mcp_server_version(const mcp_server *s);
 /* Sends notes for the operator (a request sent as a notification, which
    gets no response) to log, one line each; NULL (the default) = nowhere. */
 void mcp_server_set_log(mcp_server *s, FILE *log);
+
+/* Makes mcp_serve wait for input under mask (pselect) and call
+   on_signal(arg) after a signal interrupted a wait or a read, between
+   messages, so that a handler that only sets a flag is acted on at once
+   (see zt_lines.wait_mask). mask NULL = plain reads. */
+void mcp_server_on_signal(mcp_server *s, const sigset_t *mask, void (*on_signal)(void *arg),
+                          void *arg);
 
 /* Serves messages read from fd, writing responses to out, until the end of
    the input. A last message without its newline is handled when it is whole

@@ -1,4 +1,4 @@
-/* zmem run [--stats] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-] */
+/* zmem run [--stats[=json]] [--max-line BYTES] [--agent ID] [--session ID] [FILE|-] */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,9 @@
 #include "run_cmd.h"
 
 static const char usage[] =
-    "usage: zmem run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]\n"
-    "                [--memory-limit BYTES] [--agent ID] [--session ID] [FILE|-]\n"
+    "usage: zmem run [--db PATH] [--sync normal|full] [--stats[=json]] [--max-line BYTES]\n"
+    "                [--memory-limit BYTES] [--memory-warn BYTES] [--memory-critical BYTES]\n"
+    "                [--agent ID] [--session ID] [FILE|-]\n"
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
     "  --db PATH         the memory: an SQLite database file (created when missing),\n"
@@ -24,7 +25,12 @@ static const char usage[] =
     "                    the process) or full (a power loss too)\n"
     "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"
     "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"
-    "  --stats           write memory statistics to standard error at exit\n"
+    "  --memory-warn BYTES, --memory-critical BYTES  thresholds of the process's\n"
+    "                    memory: crossing one writes one line to standard error (and\n"
+    "                    falling back a sixteenth below it, another; no line per call)\n"
+    "  --stats           write the memory report to standard error at exit: calls, and\n"
+    "                    per component what it holds (--stats=json: as one JSON line,\n"
+    "                    the memory primitive's answer)\n"
     "  --max-line BYTES  refuse longer request lines (default 16M; K, M, G suffixes)\n"
     "  --agent ID        the agent id recorded with what the calls write\n"
     "  --session ID      the session id recorded with what the calls write\n";
@@ -166,17 +172,14 @@ int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const cha
 }
 
 int zm_tool_run_main(int argc, char **argv) {
-    bool stats = false;
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem run", usage);
         if (c == ZT_ARG_READ) continue;
         if (c != ZT_ARG_OTHER) return c;
-        if (strcmp(a, "--stats") == 0) {
-            stats = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
+        if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "zmem run: unknown option %s\n%s", a, usage);
             return 2;
         } else if (file != NULL) {
@@ -186,6 +189,11 @@ int zm_tool_run_main(int argc, char **argv) {
             file = a;
         }
     }
+    if (!zt_check_common(&co, "zmem run")) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    bool stats = co.stats != ZT_STATS_NONE;
     size_t max_line = co.max_line;
     int fd = 0;
     if (file != NULL && strcmp(file, "-") != 0) {
@@ -211,7 +219,10 @@ int zm_tool_run_main(int argc, char **argv) {
     zt_run_counts counts;
     int rc = zt_run_stream(env.reg, env.ctx, fd, stdout, max_line, &counts);
     double t1 = now_s();
-    if (stats) zt_env_print_stats(&env, stderr, "zmem run", t1 - t0, counts.requests);
+    if (co.stats == ZT_STATS_JSON)
+        zt_env_print_report(&env, stderr, "zmem run", ZT_STATS_JSON);
+    else if (stats)
+        zt_env_print_stats(&env, stderr, "zmem run", t1 - t0, counts.requests);
     zt_env_deinit(&env);
     if (fd != 0) close(fd);
     if (stats && counts.too_long)

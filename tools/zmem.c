@@ -1,8 +1,9 @@
 /* zmem: the command-line program.
 
-     zmem run [--db PATH] [--sync MODE] [--stats] [--max-line BYTES] [--agent ID]
-              [--session ID] [FILE|-]
-     zmem mcp [--db PATH] [--sync MODE] [--max-line BYTES] [--agent ID] [--session ID]
+     zmem run [--db PATH] [--sync MODE] [--stats[=json]] [--max-line BYTES] [--agent ID]
+              [--session ID] [--memory-limit|--memory-warn|--memory-critical BYTES] [FILE|-]
+     zmem mcp [--db PATH] [--sync MODE] [--stats[=json]] [--max-line BYTES] [--agent ID]
+              [--session ID] [--memory-limit|--memory-warn|--memory-critical BYTES]
      zmem export [--db PATH] [FILE|-]                  the memory as JSON lines
      zmem import [--db PATH] [FILE|-]                  JSON lines into a memory
      zmem json ...                                     JSON tools
@@ -20,15 +21,17 @@ static const char usage[] =
     "usage: zmem <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES] [--agent ID]\n"
-    "      [--session ID] [FILE|-]\n"
+    "  run [--db PATH] [--sync normal|full] [--stats[=json]] [--max-line BYTES] [--agent ID]\n"
+    "      [--session ID] [--memory-limit|--memory-warn|--memory-critical BYTES] [FILE|-]\n"
     "        run JSON-lines requests {\"id\":..., \"primitive\":\"...\", \"params\":{...}}\n"
     "        (or {\"id\":..., \"batch\":[...]}), one response line per request;\n"
     "        the memory is --db PATH (an SQLite file or a PostgreSQL connection\n"
     "        string) or, by default, :memory:\n"
     "  mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID] [--session ID]\n"
+    "      [--stats[=json]] [--memory-limit|--memory-warn|--memory-critical BYTES]\n"
     "        serve the primitives as Model Context Protocol tools over stdio; the\n"
-    "        memory is --db PATH or, by default, $XDG_DATA_HOME/zmem/memory.db\n"
+    "        memory is --db PATH or, by default, $XDG_DATA_HOME/zmem/memory.db;\n"
+    "        SIGUSR1 writes the memory report to standard error\n"
     "        (--agent/--session: the agent and session id of every call; valid\n"
     "        UTF-8, at most 1024 bytes)\n"
     "  export [--db PATH] [FILE|-]\n"

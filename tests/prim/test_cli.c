@@ -107,7 +107,7 @@ static void test_usage(void) {
     CHECK_HAS(p.out, "usage: zmem");
     CHECK_HAS(p.out, "run");
     CHECK_HAS(p.out, "mcp");
-    CHECK_HAS(p.out, "run [--db PATH] [--sync normal|full] [--stats] [--max-line BYTES]");
+    CHECK_HAS(p.out, "run [--db PATH] [--sync normal|full] [--stats[=json]] [--max-line BYTES]");
     CHECK_HAS(p.out, "mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]");
     proc_free(&p);
     p = run("", 0, "--version", NULL);
