@@ -31,6 +31,7 @@ static void init_stats(void) {
 /* Where threshold lines go: the program's name, and the thresholds. */
 static const char *threshold_prog = "zmem";
 static size_t threshold_at[3];
+static bool threshold_quiet; /* serving is over: no more lines */
 
 /* n bytes for a person, into buf. */
 static const char *human_bytes(char *buf, size_t size, size_t n) {
@@ -61,7 +62,7 @@ static void on_level(void *ctx, zm_stats_level level, size_t active) {
                      threshold_prog, zm_stats_level_name(*last), now, zm_stats_level_name(level));
     }
     *last = level;
-    if (n > 0) {
+    if (n > 0 && !threshold_quiet) {
         ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         (void)w;
     }
@@ -134,6 +135,7 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     static zm_stats_level last_level;
     last_level = ZM_STATS_NORMAL;
     threshold_prog = prog;
+    threshold_quiet = false;
     threshold_at[ZM_STATS_WARNING] = o->memory_warn;
     threshold_at[ZM_STATS_CRITICAL] = o->memory_critical;
     zm_stats_set_thresholds(&process_stats, o->memory_warn, o->memory_critical, 0,
@@ -171,9 +173,12 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     return true;
 }
 
+void zt_env_thresholds_off(void) {
+    threshold_quiet = true;
+}
+
 void zt_env_deinit(zt_env *e) {
-    /* What is freed from here on is the end, not the memory easing. */
-    zm_stats_set_thresholds(&process_stats, 0, 0, 0, NULL, NULL);
+    zt_env_thresholds_off();
     zm_prim_ctx_destroy(e->ctx);
     zm_prim_registry_destroy(e->reg);
 #ifdef ZMEM_HAVE_BUILTINS

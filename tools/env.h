@@ -66,6 +66,11 @@ bool zt_default_db_path(char *buf, size_t size, const char *prog);
    Returns false (after saying so) when out of memory. */
 bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog);
 
+/* Ends the threshold lines (the thresholds stay, for the reports): what is
+   freed after serving ends is the program ending, not the memory easing.
+   zt_env_deinit does it too. */
+void zt_env_thresholds_off(void);
+
 /* Frees everything zt_env_init made. */
 void zt_env_deinit(zt_env *e);
 

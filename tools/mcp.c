@@ -725,6 +725,7 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
         fprintf(stderr, "zmem mcp: writing output: %s\n", strerror(of.err ? of.err : EIO));
         rc = 1;
     }
+    zt_env_thresholds_off();
     zt_lines_deinit(&r);
     return rc;
 }

@@ -145,6 +145,7 @@ int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, int fd, FILE *out, si
         fprintf(stderr, "zmem: writing output: %s\n", strerror(errno));
         rc = 1;
     }
+    zt_env_thresholds_off();
     zt_lines_deinit(&r);
     return rc;
 }
