@@ -206,27 +206,28 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
  * Resets and statistics
  * ------------------------------------------------------------------------- */
 
-static bool arena_dirty(const zm_arena *ar) {
-    return ar->cleanups != NULL || zm_arena_used(ar) != 0;
-}
-
 void zm__ctx_reset_arenas(zm_prim_ctx *ctx) {
-    bool d1 = arena_dirty(&ctx->arena), d2 = arena_dirty(&ctx->req_arena);
-    if (!d1 && !d2) return;
+    /* Each arena's bytes read once: they say whether it needs a reset, and
+       feed the counters, all before the resets (nothing kept across them). */
     size_t u1 = zm_arena_used(&ctx->arena), u2 = zm_arena_used(&ctx->req_arena);
+    bool d1 = u1 != 0 || ctx->arena.cleanups != NULL;
+    bool d2 = u2 != 0 || ctx->req_arena.cleanups != NULL;
+    if (!d1 && !d2) return;
     size_t used = u1 + u2;
     ctx->stats.last_call_bytes = used;
     if (used > ctx->stats.peak_call_bytes) ctx->stats.peak_call_bytes = used;
     ctx->stats.total_call_bytes += used;
+    if (d1) zm__ctx_note_call(ctx, u1);
+    if (d2) {
+        ctx->req_last = u2;
+        if (u2 > ctx->req_peak) ctx->req_peak = u2;
+    }
     /* The per-call arena keeps up to the limit; the request arena likewise. */
     if (d1) {
-        zm__ctx_note_call(ctx, u1);
         zm_arena_reset(&ctx->arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
         ctx->stats.arena_resets++;
     }
     if (d2) {
-        ctx->req_last = u2;
-        if (u2 > ctx->req_peak) ctx->req_peak = u2;
         zm_arena_reset(&ctx->req_arena, ZM_ARENA_RETAIN_WITH_LIMIT, ctx->retain_limit);
         ctx->stats.arena_resets++;
     }
