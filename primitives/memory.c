@@ -289,10 +289,23 @@ static void jb_figures(jb *b, zm_json *o, const zm_memory_report *r) {
     jb_process(b, o, &r->process);
 }
 
+/* Whether two items of an array of figures (size classes) hold the same
+   numbers: then the delta leaves the item out. */
+static bool same_items(const zm_json *x, const zm_json *y) {
+    for (size_t i = 0; i < zm_json_len(x); i++) {
+        const zm_json_member *m = &x->u.o.items[i];
+        const zm_json *w = zm_json_getn(y, m->key, m->key_len);
+        if (zm_json_is_int(m->value) && (!zm_json_is_int(w) || w->u.i != m->value->u.i))
+            return false;
+    }
+    return true;
+}
+
 /* Adds to out the difference of cur and base, member by member: numbers
    subtracted (block_size copied: it names its class; id and taken_ms left
-   out: "since" and "elapsed_ms" say them), objects and arrays recursed into,
-   anything else left out. */
+   out: "since" and "elapsed_ms" say them), objects and arrays recursed into
+   (an array item whose numbers did not change left out), anything else left
+   out. */
 static void jb_diff(jb *b, zm_json *out, const zm_json *cur, const zm_json *base) {
     for (size_t i = 0; i < zm_json_len(cur) && b->st == ZM_OK; i++) {
         const zm_json_member *m = &cur->u.o.items[i];
@@ -308,6 +321,7 @@ static void jb_diff(jb *b, zm_json *out, const zm_json *cur, const zm_json *base
             zm_json *arr = zm_json_new_array(b->a, zm_json_len(v));
             jb_add(b, out, m->key, arr);
             for (size_t k = 0; k < zm_json_len(v) && k < zm_json_len(w) && b->st == ZM_OK; k++) {
+                if (same_items(zm_json_at(v, k), zm_json_at(w, k))) continue;
                 zm_json *item = zm_json_new_object(b->a, 3);
                 if (item == NULL || zm_json_array_push(b->a, arr, item) != ZM_OK) {
                     zm_json_free(b->a, item);

@@ -113,8 +113,8 @@ void zm_memory_report_ids(const zm_prim_ctx *ctx, uint64_t *oldest, uint64_t *la
    since (an earlier report of the same context; NULL = none) it adds
    "since" (its id), "elapsed_ms", and "delta": the same members with every
    number replaced by r's minus since's, except a class's block_size, which
-   names the class; id, taken_ms, text, true/false and null members are left
-   out. Returns ZM_OK with *out a tree
+   names the class; id, taken_ms, text, true/false and null members, and
+   the size classes whose figures did not change, are left out. Returns ZM_OK with *out a tree
    allocated from a, or ZM_ENOMEM (what was built is freed when a is not an arena). */
 zm_status zm_memory_report_json(zm_allocator a, const zm_memory_report *r,
                                 const zm_memory_report *since, zm_json **out);
