@@ -603,6 +603,42 @@ static void test_head(void) {
     zm_store_close(s);
 }
 
+/* The store's own memory figure: cheap, honest per backend, and "not
+   supported" (not applicable) for a backend without the method. */
+static void test_memory_figure(void) {
+    zm_store *s = open_store(NULL);
+    zm_store_memory m;
+    CHECK_EQ(zm_store_memory_get(s, &m), ZM_OK);
+    CHECK(m.what != NULL && m.what[0] != '\0');
+    if (strcmp(zm_store_backend(s), "postgres") == 0) {
+        CHECK(!m.applicable);
+        CHECK_EQ(m.bytes, 0);
+    } else {
+        CHECK(m.applicable);
+        size_t before = m.bytes;
+        char big[6000];
+        memset(big, 'x', sizeof big);
+        big[0] = '"', big[sizeof big - 2] = '"', big[sizeof big - 1] = '\0';
+        CHECK_EQ(put(s, "k", J(big), NULL, "a", 10, NULL), ZM_OK);
+        CHECK_EQ(zm_store_memory_get(s, &m), ZM_OK);
+        CHECK(m.bytes > before);
+        if (strcmp(zm_store_backend(s), "sqlite") == 0) {
+            CHECK(m.cache_bytes > 0 && m.cache_bytes <= m.bytes);
+            CHECK(m.engine_bytes >= m.bytes);
+        }
+    }
+    zm_store_vtable vt = *s->vtable;
+    vt.size = offsetof(zm_store_vtable, memory);
+    const zm_store_vtable *saved = s->vtable;
+    s->vtable = &vt;
+    CHECK_EQ(zm_store_memory_get(s, &m), ZM_ENOTSUP);
+    CHECK(!m.applicable);
+    CHECK_EQ(m.bytes, 0);
+    CHECK(m.what != NULL);
+    s->vtable = saved;
+    zm_store_close(s);
+}
+
 static void test_forget_scores(void) {
     zm_store *s = open_store(NULL);
     CHECK_EQ(put(s, "gone alpha", J("\"alpha alpha alpha\""), NULL, NULL, 1, NULL), ZM_OK);
@@ -1845,6 +1881,7 @@ static void run_all(void) {
     TEST(test_sessions);
     TEST(test_forget);
     TEST(test_head);
+    TEST(test_memory_figure);
     TEST(test_forget_scores);
     TEST(test_purge);
     TEST(test_search_bytes);
