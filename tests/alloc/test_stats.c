@@ -450,7 +450,49 @@ done:;
     return m.active_bytes == 0 ? status : ZM_EINTERNAL;
 }
 
+/* What the limit and thresholds are set to, read back. */
+static void test_config(void) {
+    zm_stats st;
+    zm_stats_init(&st, zm_default_allocator(), 0);
+    zm_stats_config c;
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.limit_bytes, 0);
+    CHECK_EQ(c.warning_bytes, 0);
+    CHECK_EQ(c.critical_bytes, 0);
+    CHECK_EQ(c.warning_clear, 0);
+    CHECK_EQ(c.critical_clear, 0);
+    zm_stats_set_limit(&st, 5000);
+    zm_stats_set_thresholds(&st, 1600, 3200, 0, NULL, NULL);
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.limit_bytes, 5000);
+    CHECK_EQ(c.warning_bytes, 1600);
+    CHECK_EQ(c.critical_bytes, 3200);
+    CHECK_EQ(c.warning_clear, 1500); /* less a sixteenth */
+    CHECK_EQ(c.critical_clear, 3000);
+    zm_stats_set_thresholds(&st, 1000, 2000, 10, NULL, NULL);
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.warning_clear, 990);
+    CHECK_EQ(c.critical_clear, 1990);
+    /* Only a critical threshold; then only a warning one. */
+    zm_stats_set_thresholds(&st, 0, 2000, 0, NULL, NULL);
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.warning_bytes, 0);
+    CHECK_EQ(c.warning_clear, 0);
+    CHECK_EQ(c.critical_bytes, 2000);
+    zm_stats_set_thresholds(&st, 1000, 0, 0, NULL, NULL);
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.warning_bytes, 1000);
+    CHECK_EQ(c.critical_bytes, 0);
+    CHECK_EQ(c.critical_clear, 0);
+    /* A warning above the critical threshold acts as the critical one. */
+    zm_stats_set_thresholds(&st, 3000, 2000, 0, NULL, NULL);
+    zm_stats_config_get(&st, &c);
+    CHECK_EQ(c.warning_bytes, 2000);
+    CHECK_EQ(c.critical_bytes, 2000);
+}
+
 int main(void) {
+    RUN(test_config);
     RUN(test_counts_and_delta);
     RUN(test_hard_limit);
     RUN(test_thresholds_with_hysteresis);

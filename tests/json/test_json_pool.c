@@ -308,7 +308,62 @@ static void test_sweep(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_pool, NULL));
 }
 
+/* The size classes and the large blocks, counted block by block and byte
+   by byte. */
+static void test_class_figures(void) {
+    zm_json_pool *p;
+    CHECK_EQ(zm_json_pool_create(zm_default_allocator(), &p), ZM_OK);
+    zm_allocator a = zm_json_pool_allocator(p);
+    zm_json_pool_class c, prev;
+    size_t last = 0;
+    for (size_t i = 0; i < ZM_JSON_POOL_CLASSES; i++) {
+        CHECK_EQ(zm_json_pool_class_get(p, i, &c), ZM_OK);
+        CHECK(c.block_size > last);
+        CHECK(c.stride >= c.block_size);
+        CHECK_EQ(c.live_blocks, 0);
+        CHECK_EQ(c.free_blocks, 0);
+        last = c.block_size;
+    }
+    CHECK_EQ(last, 4096);
+    CHECK_EQ(zm_json_pool_class_get(p, ZM_JSON_POOL_CLASSES, &c), ZM_ENOTFOUND);
+    /* Three blocks of 20 bytes: the class of 24. */
+    void *b[3];
+    for (int i = 0; i < 3; i++) b[i] = zm_alloc(a, 20, 8);
+    CHECK_EQ(zm_json_pool_class_get(p, 2, &prev), ZM_OK);
+    CHECK_EQ(prev.block_size, 24);
+    CHECK_EQ(prev.live_blocks, 3);
+    zm_free(a, b[0], 20, 8);
+    CHECK_EQ(zm_json_pool_class_get(p, 2, &c), ZM_OK);
+    CHECK_EQ(c.live_blocks, 2);
+    CHECK_EQ(c.free_blocks, prev.free_blocks + 1);
+    zm_json_pool_stats s;
+    zm_json_pool_stats_get(p, &s);
+    CHECK_EQ(s.pooled_bytes, (c.live_blocks + c.free_blocks) * c.stride);
+    /* Large blocks: their bytes as requested, through growth and shrinkage. */
+    char *big = zm_alloc(a, 5000, 8);
+    zm_json_pool_stats_get(p, &s);
+    CHECK_EQ(s.big_blocks, 1);
+    CHECK_EQ(s.big_bytes, 5000);
+    big = zm_realloc(a, big, 5000, 9000, 8);
+    CHECK(big != NULL);
+    zm_json_pool_stats_get(p, &s);
+    CHECK_EQ(s.big_blocks, 1);
+    CHECK_EQ(s.big_bytes, 9000);
+    big = zm_realloc(a, big, 9000, 4500, 8);
+    zm_json_pool_stats_get(p, &s);
+    CHECK_EQ(s.big_blocks, 1);
+    CHECK_EQ(s.big_bytes, 4500);
+    zm_free(a, big, 4500, 8);
+    zm_json_pool_stats_get(p, &s);
+    CHECK_EQ(s.big_blocks, 0);
+    CHECK_EQ(s.big_bytes, 0);
+    zm_free(a, b[1], 20, 8);
+    zm_free(a, b[2], 20, 8);
+    zm_json_pool_destroy(p);
+}
+
 int main(void) {
+    RUN(test_class_figures);
     RUN(test_values_go_back);
     RUN(test_routing);
     RUN(test_destroy_with_live_values);
