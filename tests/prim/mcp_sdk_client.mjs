@@ -64,6 +64,15 @@ try {
   check(r.value && r.value.hello === "again", "retrieve: the latest value", r.value);
   check(Array.isArray(r.history) && r.history.length === 2, "retrieve: the history has both versions", r.history);
 
+  const mem1 = await client.callTool({ name: "memory", arguments: {} });
+  const m1 = mem1.structuredContent || {};
+  check(!mem1.isError && Number.isInteger(m1.id) && m1.store && m1.store.backend === "sqlite",
+        "tools/call memory: a report with the store's figure", mem1);
+  const mem2 = await client.callTool({ name: "memory", arguments: { since: m1.id } });
+  const m2 = mem2.structuredContent || {};
+  check(!mem2.isError && m2.since === m1.id && m2.delta && m2.delta.calls === 1,
+        "tools/call memory since: the delta since the first report", mem2);
+
   const missing = await client.callTool({ name: "retrieve", arguments: { key: "sdk/none" } });
   check(!missing.isError && missing.structuredContent.exists === false, "retrieve: a missing key is exists:false", missing);
 
