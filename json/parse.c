@@ -70,6 +70,8 @@ typedef struct parser {
     bool frames_heap;
     zm_status status; /* the first error */
     size_t err_off;
+    zm_json_option option; /* the option that would accept the input */
+    size_t note_at;        /* where the note naming it starts in msg */
     char msg[160];
 } parser;
 
@@ -98,14 +100,48 @@ static void describe(const parser *P, const u8 *p, char *out, size_t n) {
     }
 }
 
-/* Records an error at p (the first one only). Returns NULL for chaining. */
-static u8 *fail(parser *P, zm_status st, const u8 *p, const char *fmt, ...) {
+/* The note that ends a message when an option would accept the input. */
+static const char *const option_note[] = {
+    [ZM_JSON_OPTION_COMMENTS] = "ZM_JSON_ALLOW_COMMENTS accepts comments",
+    [ZM_JSON_OPTION_TRAILING_COMMAS] = "ZM_JSON_ALLOW_TRAILING_COMMAS accepts it",
+    [ZM_JSON_OPTION_NAN_INF] = "ZM_JSON_ALLOW_NAN_INF accepts it",
+    [ZM_JSON_OPTION_BOM] = "ZM_JSON_ALLOW_BOM accepts it",
+    [ZM_JSON_OPTION_LONE_SURROGATES] = "ZM_JSON_ALLOW_LONE_SURROGATES accepts it",
+    [ZM_JSON_OPTION_DUP_KEYS] = "ZM_JSON_DUP_FIRST or ZM_JSON_DUP_LAST accept them",
+    [ZM_JSON_OPTION_MAX_DEPTH] = "a larger max_depth accepts it",
+};
+
+/* Records an error at p (the first one only); when option would accept the
+   input, the message ends with its note. Returns NULL for chaining. */
+static u8 *vfail(parser *P, zm_status st, const u8 *p, zm_json_option option, const char *fmt,
+                 va_list ap) {
     if (P->status != ZM_OK) return NULL;
     P->status = st;
     P->err_off = (size_t)(p - P->buf);
+    vsnprintf(P->msg, sizeof P->msg, fmt, ap);
+    if (option != ZM_JSON_OPTION_NONE) {
+        size_t n = strlen(P->msg);
+        P->option = option;
+        P->note_at = n;
+        snprintf(P->msg + n, sizeof P->msg - n, " (%s)", option_note[option]);
+    }
+    return NULL;
+}
+
+static u8 *fail(parser *P, zm_status st, const u8 *p, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(P->msg, sizeof P->msg, fmt, ap);
+    vfail(P, st, p, ZM_JSON_OPTION_NONE, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+/* fail for input that option would accept. */
+static u8 *fail_opt(parser *P, zm_status st, const u8 *p, zm_json_option option, const char *fmt,
+                    ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(P, st, p, option, fmt, ap);
     va_end(ap);
     return NULL;
 }
@@ -115,6 +151,28 @@ static u8 *fail_found(parser *P, const u8 *p, const char *expected) {
     char found[48];
     describe(P, p, found, sizeof found);
     return fail(P, ZM_ESYNTAX, p, "expected %s, found %s", expected, found);
+}
+
+/* fail_found between tokens, where the default refuses what an option
+   accepts: a comment, NaN or Infinity, or (after_comma) the bracket that
+   closes a container after a trailing comma. Names the option then. */
+static u8 *fail_token(parser *P, const u8 *p, const char *expected, bool after_comma) {
+    zm_json_option option = ZM_JSON_OPTION_NONE;
+    /* the text is followed by PAD NUL bytes: the comparisons stay inside;
+       "-Infinity" fails after its '-', and "-NaN" is never accepted */
+    if (p >= P->end)
+        ;
+    else if (*p == '/' && (p[1] == '/' || p[1] == '*') && !(P->flags & ZM_JSON_ALLOW_COMMENTS))
+        option = ZM_JSON_OPTION_COMMENTS;
+    else if (after_comma && !(P->flags & ZM_JSON_ALLOW_TRAILING_COMMAS))
+        option = ZM_JSON_OPTION_TRAILING_COMMAS;
+    else if (!(P->flags & ZM_JSON_ALLOW_NAN_INF) &&
+             (memcmp(p, "Infinity", 8) == 0 ||
+              (memcmp(p, "NaN", 3) == 0 && (p == P->buf || p[-1] != '-'))))
+        option = ZM_JSON_OPTION_NAN_INF;
+    char found[48];
+    describe(P, p, found, sizeof found);
+    return fail_opt(P, ZM_ESYNTAX, p, option, "expected %s, found %s", expected, found);
 }
 
 static u8 *fail_oom(parser *P, const u8 *p) {
@@ -328,15 +386,14 @@ static u8 *parse_escaped(parser *P, u8 *s, u8 *p, const char **str, size_t *len)
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         p += 6;
                     } else if (!(P->flags & ZM_JSON_ALLOW_LONE_SURROGATES)) {
-                        return cp <= 0xDBFF
-                                   ? fail(P, ZM_ESYNTAX, p,
-                                          "unpaired high surrogate \\u%04x: expected a low "
-                                          "surrogate escape (\\udc00-\\udfff) right after it",
-                                          cp)
-                                   : fail(P, ZM_ESYNTAX, p,
-                                          "unpaired low surrogate \\u%04x: expected a high "
-                                          "surrogate escape (\\ud800-\\udbff) right before it",
-                                          cp);
+                        return fail_opt(P, ZM_ESYNTAX, p, ZM_JSON_OPTION_LONE_SURROGATES,
+                                        cp <= 0xDBFF ? "unpaired high surrogate \\u%04x: "
+                                                       "expected a low surrogate escape "
+                                                       "(\\udc00-\\udfff) right after it"
+                                                     : "unpaired low surrogate \\u%04x: "
+                                                       "expected a high surrogate escape "
+                                                       "(\\ud800-\\udbff) right before it",
+                                        cp);
                     }
                 }
                 d = put_utf8(d, cp);
@@ -529,7 +586,7 @@ static inline u8 *number_head(parser *P, u8 *p, bool *neg, uint64_t *m, size_t *
 #endif
         while (is_digit(*p)) v = v * 10 + (uint64_t)(*p++ - '0');
     } else {
-        return fail_found(P, p, "a digit after '-'");
+        return fail_token(P, p, "a digit after '-'", false);
     }
     *m = v;
     *ndig = (size_t)(p - ds);
@@ -734,10 +791,8 @@ static zm_json *close_object(parser *P, const uintptr_t *first, size_t n, const 
         } else if (P->dup != ZM_JSON_DUP_FIRST) {
             char key[48];
             printable_key(members[m].key, members[m].key_len, key, sizeof key);
-            return fail(P, ZM_ESYNTAX, (const u8 *)members[m].key - 1,
-                        "duplicate key \"%s\" in an object (keys must be unique; "
-                        "ZM_JSON_DUP_FIRST or ZM_JSON_DUP_LAST accept them)",
-                        key),
+            return fail_opt(P, ZM_ESYNTAX, (const u8 *)members[m].key - 1, ZM_JSON_OPTION_DUP_KEYS,
+                            "duplicate key \"%s\" in an object: keys must be unique", key),
                    NULL;
         }
     }
@@ -830,9 +885,8 @@ static zm_status run(parser *P) {
 
     if (P->end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
         if (!(flags & ZM_JSON_ALLOW_BOM)) {
-            fail(P, ZM_ESYNTAX, p,
-                 "expected a JSON value, found a UTF-8 byte order mark (ZM_JSON_ALLOW_BOM "
-                 "accepts it)");
+            fail_opt(P, ZM_ESYNTAX, p, ZM_JSON_OPTION_BOM,
+                     "expected a JSON value, found a UTF-8 byte order mark");
             goto fail;
         }
         p += 3;
@@ -940,7 +994,7 @@ value_nows:
             p++;
             goto close_obj;
         }
-        fail_found(P, p, "a string key or '}' after '{'");
+        fail_token(P, p, "a string key or '}' after '{'", false);
         goto fail;
     case '[':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
@@ -994,7 +1048,7 @@ value_nows:
         goto after_value;
     default: break;
     }
-    fail_found(P, p, depth == 0 ? "a JSON value" : "a value");
+    fail_token(P, p, depth == 0 ? "a JSON value" : "a value", !in_obj && depth != 0 && *p == ']');
     goto fail;
 
 after_value:
@@ -1025,7 +1079,7 @@ after_value:
                 p++;
                 goto close_obj;
             }
-            fail_found(P, p, "a string key after ','");
+            fail_token(P, p, "a string key after ','", *p == '}');
             goto fail;
         }
         if (*p == ']' && trailing) {
@@ -1039,14 +1093,14 @@ after_value:
             p++;
             goto close_obj;
         }
-        fail_found(P, p, "',' or '}' after an object member");
+        fail_token(P, p, "',' or '}' after an object member", false);
         goto fail;
     }
     if (ZM_LIKELY(*p == ']')) {
         p++;
         goto close_arr;
     }
-    fail_found(P, p, "',' or ']' after an array item");
+    fail_token(P, p, "',' or ']' after an array item", false);
     goto fail;
 
 key: /* p is at the key's opening quote */
@@ -1069,7 +1123,7 @@ key: /* p is at the key's opening quote */
         p++;
         goto after_colon;
     }
-    fail_found(P, p, "':' after an object key");
+    fail_token(P, p, "':' after an object key", false);
     goto fail;
 
 close_arr : {
@@ -1094,14 +1148,14 @@ close_obj : {
 }
 
 too_deep:
-    fail(P, ZM_EDEPTH, p, "nesting deeper than the limit of %u levels (max_depth)",
-         (unsigned)P->max_depth);
+    fail_opt(P, ZM_EDEPTH, p, ZM_JSON_OPTION_MAX_DEPTH,
+             "nesting deeper than the limit of %u levels", (unsigned)P->max_depth);
     goto fail;
 
 done:
     SKIP_WS();
     if (p != P->end) {
-        fail_found(P, p, "the end of the input after the JSON value");
+        fail_token(P, p, "the end of the input after the JSON value", false);
         goto fail;
     }
     return ZM_OK;
@@ -1133,6 +1187,8 @@ static void report(const parser *P, size_t len, zm_json_error *err) {
     err->offset = off;
     err->line = line;
     err->column = off - line_start + 1;
+    err->option = P->option;
+    err->note_at = P->option != ZM_JSON_OPTION_NONE ? P->note_at : 0;
     memcpy(err->message, P->msg, sizeof err->message);
 }
 

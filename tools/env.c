@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "env.h"
 #include "run_cmd.h"
 #include "zmem/json.h"
@@ -233,18 +234,6 @@ bool zt_env_print_report(zt_env *e, FILE *f, const char *prog, int format) {
     return st != ZM_ENOMEM;
 }
 
-/* The value of option name at argv[*i]: after "=" or the next argument. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, bool *matched) {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    *matched = false;
-    if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '=')) return NULL;
-    *matched = true;
-    if (a[n] == '=') return a + n + 1;
-    if (*i + 1 >= argc) return NULL;
-    return argv[++*i];
-}
-
 /* Checks an --agent or --session value: what the store accepts as a name. */
 static bool id_ok(const char *v, const char *name, const char *prog) {
     size_t n = strlen(v);
@@ -262,13 +251,13 @@ static bool id_ok(const char *v, const char *name, const char *prog) {
 
 int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char *prog) {
     bool m;
-    const char *v = option_value(argc, argv, i, "--max-line", &m);
+    const char *v = zt_option_value(argc, argv, i, "--max-line", &m);
     if (m) {
         if (zt_parse_size(v, &o->max_line)) return 1;
         fprintf(stderr, "%s: --max-line needs a positive byte count (K, M, G suffixes)\n", prog);
         return -1;
     }
-    v = option_value(argc, argv, i, "--memory-limit", &m);
+    v = zt_option_value(argc, argv, i, "--memory-limit", &m);
     if (m) {
         if (zt_parse_size(v, &o->memory_limit) && o->memory_limit > 0) return 1;
         fprintf(stderr, "%s: --memory-limit needs a positive byte count (K, M, G suffixes)\n",
@@ -278,7 +267,7 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
     const char *sizes[] = {"--memory-warn", "--memory-critical"};
     size_t *size_slots[] = {&o->memory_warn, &o->memory_critical};
     for (int k = 0; k < 2; k++) {
-        v = option_value(argc, argv, i, sizes[k], &m);
+        v = zt_option_value(argc, argv, i, sizes[k], &m);
         if (!m) continue;
         if (zt_parse_size(v, size_slots[k]) && *size_slots[k] > 0) return 1;
         fprintf(stderr, "%s: %s needs a positive byte count (K, M, G suffixes)\n", prog, sizes[k]);
@@ -297,7 +286,7 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
         fprintf(stderr, "%s: --stats takes =text or =json\n", prog);
         return -1;
     }
-    v = option_value(argc, argv, i, "--db", &m);
+    v = zt_option_value(argc, argv, i, "--db", &m);
     if (m) {
         if (v != NULL && v[0] != '\0') {
             o->db = v;
@@ -306,7 +295,7 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
         fprintf(stderr, "%s: --db needs a path (or :memory:)\n", prog);
         return -1;
     }
-    v = option_value(argc, argv, i, "--sync", &m);
+    v = zt_option_value(argc, argv, i, "--sync", &m);
     if (m) {
         if (v != NULL && (strcmp(v, "normal") == 0 || strcmp(v, "full") == 0)) {
             o->sync_full = strcmp(v, "full") == 0;
@@ -318,7 +307,7 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
     const char *names[] = {"--agent", "--session"};
     const char **slots[] = {&o->agent, &o->session};
     for (int k = 0; k < 2; k++) {
-        v = option_value(argc, argv, i, names[k], &m);
+        v = zt_option_value(argc, argv, i, names[k], &m);
         if (!m) continue;
         if (v != NULL) {
             if (!id_ok(v, names[k], prog)) return -1;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "json_cmd.h"
 #include "zmem.h"
 
@@ -15,15 +16,29 @@
 enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-    "usage: zmem json check FILE|-\n"
-    "       zmem json fmt [--pretty] [--indent4] [--ascii] FILE|-\n"
+    "usage: zmem json check [PARSE OPTIONS] [--] FILE|-\n"
+    "       zmem json fmt [--pretty] [--indent4] [--ascii] [PARSE OPTIONS] [--] FILE|-\n"
     "       zmem json bench [--min-ms N] FILE...\n"
     "\n"
-    "check  exits 0 when FILE is valid JSON (strict RFC 8259), 1 when it is not\n"
-    "       (FILE:LINE:COL: message on stderr), 2 on a usage or I/O error.\n"
+    "check  exits 0 when FILE is valid JSON (strict RFC 8259 unless a parse option\n"
+    "       relaxes it), 1 when it is not (FILE:LINE:COL: message on stderr), 2 on a\n"
+    "       usage or I/O error.\n"
     "fmt    writes FILE back compactly, or indented with --pretty (2 spaces) or\n"
     "       --indent4 (4 spaces); --ascii escapes every non-ASCII character.\n"
-    "bench  prints parse and write MB/s for each FILE.\n";
+    "bench  prints parse and write MB/s for each FILE.\n"
+    "\n"
+    "parse options (check and fmt; the default is strict):\n"
+    "  --dup error|first|last  a key repeated in an object is an error (the default),\n"
+    "                          or the first or the last one wins\n"
+    "  --comments              accept // and /* */ comments\n"
+    "  --trailing-commas       accept a comma before ] or }\n"
+    "  --nan                   accept NaN, Infinity and -Infinity (fmt writes them back)\n"
+    "  --bom                   accept a UTF-8 byte order mark before the value\n"
+    "  --lone-surrogates       accept an unpaired \\ud800-\\udfff escape in a string\n"
+    "  --max-depth N           the nesting limit (default 512)\n"
+    "  --numbers-as-text       keep every number as its text (fmt writes it as read)\n"
+    "  --                      the next argument is the file, even when it starts with -\n"
+    "  -h, --help              show this help\n";
 
 static int usage(FILE *err) {
     fputs(usage_text, err);
@@ -87,66 +102,207 @@ static void text_free(zm_allocator a, text *t) {
     t->ptr = NULL;
 }
 
-/* Parses t. Returns 0 with *doc set, EXIT_INVALID after FILE:LINE:COL:
-   message, or EXIT_USAGE when memory ran out. */
-static int parse_text(zm_allocator a, const text *t, FILE *err, zm_json_doc **doc) {
+/* Writes the note naming the flag that accepts what e refused. */
+static void flag_note(const zm_json_error *e, const zm_json_parse_opts *opts, FILE *err) {
+    switch (e->option) {
+    case ZM_JSON_OPTION_COMMENTS: fputs(" (--comments accepts comments)", err); break;
+    case ZM_JSON_OPTION_TRAILING_COMMAS: fputs(" (--trailing-commas accepts it)", err); break;
+    case ZM_JSON_OPTION_NAN_INF: fputs(" (--nan accepts it)", err); break;
+    case ZM_JSON_OPTION_BOM: fputs(" (--bom accepts it)", err); break;
+    case ZM_JSON_OPTION_LONE_SURROGATES: fputs(" (--lone-surrogates accepts it)", err); break;
+    case ZM_JSON_OPTION_DUP_KEYS: fputs(" (--dup first or --dup last accept them)", err); break;
+    case ZM_JSON_OPTION_MAX_DEPTH:
+        fprintf(err, " (--max-depth N with N above %u accepts it)",
+                opts && opts->max_depth ? opts->max_depth : ZM_JSON_DEFAULT_MAX_DEPTH);
+        break;
+    case ZM_JSON_OPTION_NONE: break;
+    }
+}
+
+/* Parses t as opts say (NULL: strict). Returns 0 with *doc set,
+   EXIT_INVALID after FILE:LINE:COL: message (naming the flag that would
+   accept the text, if one would), or EXIT_USAGE when memory ran out. */
+static int parse_text(zm_allocator a, const text *t, const zm_json_parse_opts *opts, FILE *err,
+                      zm_json_doc **doc) {
     zm_json_error e;
-    zm_status st = zm_json_parse(a, t->ptr, t->len, NULL, doc, &e);
+    zm_status st = zm_json_parse(a, t->ptr, t->len, opts, doc, &e);
     if (st == ZM_OK) return 0;
     if (st == ZM_ENOMEM) {
         fprintf(err, "zmem json: %s: out of memory\n", t->name);
         return EXIT_USAGE;
     }
-    fprintf(err, "%s:%zu:%zu: %s\n", t->name, e.line, e.column, e.message);
+    if (e.option == ZM_JSON_OPTION_NONE) {
+        fprintf(err, "%s:%zu:%zu: %s\n", t->name, e.line, e.column, e.message);
+    } else {
+        /* the library's note names the C option: the flag's replaces it */
+        fprintf(err, "%s:%zu:%zu: %.*s", t->name, e.line, e.column, (int)e.note_at, e.message);
+        flag_note(&e, opts, err);
+        fputc('\n', err);
+    }
     return EXIT_INVALID;
+}
+
+/* ---------------------------------------------------------------------------
+ * Arguments of check and fmt
+ * ------------------------------------------------------------------------- */
+
+/* The flags that set a bit of zm_json_parse_opts.flags. */
+static const struct {
+    const char *name;
+    uint32_t flag;
+} parse_flags[] = {
+    {"--comments", ZM_JSON_ALLOW_COMMENTS},
+    {"--trailing-commas", ZM_JSON_ALLOW_TRAILING_COMMAS},
+    {"--nan", ZM_JSON_ALLOW_NAN_INF},
+    {"--bom", ZM_JSON_ALLOW_BOM},
+    {"--lone-surrogates", ZM_JSON_ALLOW_LONE_SURROGATES},
+    {"--numbers-as-text", ZM_JSON_NUMBERS_AS_TEXT},
+};
+
+/* Reads a parse option at argv[*i] into o (advancing *i past its value).
+   Returns 1 when it was one, 0 when it was not, -1 after saying on err
+   (prefixed with prog) what is wrong with it. */
+static int parse_option(int argc, char **argv, int *i, zm_json_parse_opts *o, const char *prog,
+                        FILE *err) {
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < sizeof parse_flags / sizeof parse_flags[0]; k++) {
+        size_t n = strlen(parse_flags[k].name);
+        if (strncmp(arg, parse_flags[k].name, n) != 0) continue;
+        if (arg[n] == '=') {
+            fprintf(err, "%s: %s takes no value\n", prog, parse_flags[k].name);
+            return -1;
+        }
+        if (arg[n] != '\0') continue;
+        o->flags |= parse_flags[k].flag;
+        return 1;
+    }
+    bool m;
+    const char *v = zt_option_value(argc, argv, i, "--dup", &m);
+    if (m) {
+        static const char *const modes[] = {"error", "first", "last"};
+        static const zm_json_dup_mode mode_of[] = {ZM_JSON_DUP_ERROR, ZM_JSON_DUP_FIRST,
+                                                   ZM_JSON_DUP_LAST};
+        for (size_t k = 0; v != NULL && k < 3; k++) {
+            if (strcmp(v, modes[k]) != 0) continue;
+            o->dup_keys = mode_of[k];
+            return 1;
+        }
+        if (v == NULL)
+            fprintf(err, "%s: --dup needs error, first or last\n", prog);
+        else
+            fprintf(err, "%s: --dup needs error, first or last, not '%s'\n", prog, v);
+        return -1;
+    }
+    v = zt_option_value(argc, argv, i, "--max-depth", &m);
+    if (m) {
+        char *end = NULL;
+        unsigned long long d = 0;
+        if (v != NULL && v[0] >= '0' && v[0] <= '9') {
+            errno = 0;
+            d = strtoull(v, &end, 10);
+            if (errno != 0 || *end != '\0') d = 0;
+        }
+        if (d >= 1 && d <= UINT32_MAX) {
+            o->max_depth = (uint32_t)d;
+            return 1;
+        }
+        if (v == NULL)
+            fprintf(err, "%s: --max-depth needs a number of levels (1 to %u)\n", prog,
+                    (unsigned)UINT32_MAX);
+        else
+            fprintf(err, "%s: --max-depth needs a number of levels (1 to %u), not '%s'\n", prog,
+                    (unsigned)UINT32_MAX, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* What check and fmt were asked to do. */
+typedef struct cmd_args {
+    zm_json_parse_opts opts;
+    uint32_t write_flags; /* fmt only */
+    const char *path;
+} cmd_args;
+
+enum { ARGS_OK = -1 };
+
+/* Reads the arguments of check (fmt false) or fmt: options, then one FILE
+   or -; "--" ends the options. Returns ARGS_OK, or the exit status after the
+   help (on out) or a usage error (on err). */
+static int parse_args(int argc, char **argv, bool fmt, cmd_args *c, FILE *out, FILE *err) {
+    const char *prog = fmt ? "zmem json fmt" : "zmem json check";
+    memset(c, 0, sizeof *c);
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool is_option = options && arg[0] == '-' && arg[1] != '\0';
+        if (is_option && strcmp(arg, "--") == 0) {
+            options = false;
+            continue;
+        }
+        if (is_option && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+            fputs(usage_text, out);
+            return EXIT_VALID;
+        }
+        int r = is_option ? parse_option(argc, argv, &i, &c->opts, prog, err) : 0;
+        if (r < 0) return usage(err);
+        if (r > 0) continue;
+        if (is_option && fmt && strcmp(arg, "--pretty") == 0) {
+            c->write_flags |= ZM_JSON_WRITE_PRETTY;
+        } else if (is_option && fmt && strcmp(arg, "--indent4") == 0) {
+            c->write_flags |= ZM_JSON_WRITE_PRETTY | ZM_JSON_WRITE_INDENT4;
+        } else if (is_option && fmt && strcmp(arg, "--ascii") == 0) {
+            c->write_flags |= ZM_JSON_WRITE_ASCII;
+        } else if (is_option) {
+            fprintf(err, "%s: unknown option %s\n", prog, arg);
+            return usage(err);
+        } else if (c->path != NULL) {
+            fprintf(err, "%s: one FILE at most (%s after %s)\n", prog, arg, c->path);
+            return usage(err);
+        } else {
+            c->path = arg;
+        }
+    }
+    if (c->path == NULL) {
+        fprintf(err, "%s: no FILE given (- reads standard input)\n", prog);
+        return usage(err);
+    }
+    /* NaN and Infinity read in are written back */
+    if (c->opts.flags & ZM_JSON_ALLOW_NAN_INF) c->write_flags |= ZM_JSON_WRITE_NAN_INF;
+    return ARGS_OK;
 }
 
 /* ---------------------------------------------------------------------------
  * check and fmt
  * ------------------------------------------------------------------------- */
 
-static int cmd_check(int argc, char **argv, FILE *in, FILE *err) {
-    if (argc != 2) return usage(err);
+static int cmd_check(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
+    cmd_args c;
+    int rc = parse_args(argc, argv, false, &c, out, err);
+    if (rc != ARGS_OK) return rc;
     zm_allocator a = zm_default_allocator();
     text t;
-    int rc = read_text(a, argv[1], in, err, &t);
+    rc = read_text(a, c.path, in, err, &t);
     if (rc != 0) return rc;
     zm_json_doc *doc = NULL;
-    rc = parse_text(a, &t, err, &doc);
+    rc = parse_text(a, &t, &c.opts, err, &doc);
     zm_json_doc_free(doc);
     text_free(a, &t);
     return rc;
 }
 
 static int cmd_fmt(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
-    uint32_t flags = 0;
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--pretty") == 0)
-            flags |= ZM_JSON_WRITE_PRETTY;
-        else if (strcmp(arg, "--indent4") == 0)
-            flags |= ZM_JSON_WRITE_PRETTY | ZM_JSON_WRITE_INDENT4;
-        else if (strcmp(arg, "--ascii") == 0)
-            flags |= ZM_JSON_WRITE_ASCII;
-        else if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(err, "zmem json fmt: unknown option %s\n", arg);
-            return usage(err);
-        } else if (path != NULL)
-            return usage(err);
-        else
-            path = arg;
-    }
-    if (path == NULL) return usage(err);
-
+    cmd_args c;
+    int rc = parse_args(argc, argv, true, &c, out, err);
+    if (rc != ARGS_OK) return rc;
     zm_allocator a = zm_default_allocator();
     text t;
-    int rc = read_text(a, path, in, err, &t);
+    rc = read_text(a, c.path, in, err, &t);
     if (rc != 0) return rc;
     zm_json_doc *doc = NULL;
-    rc = parse_text(a, &t, err, &doc);
+    rc = parse_text(a, &t, &c.opts, err, &doc);
     if (rc == 0) {
-        zm_status st = zm_json_write_file(a, zm_json_doc_root(doc), flags, out);
+        zm_status st = zm_json_write_file(a, zm_json_doc_root(doc), c.write_flags, out);
         if (st == ZM_OK && (fputc('\n', out) == EOF || fflush(out) != 0)) st = ZM_EIO;
         if (st != ZM_OK) {
             fprintf(err, "zmem json fmt: writing: %s\n", zm_status_str(st));
@@ -224,7 +380,7 @@ static int cmd_bench(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
         text t;
         int frc = read_text(a, argv[i], in, err, &t);
         zm_json_doc *doc = NULL;
-        if (frc == 0) frc = parse_text(a, &t, err, &doc);
+        if (frc == 0) frc = parse_text(a, &t, NULL, err, &doc);
         if (frc == 0) {
             double tp = bench_one(a, &t, NULL, false, min_ms);
             double tw = bench_one(a, &t, zm_json_doc_root(doc), true, min_ms);
@@ -250,7 +406,7 @@ static int cmd_bench(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
 int zm_tool_json_run(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
     if (argc < 2) return usage(err);
     const char *cmd = argv[1];
-    if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1, in, err);
+    if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1, in, out, err);
     if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 1, argv + 1, in, out, err);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1, in, out, err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -1,12 +1,16 @@
 /* zmem json: the JSON subcommands of the zmem program.
  *
- *   zmem json check FILE|-                              exit 0 valid, 1 invalid, 2 usage/I/O
- *   zmem json fmt [--pretty] [--indent4] [--ascii] FILE|-
+ *   zmem json check [PARSE OPTIONS] [--] FILE|-         exit 0 valid, 1 invalid, 2 usage/I/O
+ *   zmem json fmt [--pretty] [--indent4] [--ascii] [PARSE OPTIONS] [--] FILE|-
  *   zmem json bench [--min-ms N] FILE...
  *
- * An invalid document is reported on the error stream as FILE:LINE:COL: message
- * ("<stdin>" for -). Nothing here calls exit: the entry points return the exit
- * status, so a test (or another front end) can call them.
+ * The parse options are the fields of zm_json_parse_opts as flags: --dup
+ * error|first|last, --comments, --trailing-commas, --nan, --bom,
+ * --lone-surrogates, --max-depth N, --numbers-as-text. An invalid document is
+ * reported on the error stream as FILE:LINE:COL: message ("<stdin>" for -);
+ * when a flag would accept it, the message ends by naming that flag. Nothing
+ * here calls exit: the entry points return the exit status, so a test (or
+ * another front end) can call them.
  */
 #ifndef ZMEM_TOOLS_JSON_CMD_H
 #define ZMEM_TOOLS_JSON_CMD_H

@@ -221,13 +221,34 @@ typedef struct zm_json_parse_opts {
     zm_json_dup_mode dup_keys;
 } zm_json_parse_opts;
 
+/* The parse option that would have accepted what a parse refused: a
+   comment, a trailing comma, NaN, a byte order mark, a lone surrogate, a
+   repeated key or deep nesting (zm_json_error.option). */
+typedef enum zm_json_option {
+    ZM_JSON_OPTION_NONE = 0,        /* no option accepts it */
+    ZM_JSON_OPTION_COMMENTS,        /* ZM_JSON_ALLOW_COMMENTS */
+    ZM_JSON_OPTION_TRAILING_COMMAS, /* ZM_JSON_ALLOW_TRAILING_COMMAS */
+    ZM_JSON_OPTION_NAN_INF,         /* ZM_JSON_ALLOW_NAN_INF */
+    ZM_JSON_OPTION_BOM,             /* ZM_JSON_ALLOW_BOM */
+    ZM_JSON_OPTION_LONE_SURROGATES, /* ZM_JSON_ALLOW_LONE_SURROGATES */
+    ZM_JSON_OPTION_DUP_KEYS,        /* dup_keys ZM_JSON_DUP_FIRST or ZM_JSON_DUP_LAST */
+    ZM_JSON_OPTION_MAX_DEPTH,       /* a larger max_depth */
+} zm_json_option;
+
 /* Where and why a parse failed. message names what was expected and what
-   was found, e.g. "expected ',' or '}' after object member, found ']'". */
+   was found, e.g. "expected ',' or '}' after object member, found ']'".
+   When an option would have accepted the input, option says which and the
+   message ends with a note naming it in C terms, e.g. " (ZM_JSON_ALLOW_BOM
+   accepts it)", starting at message[note_at]: a front end that names its
+   options otherwise (a command line's flags) prints the first note_at bytes
+   and a note of its own. */
 typedef struct zm_json_error {
-    zm_status status; /* ZM_ESYNTAX, ZM_EDEPTH, ZM_ENOMEM, ZM_ELIMIT, ZM_EINVAL */
-    size_t offset;    /* byte offset of the problem */
-    size_t line;      /* 1-based */
-    size_t column;    /* 1-based, in bytes */
+    zm_status status;      /* ZM_ESYNTAX, ZM_EDEPTH, ZM_ENOMEM, ZM_ELIMIT, ZM_EINVAL */
+    size_t offset;         /* byte offset of the problem */
+    size_t line;           /* 1-based */
+    size_t column;         /* 1-based, in bytes */
+    zm_json_option option; /* ZM_JSON_OPTION_NONE when no option accepts the input */
+    size_t note_at;        /* where the option's note starts in message; 0 when none */
     char message[160];
 } zm_json_error;
 

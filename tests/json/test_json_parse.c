@@ -405,6 +405,106 @@ static zm_json_doc *parse(const char *text, size_t len, uint32_t flags) {
     return doc;
 }
 
+/* Refusals that an option would accept: the error names the option (a
+   machine-readable field, and a note at the end of the message that starts at
+   note_at), and the option, given, accepts the text. */
+typedef struct ocase {
+    const char *text;
+    zm_json_option option;
+    zm_json_parse_opts accept; /* opts that accept text */
+    const char *note;          /* the message from note_at on */
+} ocase;
+
+static void test_option_notes(void) {
+    static char deep[514]; /* one level past the default limit, never closed */
+    memset(deep, '[', 513);
+    const ocase ocases[] = {
+        {"[1, // c\n 2]",
+         ZM_JSON_OPTION_COMMENTS,
+         {ZM_JSON_ALLOW_COMMENTS, 0, 0},
+         " (ZM_JSON_ALLOW_COMMENTS accepts comments)"},
+        {"/* c */ 1", ZM_JSON_OPTION_COMMENTS, {ZM_JSON_ALLOW_COMMENTS, 0, 0}, NULL},
+        {"{/* c */}", ZM_JSON_OPTION_COMMENTS, {ZM_JSON_ALLOW_COMMENTS, 0, 0}, NULL},
+        {"{\"a\" /* c */ : 1}", ZM_JSON_OPTION_COMMENTS, {ZM_JSON_ALLOW_COMMENTS, 0, 0}, NULL},
+        {"{\"a\": 1 /* c */}", ZM_JSON_OPTION_COMMENTS, {ZM_JSON_ALLOW_COMMENTS, 0, 0}, NULL},
+        {"1 // c", ZM_JSON_OPTION_COMMENTS, {ZM_JSON_ALLOW_COMMENTS, 0, 0}, NULL},
+        {"[1,2,]",
+         ZM_JSON_OPTION_TRAILING_COMMAS,
+         {ZM_JSON_ALLOW_TRAILING_COMMAS, 0, 0},
+         " (ZM_JSON_ALLOW_TRAILING_COMMAS accepts it)"},
+        {"{\"a\":1,\n}",
+         ZM_JSON_OPTION_TRAILING_COMMAS,
+         {ZM_JSON_ALLOW_TRAILING_COMMAS, 0, 0},
+         NULL},
+        {"[NaN]",
+         ZM_JSON_OPTION_NAN_INF,
+         {ZM_JSON_ALLOW_NAN_INF, 0, 0},
+         " (ZM_JSON_ALLOW_NAN_INF accepts it)"},
+        {"Infinity", ZM_JSON_OPTION_NAN_INF, {ZM_JSON_ALLOW_NAN_INF, 0, 0}, NULL},
+        {"[1,-Infinity]", ZM_JSON_OPTION_NAN_INF, {ZM_JSON_ALLOW_NAN_INF, 0, 0}, NULL},
+        {"\xef\xbb\xbf[]",
+         ZM_JSON_OPTION_BOM,
+         {ZM_JSON_ALLOW_BOM, 0, 0},
+         " (ZM_JSON_ALLOW_BOM accepts it)"},
+        {"[\"\\ud800\"]",
+         ZM_JSON_OPTION_LONE_SURROGATES,
+         {ZM_JSON_ALLOW_LONE_SURROGATES, 0, 0},
+         " (ZM_JSON_ALLOW_LONE_SURROGATES accepts it)"},
+        {"{\"\\udc00\":1}",
+         ZM_JSON_OPTION_LONE_SURROGATES,
+         {ZM_JSON_ALLOW_LONE_SURROGATES, 0, 0},
+         NULL},
+        {"{\"k\":1,\"k\":2}",
+         ZM_JSON_OPTION_DUP_KEYS,
+         {0, 0, ZM_JSON_DUP_LAST},
+         " (ZM_JSON_DUP_FIRST or ZM_JSON_DUP_LAST accept them)"},
+        {"{\"k\":1,\"k\":2}", ZM_JSON_OPTION_DUP_KEYS, {0, 0, ZM_JSON_DUP_FIRST}, NULL},
+        {deep, ZM_JSON_OPTION_MAX_DEPTH, {0, 513, 0}, " (a larger max_depth accepts it)"},
+    };
+    zm_allocator a = zm_default_allocator();
+    for (size_t i = 0; i < sizeof ocases / sizeof *ocases; i++) {
+        const ocase *c = &ocases[i];
+        size_t len = strlen(c->text);
+        zm_json_doc *doc = NULL;
+        zm_json_error e;
+        zm_status st = zm_json_parse(a, c->text, len, NULL, &doc, &e);
+        bool ok = st != ZM_OK && e.option == c->option && e.note_at > 0 &&
+                  e.note_at < strlen(e.message) && strncmp(e.message + e.note_at, " (", 2) == 0 &&
+                  (c->note == NULL || strcmp(e.message + e.note_at, c->note) == 0);
+        if (!ok)
+            fprintf(stderr, "option case %zu: option %d, \"%s\"\n", i, (int)e.option, e.message);
+        CHECK(ok);
+        zm_json_doc_free(doc);
+        /* the deep array is refused for its depth before its end: close it */
+        if (c->option == ZM_JSON_OPTION_MAX_DEPTH) continue;
+        st = zm_json_parse(a, c->text, len, &c->accept, &doc, &e);
+        if (st != ZM_OK) fprintf(stderr, "option case %zu with its option: \"%s\"\n", i, e.message);
+        CHECK(st == ZM_OK);
+        zm_json_doc_free(doc);
+    }
+    /* with the option given, the deep text fails at its end, not its depth */
+    zm_json_doc *doc = NULL;
+    zm_json_error e;
+    zm_json_parse_opts deeper = {0, 513, ZM_JSON_DUP_ERROR};
+    CHECK(zm_json_parse(a, deep, 513, &deeper, &doc, &e) == ZM_ESYNTAX);
+    CHECK(e.option == ZM_JSON_OPTION_NONE);
+    /* refusals no option accepts carry none */
+    const char *plain[] = {"[1,,2]",    "{\"a\" 1}", "[-NaN]", "[nan]",
+                           "[\"\\x\"]", "{\"a\":]}", "[1}",    "/x"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        CHECK(zm_json_parse(a, plain[i], strlen(plain[i]), NULL, &doc, &e) == ZM_ESYNTAX);
+        CHECK(e.option == ZM_JSON_OPTION_NONE && e.note_at == 0);
+        if (e.option != ZM_JSON_OPTION_NONE) fprintf(stderr, "%s: %s\n", plain[i], e.message);
+    }
+    /* an option given does not mark what it still refuses */
+    zm_json_parse_opts nan = {ZM_JSON_ALLOW_NAN_INF, 0, ZM_JSON_DUP_ERROR};
+    CHECK(zm_json_parse(a, "[NaN,]", 6, &nan, &doc, &e) == ZM_ESYNTAX);
+    CHECK(e.option == ZM_JSON_OPTION_TRAILING_COMMAS);
+    zm_json_parse_opts all = {ZM_JSON_ALLOW_COMMENTS | ZM_JSON_ALLOW_TRAILING_COMMAS, 0, 0};
+    CHECK(zm_json_parse(a, "[1,/x]", 6, &all, &doc, &e) == ZM_ESYNTAX);
+    CHECK(e.option == ZM_JSON_OPTION_NONE);
+}
+
 static void test_values(void) {
     static const char text[] = "{\"s\":\"a\\u0000b\\n\",\"i\":-42,\"r\":2.5,\"t\":true,\"f\":false,"
                                "\"z\":null,\"a\":[1,[2,[3]]],\"e\":\"\",\"u\":\"\\ud83d\\ude00\","
@@ -859,6 +959,7 @@ static void test_sweep(void) {
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_cases);
+    RUN(test_option_notes);
     RUN(test_values);
     RUN(test_big_object);
     RUN(test_duplicates);

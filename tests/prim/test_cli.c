@@ -380,6 +380,197 @@ static void test_mcp_persists(void) {
     setenv("XDG_DATA_HOME", keep, 1);
 }
 
+/* zmem json check and fmt: a parse option per flag. Each refusal of the
+   strict default names the flag that accepts the text (never a C name), and
+   the flag accepts it. */
+typedef struct json_flag_case {
+    const char *text;
+    const char *flag, *value; /* value: NULL for a flag without one */
+    const char *note;         /* what the default's message ends with */
+    const char *formatted;    /* fmt's output with the flag */
+} json_flag_case;
+
+static void test_json_flags(void) {
+    static char deep[1300]; /* 600 levels */
+    memset(deep, '[', 600);
+    memset(deep + 600, ']', 600);
+    const json_flag_case cases[] = {
+        {"{\"a\":1,\"a\":2}", "--dup", "first", "(--dup first or --dup last accept them)\n",
+         "{\"a\":1}\n"},
+        {"{\"a\":1,\"a\":2}", "--dup", "last", "(--dup first or --dup last accept them)\n",
+         "{\"a\":2}\n"},
+        {"{\"a\":1,\"a\":2}", "--dup=last", NULL, "(--dup first or --dup last accept them)\n",
+         "{\"a\":2}\n"},
+        {"[1, /* two */ 2] // end\n", "--comments", NULL, "(--comments accepts comments)\n",
+         "[1,2]\n"},
+        {"{\"a\":[1,2,],}", "--trailing-commas", NULL, "(--trailing-commas accepts it)\n",
+         "{\"a\":[1,2]}\n"},
+        {"[NaN, Infinity, -Infinity]", "--nan", NULL, "(--nan accepts it)\n",
+         "[NaN,Infinity,-Infinity]\n"},
+        {"[-Infinity]", "--nan", NULL, "(--nan accepts it)\n", "[-Infinity]\n"},
+        {"\xef\xbb\xbf{}", "--bom", NULL, "(--bom accepts it)\n", "{}\n"},
+        {"[\"\\ud800x\"]", "--lone-surrogates", NULL, "(--lone-surrogates accepts it)\n",
+         "[\"\\ud800x\"]\n"},
+        {deep, "--max-depth", "600", "(--max-depth N with N above 512 accepts it)\n", NULL},
+        {deep, "--max-depth=1000", NULL, "(--max-depth N with N above 512 accepts it)\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const json_flag_case *c = &cases[i];
+        size_t n = strlen(c->text);
+        proc p = run(c->text, n, "json", "check", "-", NULL);
+        CHECK_EQ(p.status, 1);
+        CHECK_STR(p.out, "");
+        CHECK(strncmp(p.err, "<stdin>:", 8) == 0);
+        size_t el = strlen(p.err), nl = strlen(c->note);
+        CHECK(el > nl && strcmp(p.err + el - nl, c->note) == 0);
+        if (!(el > nl && strcmp(p.err + el - nl, c->note) == 0))
+            fprintf(stderr, "case %zu: %s", i, p.err);
+        CHECK(strstr(p.err, "ZM_JSON") == NULL && strstr(p.err, "max_depth") == NULL);
+        proc_free(&p);
+        p = run(c->text, n, "json", "check", c->flag, c->value ? c->value : "-",
+                c->value ? "-" : NULL, NULL);
+        CHECK_EQ(p.status, 0);
+        CHECK_STR(p.err, "");
+        proc_free(&p);
+        p = run(c->text, n, "json", "fmt", c->flag, c->value ? c->value : "-",
+                c->value ? "-" : NULL, NULL);
+        CHECK_EQ(p.status, 0);
+        if (c->formatted) CHECK_STR(p.out, c->formatted);
+        proc_free(&p);
+    }
+    /* options combine, in any order, before or after the file */
+    const char *mixed = "\xef\xbb\xbf{\"a\": [NaN, 1,], // c\n \"a\": \"\\udc00\",}";
+    proc p = run(mixed, strlen(mixed), "json", "fmt", "--bom", "--nan", "-", "--comments",
+                 "--trailing-commas", "--lone-surrogates", "--dup", "last", "--ascii", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "{\"a\":\"\\udc00\"}\n");
+    proc_free(&p);
+    /* a smaller depth limit than the default refuses, naming it */
+    p = run("[[[[1]]]]", 9, "json", "check", "--max-depth", "3", "-", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "(--max-depth N with N above 3 accepts it)");
+    proc_free(&p);
+    p = run("[[[1]]]", 7, "json", "check", "--max-depth", "3", "-", NULL);
+    CHECK_EQ(p.status, 0);
+    proc_free(&p);
+    /* --dup error is the default, said out loud */
+    p = run("{\"a\":1,\"a\":2}", 13, "json", "check", "--dup", "error", "-", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "--dup first or --dup last");
+    proc_free(&p);
+    /* --numbers-as-text accepts nothing more: fmt writes each number as read */
+    const char *nums = "[1.50, 1e2, 100000000000000000000000, -0]";
+    p = run(nums, strlen(nums), "json", "fmt", "-", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "[1.5,100.0,100000000000000000000000,-0.0]\n");
+    proc_free(&p);
+    p = run(nums, strlen(nums), "json", "fmt", "--numbers-as-text", "-", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "[1.50,1e2,100000000000000000000000,-0]\n");
+    proc_free(&p);
+    p = run(nums, strlen(nums), "json", "check", "--numbers-as-text", "-", NULL);
+    CHECK_EQ(p.status, 0);
+    proc_free(&p);
+    /* a refusal no flag accepts names none */
+    p = run("[1,,2]", 6, "json", "check", "-", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_STR(p.err, "<stdin>:1:4: expected a value, found ','\n");
+    proc_free(&p);
+}
+
+/* zmem json check/fmt --help, "--", unknown flags and bad values. */
+static void test_json_usage(void) {
+    const char *cmds[] = {"check", "fmt"};
+    for (int k = 0; k < 2; k++) {
+        const char *helps[] = {"--help", "-h"};
+        for (int h = 0; h < 2; h++) {
+            proc p = run("", 0, "json", cmds[k], helps[h], NULL);
+            CHECK_EQ(p.status, 0);
+            CHECK_STR(p.err, "");
+            CHECK_HAS(p.out, "usage: zmem json check");
+            CHECK_HAS(p.out, "--dup error|first|last");
+            const char *flags[] = {
+                "--comments",    "--trailing-commas", "--nan",   "--bom", "--lone-surrogates",
+                "--max-depth N", "--numbers-as-text", "--pretty"};
+            for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) CHECK_HAS(p.out, flags[f]);
+            proc_free(&p);
+        }
+        /* --help after a file, or among options, still helps */
+        proc p = run("", 0, "json", cmds[k], "--nan", "x.json", "--help", NULL);
+        CHECK_EQ(p.status, 0);
+        CHECK_HAS(p.out, "usage: zmem json");
+        proc_free(&p);
+    }
+    /* "--" ends the options: a file named --help is read (from a folder of
+       the test's, so the program's path must not depend on the current one) */
+    static char exe[4096];
+    CHECK(realpath(zmem, exe) != NULL);
+    const char *zmem_given = zmem;
+    zmem = exe;
+    char cwd[4096], dir[] = "/tmp/zmem-json-cli-XXXXXX";
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(chdir(dir) == 0);
+    FILE *f = fopen("--help", "wb");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("[1, 2]", f);
+        fclose(f);
+    }
+    proc p = run("", 0, "json", "check", "--", "--help", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "");
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+    p = run("", 0, "json", "fmt", "--pretty", "--", "--help", NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "[\n  1,\n  2\n]\n");
+    proc_free(&p);
+    p = run("[3]", 3, "json", "fmt", "--", "-", NULL); /* "-" stays standard input */
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, "[3]\n");
+    proc_free(&p);
+    p = run("", 0, "json", "check", "--", "--nan", NULL); /* a file, not a flag */
+    CHECK_EQ(p.status, 2);
+    CHECK_HAS(p.err, "--nan: No such file");
+    proc_free(&p);
+    remove("--help");
+    CHECK(chdir(cwd) == 0);
+    rmdir(dir);
+    zmem = zmem_given;
+
+    /* unknown flags and bad values: exit 2, the message names the flag */
+    const struct {
+        const char *args[3];
+        const char *says;
+    } bad[] = {
+        {{"check", "--frobnicate", "-"}, "zmem json check: unknown option --frobnicate"},
+        {{"fmt", "--commments", "-"}, "zmem json fmt: unknown option --commments"},
+        {{"check", "--pretty", "-"}, "zmem json check: unknown option --pretty"},
+        {{"check", "--dup", "maybe"}, "--dup needs error, first or last, not 'maybe'"},
+        {{"check", "--dup", NULL}, "--dup needs error, first or last"},
+        {{"fmt", "--dup=", "-"}, "--dup needs error, first or last, not ''"},
+        {{"check", "--max-depth", "0"}, "--max-depth needs a number of levels"},
+        {{"check", "--max-depth", "-3"}, "--max-depth needs a number of levels"},
+        {{"check", "--max-depth", "12x"}, "not '12x'"},
+        {{"check", "--max-depth", "99999999999"}, "not '99999999999'"},
+        {{"fmt", "--max-depth", NULL}, "--max-depth needs a number of levels"},
+        {{"check", "--comments=yes", "-"}, "--comments takes no value"},
+        {{"fmt", "--numbers-as-text=1", "-"}, "--numbers-as-text takes no value"},
+        {{"check", "a.json", "b.json"}, "one FILE at most"},
+        {{"check", "--nan", NULL}, "no FILE given"},
+        {{"fmt", "--", NULL}, "no FILE given"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = run("[]", 2, "json", bad[i].args[0], bad[i].args[1], bad[i].args[2], NULL);
+        CHECK_EQ(p.status, 2);
+        CHECK_STR(p.out, "");
+        CHECK_HAS(p.err, bad[i].says);
+        CHECK_HAS(p.err, "usage: zmem json");
+        proc_free(&p);
+    }
+}
+
 int main(int argc, char **argv) {
     /* zmem mcp keeps its memory under $XDG_DATA_HOME: a folder of the test's. */
     char data_home[] = "/tmp/zmem-test-data-XXXXXX";
@@ -400,6 +591,8 @@ int main(int argc, char **argv) {
     RUN(test_mcp_disconnect);
     RUN(test_memory_limit);
     RUN(test_mcp_persists);
+    RUN(test_json_flags);
+    RUN(test_json_usage);
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf '%s'", data_home);
     if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", data_home);
