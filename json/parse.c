@@ -511,13 +511,13 @@ static inline u8 *read_digits(u8 *p, uint64_t *m) {
 #ifdef ZM__SWAR
     uint64_t v = *m;
     for (;;) {
-        uint64_t x = zm__load64(p);
-        if (all_digits8(x)) {
+        uint64_t x = zm__load64(p), nd = nondigit8(x);
+        if (nd == 0) { /* eight digits */
             v = v * 100000000 + digits8(x);
             p += 8;
             continue;
         }
-        unsigned n = (unsigned)__builtin_ctzll(nondigit8(x)) >> 3;
+        unsigned n = (unsigned)__builtin_ctzll(nd) >> 3;
         if (n) {
             v = v * pow10_u64[n] + digits8(x << (64 - 8 * n));
             p += n;
@@ -713,7 +713,8 @@ static inline void copy_words(void *dst, const uintptr_t *src, size_t n) {
 }
 
 /* Lays out the array whose n item pointers are at first. Returns its node. */
-static zm_json *close_array(parser *P, const uintptr_t *first, size_t n, const u8 *p) {
+static ZM__ALWAYS_INLINE zm_json *close_array(parser *P, const uintptr_t *first, size_t n,
+                                              const u8 *p) {
     zm_json *v = zm_arena_alloc(P->ar, sizeof(zm_json) + n * sizeof(zm_json *), _Alignof(zm_json));
     if (v == NULL) return fail_oom(P, p), NULL;
     zm_json **items = NULL;
@@ -828,6 +829,57 @@ static bool grow_frames(parser *P, const u8 *p) {
         return fail_oom(P, p), false;
     P->frames = items;
     return true;
+}
+
+/* The most items number_array keeps before it hands over to the main loop. */
+#define SHORT_ARRAY 16
+
+/* Reads the array of numbers whose first item starts at p, just after its
+   '[' ("[1.5,-2]": coordinates), without the main loop's frame: items
+   separated by single commas, up to SHORT_ARRAY of them, the first a real
+   (after an integer it stops: arrays of integers, such as ids, are read as
+   fast by the main loop). Their nodes go on the scratch stack at *spp (room
+   made as needed). When ']' follows one, the array is laid out in their place
+   (*spp one past it), *closed is set, and the position after ']' returned.
+   Otherwise the position after the last number read is returned, the nodes
+   on the stack, for the main loop to go on as if it had read them from the
+   array's start, *spp minus *n. Returns NULL on an error (recorded). */
+static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **spp,
+                                                  uintptr_t **sendp, size_t *n, bool *closed) {
+    uintptr_t items[SHORT_ARRAY];
+    size_t k = 0;
+    *closed = false;
+    for (;;) {
+        zm_json *out = new_node(P->ar);
+        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+        items[k++] = (uintptr_t)out;
+        u8 *start = p;
+        bool neg = false;
+        uint64_t m = 0;
+        size_t ndig = 0;
+        if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
+        if (*p == '.' || (*p | 0x20) == 'e') {
+            if ((p = number_tail(P, start, p, m, ndig, neg, out)) == NULL) return NULL;
+        } else if (!number_int(P, start, p, m, ndig, neg, out)) {
+            return NULL;
+        } else if (k == 1) {
+            break;
+        }
+        if (*p == ']') {
+            zm_json *v = close_array(P, items, k, p);
+            if (v == NULL) return NULL;
+            *(*spp)++ = (uintptr_t)v; /* the main loop made room for one */
+            *closed = true;
+            return p + 1;
+        }
+        if (k == SHORT_ARRAY || !next_number(p)) break;
+        p++;
+    }
+    if (ZM_UNLIKELY((size_t)(*sendp - *spp) < k) && !grow_stk(P, spp, sendp, k, p)) return NULL;
+    memcpy(*spp, items, k * sizeof(uintptr_t));
+    *spp += k;
+    *n = k;
+    return p;
 }
 
 /* ---------------------------------------------------------------------------
@@ -969,8 +1021,13 @@ value_nows:
         if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) goto fail;
         *sp++ = (uintptr_t)v;
         if (*p == '.' || (*p | 0x20) == 'e') {
-            p = number_run(P, start, p, m, ndig, neg, v, &sp, send, !in_obj && depth != 0);
+            bool in_array = !in_obj && depth != 0;
+            p = number_run(P, start, p, m, ndig, neg, v, &sp, send, in_array);
             if (p == NULL) goto fail;
+            if (in_array && *p == ']') { /* the end of a run of coordinates */
+                p++;
+                goto close_arr;
+            }
             goto after_value;
         }
         if (!number_int(P, start, p, m, ndig, neg, v)) goto fail;
@@ -998,6 +1055,17 @@ value_nows:
         goto fail;
     case '[':
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
+        if (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2]))) {
+            size_t k = 0;
+            bool closed;
+            if ((p = number_array(P, p + 1, &sp, &send, &k, &closed)) == NULL) goto fail;
+            if (closed) goto after_value;
+            /* go on as if the main loop had read the k items */
+            if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
+            P->frames[depth++] = (size_t)(sp - k - P->stk) << 2;
+            in_obj = false;
+            goto after_value;
+        }
         if (ZM_UNLIKELY(depth == P->frames_cap) && !grow_frames(P, p)) goto fail;
         P->frames[depth++] = (size_t)(sp - P->stk) << 2;
         in_obj = false;

@@ -639,6 +639,103 @@ static void test_relaxed_values(void) {
     zm_json_doc_free(doc);
 }
 
+/* Arrays that open on a number ("[1.5,-2]") are read by a path of their own
+   while they hold only numbers separated by single commas, and handed to the
+   main loop at anything else (an integer first, a space, another kind of
+   value, more than 16 items). The same values with spaces after the commas go
+   the general way: both must parse alike, and fail alike. */
+static void test_number_arrays(void) {
+    const char *texts[] = {
+        "[1.5]",
+        "[1.5,-2]",
+        "[-65.613616999999977,43.420273000000009]",
+        "[[1.5,2],[3.25,-4e3],[0.5,1E-2,7]]",
+        "[1.5,2,\"a\",null]",
+        "[1.5,2,[3.5,4]]",
+        "[1.5,2,{\"a\":[0.5,1]}]",
+        "[1,2.5,3]",
+        "[-1.5,123456789012345678901234567890,1e400,-0.0,0.1]",
+        "[1.5,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]",
+        "[1.5,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18.5]",
+        "{\"a\":[1.5,2],\"b\":[-3.5],\"c\":[1.0e1,2]}",
+        "[[[[[[0.5]]]]],[2.5,[]]]",
+    };
+    zm_allocator a = zm_default_allocator();
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        /* the general way: a space after every comma */
+        char spaced[512];
+        size_t n = 0;
+        for (const char *c = texts[i]; *c && n + 2 < sizeof spaced; c++) {
+            spaced[n++] = *c;
+            if (*c == ',') spaced[n++] = ' ';
+        }
+        spaced[n] = '\0';
+        zm_json_doc *x = NULL, *y = NULL;
+        CHECK(zm_json_parse(a, texts[i], strlen(texts[i]), NULL, &x, NULL) == ZM_OK);
+        CHECK(zm_json_parse(a, spaced, n, NULL, &y, NULL) == ZM_OK);
+        bool eq = x && y && zt_json_eq(zm_json_doc_root(x), zm_json_doc_root(y));
+        if (!eq) fprintf(stderr, "number array %zu differs: %s\n", i, texts[i]);
+        CHECK(eq);
+        /* written back, the compact text comes out as it went in (modulo the
+           shortest form of each number) and reads back equal */
+        char *out = NULL;
+        size_t out_len = 0;
+        CHECK(zm_json_write(a, zm_json_doc_root(x), 0, &out, &out_len) == ZM_OK);
+        zm_json_doc *z = NULL;
+        CHECK(zm_json_parse(a, out, out_len, NULL, &z, NULL) == ZM_OK);
+        CHECK(z && zt_json_eq(zm_json_doc_root(x), zm_json_doc_root(z)));
+        zm_free(a, out, out_len + 1, 1);
+        zm_json_doc_free(x);
+        zm_json_doc_free(y);
+        zm_json_doc_free(z);
+    }
+    zm_json_doc *d = parse(T("[[1.5,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18.5],[0.25,-8]]"), 0);
+    zm_json *r = zm_json_doc_root(d);
+    CHECK(zm_json_len(zm_json_at(r, 0)) == 18 && zm_json_len(zm_json_at(r, 1)) == 2);
+    CHECK(zm_json_real(zm_json_at(zm_json_at(r, 0), 17)) == 18.5);
+    CHECK(zm_json_int(zm_json_at(zm_json_at(r, 0), 16)) == 17);
+    CHECK(zm_json_real(zm_json_at(zm_json_at(r, 1), 1)) == -8.0);
+    zm_json_doc_free(d);
+
+    /* errors inside such an array: where and what, as the general way says */
+    const struct {
+        const char *text;
+        size_t column;
+        const char *msg;
+    } bad[] = {
+        {"[1.5,01]", 7, "leading zeros"},
+        {"[1.5,1.]", 8, "expected a digit after '.'"},
+        {"[1.5,1e]", 8, "expected a digit in the exponent"},
+        {"[1.5,2,]", 8, "expected a value, found ']'"},
+        {"[1.5,2}", 7, "expected ',' or ']' after an array item, found '}'"},
+        {"[1.5,2", 7, "expected ',' or ']' after an array item, found the end"},
+        {"[1.5 2]", 6, "expected ',' or ']' after an array item, found '2'"},
+        {"[1.5,-]", 7, "expected a digit after '-'"},
+        {"[1.5]]", 6, "expected the end of the input"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        zm_json_error e;
+        zm_json_doc *doc = NULL;
+        zm_status st = zm_json_parse(a, bad[i].text, strlen(bad[i].text), NULL, &doc, &e);
+        bool ok = st == ZM_ESYNTAX && doc == NULL && e.line == 1 && e.column == bad[i].column &&
+                  strstr(e.message, bad[i].msg) != NULL;
+        if (!ok) fprintf(stderr, "%s: %zu:%zu %s\n", bad[i].text, e.line, e.column, e.message);
+        CHECK(ok);
+    }
+    /* the depth limit holds for them too */
+    zm_json_parse_opts o = {0, 2, ZM_JSON_DUP_ERROR};
+    zm_json_doc *doc = NULL;
+    CHECK(zm_json_parse(a, "[[1.5,2]]", 9, &o, &doc, NULL) == ZM_OK);
+    zm_json_doc_free(doc);
+    doc = NULL;
+    CHECK(zm_json_parse(a, "[[[1.5,2]]]", 11, &o, &doc, NULL) == ZM_EDEPTH);
+    /* trailing commas, when allowed, close them */
+    o = (zm_json_parse_opts){ZM_JSON_ALLOW_TRAILING_COMMAS, 0, ZM_JSON_DUP_ERROR};
+    CHECK(zm_json_parse(a, "[1.5,2,]", 8, &o, &doc, NULL) == ZM_OK);
+    CHECK(zm_json_len(zm_json_doc_root(doc)) == 2);
+    zm_json_doc_free(doc);
+}
+
 /* NUL bytes: escaped inside strings they are kept; raw anywhere, rejected. */
 static void test_nul(void) {
     zm_json_doc *doc = parse(T("{\"k\\u0000ey\":\"\\u0000\\u0000\"}"), 0);
@@ -948,6 +1045,19 @@ static void test_sweep(void) {
         n += (size_t)sprintf(t + n, "%s\"k%d\":\"v\\n%d\"", k ? "," : "", k, k);
     n += (size_t)sprintf(t + n, "},\"big\":123456789012345678901234567890}");
     sweep_arg s = {t, n};
+    /* short arrays of reals, read by a path of their own; the last one, too
+       long for it, is handed over when the scratch stack (still on the C
+       stack) is nearly full */
+    char *r = malloc(cap);
+    size_t rn = (size_t)sprintf(r, "[");
+    for (int k = 0; k < 1010; k++) rn += (size_t)sprintf(r + rn, "[%d.5,-%d.25],", k, k);
+    rn += (size_t)sprintf(r + rn, "[0.5");
+    for (int k = 0; k < 20; k++) rn += (size_t)sprintf(r + rn, ",%d", k);
+    rn += (size_t)sprintf(r + rn, "]]");
+    sweep_arg reals = {r, rn};
+    CHECK(ck_sweep("parse reals", sw_parse, &reals) >= 2);
+    CHECK(ck_sweep("parse_arena reals", sw_parse_arena, &reals) > 2);
+    free(r);
     CHECK(ck_sweep("parse", sw_parse, &s) >= 2);
     CHECK(ck_sweep("parse_arena", sw_parse_arena, &s) > 3);
     sweep_arg small = {sample, sizeof sample - 1};
@@ -964,6 +1074,7 @@ int main(int argc, char **argv) {
     RUN(test_big_object);
     RUN(test_duplicates);
     RUN(test_relaxed_values);
+    RUN(test_number_arrays);
     RUN(test_nul);
     RUN(test_depth);
     RUN(test_truncation);
