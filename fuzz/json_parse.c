@@ -112,6 +112,15 @@ static void check_error(zm_status st, const zm_json_error *err, const char *text
     FZ_CHECKF(err->offset <= len, "error offset %zu past the end (%zu)", err->offset, len);
     FZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL);
     FZ_CHECK(err->message[0] != '\0');
+    /* an option that would accept the input: named by the field and by a note
+       that ends the message, from note_at on */
+    size_t mlen = strlen(err->message);
+    FZ_CHECKF((err->option == ZM_JSON_OPTION_NONE) == (err->note_at == 0),
+              "option %d with note_at %zu", (int)err->option, err->note_at);
+    FZ_CHECKF(err->option == ZM_JSON_OPTION_NONE ||
+                  (err->note_at < mlen && memcmp(err->message + err->note_at, " (", 2) == 0 &&
+                   err->message[mlen - 1] == ')'),
+              "option %d, note at %zu of \"%s\"", (int)err->option, err->note_at, err->message);
     size_t lines = 1;
     for (size_t i = 0; i < err->offset; i++) lines += text[i] == '\n';
     FZ_CHECKF(err->line >= 1 && err->line <= lines, "error line %zu at offset %zu (%zu lines)",
