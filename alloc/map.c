@@ -1,10 +1,14 @@
 /* The hash map: open addressing, linear probing, backward-shift deletion.
  *
- * A map's block holds cap slots, then cap control bytes. A control byte is 0
- * for an empty slot, else 0x80 | 7 bits of the key's hash: the probe reads
- * the control bytes (1 byte a slot, so for a million keys they stay in the
- * cache) and looks at a slot only when its 7 bits match, so a miss seldom
- * touches a slot at all. A slot holds the key's 32-bit hash (for rehashing
+ * A map's block holds cap slots, then cap + GROUP control bytes. A control
+ * byte is 0 for an empty slot, else 0x80 | 7 bits of the key's hash; the last
+ * GROUP bytes mirror the first GROUP, so that GROUP control bytes can be read
+ * from any slot at once. A probe reads GROUP control bytes in one step (SSE2
+ * where there is SSE2), compares their tags with the key's and stops at the
+ * first empty slot: it looks at a slot only when its 7 bits match, so a miss
+ * seldom touches a slot at all, and a hit usually finds its key in the slot
+ * it asked the memory for first (the key's home, fetched while the control
+ * bytes are read). A slot holds the key's 32-bit hash (for rehashing
  * and for backward shifts without reading keys), its length, its pointer and
  * its first 16 bytes: a key of up to 16 bytes is compared in the slot
  * itself, without following the pointer.
@@ -13,7 +17,13 @@
 
 #include "zmem/map.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define INLINE_KEY 16
+
+enum { GROUP = 16, MIN_CAP = 16 };
 
 /* The header every slot starts with; the value follows at offset 32. */
 typedef struct slot {
@@ -41,8 +51,46 @@ static inline unsigned char *ctrl_of(const zm_map *m, size_t stride) {
     return (unsigned char *)m->slots + m->cap * stride;
 }
 
+/* The bytes of a map's block of cap slots. */
+static inline size_t block_bytes(size_t cap, size_t stride) {
+    return cap * (stride + 1) + GROUP;
+}
+
 static inline unsigned char tag_of(uint32_t h32) {
     return (unsigned char)(0x80 | h32 >> 25);
+}
+
+static inline void set_ctrl(unsigned char *ctrl, size_t cap, size_t i, unsigned char c) {
+    ctrl[i] = c;
+    if (i < GROUP) ctrl[cap + i] = c;
+}
+
+/* The GROUP control bytes at p: *match gets a bit for each byte equal to tag;
+   returns a bit for each empty slot. */
+static inline uint32_t group_scan(const unsigned char *p, unsigned char tag, uint32_t *match) {
+#if defined(__SSE2__)
+    __m128i g = _mm_loadu_si128((const __m128i *)(const void *)p);
+    *match = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)tag)));
+    return (uint32_t)_mm_movemask_epi8(g) ^ 0xffffu;
+#else
+    uint32_t m = 0, e = 0;
+    for (unsigned k = 0; k < GROUP; k++) {
+        m |= (uint32_t)(p[k] == tag) << k;
+        e |= (uint32_t)(p[k] == 0) << k;
+    }
+    *match = m;
+    return e;
+#endif
+}
+
+/* The first empty slot at or after home (there is one: the map is never
+   full). */
+static inline size_t free_from(const unsigned char *ctrl, size_t mask, size_t home) {
+    if (ctrl[home] == 0) return home;
+    for (size_t pos = home;; pos = (pos + GROUP) & mask) {
+        uint32_t match, empty = group_scan(ctrl + pos, 0, &match);
+        if (empty) return (pos + (size_t)__builtin_ctz(empty)) & mask;
+    }
 }
 
 uint64_t zm_hash_seed(void) {
@@ -62,13 +110,28 @@ static inline uint32_t hash_of(const zm_map *m, const void *key, size_t len) {
     return h32 ? h32 : 1;
 }
 
+/* Whether the n <= 16 bytes at a and b are equal, reading none past them. */
+static inline bool eq16(const unsigned char *a, const unsigned char *b, size_t n) {
+    if (n >= 8)
+        return ((zm__load64(a) ^ zm__load64(b)) |
+                (zm__load64(a + n - 8) ^ zm__load64(b + n - 8))) == 0;
+    if (n >= 4)
+        return ((zm__load32(a) ^ zm__load32(b)) |
+                (zm__load32(a + n - 4) ^ zm__load32(b + n - 4))) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 static inline bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len) {
     if (m->hooks) return m->hooks->eq(s->key, s->len, key, len);
     if (s->len != len) return false;
-    if (len <= INLINE_KEY) return len == 0 || memcmp(s->head, key, len) == 0;
-    return memcmp(s->head, key, INLINE_KEY) == 0 &&
-           memcmp((const char *)s->key + INLINE_KEY, (const char *)key + INLINE_KEY,
-                  len - INLINE_KEY) == 0;
+    const unsigned char *k = (const unsigned char *)key;
+    if (len <= INLINE_KEY) return eq16(s->head, k, len);
+    if (!eq16(s->head, k, INLINE_KEY)) return false;
+    const unsigned char *rest = (const unsigned char *)s->key + INLINE_KEY;
+    len -= INLINE_KEY;
+    return len <= 16 ? eq16(rest, k + INLINE_KEY, len) : memcmp(rest, k + INLINE_KEY, len) == 0;
 }
 
 /* The index of the slot holding key (hash h32), or of the empty slot where
@@ -76,14 +139,25 @@ static inline bool key_eq(const zm_map *m, const slot *s, const void *key, size_
 static inline size_t probe(const zm_map *m, const void *key, size_t len, uint32_t h32,
                            size_t stride) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
-    size_t mask = m->cap - 1;
-    for (size_t i = h32 & mask;; i = (i + 1) & mask) {
-        unsigned char c = ctrl[i];
-        if (c == 0) return i;
-        if (c == tag) {
+    size_t mask = m->cap - 1, home = h32 & mask;
+    /* The key's home first, one byte: a predicted branch lets the processor
+       fetch the slot while the control byte is on its way, where the group
+       below would wait for the control bytes to know which slot to read. */
+    if (ctrl[home] == tag) {
+        const slot *s = slot_at(m, home, stride);
+        if (s->hash == h32 && key_eq(m, s, key, len)) return home;
+    }
+    uint32_t skip = ~1u; /* home is done */
+    for (size_t pos = home;; pos = (pos + GROUP) & mask, skip = ~0u) {
+        uint32_t match, empty = group_scan(ctrl + pos, tag, &match);
+        match &= skip;
+        if (empty) match &= (empty & (0u - empty)) - 1; /* only before the first empty */
+        for (; match; match &= match - 1) {
+            size_t i = (pos + (size_t)__builtin_ctz(match)) & mask;
             const slot *s = slot_at(m, i, stride);
             if (s->hash == h32 && key_eq(m, s, key, len)) return i;
         }
+        if (empty) return (pos + (size_t)__builtin_ctz(empty)) & mask;
     }
 }
 
@@ -94,27 +168,27 @@ static inline bool fits(size_t n, size_t cap) {
 
 /* Moves m to a table of ncap slots. On failure m is unchanged. */
 static zm_status rehash(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
-    if (ncap - 1 > UINT32_MAX || ncap > SIZE_MAX / (stride + 1)) return ZM_ELIMIT;
+    if (ncap - 1 > UINT32_MAX || ncap > (SIZE_MAX - GROUP) / (stride + 1)) return ZM_ELIMIT;
     zm_map n = *m;
-    n.slots = zm_alloc(a, ncap * (stride + 1), block_align(stride));
+    n.slots = zm_alloc(a, block_bytes(ncap, stride), block_align(stride));
     if (n.slots == NULL) return ZM_ENOMEM;
     n.cap = ncap;
     if (n.seed == 0) n.seed = zm_hash_seed();
     unsigned char *nctrl = ctrl_of(&n, stride);
-    memset(nctrl, 0, ncap);
+    memset(nctrl, 0, ncap + GROUP);
     if (m->cap) {
         /* In slot order, so the writes to the new table run in two streams. */
         const unsigned char *ctrl = ctrl_of(m, stride);
         size_t nmask = ncap - 1;
         for (size_t i = 0; i < m->cap; i++) {
+            /* The slots a few places on are written soon: ask for them now. */
             if (ctrl[i] == 0) continue;
             const slot *s = slot_at(m, i, stride);
-            size_t j = s->hash & nmask;
-            while (nctrl[j] != 0) j = (j + 1) & nmask;
-            nctrl[j] = ctrl[i];
+            size_t j = free_from(nctrl, nmask, s->hash & nmask);
+            set_ctrl(nctrl, ncap, j, ctrl[i]);
             memcpy(slot_at(&n, j, stride), s, stride);
         }
-        zm_free(a, m->slots, m->cap * (stride + 1), block_align(stride));
+        zm_free(a, m->slots, block_bytes(m->cap, stride), block_align(stride));
     }
     *m = n;
     return ZM_OK;
@@ -122,7 +196,7 @@ static zm_status rehash(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
 
 zm_status zm_map_reserve_raw(zm_allocator a, zm_map *m, size_t n, size_t stride) {
     if (m->cap && fits(n, m->cap)) return ZM_OK;
-    size_t ncap = m->cap ? m->cap : 8;
+    size_t ncap = m->cap ? m->cap : MIN_CAP;
     while (!fits(n, ncap)) {
         if (ncap > ((size_t)1 << 31)) return ZM_ELIMIT;
         ncap *= 2;
@@ -131,7 +205,7 @@ zm_status zm_map_reserve_raw(zm_allocator a, zm_map *m, size_t n, size_t stride)
 }
 
 void zm_map_deinit_raw(zm_allocator a, zm_map *m, size_t stride) {
-    if (m->cap) zm_free(a, m->slots, m->cap * (stride + 1), block_align(stride));
+    if (m->cap) zm_free(a, m->slots, block_bytes(m->cap, stride), block_align(stride));
     m->slots = NULL;
     m->cap = m->count = 0;
 }
@@ -167,11 +241,11 @@ static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t 
     }
     if (h32 == 0) h32 = hash_of(m, key, len);
     size_t i = probe(m, key, len, h32, stride);
-    unsigned char *c = &ctrl_of(m, stride)[i];
+    unsigned char *ctrl = ctrl_of(m, stride);
     slot *s = slot_at(m, i, stride);
-    *found = *c != 0;
+    *found = ctrl[i] != 0;
     if (!*found) {
-        *c = tag_of(h32);
+        set_ctrl(ctrl, m->cap, i, tag_of(h32));
         s->hash = h32;
         s->len = (uint32_t)len;
         memcpy(s->head, key, len < INLINE_KEY ? len : INLINE_KEY);
@@ -224,17 +298,17 @@ bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, vo
         bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
             memcpy(slot_at(m, i, stride), sj, stride);
-            ctrl[i] = ctrl[j];
+            set_ctrl(ctrl, m->cap, i, ctrl[j]);
             i = j;
         }
     }
-    ctrl[i] = 0;
+    set_ctrl(ctrl, m->cap, i, 0);
     m->count--;
     return true;
 }
 
 void zm_map_clear_raw(zm_map *m, size_t stride) {
-    if (m->count) memset(ctrl_of(m, stride), 0, m->cap);
+    if (m->count) memset(ctrl_of(m, stride), 0, m->cap + GROUP);
     m->count = 0;
 }
 

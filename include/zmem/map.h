@@ -21,14 +21,13 @@
  *
  * The table: open addressing with linear probing, at most 3/4 full. Each
  * slot has a control byte (empty, or 7 bits of the key's hash), kept apart
- * from the slots so that a probe reads one byte a slot: a miss seldom reads a
- * slot at all. A slot holds the key's 32-bit hash, its length and pointer,
- * its first 16 bytes (a key that short is compared in the slot, without
- * following the pointer), and the value. Removal is backward-shift deletion:
- * no tombstones, so a map that sees endless inserts and removals never
- * degrades and never needs a rehash. Every map hashes with its own seed
- * (zm_hash_seed), so colliding keys cannot be computed in advance, and keys
- * copied from one map to another do not cluster.
+ * from the slots so that a probe compares 16 of them at once (SSE2 where
+ * there is SSE2): a miss seldom reads a slot at all. A slot holds the key's 32-bit hash, its length
+ * and pointer, its first 16 bytes (a key that short is compared in the slot, without following the
+ * pointer), and the value. Removal is backward-shift deletion: no tombstones, so a map that sees
+ * endless inserts and removals never degrades and never needs a rehash. Every map hashes with its
+ * own seed (zm_hash_seed), so colliding keys cannot be computed in advance, and keys copied from
+ * one map to another do not cluster.
  *
  * Growing either succeeds or returns ZM_ENOMEM and leaves the map as it was.
  * Pointers to values stay valid until the next put, remove or clear. Keys up
@@ -123,7 +122,7 @@ typedef struct zm_map_hooks {
 /* The untyped map under ZM_MAP_TYPED. The fields are public for the inline
    wrappers only. */
 typedef struct zm_map {
-    void *slots;               /* cap slots of the map's stride, then cap control bytes */
+    void *slots;               /* cap slots of the map's stride, then cap + 16 control bytes */
     size_t cap;                /* a power of two, or 0 */
     size_t count;              /* keys in the map */
     uint64_t seed;             /* 0 until the first slots are allocated */

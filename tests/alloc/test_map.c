@@ -127,6 +127,42 @@ static void test_many(void) {
     free(lens);
 }
 
+/* Keys whose hash is the number they spell: their homes are chosen, so runs
+   can be made to wrap past the last slot, where the control bytes that are
+   read 16 at a time are mirrored. */
+static uint64_t number_hash(const void *key, size_t len, uint64_t seed) {
+    (void)seed;
+    return strtoull((const char *)key, NULL, 10) + 0 * len;
+}
+
+static bool bytes_eq(const void *a, size_t a_len, const void *b, size_t b_len) {
+    return a_len == b_len && memcmp(a, b, a_len) == 0;
+}
+
+static void test_wrap(void) {
+    static const zm_map_hooks hooks = {number_hash, bytes_eq};
+    static const char *const keys[] = {"13", "29", "45", "61", "14", "77", "93", "15", "16", "32"};
+    enum { N = sizeof keys / sizeof *keys };
+    zm_allocator a = zm_default_allocator();
+    for (size_t gone = 0; gone < N; gone++) {
+        int_map m;
+        int_map_init(&m, &hooks);
+        for (int i = 0; i < N; i++) CHECK(int_map_put_str(a, &m, keys[i], i) == ZM_OK);
+        CHECK_EQ(m.map.cap, 16); /* homes 13, 14, 15 and 0: the run wraps */
+        CHECK(int_map_remove_str(&m, keys[gone], NULL));
+        CHECK(int_map_get_str(&m, keys[gone]) == NULL);
+        for (int i = 0; i < N; i++) {
+            int *v = int_map_get_str(&m, keys[i]);
+            CHECK((size_t)i == gone ? v == NULL : v != NULL && *v == i);
+        }
+        CHECK(int_map_get_str(&m, "0") == NULL && int_map_get_str(&m, "109") == NULL);
+        CHECK(int_map_put_str(a, &m, keys[gone], 100) == ZM_OK);
+        CHECK_EQ(*int_map_get_str(&m, keys[gone]), 100);
+        CHECK_EQ(int_map_count(&m), N);
+        int_map_deinit(a, &m);
+    }
+}
+
 /* Case-insensitive keys through the caller's hooks. */
 static uint64_t nocase_hash(const void *key, size_t len, uint64_t seed) {
     char low[64];
@@ -261,12 +297,12 @@ static void test_failed_growth(void) {
     size_t *lens;
     char *keys = make_keys(100, &lens);
     size_t i = 0;
-    for (; i < 6; i++) CHECK(int_map_put(a, &m, keys + i * 24, lens[i], (int)i) == ZM_OK);
-    CHECK_EQ(m.map.cap, 8);
+    for (; i < 12; i++) CHECK(int_map_put(a, &m, keys + i * 24, lens[i], (int)i) == ZM_OK);
+    CHECK_EQ(m.map.cap, 16);
     void *slots = m.map.slots;
     f.fail_index = f.alloc_index;
-    CHECK(int_map_put(a, &m, keys + i * 24, lens[i], 7) == ZM_ENOMEM);
-    CHECK(m.map.slots == slots && m.map.count == 6 && m.map.cap == 8);
+    CHECK(int_map_put(a, &m, keys + i * 24, lens[i], 13) == ZM_ENOMEM);
+    CHECK(m.map.slots == slots && m.map.count == 12 && m.map.cap == 16);
     CHECK(int_map_get(&m, keys + i * 24, lens[i]) == NULL);
     /* A key already there is still answered, full map or not. */
     f.fail_index = f.alloc_index;
@@ -309,6 +345,7 @@ int main(void) {
     RUN(test_basics);
     RUN(test_many);
     RUN(test_hooks);
+    RUN(test_wrap);
     RUN(test_values);
     RUN(test_seeds);
     RUN(test_arena);
