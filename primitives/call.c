@@ -152,7 +152,7 @@ typedef struct writer {
 
 static zm_status sink(void *c, const char *data, size_t n) {
     writer *w = c;
-    zm__buf *b = &w->ctx->response;
+    zm_buf *b = &w->ctx->response;
     if (w->limit != 0 && n > w->limit - b->len) return ZM_ELIMIT;
     return zm__buf_append(w->ctx->a, b, data, n) ? ZM_OK : ZM_ENOMEM;
 }
@@ -160,7 +160,7 @@ static zm_status sink(void *c, const char *data, size_t n) {
 #define RAW(w, lit) sink((w), (lit), sizeof(lit) - 1)
 
 static zm_status put_str(writer *w, const char *s, size_t n) {
-    zm__buf *b = &w->ctx->response;
+    zm_buf *b = &w->ctx->response;
     size_t mark = b->len;
     if (RAW(w, "\"") != ZM_OK || !zm__buf_append_escaped(w->ctx->a, b, s, n) ||
         RAW(w, "\"") != ZM_OK) {
@@ -194,10 +194,10 @@ static zm_status put_error_members(writer *w) {
     if ((st = RAW(w, "\"ok\":false,\"error\":{\"code\":\"")) != ZM_OK) return st;
     if ((st = sink(w, code, strlen(code))) != ZM_OK) return st;
     if ((st = RAW(w, "\",\"message\":")) != ZM_OK) return st;
-    if ((st = put_str(w, ctx->err_msg.ptr, ctx->err_msg.len)) != ZM_OK) return st;
+    if ((st = put_str(w, ctx->err_msg.data, ctx->err_msg.len)) != ZM_OK) return st;
     if (ctx->has_field) {
         if ((st = RAW(w, ",\"field\":")) != ZM_OK) return st;
-        if ((st = put_str(w, ctx->err_field.ptr, ctx->err_field.len)) != ZM_OK) return st;
+        if ((st = put_str(w, ctx->err_field.data, ctx->err_field.len)) != ZM_OK) return st;
     }
     return RAW(w, "}");
 }
@@ -208,7 +208,7 @@ static zm_status put_error_members(writer *w) {
 static zm_status put_response(writer *w, const zm_json *id, bool optional_id, zm_status *callp,
                               const zm_json *result) {
     zm_status call = *callp;
-    zm__buf *b = &w->ctx->response;
+    zm_buf *b = &w->ctx->response;
     size_t mark = b->len;
     zm_status st;
     if (id != NULL || !optional_id) {
@@ -250,7 +250,7 @@ static void put_oom(zm_prim_ctx *ctx, const zm_json *id) {
     bool limit = zm__ctx_limit_hit(ctx);
     const char *tail = limit ? limit_tail : oom_tail;
     _Static_assert(sizeof limit_tail >= sizeof oom_tail, "the limit tail is the longer");
-    zm__buf *b = &ctx->response;
+    zm_buf *b = &ctx->response;
     writer w = {ctx, ZM__RESPONSE_MIN - sizeof limit_tail - 16};
     b->len = 0;
     RAW(&w, "{\"id\":");
@@ -420,9 +420,9 @@ static zm_status keep_response(zm_prim_ctx *ctx, const zm_json *id, zm_status ca
         if (body == NULL) return ZM_ENOMEM;
         const char *code = zm_prim_errcode_name(ctx->err_code);
         zm_json *c = zm_json_new_string_ref(a, code, strlen(code));
-        zm_json *m = zm_json_new_string(a, ctx->err_msg.ptr, ctx->err_msg.len);
+        zm_json *m = zm_json_new_string(a, ctx->err_msg.data, ctx->err_msg.len);
         zm_json *f =
-            ctx->has_field ? zm_json_new_string(a, ctx->err_field.ptr, ctx->err_field.len) : NULL;
+            ctx->has_field ? zm_json_new_string(a, ctx->err_field.data, ctx->err_field.len) : NULL;
         if (c == NULL || m == NULL || (ctx->has_field && f == NULL)) return ZM_ENOMEM;
         if (zm_json_object_add_ref(a, body, "code", 4, c) != ZM_OK ||
             zm_json_object_add_ref(a, body, "message", 7, m) != ZM_OK ||
@@ -556,7 +556,7 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
 static zm_status run_batch_txn(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_parts *top,
                                writer *w, zm_status *call) {
     const zm_prim_batch_hooks *h = &reg->batch_hooks;
-    zm__buf *b = &ctx->response;
+    zm_buf *b = &ctx->response;
     size_t mark = b->len;
     if (h->begin != NULL) {
         zm__ctx_clear_error(ctx);
@@ -593,11 +593,11 @@ static zm_status run_batch_txn(zm_prim_registry *reg, zm_prim_ctx *ctx, const ca
 /* zm_prim_call_json, once the context is marked busy. */
 static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *request, size_t len,
                            char **response, size_t *response_len) {
-    zm__buf *b = &ctx->response;
+    zm_buf *b = &ctx->response;
     /* One huge response does not pin its buffer past the next request. */
     if (b->cap > ctx->response_retain_limit) {
-        char *p = zm_realloc(ctx->a, b->ptr, b->cap, ZM__RESPONSE_MIN, 1);
-        if (p != NULL) b->ptr = p, b->cap = ZM__RESPONSE_MIN;
+        char *p = zm_realloc(ctx->a, b->data, b->cap, ZM__RESPONSE_MIN, 1);
+        if (p != NULL) b->data = p, b->cap = ZM__RESPONSE_MIN;
     }
     b->len = 0;
     zm__ctx_reset_arenas(ctx);
@@ -630,15 +630,14 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
         call = run_parts(reg, ctx, &c, NULL, 0, &result);
         st = put_response(&w, c.id, false, &call, result);
     }
-    if (st == ZM_OK && zm__buf_append(ctx->a, b, "\0", 1)) {
-        b->len--;
-    } else {
+    if (st != ZM_OK) {
         put_oom(ctx, c.id);
         call = ZM_ENOMEM;
     }
+    b->data[b->len] = '\0'; /* after a response cut back to a mark */
     if (call != ZM_OK) ctx->stats.errors++;
     zm__ctx_reset_arenas(ctx);
-    *response = b->ptr;
+    *response = b->data;
     *response_len = b->len;
     if (call != ZM_OK) return call;
     return ZM_OK;

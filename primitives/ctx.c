@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include "internal.h"
-#include "zmem/array.h"
 
 #define DEFAULT_BLOCK           ((size_t)64 << 10)
 #define DEFAULT_RETAIN          ((size_t)4 << 20)
@@ -16,36 +15,15 @@
  * Buffers
  * ------------------------------------------------------------------------- */
 
-bool zm__buf_reserve(zm_allocator a, zm__buf *b, size_t n) {
-    if (n <= b->cap - b->len) return true;
-    if (n > SIZE_MAX / 2 - b->len) return false;
-    char *p = zm_array_grow_raw(a, b->ptr, &b->cap, b->len + n, 1, 1);
-    if (p == NULL) return false;
-    b->ptr = p;
-    return true;
-}
-
-void zm__buf_free(zm_allocator a, zm__buf *b) {
-    zm_free(a, b->ptr, b->cap, 1);
-    b->ptr = NULL;
-    b->len = b->cap = 0;
-}
-
-bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n) {
-    if (n == SIZE_MAX) return false;
+bool zm__buf_set(zm_allocator a, zm_buf *b, const char *s, size_t n) {
     size_t old = b->len;
     b->len = 0;
-    if (!zm__buf_reserve(a, b, n + 1)) {
-        b->len = old;
-        return false;
-    }
-    if (n) memcpy(b->ptr, s, n);
-    b->ptr[n] = '\0';
-    b->len = n;
-    return true;
+    if (zm_buf_append(a, b, s, n) == ZM_OK) return true;
+    b->len = old;
+    return false;
 }
 
-bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *str, size_t n) {
+bool zm__buf_append_escaped(zm_allocator a, zm_buf *b, const char *str, size_t n) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0;   /* start of the pending run of bytes copied as they are */
@@ -173,12 +151,11 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
         ctx->owns_templates = true;
     }
     /* Buffers that answer errors and responses without growing in the usual case. */
-    if (!zm__buf_reserve(a, &ctx->err_msg, ERR_BUF_INITIAL) ||
-        !zm__buf_reserve(a, &ctx->err_field, ERR_BUF_INITIAL) ||
-        !zm__buf_reserve(a, &ctx->response, ZM__RESPONSE_MIN))
+    /* (zm_buf_reserve counts the NUL apart: each block is exactly the size named.) */
+    if (zm_buf_reserve(a, &ctx->err_msg, ERR_BUF_INITIAL - 1) != ZM_OK ||
+        zm_buf_reserve(a, &ctx->err_field, ERR_BUF_INITIAL - 1) != ZM_OK ||
+        zm_buf_reserve(a, &ctx->response, ZM__RESPONSE_MIN - 1) != ZM_OK)
         goto oom;
-    ctx->err_msg.ptr[0] = '\0';
-    ctx->err_field.ptr[0] = '\0';
     *out = ctx;
     return ZM_OK;
 oom:
@@ -254,15 +231,14 @@ int64_t zm__ctx_clock(zm_prim_ctx *ctx) {
  * Identity, clock, accessors
  * ------------------------------------------------------------------------- */
 
-static zm_status set_id(zm_prim_ctx *ctx, zm__buf *b, const char *id, size_t len) {
+static zm_status set_id(zm_prim_ctx *ctx, zm_buf *b, const char *id, size_t len) {
     if (id == NULL || len == 0) {
-        b->len = 0;
-        if (b->cap) b->ptr[0] = '\0';
+        zm_buf_clear(b);
         return ZM_OK;
     }
     /* Copy into a fresh buffer first, so that a failure keeps the old id and
        id may point into the old one. */
-    zm__buf fresh = {NULL, 0, 0};
+    zm_buf fresh = {NULL, 0, 0};
     if (!zm__buf_set(ctx->a, &fresh, id, len)) return ZM_ENOMEM;
     zm__buf_free(ctx->a, b);
     *b = fresh;
@@ -310,9 +286,9 @@ int64_t zm_prim_now_ms(const zm_prim_ctx *ctx) {
     return ctx->now_ms;
 }
 
-static const char *id_of(const zm__buf *b, size_t *len) {
+static const char *id_of(const zm_buf *b, size_t *len) {
     if (len) *len = b->len;
-    return b->len ? b->ptr : "";
+    return zm_buf_str(b);
 }
 
 const char *zm_prim_agent_id(const zm_prim_ctx *ctx, size_t *len) {
@@ -357,20 +333,20 @@ zm_prim_errcode zm_prim_errcode_of(zm_status status) {
 /* Replaces every byte of s that is not part of valid UTF-8 with '?', in
    place, so that a message cut short (or given bad bytes) still writes as
    JSON everywhere. */
-static void sanitize(zm__buf *b) {
+static void sanitize(zm_buf *b) {
     for (size_t i = 0;;) {
-        i += zm_utf8_valid_prefix(b->ptr + i, b->len - i);
+        i += zm_utf8_valid_prefix(b->data + i, b->len - i);
         if (i == b->len) return;
-        b->ptr[i++] = '?';
+        b->data[i++] = '?';
     }
 }
 
 /* NUL-terminates b, cutting its last byte when it is full (a message built
    by appends whose terminating append could not grow the buffer). */
-static void terminate(zm__buf *b) {
+static void terminate(zm_buf *b) {
     if (b->cap == 0) return;
     if (b->len >= b->cap) b->len = b->cap - 1;
-    b->ptr[b->len] = '\0';
+    b->data[b->len] = '\0';
 }
 
 void zm__ctx_sanitize_error(zm_prim_ctx *ctx) {
@@ -381,12 +357,12 @@ void zm__ctx_sanitize_error(zm_prim_ctx *ctx) {
 }
 
 /* Copies n bytes into b, truncating to what b can hold if it cannot grow. */
-static void copy_truncating(zm_allocator a, zm__buf *b, const char *s, size_t n) {
+static void copy_truncating(zm_allocator a, zm_buf *b, const char *s, size_t n) {
     if (zm__buf_set(a, b, s, n)) return;
     if (b->cap == 0) return;
     size_t k = n < b->cap - 1 ? n : b->cap - 1;
-    memmove(b->ptr, s, k);
-    b->ptr[k] = '\0';
+    memmove(b->data, s, k);
+    b->data[k] = '\0';
     b->len = k;
 }
 
@@ -426,9 +402,9 @@ zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, cons
         copy_truncating(ctx->a, &ctx->err_msg, small, (size_t)n);
     } else {
         ctx->err_msg.len = 0;
-        if (zm__buf_reserve(ctx->a, &ctx->err_msg, (size_t)n + 1)) {
+        if (zm_buf_reserve(ctx->a, &ctx->err_msg, (size_t)n) == ZM_OK) {
             va_start(ap, fmt);
-            vsnprintf(ctx->err_msg.ptr, (size_t)n + 1, fmt, ap);
+            vsnprintf(ctx->err_msg.data, (size_t)n + 1, fmt, ap);
             va_end(ap);
             ctx->err_msg.len = (size_t)n;
         } else {
@@ -442,6 +418,6 @@ zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, cons
 void zm_prim_last_error(const zm_prim_ctx *ctx, zm_prim_error *out) {
     out->code = ctx->err_code;
     out->status = ctx->err_status;
-    out->message = ctx->err_msg.len ? ctx->err_msg.ptr : "";
-    out->field = ctx->has_field ? (ctx->err_field.len ? ctx->err_field.ptr : "") : NULL;
+    out->message = ctx->err_msg.len ? ctx->err_msg.data : "";
+    out->field = ctx->has_field ? (ctx->err_field.len ? ctx->err_field.data : "") : NULL;
 }

@@ -3,6 +3,7 @@
 #ifndef ZMEM_PRIM_INTERNAL_H
 #define ZMEM_PRIM_INTERNAL_H
 
+#include "zmem/buf.h"
 #include "zmem/prim.h"
 
 /* ---------------------------------------------------------------------------
@@ -115,12 +116,6 @@ const zm__prim *zm__registry_find(const zm_prim_registry *reg, const char *name,
    response always fits. */
 #define ZM__RESPONSE_MIN 4096
 
-/* A growable byte buffer from the long-lived allocator. */
-typedef struct zm__buf {
-    char *ptr;
-    size_t len, cap;
-} zm__buf;
-
 struct zm_prim_ctx {
     zm_allocator a;          /* long-lived: the view of ll */
     zm_stats ll;             /* counts what goes through a, over the caller's allocator */
@@ -142,16 +137,16 @@ struct zm_prim_ctx {
     void *userdata; /* of the primitive running now */
     bool busy;      /* a call is running: nested calls are refused */
 
-    zm__buf agent_id, session_id; /* NUL-terminated; len 0 = unset */
+    zm_buf agent_id, session_id; /* len 0 = unset */
 
     /* The last error. */
     zm_prim_errcode err_code;
     zm_status err_status;
-    zm__buf err_msg;   /* NUL-terminated */
-    zm__buf err_field; /* NUL-terminated */
+    zm_buf err_msg;
+    zm_buf err_field;
     bool has_field;
 
-    zm__buf response;
+    zm_buf response; /* the buffers: from the long-lived allocator */
 
     zm_prim_stats stats;
 
@@ -202,8 +197,7 @@ static inline void zm__ctx_clear_error(zm_prim_ctx *ctx) {
     ctx->err_code = ZM_PRIM_OK;
     ctx->err_status = ZM_OK;
     ctx->has_field = false;
-    if (ctx->err_msg.cap) ctx->err_msg.ptr[0] = '\0';
-    ctx->err_msg.len = 0;
+    zm_buf_clear(&ctx->err_msg);
 }
 
 /* Resets both arenas if they hold anything, counting the bytes they used. */
@@ -212,21 +206,22 @@ void zm__ctx_reset_arenas(zm_prim_ctx *ctx);
 /* Reads the clock. */
 int64_t zm__ctx_clock(zm_prim_ctx *ctx);
 
-/* Makes room for n more bytes in b; false when the allocator fails. */
-bool zm__buf_reserve(zm_allocator a, zm__buf *b, size_t n);
-
-/* Appends n bytes (false on failure, b unchanged). */
-static inline bool zm__buf_append(zm_allocator a, zm__buf *b, const void *data, size_t n) {
-    if (n > b->cap - b->len && !zm__buf_reserve(a, b, n)) return false;
-    memcpy(b->ptr + b->len, data, n);
-    b->len += n;
-    return true;
+/* zm_buf_append with its fast path inline, for the response writer: true
+   on success, false when b cannot grow (b unchanged). */
+static inline bool zm__buf_append(zm_allocator a, zm_buf *b, const void *data, size_t n) {
+    if (ZM_LIKELY(b->cap - b->len > n)) {
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return true;
+    }
+    return zm_buf_append(a, b, data, n) == ZM_OK;
 }
 
 /* Appends s as the contents of a JSON string (no quotes): escapes quotes,
    backslashes and control characters, and replaces invalid UTF-8 with
    U+FFFD, so the output is always valid JSON. */
-bool zm__buf_append_escaped(zm_allocator a, zm__buf *b, const char *s, size_t n);
+bool zm__buf_append_escaped(zm_allocator a, zm_buf *b, const char *s, size_t n);
 
 /* The most bytes of user text (a name, a key, a reference) that an error
    message quotes. */
@@ -243,9 +238,13 @@ typedef struct zm__quoted {
    so a message neither ends at an embedded NUL nor grows with the input. */
 const char *zm__quote(zm__quoted *q, const char *s, size_t n);
 
-/* Sets b to exactly n bytes of s plus a NUL, growing it as needed. */
-bool zm__buf_set(zm_allocator a, zm__buf *b, const char *s, size_t n);
+/* Sets b to exactly n bytes of s (not inside b), growing it as needed; false
+   when it cannot grow (b unchanged). */
+bool zm__buf_set(zm_allocator a, zm_buf *b, const char *s, size_t n);
 
-void zm__buf_free(zm_allocator a, zm__buf *b);
+/* zm_buf_deinit, as the context's teardown names it. */
+static inline void zm__buf_free(zm_allocator a, zm_buf *b) {
+    zm_buf_deinit(a, b);
+}
 
 #endif

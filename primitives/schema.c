@@ -252,20 +252,20 @@ zm_status zm__schema_compile(zm_arena *ar, const zm_json *schema, zm__schema **o
 
 typedef zm__vpath vpath;
 
-static void append_ptr(zm_prim_ctx *ctx, zm__buf *b, const vpath *p) {
+static void append_ptr(zm_prim_ctx *ctx, zm_buf *b, const vpath *p) {
     if (p == NULL) return;
     append_ptr(ctx, b, p->up);
-    zm__buf_append(ctx->a, b, "/", 1);
+    zm_buf_append(ctx->a, b, "/", 1);
     if (p->key == NULL) {
         char num[24];
         int n = snprintf(num, sizeof num, "%zu", p->len);
-        zm__buf_append(ctx->a, b, num, (size_t)n);
+        zm_buf_append(ctx->a, b, num, (size_t)n);
         return;
     }
     for (size_t i = 0, start = 0; i <= p->len; i++) {
         if (i == p->len || p->key[i] == '~' || p->key[i] == '/') {
             zm__buf_append_escaped(ctx->a, b, p->key + start, i - start);
-            if (i < p->len) zm__buf_append(ctx->a, b, p->key[i] == '~' ? "~0" : "~1", 2);
+            if (i < p->len) zm_buf_append(ctx->a, b, p->key[i] == '~' ? "~0" : "~1", 2);
             start = i + 1;
         }
     }
@@ -284,22 +284,20 @@ zm_status zm__fail_at(zm_prim_ctx *ctx, const zm__vpath *p, const char *fmt, ...
     zm__ctx_set_error(ctx, ZM_PRIM_INVALID_PARAMS, ZM_EINVAL, "", 0, NULL, 0);
     ctx->err_field.len = 0;
     append_ptr(ctx, &ctx->err_field, p);
-    if (zm__buf_append(ctx->a, &ctx->err_field, "", 1)) ctx->err_field.len--;
     /* The message: "<pointer>: <rule>", or "params: <rule>" at the root. */
     ctx->err_msg.len = 0;
     if (p == NULL) {
-        zm__buf_append(ctx->a, &ctx->err_msg, "params", 6);
+        zm_buf_append(ctx->a, &ctx->err_msg, "params", 6);
     } else {
         /* The field is exact; the message shows at most ZM__QUOTE_MAX bytes of it. */
         zm__quoted q;
         const char *shown = ctx->err_field.len > ZM__QUOTE_MAX
-                                ? zm__quote(&q, ctx->err_field.ptr, ctx->err_field.len)
-                                : ctx->err_field.ptr;
-        zm__buf_append(ctx->a, &ctx->err_msg, shown, strlen(shown));
+                                ? zm__quote(&q, ctx->err_field.data, ctx->err_field.len)
+                                : zm_buf_str(&ctx->err_field);
+        zm_buf_append(ctx->a, &ctx->err_msg, shown, strlen(shown));
     }
-    zm__buf_append(ctx->a, &ctx->err_msg, ": ", 2);
-    zm__buf_append(ctx->a, &ctx->err_msg, rule, (size_t)n);
-    if (zm__buf_append(ctx->a, &ctx->err_msg, "", 1)) ctx->err_msg.len--;
+    zm_buf_append(ctx->a, &ctx->err_msg, ": ", 2);
+    zm_buf_append(ctx->a, &ctx->err_msg, rule, (size_t)n);
     zm__ctx_sanitize_error(ctx);
     return ZM_EINVAL;
 }
