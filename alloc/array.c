@@ -67,7 +67,7 @@ zm_status zm_buf_reserve(zm_allocator a, zm_buf *b, size_t n) {
     return ZM_OK;
 }
 
-zm_status zm_buf_append(zm_allocator a, zm_buf *b, const void *data, size_t n) {
+zm_status zm__buf_append_grow(zm_allocator a, zm_buf *b, const void *data, size_t n) {
     if (zm_buf_reserve(a, b, n) != ZM_OK) return ZM_ENOMEM;
     if (n) memcpy(b->data + b->len, data, n);
     b->len += n;

@@ -154,7 +154,7 @@ static zm_status sink(void *c, const char *data, size_t n) {
     writer *w = c;
     zm_buf *b = &w->ctx->response;
     if (w->limit != 0 && n > w->limit - b->len) return ZM_ELIMIT;
-    return zm__buf_append(w->ctx->a, b, data, n) ? ZM_OK : ZM_ENOMEM;
+    return zm_buf_append(w->ctx->a, b, data, n);
 }
 
 #define RAW(w, lit) sink((w), (lit), sizeof(lit) - 1)

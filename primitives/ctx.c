@@ -40,7 +40,7 @@ bool zm__buf_append_escaped(zm_allocator a, zm_buf *b, const char *str, size_t n
             i++;
             continue;
         }
-        if (!zm__buf_append(a, b, s + run, i - run)) return false;
+        if (zm_buf_append(a, b, s + run, i - run) != ZM_OK) return false;
         char esc[8];
         size_t k = 0;
         esc[k++] = '\\';
@@ -61,11 +61,11 @@ bool zm__buf_append_escaped(zm_allocator a, zm_buf *b, const char *str, size_t n
                 esc[k++] = (char)0xEF, esc[k++] = (char)0xBF, esc[k++] = (char)0xBD;
             }
         }
-        if (!zm__buf_append(a, b, esc, k)) return false;
+        if (zm_buf_append(a, b, esc, k) != ZM_OK) return false;
         i++;
         run = i;
     }
-    return zm__buf_append(a, b, s + run, n - run);
+    return zm_buf_append(a, b, s + run, n - run) == ZM_OK;
 }
 
 const char *zm__quote(zm__quoted *q, const char *str, size_t n) {

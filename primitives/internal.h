@@ -206,18 +206,6 @@ void zm__ctx_reset_arenas(zm_prim_ctx *ctx);
 /* Reads the clock. */
 int64_t zm__ctx_clock(zm_prim_ctx *ctx);
 
-/* zm_buf_append with its fast path inline, for the response writer: true
-   on success, false when b cannot grow (b unchanged). */
-static inline bool zm__buf_append(zm_allocator a, zm_buf *b, const void *data, size_t n) {
-    if (ZM_LIKELY(b->cap - b->len > n)) {
-        memcpy(b->data + b->len, data, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return true;
-    }
-    return zm_buf_append(a, b, data, n) == ZM_OK;
-}
-
 /* Appends s as the contents of a JSON string (no quotes): escapes quotes,
    backslashes and control characters, and replaces invalid UTF-8 with
    U+FFFD, so the output is always valid JSON. */

@@ -39,9 +39,20 @@ void zm_buf_deinit(zm_allocator a, zm_buf *b);
    Returns ZM_OK or ZM_ENOMEM (b unchanged). */
 zm_status zm_buf_reserve(zm_allocator a, zm_buf *b, size_t n);
 
-/* Appends the n bytes at data (which must not point into b).
-   Returns ZM_OK or ZM_ENOMEM (b unchanged). */
-zm_status zm_buf_append(zm_allocator a, zm_buf *b, const void *data, size_t n);
+/* zm_buf_append when b must grow first; for the inline wrapper only. */
+zm_status zm__buf_append_grow(zm_allocator a, zm_buf *b, const void *data, size_t n);
+
+/* Appends the n bytes at data (which must not point into b; NULL only when n
+   is 0). Returns ZM_OK or ZM_ENOMEM (b unchanged). Inline: when there is room
+   it is a copy and a NUL, with no call. */
+static inline zm_status zm_buf_append(zm_allocator a, zm_buf *b, const void *data, size_t n) {
+    if (ZM_UNLIKELY(b->cap - b->len <= n) || data == NULL)
+        return zm__buf_append_grow(a, b, data, n);
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return ZM_OK;
+}
 
 /* Appends the NUL-terminated string s. Returns ZM_OK or ZM_ENOMEM. */
 zm_status zm_buf_append_str(zm_allocator a, zm_buf *b, const char *s);
