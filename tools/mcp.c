@@ -18,6 +18,7 @@
 #include "env.h"
 #include "lineio.h"
 #include "mcp.h"
+#include "zmem/buf.h"
 #include "zmem/store.h"
 #include "run_cmd.h"
 
@@ -29,8 +30,7 @@ struct mcp_server {
     zm_prim_registry *reg;
     zm_prim_ctx *ctx;
     zm_arena ar; /* one line's memory: the parsed message and the response tree */
-    char *out;   /* the response line being written */
-    size_t out_len, out_cap;
+    zm_buf out;  /* the response line being written */
     int version; /* index into versions, -1 before initialize */
     bool initialized;
     FILE *log;                 /* where notes for the operator go; NULL = nowhere */
@@ -59,7 +59,7 @@ zm_status mcp_server_create(zm_allocator a, zm_prim_registry *reg, zm_prim_ctx *
 void mcp_server_destroy(mcp_server *s) {
     if (s == NULL) return;
     zm_arena_deinit(&s->ar);
-    zm_free(s->a, s->out, s->out_cap, 1);
+    zm_buf_deinit(s->a, &s->out);
     zm_destroy(s->a, s);
 }
 
@@ -84,18 +84,7 @@ const char *mcp_server_version(const mcp_server *s) {
 
 static zm_status out_sink(void *c, const char *data, size_t n) {
     mcp_server *s = c;
-    if (n > s->out_cap - s->out_len) {
-        if (n > SIZE_MAX / 4 - s->out_len) return ZM_ENOMEM;
-        size_t cap = s->out_cap ? s->out_cap : 4096;
-        while (cap < s->out_len + n) cap *= 2;
-        char *p = zm_realloc(s->a, s->out, s->out_cap, cap, 1);
-        if (p == NULL) return ZM_ENOMEM;
-        s->out = p;
-        s->out_cap = cap;
-    }
-    memcpy(s->out + s->out_len, data, n);
-    s->out_len += n;
-    return ZM_OK;
+    return zm_buf_append(s->a, &s->out, data, n);
 }
 
 /* Appends v's text to the output line. */
@@ -563,12 +552,8 @@ static const char oom_line[] =
 static void end_line(mcp_server *s) {
     zm_prim_ctx_reset(s->ctx);
     zm_arena_reset(&s->ar, ZM_ARENA_RETAIN_WITH_LIMIT, ARENA_KEEP);
-    if (s->out_cap > OUT_KEEP) {
-        zm_free(s->a, s->out, s->out_cap, 1);
-        s->out = NULL;
-        s->out_cap = 0;
-    }
-    s->out_len = 0;
+    if (s->out.cap > OUT_KEEP) zm_buf_deinit(s->a, &s->out);
+    zm_buf_clear(&s->out);
 }
 
 /* Writes the output line (if any) and ends the line. */
@@ -576,8 +561,8 @@ static zm_status flush_line(mcp_server *s, bool oom, const mcp_sink *out) {
     zm_status st = ZM_OK;
     if (oom)
         st = out->write(out->ctx, oom_line, sizeof oom_line - 1);
-    else if (s->out_len > 0)
-        st = out->write(out->ctx, s->out, s->out_len);
+    else if (s->out.len > 0)
+        st = out->write(out->ctx, s->out.data, s->out.len);
     end_line(s);
     return st;
 }
@@ -589,7 +574,7 @@ static bool blank(const char *p, size_t n) {
 }
 
 zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp_sink *out) {
-    s->out_len = 0;
+    zm_buf_clear(&s->out);
     if (blank(line, len)) return ZM_OK;
     zm_json *root;
     zm_json_error err;
@@ -633,7 +618,7 @@ zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp
 
 zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
                               const mcp_sink *out) {
-    s->out_len = 0;
+    zm_buf_clear(&s->out);
     zm_json *resp =
         error_detail(s, NULL, MCP_INVALID_REQUEST,
                      mcp_detail(s, "message of %zu bytes is longer than the limit of %zu bytes",
