@@ -26,6 +26,7 @@
 #include "zmem/arena.h"
 #include "zmem/pool.h"
 
+#define ZB_NAME "bench_alloc"
 #include "bench_time.h"
 
 #ifdef ZMEM_HAVE_MIMALLOC
@@ -43,16 +44,6 @@ extern void __libc_free(void *ptr);
 #define GLIBC_FREE   free
 #define GLIBC_NAME   "libc"
 #endif
-
-static int failures;
-
-#define EXPECT(cond, what)                                                                         \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "bench_alloc: FAILED: %s\n", what);                                    \
-        }                                                                                          \
-    } while (0)
 
 /* A backing allocator that counts calls, to prove the arena's steady state. */
 typedef struct counted {

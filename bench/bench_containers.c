@@ -29,6 +29,7 @@
 #include "zmem/array.h"
 #include "zmem/map.h"
 
+#define ZB_NAME "bench_containers"
 #include "bench_time.h"
 
 /* The std::unordered_map peer (bench_containers_std.cpp): each call runs one
@@ -38,16 +39,6 @@ uint64_t zbu_insert(void *m, const char *const *keys, const size_t *lens, size_t
 uint64_t zbu_find(void *m, const char *const *keys, const size_t *lens, size_t n);
 uint64_t zbu_erase(void *m, const char *const *keys, const size_t *lens, size_t n);
 void zbu_free(void *m);
-
-static int failures;
-
-#define EXPECT(cond, what)                                                                         \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "bench_containers: FAILED: %s\n", what);                               \
-        }                                                                                          \
-    } while (0)
 
 /* ---------------------------------------------------------------------------
  * The array

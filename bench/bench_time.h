@@ -1,9 +1,11 @@
-/* What the side-by-side benchmarks share: thread CPU time, medians and a
-   small pseudo-random sequence. */
+/* What the side-by-side benchmarks share: thread CPU time, medians, a
+   small pseudo-random sequence, and the count of wrong answers (the exit
+   status). Define ZB_NAME, the program's name, before including it. */
 #ifndef ZB_BENCH_TIME_H
 #define ZB_BENCH_TIME_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -31,5 +33,17 @@ static inline uint64_t xorshift(uint64_t *s) {
     *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
     return *s;
 }
+
+/* Wrong answers seen: a benchmark exits nonzero when there are any. */
+static int failures;
+
+/* Counts and reports a wrong answer when cond is false. */
+#define EXPECT(cond, what)                                                                         \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "%s: FAILED: %s\n", ZB_NAME, what);                                    \
+        }                                                                                          \
+    } while (0)
 
 #endif
