@@ -21,7 +21,7 @@
  *
  * The table: open addressing with linear probing, at most 3/4 full. Each
  * slot has a control byte (empty, or 7 bits of the key's hash), kept apart
- * from the slots so that a probe compares 16 of them at once (SSE2 where
+ * from the slots so that a lookup compares 16 of them at once (SSE2 where
  * there is SSE2): a miss seldom reads a slot at all. A slot holds the key's 32-bit hash, its length
  * and pointer, its first 16 bytes (a key that short is compared in the slot, without following the
  * pointer), and the value. Removal is backward-shift deletion: no tombstones, so a map that sees
@@ -122,7 +122,7 @@ typedef struct zm_map_hooks {
 /* The untyped map under ZM_MAP_TYPED. The fields are public for the inline
    wrappers only. */
 typedef struct zm_map {
-    void *slots;               /* cap slots of the map's stride, then cap + 16 control bytes */
+    void *slots;               /* cap slots of the map's stride, then cap control bytes */
     size_t cap;                /* a power of two, or 0 */
     size_t count;              /* keys in the map */
     uint64_t seed;             /* 0 until the first slots are allocated */

@@ -128,8 +128,8 @@ static void test_many(void) {
 }
 
 /* Keys whose hash is the number they spell: their homes are chosen, so runs
-   can be made to wrap past the last slot, where the control bytes that are
-   read 16 at a time are mirrored. */
+   can be made to wrap past the last slot, from the last group of 16 control
+   bytes to the first. */
 static uint64_t number_hash(const void *key, size_t len, uint64_t seed) {
     (void)seed;
     return strtoull((const char *)key, NULL, 10) + 0 * len;
