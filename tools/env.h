@@ -32,6 +32,17 @@ typedef struct zt_common_opts {
 
 enum { ZT_STATS_NONE = 0, ZT_STATS_TEXT = 1, ZT_STATS_JSON = 2 };
 
+/* The usage lines of --sync, --memory-limit, --memory-warn and
+   --memory-critical, the same in zmem run and zmem mcp. */
+#define ZT_USAGE_SYNC_MEMORY                                                                       \
+    "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"             \
+    "                    the process) or full (a power loss too)\n"                                \
+    "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"             \
+    "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"       \
+    "  --memory-warn BYTES, --memory-critical BYTES  thresholds of the process's\n"                \
+    "                    memory: crossing one writes one line to standard error (and\n"            \
+    "                    falling back a sixteenth below it, another; no line per call)\n"
+
 /* Reads the common option at argv[*i] (with its value, as "--opt VALUE" or
    "--opt=VALUE"), advancing *i past what it used. Returns 1 when it was one,
    0 when it was not, -1 when its value is missing or wrong (after saying so
