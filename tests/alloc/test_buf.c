@@ -10,6 +10,25 @@ static void test_basics(void) {
     zm_allocator a = zm_default_allocator();
     zm_buf b = {0};
     CHECK_STR(zm_buf_str(&b), "");
+    /* Nothing appended, from NULL: to an empty buffer (which then holds a
+       block) and to one with room (the inline path). */
+    CHECK(zm_buf_append(a, &b, NULL, 0) == ZM_OK);
+    CHECK(b.cap > 0 && b.len == 0 && b.data[0] == '\0');
+    CHECK(zm_buf_append(a, &b, NULL, 0) == ZM_OK);
+    CHECK_EQ(b.len, 0);
+    /* Exactly filling the room: the NUL still fits (the block grows). */
+    size_t room = b.cap - 1;
+    char fill[64];
+    memset(fill, 'f', sizeof fill);
+    for (size_t left = room; left > 0;) {
+        size_t n = left < sizeof fill ? left : sizeof fill;
+        CHECK(zm_buf_append(a, &b, fill, n) == ZM_OK);
+        left -= n;
+    }
+    CHECK(b.len == room && b.data[room] == '\0');
+    CHECK(zm_buf_append(a, &b, "g", 1) == ZM_OK);
+    CHECK(b.len == room + 1 && b.cap >= room + 2 && b.data[room] == 'g' && b.data[room + 1] == 0);
+    zm_buf_clear(&b);
     CHECK(zm_buf_append_str(a, &b, "hello") == ZM_OK);
     CHECK(zm_buf_append_byte(a, &b, ',') == ZM_OK);
     CHECK(zm_buf_printf(a, &b, " %s %d", "world", 42) == ZM_OK);
