@@ -58,8 +58,11 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
                             "WHERE k.id = p.key_id AND v.key_id = k.id AND v.version = k.latest",
     [ZM__SQ_PENDING_DEL] = "DELETE FROM zmem_pending WHERE key_id = ?1",
     [ZM__SQ_PENDING_CLEAR] = "DELETE FROM zmem_pending",
-    [ZM__SQ_GET_LATEST] = "SELECT " VERSION_COLS " FROM zmem_keys k JOIN zmem_versions v "
-                          "ON v.key_id = k.id AND v.version = k.latest WHERE k.key = ?1",
+    /* Two seeks: the key's index entry holds its id (the rowid), and the
+       last version of that id is the latest. */
+    [ZM__SQ_GET_LATEST] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
+                          "(SELECT id FROM zmem_keys WHERE key = ?1) "
+                          "ORDER BY v.version DESC LIMIT 1",
     [ZM__SQ_GET_AS_OF] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
                          "(SELECT id FROM zmem_keys WHERE key = ?1) AND v.ts <= ?2 "
                          "ORDER BY v.version DESC LIMIT 1",

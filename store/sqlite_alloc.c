@@ -77,5 +77,9 @@ zm_status zm_sqlite_use_allocator(zm_allocator a) {
         return zm_store_fail(ZM_EBUSY, "SQLite is already in use in this process: its "
                                        "allocator can only be set before");
     }
+    /* SQLite's memory statistics take a process-wide mutex and update
+       counters on every allocation and free; the allocator is the place to
+       count memory now. Accepted whenever the call above was. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return ZM_OK;
 }

@@ -453,6 +453,9 @@ zm_status zm_store_postgres_open(const char *conninfo, const zm_store_opts *opts
    process uses SQLite, and never while SQLite is in use; zmem never does it
    by itself, because the host program may use SQLite too. a must stay valid
    and thread-safe (the default allocator is) for as long as SQLite runs.
+   It also turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS:
+   sqlite3_memory_used() then reads 0), which cost a global mutex on every
+   allocation; count memory in a instead.
    ZM_OK; ZM_EBUSY (SQLite is already initialized: sqlite3_config refused);
    ZM_ENOTSUP (built without SQLite). */
 zm_status zm_sqlite_use_allocator(zm_allocator a);
