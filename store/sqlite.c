@@ -48,6 +48,7 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_STR_OF_KEY] = "SELECT s FROM zmem_strings WHERE key_id = ?1 ORDER BY pos",
     [ZM__SQ_FTS_DELETE] = "DELETE FROM zmem_fts WHERE rowid = ?1",
     [ZM__SQ_FTS_INSERT] = "INSERT INTO zmem_fts(rowid, t) VALUES(?1, ?2)",
+    [ZM__SQ_FTS_MAX] = "SELECT rowid FROM zmem_fts ORDER BY rowid DESC LIMIT 1",
     [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",
     [ZM__SQ_PENDING_ADD] = "INSERT OR IGNORE INTO zmem_pending(key_id) VALUES(?1)",
     [ZM__SQ_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM zmem_pending)",

@@ -257,10 +257,13 @@ zm_status zm__sq_queue(zm__sq *s, int64_t id) {
 }
 
 /* Rebuilds the strings and tokens of the waiting key at the current row of
-   q (PENDING_LIST) from its latest version, scratch memory from ar. */
-static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar) {
+   q (PENDING_LIST) from its latest version, scratch memory from ar. Keys
+   whose id is above indexed_max (the largest id with a token row when the
+   pass began) have nothing to drop: a key's strings and its token row are
+   written and dropped together. */
+static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar, int64_t indexed_max) {
     int64_t id = sqlite3_column_int64(q, 0);
-    zm_status st = unindex(s, id);
+    zm_status st = id > indexed_max ? ZM_OK : unindex(s, id);
     if (st != ZM_OK || sqlite3_column_int(q, 2) == 0) return st;
     const zm_json *value = NULL;
     st = zm__sq_col_json(s, q, 3, zm_arena_allocator(ar), &value);
@@ -271,15 +274,29 @@ static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar) {
     return index_value(s, id, key ? key : "", key_len, value ? value : &zm__sq_null);
 }
 
+/* The largest id with a token row (0 when none) into *out. */
+static zm_status indexed_max(zm__sq *s, int64_t *out) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_FTS_MAX, &q);
+    if (st != ZM_OK) return st;
+    int rc = sqlite3_step(q);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    if (rc == SQLITE_ROW) rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "updating the search index");
+}
+
 zm_status zm__sq_index_pending(zm__sq *s) {
     sqlite3_stmt *q;
-    zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_LIST, &q);
+    int64_t max = 0;
+    zm_status st = indexed_max(s, &max);
+    if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_PENDING_LIST, &q);
     if (st != ZM_OK) return st;
     zm_arena ar;
     zm_arena_init(&ar, s->a);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        st = index_row(s, q, &ar);
+        st = index_row(s, q, &ar, max);
         zm_arena_reset(&ar, ZM_ARENA_RETAIN_WITH_LIMIT, 1 << 16);
         if (st != ZM_OK) break;
     }
