@@ -676,7 +676,9 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
     }
     int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX |
                 SQLITE_OPEN_EXRESCODE;
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    const char *vfs = NULL;
+    int rc = zm__sq_vfs(&vfs);
+    if (rc == SQLITE_OK) rc = sqlite3_open_v2(path, &s->db, flags, vfs);
     if (rc != SQLITE_OK) {
         st = rc == SQLITE_NOMEM || s->db == NULL ? ZM_ENOMEM
                                                  : zm__sq_fail(s, rc, "opening the database");

@@ -100,6 +100,14 @@ typedef struct zm__sq {
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
 } zm__sq;
 
+/* The name of the VFS the backend opens files through (sqlite_vfs.c). */
+#define ZM__SQ_VFS "zmem-unix"
+
+/* Registers that VFS once per process (initializing SQLite). SQLITE_OK with
+   *name its name, or NULL when the unix VFS is not there to build it on (the
+   default VFS then serves); else SQLite's failure (SQLITE_NOMEM). */
+int zm__sq_vfs(const char **name);
+
 /* Maps an SQLite result code to a zm_status and sets the thread's store
    message: "what: SQLite's message (the path)". */
 zm_status zm__sq_fail(zm__sq *s, int rc, const char *what);
