@@ -669,6 +669,11 @@ static void test_wal_gathering(void) {
     }
     CHECK_EQ(raw_latest(raw, "g"), 41);
     CHECK_EQ(raw_latest(raw, "spill/0"), 0);
+    sqlite3_stmt *q = NULL; /* a new database has 2 KiB pages */
+    CHECK_EQ(sqlite3_prepare_v2(raw, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+    CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
+    CHECK_EQ(sqlite3_column_int(q, 0), 2048);
+    sqlite3_finalize(q);
     free(text);
     zm_arena_deinit(&ar);
     sqlite3_close(raw);
