@@ -414,26 +414,26 @@ static zm_status sq_begin(zm_store *base) {
     s->in_txn = true;
     s->txn_lost = false;
     s->purge_pending = false;
-    s->txn_queued = false;
+    s->txn_queued = 0;
     return ZM_OK;
 }
 
 static zm_status sq_commit(zm_store *base) {
     zm__sq *s = (zm__sq *)base;
-    bool lost = s->txn_lost, purged = s->purge_pending, queued = s->txn_queued;
+    bool lost = s->txn_lost, purged = s->purge_pending;
+    unsigned queued = s->txn_queued;
     s->txn_lost = false;
     s->purge_pending = false;
-    s->txn_queued = false;
+    s->txn_queued = 0;
     if (lost || sqlite3_get_autocommit(s->db)) {
         s->in_txn = false;
         return zm_store_fail(ZM_EIO, "the transaction was rolled back after an error; "
                                      "nothing of it was stored");
     }
-    /* The keys the transaction wrote are indexed in it, in bulk. */
-    zm_status st = queued ? zm__sq_index_pending(s) : ZM_OK;
+    /* The keys the transaction queued wait with the others. */
     s->in_txn = false;
-    if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_COMMIT, "committing a transaction");
-    if (st == ZM_OK && queued) s->queued = 0;
+    zm_status st = zm__sq_exec(s, ZM__SQ_COMMIT, "committing a transaction");
+    if (st == ZM_OK) s->queued += queued;
     if (st != ZM_OK) {
         if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
         return st;
@@ -447,7 +447,7 @@ static zm_status sq_rollback(zm_store *base) {
     s->in_txn = false;
     s->txn_lost = false;
     s->purge_pending = false;
-    s->txn_queued = false;
+    s->txn_queued = 0;
     if (sqlite3_get_autocommit(s->db)) return ZM_OK;
     zm_status st = zm__sq_exec(s, ZM__SQ_ROLLBACK, "rolling back a transaction");
     if (st != ZM_OK && !sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);

@@ -95,8 +95,8 @@ typedef struct zm__sq {
     bool txn_lost;      /* SQLite rolled the transaction back after an error */
     bool purge_pending; /* a purge in the open transaction: checkpoint at commit */
     bool read_only;
-    bool txn_queued; /* a key queued for search in the open transaction: index at commit */
-    unsigned queued; /* keys this connection queued since it last brought search up to date */
+    unsigned txn_queued; /* writes that queued a key in the open transaction */
+    unsigned queued;     /* keys this connection queued since it last brought search up to date */
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
 } zm__sq;
 
@@ -140,9 +140,13 @@ void zm__sq_read_end(zm__sq *s);
 /* Search is kept up to date in bulk: a write records its key in
    zmem_pending (in its own transaction, so nothing acknowledged is ever
    missing from it), and the key's strings and tokens are rebuilt from its
-   latest version when search next needs them: before a search, at the
-   commit of a transaction, and when ZM__SQ_QUEUE_MAX keys wait. */
-#define ZM__SQ_QUEUE_MAX 512
+   latest version when search next needs them: before a search, and in the
+   write that finds ZM__SQ_QUEUE_MAX keys waiting (in a transaction or not:
+   a transaction's keys wait like any others). Indexing costs about 40k
+   instructions a key however many wait; fewer, larger passes write each
+   index page once for more keys. A search after a long run of writes
+   indexes up to this many keys first (about 30 ms). */
+#define ZM__SQ_QUEUE_MAX 2048
 
 /* Records key id as waiting to be indexed, inside the open write. */
 zm_status zm__sq_queue(zm__sq *s, int64_t id);

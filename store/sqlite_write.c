@@ -308,14 +308,8 @@ zm_status zm__sq_index_pending(zm__sq *s) {
 }
 
 zm_status zm__sq_index_for_search(zm__sq *s) {
-    if (s->in_txn) {
-        if (!s->txn_queued) return ZM_OK;
-        zm_status st = zm__sq_op_begin(s);
-        if (st == ZM_OK) st = zm__sq_op_end(s, zm__sq_index_pending(s));
-        if (st == ZM_OK) s->txn_queued = false;
-        return st;
-    }
-    /* Another process may have queued keys: look (a small read). */
+    /* This or another process may have queued keys, before or in an open
+       transaction: look (a small read). */
     sqlite3_stmt *q;
     zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_ANY, &q);
     if (st != ZM_OK) return st;
@@ -332,28 +326,30 @@ zm_status zm__sq_index_for_search(zm__sq *s) {
                              s->path);
     st = zm__sq_op_begin(s);
     if (st == ZM_OK) st = zm__sq_op_end(s, zm__sq_index_pending(s));
-    if (st == ZM_OK) s->queued = 0;
+    if (st == ZM_OK) s->queued = s->txn_queued = 0;
     return st;
 }
 
 /* After a write of key id inside the open write: queues it, and when enough
-   keys wait outside a transaction, indexes them all in this write. *flushed
-   says whether it did. */
+   keys wait, indexes them all in this write. *flushed says whether it did. */
 static zm_status queue_key(zm__sq *s, int64_t id, bool *flushed) {
     *flushed = false;
     zm_status st = zm__sq_queue(s, id);
-    if (st != ZM_OK || s->in_txn) return st;
-    if (s->queued + 1 < ZM__SQ_QUEUE_MAX) return ZM_OK;
+    if (st != ZM_OK) return st;
+    if (s->queued + s->txn_queued + 1 < ZM__SQ_QUEUE_MAX) return ZM_OK;
     *flushed = true;
     return zm__sq_index_pending(s);
 }
 
-/* Counts a committed write's queued key. */
+/* Counts a finished write's queued key (a transaction's count joins the
+   store's when it commits). */
 static void queued(zm__sq *s, bool flushed) {
-    if (s->in_txn)
-        s->txn_queued = true;
+    if (flushed)
+        s->queued = s->txn_queued = 0;
+    else if (s->in_txn)
+        s->txn_queued++;
     else
-        s->queued = flushed ? 0 : s->queued + 1;
+        s->queued++;
 }
 
 zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out) {

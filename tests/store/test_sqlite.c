@@ -179,6 +179,30 @@ static void test_search(void) {
     CHECK_EQ(zm_store_search(s, "fruit", 5, ZM_SEARCH_TOKEN, 0, a, &h, &n, &total), ZM_OK);
     CHECK_EQ(n, 0);
     CHECK_EQ(total, 2);
+    /* Writes waiting for search before a transaction, from this store and
+       from another, are found inside it, before and after it writes; so
+       are those of a committed transaction. */
+    zm_store *other = NULL;
+    CHECK_EQ(zm_store_sqlite_open(db_path, NULL, &other), ZM_OK);
+    if (other != NULL) {
+        CHECK_EQ(st_put(other, &ar, "date", "\"brown fruit\"", 1, NULL), ZM_OK);
+        zm_store_close(other);
+    }
+    CHECK_EQ(st_put(s, &ar, "elder", "\"black fruit\"", 1, NULL), ZM_OK);
+    CHECK_EQ(zm_store_begin(s), ZM_OK);
+    CHECK_EQ(zm_store_search(s, "fruit", 5, ZM_SEARCH_TOKEN, 10, a, &h, &n, &total), ZM_OK);
+    CHECK_EQ(total, 4);
+    CHECK_EQ(st_put(s, &ar, "fig", "\"purple fruit\"", 1, NULL), ZM_OK);
+    CHECK_EQ(zm_store_search(s, "fruit", 5, ZM_SEARCH_TOKEN, 10, a, &h, &n, &total), ZM_OK);
+    CHECK_EQ(total, 5);
+    CHECK_EQ(zm_store_commit(s), ZM_OK);
+    CHECK_EQ(zm_store_begin(s), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "grape", "\"green fruit\"", 1, NULL), ZM_OK);
+    CHECK_EQ(zm_store_commit(s), ZM_OK);
+    CHECK_EQ(zm_store_search(s, "fruit", 5, ZM_SEARCH_TOKEN, 10, a, &h, &n, &total), ZM_OK);
+    CHECK_EQ(total, 6);
+    CHECK_EQ(zm_store_search(s, "green fruit", 11, ZM_SEARCH_EXACT, 10, a, &h, &n, &total), ZM_OK);
+    CHECK_EQ(total, 1);
     zm_arena_deinit(&ar);
     zm_store_close(s);
 }
@@ -682,6 +706,58 @@ static void test_wal_gathering(void) {
     CHECK(sq_consistent(p));
 }
 
+/* The rows of table in the database at db, with SQLite directly; -1 on
+   error. */
+static int64_t raw_count(sqlite3 *db, const char *table) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *q = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* Keys wait for search in bulk, in transactions too, and never more than
+   a bound (2048): a long transaction indexes on its way. A search indexes
+   whatever waits. */
+static void test_queue_bound(void) {
+    char p[512];
+    st_path(p, sizeof p, "queue.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    sqlite3 *raw = NULL;
+    CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (s == NULL || raw == NULL) return;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    for (int t = 0; t < 2; t++) {
+        CHECK_EQ(zm_store_begin(s), ZM_OK);
+        for (int i = 0; i < 1500; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "q/%d/%d", t, i);
+            CHECK_EQ(st_put(s, &ar, key, "\"queued words\"", 1, NULL), ZM_OK);
+            zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+        }
+        CHECK_EQ(zm_store_commit(s), ZM_OK);
+        int64_t waiting = raw_count(raw, "zmem_pending");
+        CHECK(waiting > 0 && waiting < 2048);
+        CHECK_EQ(raw_count(raw, "zmem_fts") + waiting, 1500 * (t + 1));
+    }
+    zm_search_hit *h;
+    size_t n, total;
+    CHECK_EQ(zm_store_search(s, "queued", 6, ZM_SEARCH_TOKEN, 1, zm_arena_allocator(&ar), &h, &n,
+                             &total),
+             ZM_OK);
+    CHECK_EQ(total, 3000);
+    CHECK_EQ(raw_count(raw, "zmem_pending"), 0);
+    zm_arena_deinit(&ar);
+    sqlite3_close(raw);
+    zm_store_close(s);
+    CHECK(sq_consistent(p));
+}
+
 int main(void) {
     st_tmpdir("sqlite");
     RUN(test_versions);
@@ -696,6 +772,7 @@ int main(void) {
     RUN(test_purge_bytes);
     RUN(test_busy);
     RUN(test_wal_gathering);
+    RUN(test_queue_bound);
     st_rmdir();
     return zt_finish("store_sqlite");
 }
