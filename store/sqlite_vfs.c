@@ -19,7 +19,7 @@
 
 #include "sqlite_internal.h"
 
-/* The bytes gathered before a write: 16 frames of 4 KiB pages. */
+/* The bytes gathered before a write: 16 frames of 4 KiB pages, 32 of 2 KiB. */
 #define GATHER (16 * (4096 + 24))
 /* A WAL frame header: 24 bytes, the database size after a commit at 4. */
 #define FRAME_HDR 24
@@ -114,11 +114,11 @@ static int x_shm_map(sqlite3_file *f, int region, int size, int extend, void vol
 }
 static int x_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
     if (RM(f)->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
-    if (flags & SQLITE_SHM_UNLOCK) {
-        int rc = flush_wal_of(f);
-        if (rc != SQLITE_OK) return rc;
-    }
-    return RM(f)->xShmLock(REAL(f), offset, n, flags);
+    /* An unlock happens whatever the flush says (SQLite does not look at
+       what an unlock returns; a lock kept would stop every other writer). */
+    int rc = flags & SQLITE_SHM_UNLOCK ? flush_wal_of(f) : SQLITE_OK;
+    int rc2 = RM(f)->xShmLock(REAL(f), offset, n, flags);
+    return rc != SQLITE_OK ? rc : rc2;
 }
 static void x_shm_barrier(sqlite3_file *f) {
     /* The commit frame flushed already; this finds nothing in practice,
