@@ -5,10 +5,15 @@ For each backend (memory, then an SQLite file with --sync normal, and full
 when asked), runs N store requests then N retrieve requests through one
 `zmem run` process, one call per request and in batches of 100, several
 times, and prints each median with the ratio to the memory backend: wall
-time, and the CPU time of the zmem process (user + system, from
-getrusage), which holds on a loaded machine where wall time does not; the
-ratios use CPU time. Also times opening (one retrieve) a database of M
-versions against an empty one. Nothing here passes or fails on time.
+time, and the CPU time of the zmem process, which holds on a loaded machine
+where wall time does not; the ratios use CPU time. Each phase is measured
+inside the one process: the requests go through a pipe, and once every
+answer of the phase is read, the process's time on the CPU (user + system,
+in nanoseconds, from /proc/PID/schedstat) is read, so the retrieves of both
+backends are timed alike, after the stores, in the process that made them,
+with no subtraction of two runs. Also times opening (one retrieve) a
+database of M versions against an empty one (getrusage of the whole
+process). Nothing here passes or fails on time.
 
 usage: bench_store_run.py ZMEM [N] [REPEAT] [--open-versions M]
 """
@@ -19,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -66,6 +72,47 @@ def run(zmem, db, text, sync):
     return dt, dc
 
 
+def on_cpu(pid):
+    """Seconds the process pid has spent on a CPU (user + system), to the
+    nanosecond: the first field of /proc/PID/schedstat."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def phases(zmem, db, texts, sync):
+    """Runs one `zmem run --db db` process answering each text in turn; for
+    each, (wall, cpu) seconds from its first request written to its last
+    answer read, cpu being the process's own time on the CPU meanwhile."""
+    args = [zmem, "run", "--db", db]
+    if sync:
+        args += ["--sync", sync]
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out = []
+    try:
+        for text in texts:
+            lines = text.count("\n")
+            writer = threading.Thread(target=lambda t=text: (p.stdin.write(t.encode()),
+                                                             p.stdin.flush()))
+            c0 = on_cpu(p.pid)
+            t0 = time.perf_counter()
+            writer.start()
+            for _ in range(lines):
+                line = p.stdout.readline()
+                if not line or b'"ok":false' in line:
+                    sys.exit("zmem run failed on %s: %s %s" % (db, line.decode()[:300],
+                                                                p.stderr.read().decode()[:300]))
+            dt = time.perf_counter() - t0
+            out.append((dt, on_cpu(p.pid) - c0))
+            writer.join()
+    finally:
+        p.stdin.close()
+        p.wait()
+    if p.returncode != 0:
+        sys.exit("zmem run exited with %d on %s" % (p.returncode, db))
+    return out
+
+
 def main():
     argv = [a for a in sys.argv[1:] if not a.startswith("--")]
     zmem = argv[0]
@@ -87,17 +134,10 @@ def main():
                 label = name if sync is None else "%s (sync %s)" % (name, sync)
                 puts, gets = [], []
                 for r in range(repeat):
-                    if name == "memory":
-                        # One process: the stores, then the retrieves.
-                        t_put = run(zmem, ":memory:", put, None)
-                        t_both = run(zmem, ":memory:", put + get, None)
-                        puts.append(t_put)
-                        gets.append((max(t_both[0] - t_put[0], 1e-9),
-                                     max(t_both[1] - t_put[1], 1e-9)))
-                    else:
-                        db = os.path.join(work, "b%d-%d.db" % (batch, r))
-                        puts.append(run(zmem, db, put, sync))
-                        gets.append(run(zmem, db, get, sync))
+                    db = ":memory:" if name == "memory" else os.path.join(work, "b%d-%d.db" % (batch, r))
+                    t_put, t_get = phases(zmem, db, [put, get], sync)
+                    puts.append(t_put)
+                    gets.append(t_get)
                 for op, xs in (("store", puts), ("retrieve", gets)):
                     results[(batch, label, op)] = (statistics.median(x[0] for x in xs),
                                                    statistics.median(x[1] for x in xs))
