@@ -67,6 +67,29 @@ static const double zm__exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1
                                            1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* Path 2 of zm__decimal_fast alone (see there): the one 64 x 64-bit product,
+   for callers whose w is usually above 2^53, to whom Clinger's test would be
+   a branch that goes either way. */
+static inline bool zm__decimal_product(uint64_t w, int64_t q, uint64_t *out) {
+    if (w == 0 || q < ZM__POW5_MIN || q > 308) return false;
+    int lz = zm__clz64(w);
+    uint64_t h;
+    zm__mul64(w << lz, zm__pow5_128[q - ZM__POW5_MIN][0], &h);
+    int low = (int)(h >> 63) ^ 1; /* 1 when the top bit is at 62 */
+    h <<= low;
+    int e2 = zm__flog2_pow10((int)q) - lz - low + 64; /* floor(log2(w * 10^q)) */
+    if ((unsigned)(e2 + 1022) > 2045) return false;   /* subnormal or overflowing */
+    uint64_t rem = h & 0x7FF;
+    if (rem - 0x3FD <= 3) return false; /* within 4 units of halfway: undecided */
+    /* h >> 11 has its hidden bit 2^52 set: added to the exponent field e2 + 1022 it
+       makes the biased exponent e2 + 1023, and a carry out of the mantissa when
+       rounding up moves on to the next exponent, as it should */
+    uint64_t bits = ((uint64_t)(e2 + 1022) << 52) + (h >> 11) + (rem > 0x400);
+    if (bits >= UINT64_C(0x7FF0000000000000)) return false; /* rounded up to infinity */
+    *out = bits;
+    return true;
+}
+
 /* The bits of the double nearest to w * 10^q (round-half-even), for w the exact
    integer of the significant digits (w < 2^64, so at most 19 of them), when one of
    two fast paths can decide it; false otherwise, and the caller takes the full path
@@ -96,23 +119,7 @@ static inline bool zm__decimal_fast(uint64_t w, int64_t q, uint64_t *out) {
         return true;
     }
 #endif
-    if (w == 0 || q < ZM__POW5_MIN || q > 308) return false;
-    int lz = zm__clz64(w);
-    uint64_t h;
-    zm__mul64(w << lz, zm__pow5_128[q - ZM__POW5_MIN][0], &h);
-    int low = (int)(h >> 63) ^ 1; /* 1 when the top bit is at 62 */
-    h <<= low;
-    int e2 = zm__flog2_pow10((int)q) - lz - low + 64; /* floor(log2(w * 10^q)) */
-    if ((unsigned)(e2 + 1022) > 2045) return false;   /* subnormal or overflowing */
-    uint64_t rem = h & 0x7FF;
-    if (rem - 0x3FD <= 3) return false; /* within 4 units of halfway: undecided */
-    /* h >> 11 has its hidden bit 2^52 set: added to the exponent field e2 + 1022 it
-       makes the biased exponent e2 + 1023, and a carry out of the mantissa when
-       rounding up moves on to the next exponent, as it should */
-    uint64_t bits = ((uint64_t)(e2 + 1022) << 52) + (h >> 11) + (rem > 0x400);
-    if (bits >= UINT64_C(0x7FF0000000000000)) return false; /* rounded up to infinity */
-    *out = bits;
-    return true;
+    return zm__decimal_product(w, q, out);
 }
 
 #endif

@@ -657,6 +657,91 @@ static ZM__ALWAYS_INLINE u8 *number_tail(parser *P, u8 *start, u8 *p, uint64_t m
     return p;
 }
 
+#if defined(ZM__SSE2) && defined(ZM__SWAR) && defined(__x86_64__)
+#define NUMBER_FAST 1
+/* 16 bytes 0xFF, then 16 bytes 0: 16 bytes from keep16 + 16 - t keep the first t. */
+static const uint8_t keep16[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                   0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+/* The run of digits at s, up to 16 of them: stores their count in *t and
+   returns their value followed by 16 - *t zeros (the digits times
+   10^(16 - *t)), all in one SSE2 register: the digit test of 16 bytes at once,
+   then the bytes paired into 2-, 4- and 8-digit values by multiply-adds. */
+static inline uint64_t digits16(const u8 *s, unsigned *t) {
+    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)s), _mm_set1_epi8('0'));
+    __m128i is = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    unsigned n = (unsigned)__builtin_ctz((unsigned)_mm_movemask_epi8(is) ^ 0x1FFFFu);
+    d = _mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + 16 - n)));
+    const __m128i z = _mm_setzero_si128();
+    __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(d, z), _mm_set1_epi32(0x0001000A));
+    __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(d, z), _mm_set1_epi32(0x0001000A));
+    __m128i v = _mm_madd_epi16(_mm_packs_epi32(lo, hi), _mm_set1_epi32(0x00010064));
+    v = _mm_madd_epi16(_mm_packs_epi32(v, v), _mm_set1_epi32(0x00012710));
+    uint64_t r = (uint64_t)_mm_cvtsi128_si64(v);
+    *t = n;
+    return (r & 0xFFFFFFFFu) * 100000000 + (r >> 32);
+}
+
+/* The positions of ',' and ']' among the 64 bytes at p, one bit each (the
+   padding makes them readable). */
+static inline uint64_t delims64(const u8 *p) {
+    const __m128i c = _mm_set1_epi8(','), b = _mm_set1_epi8(']');
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+        unsigned k =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, c), _mm_cmpeq_epi8(x, b)));
+        m |= (uint64_t)k << (16 * i);
+    }
+    return m;
+}
+
+/* Where the number at p should end: the next ',' or ']' after it, from the
+   window of delimiters (*wb its base, *wm the bits not used yet), read again
+   from p when used up; NULL when none is within 64 bytes. Because the next
+   number's start comes from this mask rather than from reading this one, the
+   numbers of an array are read independently of each other (the processor
+   overlaps them), instead of in a chain through the input position. */
+static inline const u8 *next_delim(const u8 *p, const u8 **wb, uint64_t *wm) {
+    if (*wm == 0) {
+        *wb = p;
+        if ((*wm = delims64(p)) == 0) return NULL;
+    }
+    const u8 *d = *wb + __builtin_ctzll(*wm);
+    *wm &= *wm - 1;
+    return d;
+}
+
+/* The common shape of a real, [-]d{1,3}.d{1,15}, in a straight line, when it
+   ends at d: the integer part from one 8-byte load, the fraction from one
+   16-byte one (digits16), together m = integer * 10^16 + fraction *
+   10^(16 - its length), at most 19 digits, and q = -16 for zm__decimal_fast.
+   Sets out and returns true; false for any other shape or end, or when
+   zm__decimal_fast declines (nothing recorded: the general path reads the
+   number again, and reports its errors). */
+static ZM__ALWAYS_INLINE bool number_fast(const u8 *p, const u8 *d, zm_json *out) {
+    bool neg = *p == '-';
+    const u8 *s = p + neg;
+    uint64_t x = zm__load64(s);
+    unsigned n = (unsigned)__builtin_ctzll(nondigit8(x) | (UINT64_C(1) << 63)) >> 3;
+    if (n - 1 > 2 || s[n] != '.' || (*s == '0' && n > 1)) return false;
+    /* the n digits at the top of 32 bits, leading zeros below: two digits per
+       16-bit lane, then four */
+    uint32_t w = (uint32_t)(x << (32 - 8 * n)) & 0x0F0F0F0Fu;
+    w = (w * 10 + (w >> 8)) & 0x00FF00FFu;
+    w = (w * 100 + (w >> 16)) & 0xFFFFu;
+    unsigned t;
+    uint64_t f = digits16(s + n + 1, &t);
+    if (t - 1 > 14 || s + n + 1 + t != d) return false;
+    uint64_t bits;
+    if (!zm__decimal_product((uint64_t)w * UINT64_C(10000000000000000) + f, -16, &bits))
+        return false;
+    set_head(out, ZM_JSON_REAL, 0);
+    out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
+    return true;
+}
+#endif
+
 /* True when p is at ',' and another number follows at once ("[1.5,-2,3]"). */
 static inline bool next_number(const u8 *p) {
     return *p == ',' && (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2])));
@@ -843,16 +928,31 @@ static bool grow_frames(parser *P, const u8 *p) {
    (*spp one past it), *closed is set, and the position after ']' returned.
    Otherwise the position after the last number read is returned, the nodes
    on the stack, for the main loop to go on as if it had read them from the
-   array's start, *spp minus *n. Returns NULL on an error (recorded). */
+   array's start, *spp minus *n. Returns NULL on an error (recorded).
+   Each item is tried first with number_fast, ending at the next ',' or ']'
+   of a window of delimiters (next_delim): canada's 17-digit coordinates. */
 static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **spp,
                                                   uintptr_t **sendp, size_t *n, bool *closed) {
     uintptr_t items[SHORT_ARRAY];
     size_t k = 0;
     *closed = false;
+#ifdef NUMBER_FAST
+    bool fast = !(P->flags & ZM_JSON_NUMBERS_AS_TEXT);
+    const u8 *wb = p;
+    uint64_t wm = 0;
+#endif
     for (;;) {
         zm_json *out = new_node(P->ar);
         if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
         items[k++] = (uintptr_t)out;
+#ifdef NUMBER_FAST
+        const u8 *d = fast ? next_delim(p, &wb, &wm) : NULL;
+        if (d != NULL && number_fast(p, d, out)) {
+            p = (u8 *)d;
+            goto next;
+        }
+        wm = 0;
+#endif
         u8 *start = p;
         bool neg = false;
         uint64_t m = 0;
@@ -865,6 +965,9 @@ static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **
         } else if (k == 1) {
             break;
         }
+#ifdef NUMBER_FAST
+    next:
+#endif
         if (*p == ']') {
             zm_json *v = close_array(P, items, k, p);
             if (v == NULL) return NULL;

@@ -328,11 +328,86 @@ static void test_random_parse(void) {
     free(off);
 }
 
+/* A real of the shape coordinates and meshes use, [-]d{1,4}.d{1,18}, one in
+   eight with an exponent, one in eight "0.ddd": around the parser's
+   straight-line path for [-]d{1,3}.d{1,15} and at each of its edges. */
+static size_t short_real(char *s) {
+    uint64_t u = rnd();
+    char *o = s;
+    if (u & 1) *o++ = '-';
+    int nint = 1 + (int)((u >> 1) % 4), nfrac = 1 + (int)((u >> 3) % 18);
+    if ((u >> 8) % 8 == 0) {
+        *o++ = '0';
+    } else {
+        *o++ = (char)('1' + rnd() % 9);
+        for (int k = 1; k < nint; k++) *o++ = (char)('0' + rnd() % 10);
+    }
+    *o++ = '.';
+    for (int k = 0; k < nfrac; k++) *o++ = (char)('0' + rnd() % 10);
+    if ((u >> 11) % 8 == 0) o += sprintf(o, "e%d", (int)((u >> 14) % 40) - 20);
+    *o = '\0';
+    return (size_t)(o - s);
+}
+
+/* Short reals in pairs ("[[a,b],[c,d],...]": canada's coordinates) and in one
+   long array, compact: each REAL equals strtod bit for bit. Then the shapes
+   next to the straight-line path that are errors. */
+static void test_short_reals(void) {
+    size_t total = zt_small() ? 20000 : 400000, batch = 4000, bad = 0;
+    zm_allocator a = zm_default_allocator();
+    char *text = malloc(batch * 40 + 16);
+    size_t *off = malloc(batch * sizeof *off);
+    for (size_t done = 0, round = 0; done < total; done += batch, round++) {
+        bool pairs = round & 1;
+        char *o = text;
+        *o++ = '[';
+        for (size_t i = 0; i < batch; i++) {
+            if (pairs && i % 2 == 0) *o++ = '[';
+            off[i] = (size_t)(o - text);
+            o += short_real(o);
+            if (pairs && i % 2 == 1) *o++ = ']';
+            if (i + 1 < batch) *o++ = ',';
+        }
+        *o++ = ']';
+        zm_json_doc *doc;
+        zm_json_error e;
+        if (zm_json_parse(a, text, (size_t)(o - text), NULL, &doc, &e) != ZM_OK) {
+            fprintf(stderr, "short reals: %s at %zu\n", e.message, e.offset);
+            CHECK(0);
+            break;
+        }
+        const zm_json *root = zm_json_doc_root(doc);
+        CHECK(zm_json_len(root) == (pairs ? batch / 2 : batch));
+        for (size_t i = 0; i < batch; i++) {
+            const zm_json *v =
+                pairs ? zm_json_at(zm_json_at(root, i / 2), i % 2) : zm_json_at(root, i);
+            double want = strtod(text + off[i], NULL);
+            if ((zm_json_typeof(v) != ZM_JSON_REAL || bits(zm_json_real(v)) != bits(want)) &&
+                bad++ < 5)
+                fprintf(stderr, "short reals: \"%.24s\" parsed as type %d, %.17g\n", text + off[i],
+                        (int)zm_json_typeof(v), zm_json_real(v));
+        }
+        zm_json_doc_free(doc);
+    }
+    CHECK_EQ(bad, 0);
+    free(text);
+    free(off);
+    const char *wrong[] = {"[1.5,01.5]",    "[1.5,1.]",   "[1.5,-.5]",    "[1.5,1.5e]",
+                           "[1.5,1.5.3]",   "[1.5,1.5x]", "[[1.5,00.5]]", "[[-1.]]",
+                           "[[1.5,2.5e+]]", "[[1.5-2]]"};
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        zm_json_doc *doc;
+        zm_json_error e;
+        CHECK(zm_json_parse(a, wrong[i], strlen(wrong[i]), NULL, &doc, &e) == ZM_ESYNTAX);
+    }
+}
+
 int main(void) {
     RUN(test_integers);
     RUN(test_negative_zero);
     RUN(test_hard_doubles);
     RUN(test_random_round_trip);
     RUN(test_random_parse);
+    RUN(test_short_reals);
     return zt_finish("json_numbers");
 }
