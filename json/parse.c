@@ -682,18 +682,17 @@ static inline uint64_t digits16(const u8 *s, unsigned *t) {
     return (r & 0xFFFFFFFFu) * 100000000 + (r >> 32);
 }
 
-/* The positions of ',' and ']' among the 64 bytes at p, one bit each (the
-   padding makes them readable). */
+/* The positions of ',' and ']' among the 16 bytes at p (delims16) or the 64
+   (delims64), one bit each (the padding makes them readable). */
+static inline unsigned delims16(const u8 *p) {
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8(']'))));
+}
+
 static inline uint64_t delims64(const u8 *p) {
-    const __m128i c = _mm_set1_epi8(','), b = _mm_set1_epi8(']');
-    uint64_t m = 0;
-    for (int i = 0; i < 4; i++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * i));
-        unsigned k =
-            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, c), _mm_cmpeq_epi8(x, b)));
-        m |= (uint64_t)k << (16 * i);
-    }
-    return m;
+    return (uint64_t)(delims16(p) | delims16(p + 16) << 16) |
+           (uint64_t)(delims16(p + 32) | delims16(p + 48) << 16) << 32;
 }
 
 /* Where the number at p should end: the next ',' or ']' after it, from the
