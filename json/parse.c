@@ -663,22 +663,21 @@ static ZM__ALWAYS_INLINE u8 *number_tail(parser *P, u8 *start, u8 *p, uint64_t m
 static const uint8_t keep16[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
-/* The run of digits at s, up to 16 of them: stores their count in *t and
-   returns their value followed by 16 - *t zeros (the digits times
-   10^(16 - *t)), all in one SSE2 register: the digit test of 16 bytes at once,
-   then the bytes paired into 2-, 4- and 8-digit values by multiply-adds. */
-static inline uint64_t digits16(const u8 *s, unsigned *t) {
+/* The value of the t digits at s (1 <= t <= 15) followed by 16 - t zeros (the
+   digits times 10^(16 - t)); *ok false when one of those bytes is not a digit.
+   All in one SSE2 register: the digit test of 16 bytes at once, then the bytes
+   paired into 2-, 4- and 8-digit values by multiply-adds. */
+static inline uint64_t digits16(const u8 *s, size_t t, bool *ok) {
     __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)s), _mm_set1_epi8('0'));
     __m128i is = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-    unsigned n = (unsigned)__builtin_ctz((unsigned)_mm_movemask_epi8(is) ^ 0x1FFFFu);
-    d = _mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + 16 - n)));
+    *ok = (((unsigned)_mm_movemask_epi8(is) ^ 0xFFFFu) & ((1u << t) - 1)) == 0;
+    d = _mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + 16 - t)));
     const __m128i z = _mm_setzero_si128();
     __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(d, z), _mm_set1_epi32(0x0001000A));
     __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(d, z), _mm_set1_epi32(0x0001000A));
     __m128i v = _mm_madd_epi16(_mm_packs_epi32(lo, hi), _mm_set1_epi32(0x00010064));
     v = _mm_madd_epi16(_mm_packs_epi32(v, v), _mm_set1_epi32(0x00012710));
     uint64_t r = (uint64_t)_mm_cvtsi128_si64(v);
-    *t = n;
     return (r & 0xFFFFFFFFu) * 100000000 + (r >> 32);
 }
 
@@ -712,8 +711,8 @@ static inline const u8 *next_delim(const u8 *p, const u8 **wb, uint64_t *wm) {
 }
 
 /* The common shape of a real, [-]d{1,3}.d{1,15}, in a straight line, when it
-   ends at d: the integer part from one 8-byte load, the fraction from one
-   16-byte one (digits16), together m = integer * 10^16 + fraction *
+   ends at d: the integer part from one 8-byte load, the fraction (up to d)
+   from one 16-byte one (digits16), together m = integer * 10^16 + fraction *
    10^(16 - its length), at most 19 digits, and q = -16 for zm__decimal_fast.
    Sets out and returns true; false for any other shape or end, or when
    zm__decimal_fast declines (nothing recorded: the general path reads the
@@ -729,9 +728,12 @@ static ZM__ALWAYS_INLINE bool number_fast(const u8 *p, const u8 *d, zm_json *out
     uint32_t w = (uint32_t)(x << (32 - 8 * n)) & 0x0F0F0F0Fu;
     w = (w * 10 + (w >> 8)) & 0x00FF00FFu;
     w = (w * 100 + (w >> 16)) & 0xFFFFu;
-    unsigned t;
-    uint64_t f = digits16(s + n + 1, &t);
-    if (t - 1 > 14 || s + n + 1 + t != d) return false;
+    /* the fraction runs up to d: its length is known before it is read */
+    size_t t = (size_t)(d - (s + n + 1));
+    if (t - 1 > 14) return false;
+    bool ok;
+    uint64_t f = digits16(s + n + 1, t, &ok);
+    if (!ok) return false;
     uint64_t bits;
     if (!zm__decimal_product((uint64_t)w * UINT64_C(10000000000000000) + f, -16, &bits))
         return false;
