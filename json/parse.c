@@ -659,19 +659,17 @@ static ZM__ALWAYS_INLINE u8 *number_tail(parser *P, u8 *start, u8 *p, uint64_t m
 
 #if defined(ZM__SSE2) && defined(ZM__SWAR) && defined(__x86_64__)
 #define NUMBER_FAST 1
-/* 16 bytes 0xFF, then 16 bytes 0: 16 bytes from keep16 + 16 - t keep the first t. */
-static const uint8_t keep16[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                   0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+/* 16 bytes 0, 16 bytes 0xFF, 16 bytes 0: 16 bytes from keep16 + t keep the
+   last t of 16, from keep16 + 32 - t the first t. */
+static const uint8_t keep16[48] = {[16] = 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                   0xFF,        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
-/* The value of the t digits at s (1 <= t <= 15) followed by 16 - t zeros (the
-   digits times 10^(16 - t)); *ok false when one of those bytes is not a digit.
-   All in one SSE2 register: the digit test of 16 bytes at once, then the bytes
-   paired into 2-, 4- and 8-digit values by multiply-adds. */
-static inline uint64_t digits16(const u8 *s, size_t t, bool *ok) {
-    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)s), _mm_set1_epi8('0'));
+/* The value of the 16 bytes of d, each 0..9 (*ok false otherwise), the first
+   the most significant: the digit test of 16 bytes at once, then the bytes
+   paired into 2-, 4- and 8-digit values by multiply-adds, in one register. */
+static inline uint64_t value16(__m128i d, bool *ok) {
     __m128i is = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-    *ok = (((unsigned)_mm_movemask_epi8(is) ^ 0xFFFFu) & ((1u << t) - 1)) == 0;
-    d = _mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + 16 - t)));
+    *ok = (unsigned)_mm_movemask_epi8(is) == 0xFFFFu;
     const __m128i z = _mm_setzero_si128();
     __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(d, z), _mm_set1_epi32(0x0001000A));
     __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(d, z), _mm_set1_epi32(0x0001000A));
@@ -679,6 +677,19 @@ static inline uint64_t digits16(const u8 *s, size_t t, bool *ok) {
     v = _mm_madd_epi16(_mm_packs_epi32(v, v), _mm_set1_epi32(0x00012710));
     uint64_t r = (uint64_t)_mm_cvtsi128_si64(v);
     return (r & 0xFFFFFFFFu) * 100000000 + (r >> 32);
+}
+
+/* The t digits (1 <= t <= 15) that end at e (the 16 bytes before e readable):
+   their value (digits_before), or that value times 10^(16 - t), from the 16
+   bytes at e - t (digits_after); *ok false when one of them is not a digit. */
+static inline uint64_t digits_before(const u8 *e, size_t t, bool *ok) {
+    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(e - 16)), _mm_set1_epi8('0'));
+    return value16(_mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + t))), ok);
+}
+
+static inline uint64_t digits_after(const u8 *e, size_t t, bool *ok) {
+    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(e - t)), _mm_set1_epi8('0'));
+    return value16(_mm_and_si128(d, _mm_loadu_si128((const __m128i *)(keep16 + 32 - t))), ok);
 }
 
 /* The positions of ',' and ']' among the 16 bytes at p (delims16) or the 64
@@ -711,13 +722,18 @@ static inline const u8 *next_delim(const u8 *p, const u8 **wb, uint64_t *wm) {
 }
 
 /* The common shape of a real, [-]d{1,3}.d{1,15}, in a straight line, when it
-   ends at d: the integer part from one 8-byte load, the fraction (up to d)
-   from one 16-byte one (digits16), together m = integer * 10^16 + fraction *
-   10^(16 - its length), at most 19 digits, and q = -16 for zm__decimal_fast.
-   Sets out and returns true; false for any other shape or end, or when
-   zm__decimal_fast declines (nothing recorded: the general path reads the
-   number again, and reports its errors). */
-static ZM__ALWAYS_INLINE bool number_fast(const u8 *p, const u8 *d, zm_json *out) {
+   ends at d (the fraction's length is known before it is read): the integer
+   part from one 8-byte load, the fraction from one 16-byte one. With exact,
+   the exact integer of the digits and zm__decimal_fast (Clinger's division
+   decides up to 15 digits: meshes, numbers in long arrays); without,
+   m = integer * 10^16 + fraction * 10^(16 - its length) and one product by
+   the constant 10^-16 (zm__decimal_product: coordinates of 16-17 digits).
+   Which one is faster depends on the data (measured: each is 7-13% slower on
+   the other's files). Sets out and returns true; false for any other shape or
+   end, or when the fast paths decline (nothing recorded: the general path
+   reads the number again, and reports its errors). buf: the text's start. */
+static ZM__ALWAYS_INLINE bool number_fast(const u8 *buf, const u8 *p, const u8 *d, zm_json *out,
+                                          bool exact) {
     bool neg = *p == '-';
     const u8 *s = p + neg;
     uint64_t x = zm__load64(s);
@@ -732,11 +748,16 @@ static ZM__ALWAYS_INLINE bool number_fast(const u8 *p, const u8 *d, zm_json *out
     size_t t = (size_t)(d - (s + n + 1));
     if (t - 1 > 14) return false;
     bool ok;
-    uint64_t f = digits16(s + n + 1, t, &ok);
-    if (!ok) return false;
     uint64_t bits;
-    if (!zm__decimal_product((uint64_t)w * UINT64_C(10000000000000000) + f, -16, &bits))
-        return false;
+    if (exact && d - buf >= 16) {
+        uint64_t f = digits_before(d, t, &ok);
+        if (!ok || !zm__decimal_fast((uint64_t)w * zm__pow10_u64[t] + f, -(int64_t)t, &bits))
+            return false;
+    } else {
+        uint64_t f = digits_after(d, t, &ok);
+        if (!ok || !zm__decimal_product((uint64_t)w * UINT64_C(10000000000000000) + f, -16, &bits))
+            return false;
+    }
     set_head(out, ZM_JSON_REAL, 0);
     out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
     return true;
@@ -760,19 +781,33 @@ static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uin
                                                 size_t ndig, bool neg, zm_json *out,
                                                 uintptr_t **spp, uintptr_t *send, bool in_array) {
     uintptr_t *sp = *spp; /* out is on the stack already */
+#ifdef NUMBER_FAST
+    bool fast = !(P->flags & ZM_JSON_NUMBERS_AS_TEXT);
+#endif
     for (;;) {
         if (*p == '.' || (*p | 0x20) == 'e') {
             if ((p = number_tail(P, start, p, m, ndig, neg, out)) == NULL) return NULL;
         } else if (!number_int(P, start, p, m, ndig, neg, out)) {
             return NULL;
         }
-        if (!in_array || !next_number(p) || sp == send) break;
-        start = ++p;
-        out = new_node(P->ar);
-        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
-        *sp++ = (uintptr_t)out;
+        for (;;) {
+            if (!in_array || !next_number(p) || sp == send) goto done;
+            start = ++p;
+            out = new_node(P->ar);
+            if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+            *sp++ = (uintptr_t)out;
+#ifdef NUMBER_FAST
+            unsigned dm = delims16(p) | delims16(p + 16) << 16;
+            if (!fast || dm == 0 || !number_fast(P->buf, p, p + __builtin_ctz(dm), out, true))
+                break;
+            p += __builtin_ctz(dm);
+#else
+            break;
+#endif
+        }
         if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
     }
+done:
     *spp = sp;
     return p;
 }
@@ -948,7 +983,7 @@ static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **
         items[k++] = (uintptr_t)out;
 #ifdef NUMBER_FAST
         const u8 *d = fast ? next_delim(p, &wb, &wm) : NULL;
-        if (d != NULL && number_fast(p, d, out)) {
+        if (d != NULL && number_fast(P->buf, p, d, out, false)) {
             p = (u8 *)d;
             goto next;
         }
