@@ -392,6 +392,25 @@ static void test_short_reals(void) {
     CHECK_EQ(bad, 0);
     free(text);
     free(off);
+    /* near the text's start (fewer than 16 bytes before a number's end) */
+    const char *near[] = {"[1,2.5,-3.25]", "[1.5,2.25,-3.125,4.0625]", "[[1.5,2.25]]",
+                          "[0,0.1,0.2]"};
+    const double want[][4] = {
+        {1, 2.5, -3.25}, {1.5, 2.25, -3.125, 4.0625}, {1.5, 2.25}, {0, 0.1, 0.2}};
+    for (size_t i = 0; i < sizeof near / sizeof *near; i++) {
+        zm_json_doc *doc;
+        const zm_json *root = parse1(near[i], 0, &doc);
+        CHECK(root != NULL);
+        if (root == NULL) continue;
+        if (i == 2) root = zm_json_at(root, 0);
+        for (size_t k = 0; k < zm_json_len(root); k++) {
+            const zm_json *v = zm_json_at(root, k);
+            double got =
+                zm_json_typeof(v) == ZM_JSON_INT ? (double)zm_json_int(v) : zm_json_real(v);
+            CHECK(bits(got) == bits(want[i][k]));
+        }
+        zm_json_doc_free(doc);
+    }
     const char *wrong[] = {"[1.5,01.5]",    "[1.5,1.]",   "[1.5,-.5]",    "[1.5,1.5e]",
                            "[1.5,1.5.3]",   "[1.5,1.5x]", "[[1.5,00.5]]", "[[-1.]]",
                            "[[1.5,2.5e+]]", "[[1.5-2]]"};
