@@ -198,8 +198,9 @@ void zt_env_print_stats(zt_env *e, FILE *f, const char *prog, double seconds, ui
     zm_prim_stats s;
     zm_prim_ctx_stats(e->ctx, &s);
     const zt_counting *c = &e->counting;
-    fprintf(f, "%s: %" PRIu64 " requests, %" PRIu64 " calls, %" PRIu64 " errors", prog, requests,
-            s.calls, s.errors);
+    fprintf(f, "%s: %" PRIu64 " request%s, %" PRIu64 " call%s, %" PRIu64 " error%s", prog, requests,
+            requests == 1 ? "" : "s", s.calls, s.calls == 1 ? "" : "s", s.errors,
+            s.errors == 1 ? "" : "s");
     if (seconds > 0)
         fprintf(f, " in %.3f s (%.0f requests/s)", seconds, (double)requests / seconds);
     fprintf(f, "\n");
