@@ -170,11 +170,11 @@ void zm_prim_ctx_destroy(zm_prim_ctx *ctx) {
     zm_arena_deinit(&ctx->req_arena);
     if (ctx->owns_templates) zm_template_cache_destroy(ctx->templates);
     if (ctx->owns_pool) zm_json_pool_destroy(ctx->pool);
-    zm__buf_free(a, &ctx->agent_id);
-    zm__buf_free(a, &ctx->session_id);
-    zm__buf_free(a, &ctx->err_msg);
-    zm__buf_free(a, &ctx->err_field);
-    zm__buf_free(a, &ctx->response);
+    zm_buf_deinit(a, &ctx->agent_id);
+    zm_buf_deinit(a, &ctx->session_id);
+    zm_buf_deinit(a, &ctx->err_msg);
+    zm_buf_deinit(a, &ctx->err_field);
+    zm_buf_deinit(a, &ctx->response);
     zm__ctx_free_reports(ctx);
     zm_destroy(ctx->ll_backing, ctx);
 }
@@ -240,7 +240,7 @@ static zm_status set_id(zm_prim_ctx *ctx, zm_buf *b, const char *id, size_t len)
        id may point into the old one. */
     zm_buf fresh = {NULL, 0, 0};
     if (!zm__buf_set(ctx->a, &fresh, id, len)) return ZM_ENOMEM;
-    zm__buf_free(ctx->a, b);
+    zm_buf_deinit(ctx->a, b);
     *b = fresh;
     return ZM_OK;
 }

@@ -230,9 +230,4 @@ const char *zm__quote(zm__quoted *q, const char *s, size_t n);
    when it cannot grow (b unchanged). */
 bool zm__buf_set(zm_allocator a, zm_buf *b, const char *s, size_t n);
 
-/* zm_buf_deinit, as the context's teardown names it. */
-static inline void zm__buf_free(zm_allocator a, zm_buf *b) {
-    zm_buf_deinit(a, b);
-}
-
 #endif
