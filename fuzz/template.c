@@ -58,11 +58,12 @@ static size_t name_at(const char *s, size_t n, size_t i, const char **name, size
     return j + 2;
 }
 
-/* A whole-string placeholder. */
+/* A whole-string placeholder (name_at answers 0 for none, so the empty
+   string is not one). */
 static bool placeholder(const zm_json *v, const char **name, size_t *len) {
     size_t n;
     const char *s = zm_json_str(v, &n);
-    return zm_json_is_string(v) && name_at(s, n, 0, name, len) == n;
+    return zm_json_is_string(v) && n > 0 && name_at(s, n, 0, name, len) == n;
 }
 
 /* Calls fn on each placeholder inside string v (all of them, whole or not);
