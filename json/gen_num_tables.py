@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generates json/num_tables.c: the 128-bit power-of-five table shared by
-num_parse.c (Eisel-Lemire style fast path) and num_write.c (Schubfach).
+num_parse.c (Eisel-Lemire style fast path) and num_write.c (Schubfach), and
+the per-exponent table of the writer's fast path (num_format.h).
 
     python3 json/gen_num_tables.py > json/num_tables.c
 
@@ -11,6 +12,12 @@ For every q in [POW5_MIN, POW5_MAX] the entry is
 stored as {high 64 bits, low 64 bits}. For 0 <= q <= 55 the value is exact
 (5^55 < 2^128); otherwise it is truncated. Since 10^q = 5^q * 2^q, T(q) is also
 the normalised 128-bit mantissa of 10^q.
+
+For every biased exponent be of a double (0 .. 2047) the writer's entry is, with
+q = be - 1075, k = floor(log10 2^q) - 2 and j = q + floor(log2 10^-k) + 1:
+{T(-k) high, T(-k) low, Wu low, Wu high, k, j}, Wu = T(-k) >> (64 - j) (the
+interval width's lower bound in num_format.h); all zero where the fast path
+does not apply (be 0 and 2047, and -k > POW5_MAX).
 
 The script also checks, with exact integer arithmetic, the small integer
 logarithm formulas that the C code uses in place of tables, so that changing a
@@ -89,6 +96,24 @@ def check_formulas():
     assert 5 ** 55 < 2 ** 128 <= 5 ** 56
 
 
+def fmt_exp(be):
+    """The writer's per-exponent entry (th, tl, w_lo, w_hi, k, j), or zeros."""
+    if be == 0 or be == 2047:
+        return (0, 0, 0, 0, 0, 0)
+    q = be - 1075
+    k = floor_log10_pow2(q) - 2
+    e = -k
+    if e > POW5_MAX:
+        return (0, 0, 0, 0, 0, 0)
+    assert e >= POW5_MIN, be
+    j = q + floor_log2_pow10(e) + 1
+    assert 7 <= j <= 10, be
+    t = entry(e)
+    w = t >> (64 - j)
+    assert 100 << 64 <= w < 1000 << 64, be  # W' in [100, 1000)
+    return (t >> 64, t & ((1 << 64) - 1), w & ((1 << 64) - 1), w >> 64, k, j)
+
+
 def main():
     check_formulas()
     out = sys.stdout
@@ -104,6 +129,13 @@ def main():
         # num_write.c adds 1 to the inexact entries; that must not carry out of 128 bits
         assert 0 <= q <= 55 or t + 1 < (1 << 128), q
         out.write("    {0x%016xu, 0x%016xu}, /* %d */\n" % (t >> 64, t & ((1 << 64) - 1), q))
+    out.write("};\n")
+    out.write("\n/* {T(-k) hi, lo, Wu lo, Wu hi, k, j} for each biased exponent be (see\n")
+    out.write("   num_format.h); zero where the fast path does not apply. */\n")
+    out.write("const zm__fmt_exp zm__fmt_exps[2048] = {\n")
+    for be in range(2048):
+        th, tl, wl, wh, k, j = fmt_exp(be)
+        out.write("    {0x%016xu, 0x%016xu, 0x%016xu, %d, %d, %d}, /* %d */\n" % (th, tl, wl, wh, k, j, be))
     out.write("};\n")
 
 

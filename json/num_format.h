@@ -57,21 +57,21 @@ static inline bool ge128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl) {
     return ah > bh || (ah == bh && al >= bl);
 }
 
-/* The shortest digits of c * 2^q, c in (2^52, 2^53), as above: *digits * 10^*exp10.
-   Returns 1 for a multiple of 1000 (*digits may end in zeros), 2 for the nearest
-   multiple of 100 (16 or 17 digits, the last not 0), 0 when undecided. */
-static inline int shortest_fast(uint64_t c, int q, uint64_t *digits, int *exp10) {
-    int k = zm__flog10_pow2(q) - 2;
-    int e = -k; /* -290 .. 326 */
-    if (e > ZM__POW5_MAX) return 0;
-    int j = q + zm__flog2_pow10(e) + 1; /* 7 .. 10 */
-    const uint64_t *t = zm__pow5_128[e - ZM__POW5_MIN];
-    uint64_t th = t[0], tl = t[1], x = c << j;
+/* The shortest digits of c * 2^q, c in (2^52, 2^53), q = be - 1075, as above:
+   *digits * 10^*exp10. k, j, T and Wu come from the exponent's entry of
+   zm__fmt_exps (num_tables.c). Returns 1 for a multiple of 1000 (*digits may end
+   in zeros), 2 for the nearest multiple of 100 (16 or 17 digits, the last not 0),
+   0 when undecided. */
+static inline int shortest_fast(uint64_t c, unsigned be, uint64_t *digits, int *exp10) {
+    const zm__fmt_exp *f = &zm__fmt_exps[be];
+    int j = f->j, k = f->k;
+    if (j == 0) return 0; /* 10^-k beyond the table */
+    uint64_t th = f->th, tl = f->tl, x = c << j;
     uint64_t mid, a_hi;
     zm__mul64(x, tl, &mid);
     uint64_t a_lo = zm__mul64(x, th, &a_hi) + mid;
-    a_hi += a_lo < mid; /* A = a_hi:a_lo, X in [A, A + 2) */
-    uint64_t w_hi = th >> (64 - j), w_lo = th << j | tl >> (64 - j); /* Wu */
+    a_hi += a_lo < mid;                      /* A = a_hi:a_lo, X in [A, A + 2) */
+    uint64_t w_hi = f->w_hi, w_lo = f->w_lo; /* Wu */
 
     /* Z = X + W'/2 in [Za, Za + 4), Za = A + (Wu >> 1) */
     uint64_t h_lo = w_lo >> 1 | w_hi << 63, h_hi = w_hi >> 1;
@@ -253,7 +253,7 @@ static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
     } else if (frac == 0 || be == 0) {
         zm__shortest_exact(c, q, frac == 0 && be > 1, &d, &k);
     } else {
-        int how = shortest_fast(c, q, &d, &k);
+        int how = shortest_fast(c, (unsigned)be, &d, &k);
         if (how == 2) { /* most doubles that are not short decimals */
             o = layout(o, d, 16 + (d >= UINT64_C(10000000000000000)), k, true);
             *o = '\0';

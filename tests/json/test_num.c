@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../../json/num.h"
+#include "../../json/num_format.h"
 
 /* ---------------------------------------------------------------------------
  * Failing
@@ -942,6 +943,63 @@ static bool test_locale(void) {
  * main
  * ------------------------------------------------------------------------- */
 
+/* The writer's table per exponent (num_tables.c) holds what the formulas give,
+   and the fast path it feeds (num_format.h) picks Schubfach's digits: for every
+   exponent, the mantissas next to 2^52 and 2^53 and 300 random ones, and for the
+   exponents of short decimals, 20 of those too. */
+static void strip_zeros(uint64_t *d, int *e) {
+    while (*d % 10 == 0) *d /= 10, ++*e;
+}
+
+static void test_fast_table(void) {
+    for (unsigned be = 0; be < 2048; be++) {
+        const zm__fmt_exp *f = &zm__fmt_exps[be];
+        int q = (int)be - 1075, k = zm__flog10_pow2(q) - 2;
+        if (be == 0 || be == 2047 || -k > ZM__POW5_MAX) {
+            CHECK(f->j == 0, "be %u: entry in use", be);
+            continue;
+        }
+        int j = q + zm__flog2_pow10(-k) + 1;
+        const uint64_t *t = zm__pow5_128[-k - ZM__POW5_MIN];
+        CHECK(f->k == k && f->j == j && f->th == t[0] && f->tl == t[1], "be %u: k, j or T", be);
+        CHECK(f->w_hi == t[0] >> (64 - j) && f->w_lo == (t[0] << j | t[1] >> (64 - j)), "be %u: Wu",
+              be);
+    }
+    uint64_t decided = 0, total = 0;
+    for (unsigned be = 1; be < 2047; be++) {
+        rng r = rng_at(41, be);
+        for (int i = 0; i < 324; i++) {
+            uint64_t frac;
+            if (i < 2)
+                frac = i == 0 ? 1 : ZM__FRAC_MASK;
+            else if (i < 302)
+                frac = next(&r) & ZM__FRAC_MASK;
+            else { /* the double nearest a short decimal of this magnitude */
+                double v = from_bits((uint64_t)be << 52 | (next(&r) & ZM__FRAC_MASK));
+                char buf[40];
+                snprintf(buf, sizeof buf, "%.*e", (int)(next(&r) % 12), v);
+                uint64_t b = bits_of(strtod(buf, NULL));
+                if ((b >> 52) != be) continue;
+                frac = b & ZM__FRAC_MASK;
+            }
+            if (frac == 0) continue;
+            uint64_t c = frac | UINT64_C(1) << 52, d1, d2;
+            int q = (int)be - 1075, e1, e2;
+            total++;
+            if (shortest_fast(c, be, &d1, &e1) == 0) continue;
+            decided++;
+            zm__shortest_exact(c, q, false, &d2, &e2);
+            strip_zeros(&d1, &e1);
+            strip_zeros(&d2, &e2);
+            CHECK(d1 == d2 && e1 == e2,
+                  "be %u frac 0x%" PRIx64 ": fast %" PRIu64 "e%d, exact %" PRIu64 "e%d", be, frac,
+                  d1, e1, d2, e2);
+        }
+    }
+    CHECK(decided > total * 99 / 100, "the fast path decided %" PRIu64 " of %" PRIu64, decided,
+          total);
+}
+
 int main(void) {
     double scale = 1.0;
     const char *e = getenv("ZMEM_TEST_SCALE");
@@ -963,6 +1021,7 @@ int main(void) {
 
     double t0 = now();
     test_format_examples();
+    test_fast_table();
     test_hard_cases();
     test_roundtrip();
     test_decimal_strings();
