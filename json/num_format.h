@@ -112,9 +112,9 @@ static inline int shortest_fast(uint64_t c, unsigned be, uint64_t *digits, int *
 #define ZEROS8 UINT64_C(0x3030303030303030) /* "00000000" */
 
 /* The n decimal digits of d < 10^17 as words: the text is the last n bytes of
-   "T" hi lo (17 bytes: T one digit, hi and lo eight each), first holds the first
-   eight bytes of that text (fewer when n < 8, 0 above), tz is the number of
-   trailing '0's. */
+   "T" hi lo (17 bytes: T one digit, hi and lo eight each), tz is the number of
+   trailing '0's; when n <= 8, first holds the text (text_first makes it for the
+   others, where a layout needs it). */
 typedef struct dtext {
     uint64_t hi, lo, first;
     int n, tz;
@@ -140,14 +140,18 @@ static ZM__NUM_INLINE dtext make_text(uint64_t d, int n, bool no_tz) {
     uint32_t top = (uint32_t)h9 / 100000000;
     zm__digits16((uint32_t)h9 - top * 100000000, (uint32_t)(d - h9 * 100000000), &t.hi, &t.lo);
     t.top = (char)('0' + top);
-    int z = 17 - n; /* leading zeros of "T" hi lo: 0 .. 8 */
-    if (z == 0)
-        t.first = (uint64_t)(unsigned char)t.top | t.hi << 8;
-    else
-        t.first = t.hi >> (8 * (z - 1)) | (t.lo << (8 * (8 - z))) << 8;
+    t.first = 0;
     uint64_t xl = t.lo ^ ZEROS8, xh = t.hi ^ ZEROS8;
     t.tz = no_tz ? 0 : xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
     return t;
+}
+
+/* The first eight bytes of the text (fewer when n < 8). */
+static ZM__NUM_INLINE uint64_t text_first(const dtext *t) {
+    if (t->n <= 8) return t->first;
+    int z = 17 - t->n; /* leading zeros of "T" hi lo: 0 .. 8 */
+    if (z == 0) return (uint64_t)(unsigned char)t->top | t->hi << 8;
+    return t->hi >> (8 * (z - 1)) | (t->lo << (8 * (8 - z))) << 8;
 }
 
 /* Stores the n digits at p, in whole words: bytes up to p + 8 may be
@@ -185,9 +189,9 @@ static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz
             int L = e10 + 1;
             put_text(o + 1, &t);
             if (L < 8) {
-                uint64_t m = (UINT64_C(1) << (8 * L)) - 1;
-                zm__store8(o, (t.first & m) | (uint64_t)'.' << (8 * L) |
-                                  ((t.first << 8) & ~(m << 8 | 0xFF)));
+                uint64_t m = (UINT64_C(1) << (8 * L)) - 1, first = text_first(&t);
+                zm__store8(o, (first & m) | (uint64_t)'.' << (8 * L) |
+                                  ((first << 8) & ~(m << 8 | 0xFF)));
             } else {
                 memmove(o, o + 1, (size_t)L);
                 o[L] = '.';
@@ -201,7 +205,8 @@ static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz
     }
     /* d.ddde+X: the digits one byte on, the first moved before the point */
     put_text(o + 1, &t);
-    zm__store8(o, (t.first & 0xFF) | (uint64_t)'.' << 8 | ((t.first << 8) & ~UINT64_C(0xFFFF)));
+    uint64_t first = text_first(&t);
+    zm__store8(o, (first & 0xFF) | (uint64_t)'.' << 8 | ((first << 8) & ~UINT64_C(0xFFFF)));
     o += nn > 1 ? nn + 1 : 1;
     *o++ = 'e';
     int ae = e10;
