@@ -15,9 +15,10 @@ the normalised 128-bit mantissa of 10^q.
 
 For every biased exponent be of a double (0 .. 2047) the writer's entry is, with
 q = be - 1075, k = floor(log10 2^q) - 2 and j = q + floor(log2 10^-k) + 1:
-{T(-k) high, T(-k) low, Wu low, Wu high, k, j}, Wu = T(-k) >> (64 - j) (the
-interval width's lower bound in num_format.h); all zero where the fast path
-does not apply (be 0 and 2047, and -k > POW5_MAX).
+{T(-k) high, T(-k) low, (Wu - 4) low, (Wu >> 1) low, (Wu - 4) high,
+(Wu >> 1) high, k, j}, Wu = T(-k) >> (64 - j) (the interval width's lower
+bound in num_format.h); all zero where the fast path does not apply (be 0 and
+2047, and -k > POW5_MAX).
 
 The script also checks, with exact integer arithmetic, the small integer
 logarithm formulas that the C code uses in place of tables, so that changing a
@@ -97,21 +98,23 @@ def check_formulas():
 
 
 def fmt_exp(be):
-    """The writer's per-exponent entry (th, tl, w_lo, w_hi, k, j), or zeros."""
+    """The writer's per-exponent entry (th, tl, wm_lo, h_lo, wm_hi, h_hi, k, j), or zeros."""
     if be == 0 or be == 2047:
-        return (0, 0, 0, 0, 0, 0)
+        return (0,) * 8
     q = be - 1075
     k = floor_log10_pow2(q) - 2
     e = -k
     if e > POW5_MAX:
-        return (0, 0, 0, 0, 0, 0)
+        return (0,) * 8
     assert e >= POW5_MIN, be
     j = q + floor_log2_pow10(e) + 1
     assert 7 <= j <= 10, be
     t = entry(e)
     w = t >> (64 - j)
     assert 100 << 64 <= w < 1000 << 64, be  # W' in [100, 1000)
-    return (t >> 64, t & ((1 << 64) - 1), w & ((1 << 64) - 1), w >> 64, k, j)
+    m64 = (1 << 64) - 1
+    wm, h = w - 4, w >> 1
+    return (t >> 64, t & m64, wm & m64, h & m64, wm >> 64, h >> 64, k, j)
 
 
 def main():
@@ -130,12 +133,14 @@ def main():
         assert 0 <= q <= 55 or t + 1 < (1 << 128), q
         out.write("    {0x%016xu, 0x%016xu}, /* %d */\n" % (t >> 64, t & ((1 << 64) - 1), q))
     out.write("};\n")
-    out.write("\n/* {T(-k) hi, lo, Wu lo, Wu hi, k, j} for each biased exponent be (see\n")
-    out.write("   num_format.h); zero where the fast path does not apply. */\n")
+    out.write("\n/* {T(-k) hi, lo, (Wu - 4) lo, (Wu >> 1) lo, (Wu - 4) hi, (Wu >> 1) hi, k, j}\n")
+    out.write("   for each biased exponent be (see num_format.h); zero where the fast path does\n")
+    out.write("   not apply. */\n")
     out.write("const zm__fmt_exp zm__fmt_exps[2048] = {\n")
     for be in range(2048):
-        th, tl, wl, wh, k, j = fmt_exp(be)
-        out.write("    {0x%016xu, 0x%016xu, 0x%016xu, %d, %d, %d}, /* %d */\n" % (th, tl, wl, wh, k, j, be))
+        th, tl, wml, hl, wmh, hh, k, j = fmt_exp(be)
+        out.write("    {0x%016xu, 0x%016xu, 0x%016xu, 0x%016xu, %d, %d, %d, %d}, /* %d */\n"
+                  % (th, tl, wml, hl, wmh, hh, k, j, be))
     out.write("};\n")
 
 

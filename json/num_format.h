@@ -70,24 +70,23 @@ static inline int shortest_fast(uint64_t c, unsigned be, uint64_t *digits, int *
     uint64_t mid, a_hi;
     zm__mul64(x, tl, &mid);
     uint64_t a_lo = zm__mul64(x, th, &a_hi) + mid;
-    a_hi += a_lo < mid;                      /* A = a_hi:a_lo, X in [A, A + 2) */
-    uint64_t w_hi = f->w_hi, w_lo = f->w_lo; /* Wu */
+    a_hi += a_lo < mid; /* A = a_hi:a_lo, X in [A, A + 2) */
 
     /* Z = X + W'/2 in [Za, Za + 4), Za = A + (Wu >> 1) */
-    uint64_t h_lo = w_lo >> 1 | w_hi << 63, h_hi = w_hi >> 1;
+    uint64_t h_lo = f->h_lo, h_hi = f->h_hi;
     uint64_t z_lo = a_lo + h_lo, z_hi = a_hi + h_hi + (z_lo < a_lo);
     if (z_lo > UINT64_MAX - 4) return 0; /* floor(Z) could be z_hi + 1 */
     uint64_t s = z_hi / 1000;
     uint64_t r_hi = z_hi - 1000 * s;     /* r = Z - 1000s in [R, R + 4), R = r_hi:z_lo */
     if (r_hi == 0 && z_lo < 4) return 0; /* 1000s may be the (open) upper end */
     /* 1000s inside for sure: R + 4 <= Wu; outside for sure: R >= Wu + 2 */
-    uint64_t wm_lo = w_lo - 4, wm_hi = w_hi - (w_lo < 4);
+    uint64_t wm_lo = f->wm_lo, wm_hi = f->wm_hi; /* Wu - 4 */
     if (ge128(wm_hi, wm_lo, r_hi, z_lo)) {
         *digits = s;
         *exp10 = k + 3;
         return 1;
     }
-    uint64_t wp_lo = w_lo + 2, wp_hi = w_hi + (wp_lo < 2);
+    uint64_t wp_lo = wm_lo + 6, wp_hi = wm_hi + (wp_lo < 6); /* Wu + 2 */
     if (!ge128(r_hi, z_lo, wp_hi, wp_lo)) return 0;
 
     /* the multiple of 100 nearest to X: rem = X - 100m in [rr:a_lo, rr:a_lo + 2) */

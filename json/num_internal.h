@@ -18,12 +18,12 @@ extern const uint64_t zm__pow5_128[ZM__POW5_MAX - ZM__POW5_MIN + 1][2];
 
 /* The writer's fast path (num_format.h) for each biased exponent be of a double
    (num_tables.c): with q = be - 1075, k = floor(log10 2^q) - 2 and
-   j = q + floor(log2 10^-k) + 1 (7 .. 10), {th, tl} = zm__pow5_128 of -k and
-   w_hi:w_lo = (th:tl) >> (64 - j). All zero (j = 0) for be 0 and 2047 and where
-   -k is beyond the table. */
+   j = q + floor(log2 10^-k) + 1 (7 .. 10), {th, tl} = zm__pow5_128 of -k and,
+   with Wu = (th:tl) >> (64 - j), wm_hi:wm_lo = Wu - 4 and h_hi:h_lo = Wu >> 1.
+   All zero (j = 0) for be 0 and 2047 and where -k is beyond the table. */
 typedef struct zm__fmt_exp {
-    uint64_t th, tl, w_lo;
-    uint32_t w_hi;
+    uint64_t th, tl, wm_lo, h_lo;
+    uint16_t wm_hi, h_hi;
     int16_t k;
     uint8_t j;
 } zm__fmt_exp;

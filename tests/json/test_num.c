@@ -962,8 +962,9 @@ static void test_fast_table(void) {
         int j = q + zm__flog2_pow10(-k) + 1;
         const uint64_t *t = zm__pow5_128[-k - ZM__POW5_MIN];
         CHECK(f->k == k && f->j == j && f->th == t[0] && f->tl == t[1], "be %u: k, j or T", be);
-        CHECK(f->w_hi == t[0] >> (64 - j) && f->w_lo == (t[0] << j | t[1] >> (64 - j)), "be %u: Wu",
-              be);
+        uint64_t w_hi = t[0] >> (64 - j), w_lo = t[0] << j | t[1] >> (64 - j); /* Wu */
+        CHECK(f->wm_hi == w_hi - (w_lo < 4) && f->wm_lo == w_lo - 4, "be %u: Wu - 4", be);
+        CHECK(f->h_hi == w_hi >> 1 && f->h_lo == (w_lo >> 1 | w_hi << 63), "be %u: Wu / 2", be);
     }
     uint64_t decided = 0, total = 0;
     for (unsigned be = 1; be < 2047; be++) {
