@@ -457,6 +457,70 @@ static __attribute__((noinline)) char *number_run(writer *w, char *o, char **end
     return o;
 }
 
+/* v is an integer or a finite real (the values number_run writes). */
+static inline bool is_number(const zm_json *v) {
+    return v != NULL && (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)));
+}
+
+/* v is a non-empty array of numbers only (a row: a coordinate pair, a vertex). */
+static inline bool is_number_row(const zm_json *v) {
+    if (v == NULL || v->type != ZM_JSON_ARRAY || v->u.a.len == 0) return false;
+    for (size_t k = 0; k < v->u.a.len; k++)
+        if (!is_number(v->u.a.items[k])) return false;
+    return true;
+}
+
+/* Room row_run keeps ahead of its position: a number (at most ZM__DOUBLE_BUF
+   bytes written, scratch included) and the punctuation after it ("],["). */
+#define ROW_ROOM (ZM__DOUBLE_BUF + 8)
+
+/* Writes the run of rows of numbers (is_number_row) of the array c that starts
+   with v, item *ip - 1, with the commas between them, at o (room ends at
+   *endp), as number_run does for numbers: a coordinate pair or a vertex is
+   written here without a frame of the walk. Stops after the array's last item
+   (*vp = NULL) or before the first item that is not such a row (*vp = that
+   item, its comma written, *ip past it). Returns the new position, or NULL. */
+static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, const zm_json *c,
+                                               size_t *ip, const zm_json **vp) {
+    const zm_json *v = *vp;
+    size_t i = *ip, len = c->u.a.len;
+    char *end = *endp;
+    for (;;) {
+        zm_json *const *items = v->u.a.items;
+        size_t rlen = v->u.a.len;
+        if (ZM_UNLIKELY((size_t)(end - o) < ROW_ROOM)) {
+            if ((o = room_slow(w, o, ROW_ROOM)) == NULL) return NULL;
+            end = w->end;
+        }
+        *o++ = '[';
+        for (size_t j = 0;;) {
+            const zm_json *x = items[j];
+            if (x->type == ZM_JSON_INT)
+                o = put_int(o, x->u.i);
+            else
+                o += zm__format_double_inline(x->u.d, o);
+            if (++j == rlen) break;
+            *o++ = ',';
+            if (ZM_UNLIKELY((size_t)(end - o) < ROW_ROOM)) {
+                if ((o = room_slow(w, o, ROW_ROOM)) == NULL) return NULL;
+                end = w->end;
+            }
+        }
+        *o++ = ']';
+        if (i == len) {
+            v = NULL;
+            break;
+        }
+        *o++ = ',';
+        v = c->u.a.items[i++];
+        if (!is_number_row(v)) break;
+    }
+    *ip = i;
+    *vp = v;
+    *endp = end;
+    return o;
+}
+
 /* Writes v. The write position and the end of the room are kept in locals (o,
    end) and handed to the writer only around the calls that need it; room for
    the next few tokens is made once per value (ROOM), so scalars and short
@@ -604,6 +668,9 @@ child:
         if (!pretty && v != NULL &&
             (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)))) {
             if ((o = number_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
+            if (v == NULL) goto next;
+        } else if (!pretty && is_number_row(v)) {
+            if ((o = row_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
             if (v == NULL) goto next;
         }
     }

@@ -540,6 +540,52 @@ static void test_sweep(void) {
     zm_arena_deinit(&ar);
 }
 
+/* Arrays of numbers inside arrays (pairs, vertices) are written by a run of
+   their own, without a frame each: every mix of rows, numbers and other values. */
+static void test_number_rows(void) {
+    static const char in[] =
+        "[[1,2.5,\"x\",3],[1.5,[2,3],4],[[1,2],[3,[4.25,5]],{\"a\":[1,[2,\"b\"],[]]}],"
+        "[[0.1,-0.0],[1e+300,5e-324]],[1,null,true],[[]],[[1]],[2,[3,{}],[4]],"
+        "{\"k\":[[1,2],[3,4,[5,6,[7]]]]},[[1e+21,1e-7,123456789012345680000.0]],"
+        "[[-65.61361699999998,43.42027300000001],[-65.6168,43.4238],[7,8]],[[1,2],[]],"
+        "[[1,2],\"s\"],[[[1]]]]";
+    expect_text(T(in), 0, in);
+    expect_text(T("[[1,2],[3,4]]"), ZM_JSON_WRITE_PRETTY,
+                "[\n  [\n    1,\n    2\n  ],\n  [\n    3,\n    4\n  ]\n]");
+
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_allocator a = zm_arena_allocator(&ar);
+    /* a row holding a non-finite real is not a row: written by the walk */
+    zm_json *nan_row = zm_json_new_array(a, 0), *outer = zm_json_new_array(a, 0);
+    zm_json_array_push(a, nan_row, zm_json_new_real(a, 1.5));
+    zm_json_array_push(a, nan_row, zm_json_new_real(a, NAN));
+    zm_json_array_push(a, outer, zm_json_new_int(a, 1));
+    zm_json_array_push(a, outer, nan_row);
+    zm_status st;
+    char *out = write_text(outer, ZM_JSON_WRITE_NAN_INF, &st);
+    CHECK(st == ZM_OK && out && strcmp(out, "[1,[1.5,NaN]]") == 0);
+    free(out);
+    CHECK(write_text(outer, 0, &st) == NULL && st == ZM_EINVAL);
+
+    /* many rows of every length 1-6, streamed through the small buffer */
+    zm_json *rows = zm_json_new_array(a, 0);
+    for (int i = 0; i < 30000; i++) {
+        zm_json *r = zm_json_new_array(a, 0);
+        for (int k = 0; k <= i % 6; k++)
+            zm_json_array_push(a, r,
+                               k % 3 == 2 ? zm_json_new_int(a, (int64_t)i * 7919 - k)
+                                          : zm_json_new_real(a, (i * 0.37 - k) / 3.0));
+        zm_json_array_push(a, rows, i % 1000 == 999 ? zm_json_new_string(a, "gap", 3) : r);
+    }
+    for (uint32_t f = 0; f < 2; f++) stream_matches(rows, f);
+    out = write_text(rows, 0, &st);
+    static const char head[] = "[[0.0],[0.12333333333333334,-0.21],[0.24666666666666667,";
+    CHECK(st == ZM_OK && out && strncmp(out, head, sizeof head - 1) == 0);
+    free(out);
+    zm_arena_deinit(&ar);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_layouts);
@@ -548,6 +594,7 @@ int main(int argc, char **argv) {
     RUN(test_invalid_strings);
     RUN(test_numbers_out);
     RUN(test_stream);
+    RUN(test_number_rows);
     RUN(test_round_trip_files);
     RUN(test_sweep);
     return zt_finish("json_write");
