@@ -239,7 +239,8 @@ static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
         return 0;
     }
     char *o = buf;
-    if (bits >> 63) *o++ = '-';
+    *o = '-'; /* a store and an add: in data, signs are often random */
+    o += bits >> 63;
     if (be == 0 && frac == 0) {
         memcpy(o, "0.0", 4);
         return (size_t)(o - buf) + 3;
