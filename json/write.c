@@ -383,7 +383,7 @@ static ZM__ALWAYS_INLINE char *plain_string(char *o, const char *s, size_t len) 
 
 /* Writes i in decimal at o (at most 20 bytes, and whole 8-byte stores that may
    reach o + 9). Returns the end. */
-static inline char *put_int(char *o, int64_t i) {
+static ZM__ALWAYS_INLINE char *put_int(char *o, int64_t i) {
     uint64_t u = (uint64_t)i;
     *o = '-';
     o += i < 0;
