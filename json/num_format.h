@@ -264,7 +264,14 @@ static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
             *o = '\0';
             return (size_t)(o - buf);
         }
-        if (how == 0) zm__shortest_exact(c, q, false, &d, &k);
+        if (how == 0) {
+            zm__shortest_exact(c, q, false, &d, &k);
+        } else if (d % 100000000 == 0) {
+            /* a short decimal (coordinates, meshes): its last eight digits are
+               zeros, the rest fit one word */
+            d /= 100000000;
+            k += 8;
+        }
     }
     o = layout(o, d, zm__count_digits(d), k, false);
     *o = '\0';
