@@ -520,6 +520,7 @@ static void destroy(zm__sq *s) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(s->db);
     }
+    zm__sq_alloc_flush();
     zm_allocator a = s->a;
     zm_free(a, s->path, s->path_len + 1, 1);
     zm_store_base_deinit(&s->base);
@@ -660,6 +661,10 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
         return zm_store_fail(ZM_EINVAL, "the database path is empty");
     zm_status st = prepare_file(path, o.read_only);
     if (st != ZM_OK) return st;
+    /* A store starts with none of SQLite's freed blocks kept (they may come
+       from connections of the host program): what it allocates is the same
+       however the process used SQLite before. */
+    zm__sq_alloc_flush();
 
     zm__sq *s = zm_create(o.alloc, zm__sq);
     if (s == NULL) return ZM_ENOMEM;

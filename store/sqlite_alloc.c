@@ -2,10 +2,47 @@
    (SQLITE_CONFIG_MALLOC), over the allocator given. Each block carries an
    8-byte header with its size, so free and realloc give back the exact
    length and alignment zm_allocator asks for; blocks stay 8-byte aligned,
-   as SQLite needs. */
+   as SQLite needs.
+
+   SQLite (built without lookaside) allocates and frees a few small blocks
+   for every statement it runs: its cursors, its records. Freed blocks of up
+   to CACHE_MAX_BLOCK bytes are kept on a free list per size (CACHE_MAX_BYTES
+   in all, under a lock, since SQLite runs in every thread) and handed out
+   again, so most of those calls never reach the allocator; the kept blocks
+   are given back to it whenever a store closes (zm__sq_alloc_flush). */
+#include <sched.h>
+#include <stdatomic.h>
+
 #include "sqlite_internal.h"
 
 #define HDR 8
+
+/* The largest block kept for reuse, and how many bytes are kept at most. */
+#define CACHE_MAX_BLOCK 512
+#define CACHE_MAX_BYTES (64 * 1024)
+
+/* A kept block: its first bytes link it to the next of its size. */
+typedef struct kept {
+    struct kept *next;
+} kept;
+
+/* The kept blocks, one list per size (a multiple of 8). */
+static struct {
+    atomic_flag lock;
+    size_t bytes; /* kept in all, headers included */
+    kept *lists[CACHE_MAX_BLOCK / 8 + 1];
+} cache = {ATOMIC_FLAG_INIT, 0, {NULL}};
+
+/* Whether freed blocks are kept (zm__sq_alloc_keep). */
+static atomic_bool keeping = true;
+
+static void cache_lock(void) {
+    while (atomic_flag_test_and_set_explicit(&cache.lock, memory_order_acquire)) sched_yield();
+}
+
+static void cache_unlock(void) {
+    atomic_flag_clear_explicit(&cache.lock, memory_order_release);
+}
 
 /* The allocator SQLite's memory comes from. Written once, before SQLite is
    initialized (sqlite3_config refuses later), read by every thread after. */
@@ -20,6 +57,16 @@ static int sq_roundup(int n) {
 static void *sq_malloc(int n) {
     if (n <= 0 || n > INT32_MAX - 16) return NULL;
     size_t len = (size_t)sq_roundup(n);
+    if (len <= CACHE_MAX_BLOCK && atomic_load_explicit(&keeping, memory_order_relaxed)) {
+        cache_lock();
+        kept *k = cache.lists[len / 8];
+        if (k != NULL) {
+            cache.lists[len / 8] = k->next;
+            cache.bytes -= len + HDR;
+        }
+        cache_unlock();
+        if (k != NULL) return k;
+    }
     char *p = zm_alloc(sq_alloc, len + HDR, HDR);
     if (p == NULL) return NULL;
     uint64_t size = len;
@@ -38,7 +85,41 @@ static int sq_size(void *p) {
 /* Gives a block back, with its exact length. */
 static void sq_free(void *p) {
     if (p == NULL) return;
-    zm_free(sq_alloc, (char *)p - HDR, (size_t)sq_size(p) + HDR, HDR);
+    size_t len = (size_t)sq_size(p);
+    if (len <= CACHE_MAX_BLOCK && atomic_load_explicit(&keeping, memory_order_relaxed)) {
+        bool keep = false;
+        cache_lock();
+        if (cache.bytes + len + HDR <= CACHE_MAX_BYTES) {
+            kept *k = p;
+            k->next = cache.lists[len / 8];
+            cache.lists[len / 8] = k;
+            cache.bytes += len + HDR;
+            keep = true;
+        }
+        cache_unlock();
+        if (keep) return;
+    }
+    zm_free(sq_alloc, (char *)p - HDR, len + HDR, HDR);
+}
+
+void zm__sq_alloc_flush(void) {
+    kept *lists[CACHE_MAX_BLOCK / 8 + 1];
+    cache_lock();
+    memcpy(lists, cache.lists, sizeof lists);
+    memset(cache.lists, 0, sizeof cache.lists);
+    cache.bytes = 0;
+    cache_unlock();
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (kept *k = lists[i], *next; k != NULL; k = next) {
+            next = k->next;
+            zm_free(sq_alloc, (char *)k - HDR, i * 8 + HDR, HDR);
+        }
+    }
+}
+
+void zm__sq_alloc_keep(bool on) {
+    atomic_store(&keeping, on);
+    if (!on) zm__sq_alloc_flush();
 }
 
 /* Resizes a block to n bytes, moving it if need be; NULL (the block left as

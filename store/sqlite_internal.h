@@ -108,6 +108,16 @@ typedef struct zm__sq {
    default VFS then serves); else SQLite's failure (SQLITE_NOMEM). */
 int zm__sq_vfs(const char **name);
 
+/* Gives the small blocks SQLite freed and sqlite_alloc.c kept for reuse
+   back to the allocator of zm_sqlite_use_allocator (at every store open and
+   close). */
+void zm__sq_alloc_flush(void);
+
+/* Turns that keeping on (the default) or off (flushing what is kept): the
+   every-failure sweep turns it off so that every SQLite allocation on a path
+   is one that can fail. */
+void zm__sq_alloc_keep(bool on);
+
 /* Maps an SQLite result code to a zm_status and sets the thread's store
    message: "what: SQLite's message (the path)". */
 zm_status zm__sq_fail(zm__sq *s, int rc, const char *what);

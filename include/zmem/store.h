@@ -455,7 +455,10 @@ zm_status zm_store_postgres_open(const char *conninfo, const zm_store_opts *opts
    and thread-safe (the default allocator is) for as long as SQLite runs.
    It also turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS:
    sqlite3_memory_used() then reads 0), which cost a global mutex on every
-   allocation; count memory in a instead.
+   allocation; count memory in a instead. Small blocks SQLite frees (up to
+   512 bytes, 64 KiB in all) are kept and handed out again instead of going
+   back to a at once: they are given back whenever an SQLite store opens or
+   closes, and count in a as in use until then.
    ZM_OK; ZM_EBUSY (SQLite is already initialized: sqlite3_config refused);
    ZM_ENOTSUP (built without SQLite). */
 zm_status zm_sqlite_use_allocator(zm_allocator a);
