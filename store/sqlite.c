@@ -43,10 +43,13 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
                         "(SELECT version FROM zmem_versions WHERE key_id = ?1 "
                         "ORDER BY version DESC LIMIT 1 OFFSET ?2)",
     [ZM__SQ_VER_PURGE] = "DELETE FROM zmem_versions WHERE key_id = ?1",
-    [ZM__SQ_STR_DELETE] = "DELETE FROM zmem_strings WHERE key_id = ?1",
     [ZM__SQ_STR_INSERT] = "INSERT INTO zmem_strings(key_id, pos, s) VALUES(?1, ?2, ?3)",
     [ZM__SQ_STR_OF_KEY] = "SELECT s FROM zmem_strings WHERE key_id = ?1 ORDER BY pos",
-    [ZM__SQ_FTS_DELETE] = "DELETE FROM zmem_fts WHERE rowid = ?1",
+    [ZM__SQ_STR_DELETE] = "DELETE FROM zmem_strings WHERE key_id = ?1",
+    /* zmem_fts keeps no copy of what it indexed: deleting a row takes the
+       text it indexed (?2), and its token count is in zmem_fts_docsize. */
+    [ZM__SQ_FTS_DELETE] = "INSERT INTO zmem_fts(zmem_fts, rowid, t) VALUES('delete', ?1, ?2)",
+    [ZM__SQ_FTS_SIZE] = "SELECT sz FROM zmem_fts_docsize WHERE id = ?1",
     [ZM__SQ_FTS_INSERT] = "INSERT INTO zmem_fts(rowid, t) VALUES(?1, ?2)",
     [ZM__SQ_FTS_MAX] = "SELECT rowid FROM zmem_fts ORDER BY rowid DESC LIMIT 1",
     [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",
@@ -191,6 +194,15 @@ static const char *const migrations[ZM__SQ_SCHEMA] = {
        keys whose strings and tokens wait to be rebuilt from their latest
        version; empty when search is up to date. */
     "CREATE TABLE zmem_pending(key_id INTEGER PRIMARY KEY);",
+    /* 2 -> 3: the token index keeps no copy of the text it indexed
+       (content=''): a key's text is rebuilt from the key and its strings
+       when its row is dropped (sqlite_write.c). The old index and strings
+       are dropped and every live key waits to be indexed again, from its
+       latest version, by the next search or the next pass of writes. */
+    "DROP TABLE zmem_fts;"
+    "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii', content = '');"
+    "DELETE FROM zmem_strings;"
+    "INSERT OR IGNORE INTO zmem_pending(key_id) SELECT id FROM zmem_keys WHERE live;",
 };
 
 /* ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ static inline bool zm__sq_token(const char *text, size_t len, size_t *pos, size_
 }
 
 /* The schema this build writes and reads (PRAGMA user_version). */
-#define ZM__SQ_SCHEMA 2
+#define ZM__SQ_SCHEMA 3
 /* PRAGMA application_id of a zmem database: "zmem" in ASCII. */
 #define ZM__SQ_APP_ID 0x7A6D656D
 
@@ -41,10 +41,11 @@ typedef enum zm__sq_stmt_id {
     ZM__SQ_VER_INSERT,
     ZM__SQ_VER_TRIM,
     ZM__SQ_VER_PURGE,
-    ZM__SQ_STR_DELETE,
     ZM__SQ_STR_INSERT,
     ZM__SQ_STR_OF_KEY,
+    ZM__SQ_STR_DELETE,
     ZM__SQ_FTS_DELETE,
+    ZM__SQ_FTS_SIZE,
     ZM__SQ_FTS_INSERT,
     ZM__SQ_FTS_MAX,
     ZM__SQ_FTS_OPTIMIZE,

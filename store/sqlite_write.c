@@ -54,14 +54,17 @@ static void collect(content *c, const zm_json *v) {
 }
 
 /* Appends the normalized tokens of len bytes at p to out (one space before
-   each but the first). */
-static void add_tokens(char *out, size_t *n, const char *p, size_t len) {
+   each but the first), counting them in *count. Each is one token of FTS5's
+   ascii tokenizer too: the same bytes make tokens (ASCII letters and
+   digits, every non-ASCII byte). */
+static void add_tokens(char *out, size_t *n, size_t *count, const char *p, size_t len) {
     size_t pos = 0, start, tlen, norm;
     char buf[ZM_STORE_MAX_TOKEN];
     while (zm__sq_token(p, len, &pos, &start, &tlen, buf, &norm)) {
         if (*n > 0) out[(*n)++] = ' ';
         memcpy(out + *n, buf, norm);
         *n += norm;
+        (*count)++;
     }
 }
 
@@ -69,17 +72,125 @@ static void add_tokens(char *out, size_t *n, const char *p, size_t len) {
  * Keeping search up to date
  * ------------------------------------------------------------------------- */
 
-/* Drops the key's strings and its token row. */
-static zm_status unindex(zm__sq *s, int64_t id) {
+/* The token count FTS5 keeps for row id (zmem_fts_docsize: one varint per
+   column) into *count; *found false when the key has no token row. */
+static zm_status token_row_size(zm__sq *s, int64_t id, bool *found, uint64_t *count) {
     sqlite3_stmt *q;
-    zm_status st;
-    static const zm__sq_stmt_id ids[] = {ZM__SQ_STR_DELETE, ZM__SQ_FTS_DELETE};
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        if ((st = zm__sq_stmt(s, ids[i], &q)) != ZM_OK) return st;
-        sqlite3_bind_int64(q, 1, id);
-        if ((st = zm__sq_exec(s, ids[i], "updating the search index")) != ZM_OK) return st;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_FTS_SIZE, &q);
+    if (st != ZM_OK) return st;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    *found = rc == SQLITE_ROW;
+    *count = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *b = sqlite3_column_blob(q, 0);
+        int n = sqlite3_column_bytes(q, 0);
+        if (b == NULL && n > 0) rc = SQLITE_NOMEM;
+        /* SQLite's varint: 7 bits a byte, high bit set on all but the last
+           (a ninth byte gives 8). */
+        for (int i = 0; i < n && i < 9 && rc == SQLITE_ROW; i++) {
+            if (i == 8) {
+                *count = (*count << 8) | b[i];
+                break;
+            }
+            *count = (*count << 7) | (b[i] & 0x7F);
+            if (!(b[i] & 0x80)) break;
+        }
+        if (rc == SQLITE_ROW) rc = sqlite3_step(q);
     }
-    return ZM_OK;
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "updating the search index");
+}
+
+/* One of a key's strings, copied out of the database. */
+typedef struct taken {
+    const char *p;
+    size_t len;
+} taken;
+
+/* Deletes key id's strings; with keep, copies them first into *out (in
+   document order, *n of them) from ar. (Reading them back from the DELETE
+   with RETURNING costs SQLite far more than a SELECT and a DELETE.) */
+static zm_status take_strings(zm__sq *s, int64_t id, bool keep, zm_arena *ar, taken **out,
+                              size_t *n) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, ZM__SQ_STR_OF_KEY, &q);
+    if (st != ZM_OK) return st;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = SQLITE_DONE;
+    if (keep) {
+        sqlite3_bind_int64(q, 1, id);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            const char *str = sqlite3_column_blob(q, 0);
+            size_t len = (size_t)sqlite3_column_bytes(q, 0);
+            if (str == NULL && len > 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (*n == cap) {
+                size_t ncap = cap ? cap * 2 : 4;
+                taken *t = zm_arena_alloc(ar, ncap * sizeof *t, _Alignof(taken));
+                if (t == NULL) {
+                    st = ZM_ENOMEM;
+                    break;
+                }
+                if (*n) memcpy(t, *out, *n * sizeof *t);
+                *out = t;
+                cap = ncap;
+            }
+            char *c = len ? zm_arena_alloc(ar, len, 1) : NULL;
+            if (len && c == NULL) {
+                st = ZM_ENOMEM;
+                break;
+            }
+            if (len) memcpy(c, str, len);
+            (*out)[(*n)++] = (taken){c ? c : "", len};
+        }
+        sqlite3_reset(q);
+    }
+    if (st == ZM_OK && rc != SQLITE_DONE) st = zm__sq_fail(s, rc, "updating the search index");
+    if (st == ZM_OK && (st = zm__sq_stmt(s, ZM__SQ_STR_DELETE, &q)) == ZM_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        st = zm__sq_exec(s, ZM__SQ_STR_DELETE, "updating the search index");
+    }
+    return st;
+}
+
+/* Drops the key's strings and its token row. FTS5 keeps no copy of the text
+   (a contentless table), so the row is deleted with its text rebuilt from the
+   key and the strings (written together from the same value), which must
+   give the token count FTS5 kept: strings made by another rule of tokens
+   are refused, never let into the index. Scratch memory from ar. */
+static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len, zm_arena *ar) {
+    bool found;
+    uint64_t kept;
+    taken *strs = NULL;
+    size_t n = 0;
+    zm_status st = token_row_size(s, id, &found, &kept);
+    if (st == ZM_OK) st = take_strings(s, id, found, ar, &strs, &n);
+    if (st != ZM_OK || !found) return st;
+    /* Tokens are never longer than what they come from, plus a space each. */
+    size_t cap = key_len + 1;
+    for (size_t i = 0; i < n; i++) cap += strs[i].len + 1;
+    char *text = zm_arena_alloc(ar, cap, 1);
+    if (text == NULL) return ZM_ENOMEM;
+    size_t len = 0, count = 0;
+    add_tokens(text, &len, &count, key, key_len);
+    for (size_t i = 0; i < n; i++) add_tokens(text, &len, &count, strs[i].p, strs[i].len);
+    if (count != kept)
+        return zm_store_fail(ZM_ECORRUPT,
+                             "the search index of %s does not match the strings of a key "
+                             "(%zu tokens rebuilt, %llu indexed): was it written by a build "
+                             "with another rule of tokens?",
+                             s->path, count, (unsigned long long)kept);
+    sqlite3_stmt *q;
+    if ((st = zm__sq_stmt(s, ZM__SQ_FTS_DELETE, &q)) != ZM_OK) return st;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_bind_text(q, 2, len ? text : "", (int)len, SQLITE_STATIC);
+    return rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_FTS_DELETE, "updating the search index")
+                           : zm__sq_fail(s, rc, "updating the search index");
 }
 
 /* Stores the strings of value and the tokens of key and value for key id. */
@@ -102,10 +213,10 @@ static zm_status index_value(zm__sq *s, int64_t id, const char *key, size_t key_
     char *text = st == ZM_OK ? zm_alloc(s->a, cap, 1) : NULL;
     if (st == ZM_OK && text == NULL) st = ZM_ENOMEM;
     if (st == ZM_OK) {
-        size_t n = 0;
-        add_tokens(text, &n, key, key_len);
+        size_t n = 0, count = 0;
+        add_tokens(text, &n, &count, key, key_len);
         for (size_t i = 0; i < c.n; i++)
-            add_tokens(text, &n, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
+            add_tokens(text, &n, &count, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
         if ((st = zm__sq_stmt(s, ZM__SQ_FTS_INSERT, &q)) == ZM_OK) {
             sqlite3_bind_int64(q, 1, id);
             int rc = sqlite3_bind_text(q, 2, n ? text : "", (int)n, SQLITE_STATIC);
@@ -263,15 +374,16 @@ zm_status zm__sq_queue(zm__sq *s, int64_t id) {
    written and dropped together. */
 static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar, int64_t indexed_max) {
     int64_t id = sqlite3_column_int64(q, 0);
-    zm_status st = id > indexed_max ? ZM_OK : unindex(s, id);
+    const void *key = sqlite3_column_blob(q, 1);
+    size_t key_len = (size_t)sqlite3_column_bytes(q, 1);
+    if (key == NULL && key_len > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a key");
+    if (key == NULL) key = "";
+    zm_status st = id > indexed_max ? ZM_OK : unindex(s, id, key, key_len, ar);
     if (st != ZM_OK || sqlite3_column_int(q, 2) == 0) return st;
     const zm_json *value = NULL;
     st = zm__sq_col_json(s, q, 3, zm_arena_allocator(ar), &value);
     if (st != ZM_OK) return st;
-    const void *key = sqlite3_column_blob(q, 1);
-    size_t key_len = (size_t)sqlite3_column_bytes(q, 1);
-    if (key == NULL && key_len > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a key");
-    return index_value(s, id, key ? key : "", key_len, value ? value : &zm__sq_null);
+    return index_value(s, id, key, key_len, value ? value : &zm__sq_null);
 }
 
 /* The largest id with a token row (0 when none) into *out. */
@@ -387,16 +499,19 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
 /* Erases every row of the key: its versions, its content and tokens, its
    place in the queue, the key itself; then compacts the token index so no segment keeps the key's
    tokens (secure_delete overwrites what is freed). */
-static zm_status purge(zm__sq *s, const key_row *k) {
-    static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_STR_DELETE, ZM__SQ_FTS_DELETE,
-                                         ZM__SQ_PENDING_DEL, ZM__SQ_KEY_DELETE};
+static zm_status purge(zm__sq *s, const zm_store_write *w, const key_row *k) {
+    static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_PENDING_DEL, ZM__SQ_KEY_DELETE};
     sqlite3_stmt *q;
-    zm_status st;
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    zm_arena ar;
+    zm_arena_init(&ar, s->a);
+    zm_status st = unindex(s, k->id, w->key, w->key_len, &ar);
+    zm_arena_deinit(&ar);
+    for (size_t i = 0; st == ZM_OK && i < sizeof ids / sizeof ids[0]; i++) {
         if ((st = zm__sq_stmt(s, ids[i], &q)) != ZM_OK) return st;
         sqlite3_bind_int64(q, 1, k->id);
-        if ((st = zm__sq_exec(s, ids[i], "purging a key")) != ZM_OK) return st;
+        st = zm__sq_exec(s, ids[i], "purging a key");
     }
+    if (st != ZM_OK) return st;
     return zm__sq_exec(s, ZM__SQ_FTS_OPTIMIZE, "compacting the search index");
 }
 
@@ -415,7 +530,7 @@ zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
     st = find_key(s, w->key, w->key_len, &k);
     if (st == ZM_OK && purge_it && k.found) {
         did = true;
-        st = purge(s, &k);
+        st = purge(s, w, &k);
     } else if (st == ZM_OK && !purge_it && k.found && k.live) {
         did = true;
         new_version nv = {w, "null", 4, NULL, 0, true};

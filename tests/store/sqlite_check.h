@@ -1,17 +1,148 @@
 /* Checks the store tests make on an SQLite database file directly, beside
-   the store: integrity_check, the version numbers of every key, whether a
-   byte string is anywhere in the files. */
+   the store: integrity_check, the version numbers of every key, the token
+   index against the strings, whether a byte string is anywhere in the
+   files. */
 #ifndef ZMEM_TESTS_SQLITE_CHECK_H
 #define ZMEM_TESTS_SQLITE_CHECK_H
 
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* True when PRAGMA integrity_check says ok and, for every key, the versions
-   kept are consecutive and end at the key's latest number (no gap, no
-   duplicate, no half-written version). Prints what is wrong. */
+#include "../../store/internal.h"
+
+/* A growing text for sq_fts_consistent. */
+typedef struct ck_text {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} ck_text;
+
+static void ck_put(ck_text *t, const char *s, size_t len) {
+    if (t->n + len + 2 > t->cap) {
+        size_t cap = (t->n + len + 2) * 2;
+        char *p = realloc(t->p, cap);
+        if (p == NULL) {
+            t->oom = true;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->n, s, len);
+    t->n += len;
+    t->p[t->n] = '\0';
+}
+
+/* Appends the tokens of len bytes at s, each after a space, as the backend
+   indexes them. */
+static void ck_tokens(ck_text *t, const char *s, size_t len) {
+    size_t pos = 0;
+    zm__tok tok;
+    char buf[ZM_STORE_MAX_TOKEN];
+    while (zm__store_next_token(s, len, &pos, &tok, buf)) {
+        ck_put(t, " ", 1);
+        ck_put(t, buf, tok.norm_len);
+    }
+}
+
+/* Appends doc id and its tokens to all (a line "id: tokens") when it has
+   any, and empties doc. */
+static void ck_flush(ck_text *all, ck_text *doc, long long id) {
+    if (doc->n > 0) {
+        char head[32];
+        int n = snprintf(head, sizeof head, "%lld:", id);
+        ck_put(all, head, (size_t)n);
+        ck_put(all, doc->p, doc->n);
+        ck_put(all, "\n", 1);
+    }
+    doc->n = 0;
+}
+
+/* True when the token index holds, for every key with a token row, exactly
+   the tokens of the key and of its strings in order (the text the backend
+   deletes the row with), and no key has strings without a token row. A
+   database without the contentless index (an older schema) passes. */
+static bool sq_fts_consistent(sqlite3 *db) {
+    sqlite3_stmt *q = NULL;
+    bool ok = true;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM zmem_fts_docsize LIMIT 1", -1, &q, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(q);
+        return true;
+    }
+    sqlite3_finalize(q);
+    if (sqlite3_exec(db,
+                     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.zmem_check_vocab USING "
+                     "fts5vocab(main, zmem_fts, instance)",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "sq_fts_consistent: %s\n", sqlite3_errmsg(db));
+        return false;
+    }
+    ck_text want = {0}, have = {0}, doc = {0};
+    /* What the rows should hold: the key's tokens, then its strings'. */
+    sqlite3_prepare_v2(db,
+                       "SELECT d.id, k.key, s.s FROM zmem_fts_docsize d "
+                       "LEFT JOIN zmem_keys k ON k.id = d.id "
+                       "LEFT JOIN zmem_strings s ON s.key_id = d.id ORDER BY d.id, s.pos",
+                       -1, &q, NULL);
+    long long cur = -1;
+    while (q != NULL && sqlite3_step(q) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(q, 0);
+        if (id != cur) {
+            ck_flush(&want, &doc, cur);
+            cur = id;
+            ck_tokens(&doc, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1));
+        }
+        ck_tokens(&doc, sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2));
+    }
+    ck_flush(&want, &doc, cur);
+    sqlite3_finalize(q);
+    /* What they hold. */
+    sqlite3_prepare_v2(db, "SELECT doc, term FROM temp.zmem_check_vocab ORDER BY doc, offset", -1,
+                       &q, NULL);
+    cur = -1;
+    while (q != NULL && sqlite3_step(q) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(q, 0);
+        if (id != cur) {
+            ck_flush(&have, &doc, cur);
+            cur = id;
+        }
+        ck_put(&doc, " ", 1);
+        ck_put(&doc, (const char *)sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1));
+    }
+    ck_flush(&have, &doc, cur);
+    sqlite3_finalize(q);
+    if (want.oom || have.oom || doc.oom) {
+        fprintf(stderr, "sq_fts_consistent: out of memory\n");
+        ok = false;
+    } else if (want.n != have.n || (want.n > 0 && memcmp(want.p, have.p, want.n) != 0)) {
+        fprintf(stderr, "token index:\n%s\nexpected from the strings:\n%s\n", have.p ? have.p : "",
+                want.p ? want.p : "");
+        ok = false;
+    }
+    free(want.p);
+    free(have.p);
+    free(doc.p);
+    q = NULL;
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM zmem_strings WHERE key_id NOT IN "
+                       "(SELECT id FROM zmem_fts_docsize)",
+                       -1, &q, NULL);
+    if (q == NULL || sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != 0) {
+        fprintf(stderr, "sq_fts_consistent: strings without a token row\n");
+        ok = false;
+    }
+    sqlite3_finalize(q);
+    return ok;
+}
+
+/* True when PRAGMA integrity_check says ok, for every key the versions kept
+   are consecutive and end at the key's latest number (no gap, no duplicate,
+   no half-written version), and the token index matches the strings
+   (sq_fts_consistent). Prints what is wrong. */
 static bool sq_consistent(const char *path) {
     sqlite3 *db = NULL;
     bool ok = true;
@@ -53,6 +184,7 @@ static bool sq_consistent(const char *path) {
         }
     }
     sqlite3_finalize(q);
+    if (ok) ok = sq_fts_consistent(db);
     sqlite3_close(db);
     return ok;
 }

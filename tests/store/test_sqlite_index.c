@@ -1,0 +1,186 @@
+/* The SQLite backend's token index (schema 3): FTS5 keeps no copy of the
+   text it indexed, so a key's old row is deleted with its text rebuilt from
+   the key and its strings. These tests churn keys of every shape and check,
+   with SQLite directly, that the index holds exactly the tokens the strings
+   give; migrate a schema 2 database (whose index kept its text) forward;
+   and refuse, without touching the index, strings that no longer give the
+   tokens the index holds. */
+#define _GNU_SOURCE
+#include "sqlite_check.h"
+#include "sqlite_test.h"
+
+/* Token-search hits for query (NUL-terminated) into *n. */
+static zm_status token_hits(zm_store *s, const char *query, size_t *n) {
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_search_hit *hits;
+    size_t total;
+    zm_status st = zm_store_search(s, query, strlen(query), ZM_SEARCH_TOKEN, 50,
+                                   zm_arena_allocator(&ar), &hits, n, &total);
+    zm_arena_deinit(&ar);
+    return st;
+}
+
+/* Values of every shape a key's text is made from: no strings, several in
+   document order, upper case, punctuation, non-ASCII bytes, a token longer
+   than ZM_STORE_MAX_TOKEN, an empty string, repeated tokens. */
+static const char *const shapes[] = {
+    "{\"n\":1}",
+    "\"Apple PIE, with cream!\"",
+    "[\"first words\",{\"inner\":\"second words\"},\"third\"]",
+    "{\"t\":\"caf\\u00e9 na\\u00efve \\u65e5\\u672c\\u8a9e\"}",
+    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "bbbb tail\"",
+    "{\"a\":\"\",\"b\":\"echo echo echo\",\"c\":null,\"d\":[1,2,\"x_y-z\"]}",
+    "\"apple\"",
+};
+#define SHAPES (sizeof shapes / sizeof shapes[0])
+
+/* Keys rewritten with values of every shape, forgotten, purged and written
+   again, with searches between (each indexes what waits): the index always
+   matches the strings, and finds what the latest values hold. */
+static void test_churn(void) {
+    char p[512], key[64];
+    st_path(p, sizeof p, "churn.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    int64_t ts = 1;
+    for (int round = 0; round < 6; round++) {
+        for (int k = 0; k < 40; k++) {
+            snprintf(key, sizeof key, "Key-%d/%s", k, k % 3 ? "x" : "Apple");
+            const char *v = shapes[(size_t)(k + round) % SHAPES];
+            CHECK_EQ(st_put(s, &ar, key, v, ts++, NULL), ZM_OK);
+            bool existed;
+            if ((k + round) % 7 == 0) CHECK_EQ(st_forget(s, key, false, ts++, &existed), ZM_OK);
+            if ((k + round) % 11 == 0) CHECK_EQ(st_forget(s, key, true, ts++, &existed), ZM_OK);
+        }
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+        size_t n;
+        CHECK_EQ(token_hits(s, "apple", &n), ZM_OK);
+        CHECK(n > 0);
+        CHECK(sq_consistent(p));
+    }
+    /* Every key rewritten to one value: only the new tokens are found. */
+    for (int k = 0; k < 40; k++) {
+        snprintf(key, sizeof key, "Key-%d/%s", k, k % 3 ? "x" : "Apple");
+        CHECK_EQ(st_put(s, &ar, key, "\"zebra\"", ts++, NULL), ZM_OK);
+    }
+    size_t n;
+    CHECK_EQ(token_hits(s, "zebra", &n), ZM_OK);
+    CHECK_EQ(n, 40);
+    CHECK_EQ(token_hits(s, "echo", &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(token_hits(s, "apple", &n), ZM_OK);
+    CHECK_EQ(n, 14); /* the keys named Apple */
+    CHECK(sq_consistent(p));
+    zm_store_close(s);
+    zm_arena_deinit(&ar);
+}
+
+/* A schema 2 database (its token index kept a copy of the text) is
+   migrated: its index rebuilt without one, from the latest values. */
+static void test_from_schema_2(void) {
+    char p[512];
+    st_path(p, sizeof p, "v2.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    CHECK_EQ(st_put(s, &ar, "fruit", "\"apple pie\"", 1, NULL), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "gone", "\"apple\"", 2, NULL), ZM_OK);
+    bool existed;
+    CHECK_EQ(st_forget(s, "gone", false, 3, &existed), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "veg", "\"leek soup\"", 4, NULL), ZM_OK);
+    size_t n;
+    CHECK_EQ(token_hits(s, "apple", &n), ZM_OK);
+    zm_store_close(s);
+    /* Back to schema 2's layout: an index with its own copy of the text,
+       one stale row (a text no string gives), and a key waiting. */
+    sqlite3 *db = NULL;
+    CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db,
+                          "DROP TABLE zmem_fts;"
+                          "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii');"
+                          "INSERT INTO zmem_fts(rowid, t) SELECT id, 'fruit apple pie' FROM "
+                          "zmem_keys WHERE key = 'fruit';"
+                          "INSERT INTO zmem_fts(rowid, t) SELECT id, 'veg stale words' FROM "
+                          "zmem_keys WHERE key = 'veg';"
+                          "INSERT OR IGNORE INTO zmem_pending(key_id) SELECT id FROM zmem_keys "
+                          "WHERE key = 'veg';"
+                          "PRAGMA user_version = 2;",
+                          NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    CHECK_EQ(token_hits(s, "apple", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(token_hits(s, "stale", &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(token_hits(s, "soup", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(st_put(s, &ar, "fruit", "\"pear tart\"", 5, NULL), ZM_OK);
+    CHECK_EQ(token_hits(s, "apple", &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(token_hits(s, "tart", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    zm_store_close(s);
+    zm_arena_deinit(&ar);
+    CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+    CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
+    CHECK_EQ(sqlite3_column_int(q, 0), 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    CHECK(sq_consistent(p));
+}
+
+/* Strings that no longer give the tokens the index holds for their key (as
+   if another rule of tokens had written them): re-indexing the key is
+   refused with ZM_ECORRUPT, and the index is left as it was. The check
+   sq_fts_consistent sees the mismatch too. */
+static void test_mismatch_refused(void) {
+    char p[512];
+    st_path(p, sizeof p, "mismatch.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    CHECK_EQ(st_put(s, &ar, "k", "\"one two\"", 1, NULL), ZM_OK);
+    size_t n;
+    CHECK_EQ(token_hits(s, "two", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK(sq_consistent(p));
+    zm_store_close(s);
+    sqlite3 *db = NULL;
+    CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "UPDATE zmem_strings SET s = 'one two three'", NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(!sq_consistent(p));
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "k", "\"four\"", 2, NULL), ZM_OK);
+    CHECK_EQ(token_hits(s, "four", &n), ZM_ECORRUPT);
+    CHECK(strstr(zm_store_errmsg(), "does not match") != NULL);
+    zm_store_close(s);
+    zm_arena_deinit(&ar);
+    /* The index still holds the old row, untouched. */
+    CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "UPDATE zmem_strings SET s = 'one two'", NULL, NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(sq_consistent(p));
+}
+
+int main(void) {
+    st_tmpdir("sqlite-index");
+    RUN(test_churn);
+    RUN(test_from_schema_2);
+    RUN(test_mismatch_refused);
+    st_rmdir();
+    return zt_finish("store_sqlite_index");
+}
