@@ -49,7 +49,10 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     /* zmem_fts keeps no copy of what it indexed: deleting a row takes the
        text it indexed (?2), and its token count is in zmem_fts_docsize. */
     [ZM__SQ_FTS_DELETE] = "INSERT INTO zmem_fts(zmem_fts, rowid, t) VALUES('delete', ?1, ?2)",
-    [ZM__SQ_FTS_SIZE] = "SELECT sz FROM zmem_fts_docsize WHERE id = ?1",
+    /* What a key's token row was made from: its token count (one row per
+       string, or one with s NULL when none; no row: no token row). */
+    [ZM__SQ_FTS_TEXT] = "SELECT d.sz, s.s FROM zmem_fts_docsize d LEFT JOIN zmem_strings s "
+                        "ON s.key_id = d.id WHERE d.id = ?1 ORDER BY s.pos",
     [ZM__SQ_FTS_INSERT] = "INSERT INTO zmem_fts(rowid, t) VALUES(?1, ?2)",
     [ZM__SQ_FTS_MAX] = "SELECT rowid FROM zmem_fts ORDER BY rowid DESC LIMIT 1",
     [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",

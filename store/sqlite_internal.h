@@ -45,7 +45,7 @@ typedef enum zm__sq_stmt_id {
     ZM__SQ_STR_OF_KEY,
     ZM__SQ_STR_DELETE,
     ZM__SQ_FTS_DELETE,
-    ZM__SQ_FTS_SIZE,
+    ZM__SQ_FTS_TEXT,
     ZM__SQ_FTS_INSERT,
     ZM__SQ_FTS_MAX,
     ZM__SQ_FTS_OPTIMIZE,

@@ -72,89 +72,79 @@ static void add_tokens(char *out, size_t *n, size_t *count, const char *p, size_
  * Keeping search up to date
  * ------------------------------------------------------------------------- */
 
-/* The token count FTS5 keeps for row id (zmem_fts_docsize: one varint per
-   column) into *count; *found false when the key has no token row. */
-static zm_status token_row_size(zm__sq *s, int64_t id, bool *found, uint64_t *count) {
-    sqlite3_stmt *q;
-    zm_status st = zm__sq_stmt(s, ZM__SQ_FTS_SIZE, &q);
-    if (st != ZM_OK) return st;
-    sqlite3_bind_int64(q, 1, id);
-    int rc = sqlite3_step(q);
-    *found = rc == SQLITE_ROW;
-    *count = 0;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *b = sqlite3_column_blob(q, 0);
-        int n = sqlite3_column_bytes(q, 0);
-        if (b == NULL && n > 0) rc = SQLITE_NOMEM;
-        /* SQLite's varint: 7 bits a byte, high bit set on all but the last
-           (a ninth byte gives 8). */
-        for (int i = 0; i < n && i < 9 && rc == SQLITE_ROW; i++) {
-            if (i == 8) {
-                *count = (*count << 8) | b[i];
-                break;
-            }
-            *count = (*count << 7) | (b[i] & 0x7F);
-            if (!(b[i] & 0x80)) break;
-        }
-        if (rc == SQLITE_ROW) rc = sqlite3_step(q);
-    }
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? ZM_OK : zm__sq_fail(s, rc, "updating the search index");
-}
-
 /* One of a key's strings, copied out of the database. */
 typedef struct taken {
     const char *p;
     size_t len;
 } taken;
 
-/* Deletes key id's strings; with keep, copies them first into *out (in
-   document order, *n of them) from ar. (Reading them back from the DELETE
-   with RETURNING costs SQLite far more than a SELECT and a DELETE.) */
-static zm_status take_strings(zm__sq *s, int64_t id, bool keep, zm_arena *ar, taken **out,
-                              size_t *n) {
+/* Decodes the token count of a one-column row of zmem_fts_docsize (SQLite's
+   varint: 7 bits a byte, the high bit set on all but the last; a ninth
+   byte gives 8). */
+static uint64_t docsize_count(const unsigned char *b, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n && i < 9; i++) {
+        if (i == 8) return (v << 8) | b[i];
+        v = (v << 7) | (b[i] & 0x7F);
+        if (!(b[i] & 0x80)) break;
+    }
+    return v;
+}
+
+/* What key id's token row was made from, in one read: *found whether it
+   has one, *kept the token count FTS5 keeps for it, and the key's strings
+   in document order (*n of them, copied into *out from ar). */
+static zm_status indexed_strings(zm__sq *s, int64_t id, zm_arena *ar, bool *found, uint64_t *kept,
+                                 taken **out, size_t *n) {
     sqlite3_stmt *q;
-    zm_status st = zm__sq_stmt(s, ZM__SQ_STR_OF_KEY, &q);
+    zm_status st = zm__sq_stmt(s, ZM__SQ_FTS_TEXT, &q);
     if (st != ZM_OK) return st;
     size_t cap = 0;
+    *found = false;
+    *kept = 0;
     *out = NULL;
     *n = 0;
-    int rc = SQLITE_DONE;
-    if (keep) {
-        sqlite3_bind_int64(q, 1, id);
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            const char *str = sqlite3_column_blob(q, 0);
-            size_t len = (size_t)sqlite3_column_bytes(q, 0);
-            if (str == NULL && len > 0) {
+    sqlite3_bind_int64(q, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (!*found) {
+            const unsigned char *b = sqlite3_column_blob(q, 0);
+            int bn = sqlite3_column_bytes(q, 0);
+            if (b == NULL && bn > 0) {
                 rc = SQLITE_NOMEM;
                 break;
             }
-            if (*n == cap) {
-                size_t ncap = cap ? cap * 2 : 4;
-                taken *t = zm_arena_alloc(ar, ncap * sizeof *t, _Alignof(taken));
-                if (t == NULL) {
-                    st = ZM_ENOMEM;
-                    break;
-                }
-                if (*n) memcpy(t, *out, *n * sizeof *t);
-                *out = t;
-                cap = ncap;
-            }
-            char *c = len ? zm_arena_alloc(ar, len, 1) : NULL;
-            if (len && c == NULL) {
+            *found = true;
+            *kept = docsize_count(b, bn);
+        }
+        if (sqlite3_column_type(q, 1) == SQLITE_NULL) continue; /* no strings */
+        const char *str = sqlite3_column_blob(q, 1);
+        size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        if (str == NULL && len > 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 4;
+            taken *t = zm_arena_alloc(ar, ncap * sizeof *t, _Alignof(taken));
+            if (t == NULL) {
                 st = ZM_ENOMEM;
                 break;
             }
-            if (len) memcpy(c, str, len);
-            (*out)[(*n)++] = (taken){c ? c : "", len};
+            if (*n) memcpy(t, *out, *n * sizeof *t);
+            *out = t;
+            cap = ncap;
         }
-        sqlite3_reset(q);
+        char *c = len ? zm_arena_alloc(ar, len, 1) : NULL;
+        if (len && c == NULL) {
+            st = ZM_ENOMEM;
+            break;
+        }
+        if (len) memcpy(c, str, len);
+        (*out)[(*n)++] = (taken){c ? c : "", len};
     }
+    sqlite3_reset(q);
     if (st == ZM_OK && rc != SQLITE_DONE) st = zm__sq_fail(s, rc, "updating the search index");
-    if (st == ZM_OK && (st = zm__sq_stmt(s, ZM__SQ_STR_DELETE, &q)) == ZM_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        st = zm__sq_exec(s, ZM__SQ_STR_DELETE, "updating the search index");
-    }
     return st;
 }
 
@@ -168,8 +158,12 @@ static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len,
     uint64_t kept;
     taken *strs = NULL;
     size_t n = 0;
-    zm_status st = token_row_size(s, id, &found, &kept);
-    if (st == ZM_OK) st = take_strings(s, id, found, ar, &strs, &n);
+    sqlite3_stmt *q;
+    zm_status st = indexed_strings(s, id, ar, &found, &kept, &strs, &n);
+    if (st == ZM_OK && (st = zm__sq_stmt(s, ZM__SQ_STR_DELETE, &q)) == ZM_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        st = zm__sq_exec(s, ZM__SQ_STR_DELETE, "updating the search index");
+    }
     if (st != ZM_OK || !found) return st;
     /* Tokens are never longer than what they come from, plus a space each. */
     size_t cap = key_len + 1;
@@ -185,7 +179,6 @@ static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len,
                              "(%zu tokens rebuilt, %llu indexed): was it written by a build "
                              "with another rule of tokens?",
                              s->path, count, (unsigned long long)kept);
-    sqlite3_stmt *q;
     if ((st = zm__sq_stmt(s, ZM__SQ_FTS_DELETE, &q)) != ZM_OK) return st;
     sqlite3_bind_int64(q, 1, id);
     int rc = sqlite3_bind_text(q, 2, len ? text : "", (int)len, SQLITE_STATIC);
