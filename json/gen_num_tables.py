@@ -136,12 +136,14 @@ def main():
     out.write("\n/* {T(-k) hi, lo, (Wu - 4) lo, (Wu >> 1) lo, (Wu - 4) hi, (Wu >> 1) hi, k, j}\n")
     out.write("   for each biased exponent be (see num_format.h); zero where the fast path does\n")
     out.write("   not apply. */\n")
+    out.write("/* One entry a line, as generated. */\n/* clang-format off */\n")
     out.write("const zm__fmt_exp zm__fmt_exps[2048] = {\n")
     for be in range(2048):
         th, tl, wml, hl, wmh, hh, k, j = fmt_exp(be)
         out.write("    {0x%016xu, 0x%016xu, 0x%016xu, 0x%016xu, %d, %d, %d, %d}, /* %d */\n"
                   % (th, tl, wml, hl, wmh, hh, k, j, be))
     out.write("};\n")
+    out.write("/* clang-format on */\n")
 
 
 if __name__ == "__main__":

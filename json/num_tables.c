@@ -681,6 +681,8 @@ const uint64_t zm__pow5_128[ZM__POW5_MAX - ZM__POW5_MIN + 1][2] = {
 /* {T(-k) hi, lo, (Wu - 4) lo, (Wu >> 1) lo, (Wu - 4) hi, (Wu >> 1) hi, k, j}
    for each biased exponent be (see num_format.h); zero where the fast path does
    not apply. */
+/* One entry a line, as generated. */
+/* clang-format off */
 const zm__fmt_exp zm__fmt_exps[2048] = {
     {0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0, 0, 0, 0}, /* 0 */
     {0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0, 0, 0, 0}, /* 1 */
@@ -2731,3 +2733,4 @@ const zm__fmt_exp zm__fmt_exps[2048] = {
     {0xc795830d75038c1du, 0xd59df5b9ef6a2417u, 0x95830d75038c1dd1u, 0xcac186ba81c60eeau, 199, 99, 290, 8}, /* 2046 */
     {0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0x0000000000000000u, 0, 0, 0, 0}, /* 2047 */
 };
+/* clang-format on */
