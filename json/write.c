@@ -21,6 +21,10 @@ typedef unsigned char u8;
 /* The stream's buffer, and the most a single reserve may ask for in it. */
 #define SINK_BUF    8192
 #define MAX_RESERVE 4096
+/* The growing buffer's first size, and the size from which it grows
+   eightfold rather than fourfold. */
+#define GROW_FIRST 4096
+#define GROW_FAST  65536
 /* Input bytes of a string escaped per reserve: at most 6 output bytes each
    (\u00XX), plus a character straddling the end and 16 bytes of over-store. */
 #define STR_CHUNK   512
@@ -46,15 +50,18 @@ static bool reserve_slow(writer *w, size_t n) {
     if (w->st != ZM_OK) return false;
     if (w->grow) {
         size_t used = (size_t)(w->p - w->buf), cap = (size_t)(w->end - w->buf);
-        /* Grows fourfold: every growth copies what was written, and the
-           unused end is given back by the in-place shrink at the end. */
-        size_t ncap = cap ? cap : 4096;
+        /* Grows fourfold, then eightfold from GROW_FAST bytes: every growth
+           copies what was written (a 500 KB text copied 340 KB of it growing
+           fourfold, 84 KB eightfold), and the unused end is given back by the
+           in-place shrink at the end. */
+        size_t ncap = cap ? cap : GROW_FIRST;
         while (ncap - used < n) {
-            if (ncap > SIZE_MAX / 4) {
+            size_t f = ncap < GROW_FAST ? 4 : 8;
+            if (ncap > SIZE_MAX / f) {
                 w->st = ZM_ENOMEM;
                 return false;
             }
-            ncap *= 4;
+            ncap *= f;
         }
         char *nb = zm_realloc(w->a, cap ? w->buf : NULL, cap, ncap, 1);
         if (nb == NULL) {

@@ -526,6 +526,24 @@ static void test_sweep(void) {
         CHECK(ZM_CHECK_SWEEP(sw_write_stream, &s));
         CHECK(ZM_CHECK_SWEEP(sw_write_file, &s));
     }
+    /* a text past 512 KB: the buffer grows fourfold to 64 KB, then eightfold
+       twice (512 KB, 4 MB); each growth fails in turn */
+    zm_json *wide = zm_json_new_array(a, 0);
+    for (int i = 0; i < 9000; i++)
+        zm_json_array_push(
+            a, wide,
+            zm_json_new_string(a, "a string of sixty bytes, written 9000 times in a row....", 56));
+    char *wtext;
+    size_t wlen;
+    CHECK(zm_json_write(zm_default_allocator(), wide, 0, &wtext, &wlen) == ZM_OK);
+    CHECK(wlen == 9000 * 59 + 1);
+    zm_free(zm_default_allocator(), wtext, wlen + 1, 1);
+    wsweep ww = {wide, 0};
+    zm_sweep_report r;
+    CHECK(zm_check_allocation_failures(zm_default_allocator(), sw_write, &ww, NULL, &r) == ZM_OK);
+    /* the first block, then four growths and the final shrink */
+    CHECK_EQ(r.alloc_count, 1);
+    CHECK_EQ(r.resize_count, 5);
     /* and nothing from it for a value of 64 levels or fewer */
     checked c;
     zm_allocator ca = checked_init(&c);
