@@ -229,15 +229,11 @@ static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz
     return o;
 }
 
-static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
+/* Writes the finite double whose bits are bits (exponent field not all ones)
+   at buf, as zm__format_double_inline does. Returns its length. */
+static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) {
     int be = (int)(bits >> 52) & 0x7FF;
     uint64_t frac = bits & ZM__FRAC_MASK;
-    if (be == 0x7FF) {
-        buf[0] = '\0';
-        return 0;
-    }
     char *o = buf;
     *o = '-'; /* a store and an add: in data, signs are often random */
     o += bits >> 63;
@@ -276,6 +272,18 @@ static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
     o = layout(o, d, zm__count_digits(d), k, false);
     *o = '\0';
     return (size_t)(o - buf);
+}
+
+/* zm__format_double (num.h) inline: v's shortest text at buf, NUL-terminated;
+   NaN and the infinities write "" (length 0). Returns the length. */
+static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (((bits >> 52) & 0x7FF) == 0x7FF) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return zm__format_finite_inline(bits, buf);
 }
 
 #endif

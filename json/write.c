@@ -438,26 +438,39 @@ static char *room_slow(writer *w, char *o, size_t n) {
 static __attribute__((noinline)) char *number_run(writer *w, char *o, char **endp, const zm_json *c,
                                                   size_t *ip, const zm_json **vp) {
     const zm_json *v = *vp;
+    zm_json *const *items = c->u.a.items;
     size_t i = *ip, len = c->u.a.len;
     char *end = *endp;
-    for (;;) {
-        if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {
-            if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
-            end = w->end;
-        }
-        if (v->type == ZM_JSON_INT)
-            o = put_int(o, v->u.i);
-        else
-            o += zm__format_double_inline(v->u.d, o);
-        if (i == len) {
-            v = NULL;
-            break;
-        }
-        *o++ = ',';
-        v = c->u.a.items[i++];
-        if (v == NULL || !(v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d))))
-            break;
+    uint64_t bits;
+    /* The type test that ends the run also picks the branch of the next item. */
+    if (v->type == ZM_JSON_INT) goto integer;
+    memcpy(&bits, &v->u.d, sizeof bits);
+real:
+    if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {
+        if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
+        end = w->end;
     }
+    o += zm__format_finite_inline(bits, o);
+    goto next;
+integer:
+    if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {
+        if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
+        end = w->end;
+    }
+    o = put_int(o, v->u.i);
+next:
+    if (i == len) {
+        v = NULL;
+        goto out;
+    }
+    *o++ = ',';
+    v = items[i++];
+    if (v == NULL) goto out;
+    if (v->type == ZM_JSON_INT) goto integer;
+    if (v->type != ZM_JSON_REAL) goto out;
+    memcpy(&bits, &v->u.d, sizeof bits);
+    if (((bits >> 52) & 0x7FF) != 0x7FF) goto real; /* finite */
+out:
     *ip = i;
     *vp = v;
     *endp = end;
