@@ -232,6 +232,7 @@ zm_status zm__sq_fail(zm__sq *s, int rc, const char *what) {
     case SQLITE_TOOBIG: st = ZM_ELIMIT; break;
     default: st = ZM_EIO; break;
     }
+    if (st == ZM_ENOMEM || st == ZM_EIO || st == ZM_ECORRUPT) s->suspect = true;
     const char *msg = sqlite3_errstr(rc);
     if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc) msg = sqlite3_errmsg(s->db);
     int sys = s->db != NULL ? sqlite3_system_errno(s->db) : 0;
@@ -365,7 +366,8 @@ static zm_status prepare_ends(zm__sq *s) {
 }
 
 zm_status zm__sq_op_begin(zm__sq *s) {
-    zm_status st = prepare_ends(s);
+    zm_status st = zm__sq_ready(s);
+    if (st == ZM_OK) st = prepare_ends(s);
     if (st != ZM_OK) return st;
     if (s->in_txn) {
         if (s->txn_lost)
@@ -386,6 +388,11 @@ zm_status zm__sq_op_end(zm__sq *s, zm_status st) {
     if (s->in_txn) {
         if (sqlite3_get_autocommit(s->db)) {
             s->txn_lost = true; /* SQLite rolled the whole transaction back */
+        } else if (s->suspect) {
+            /* The connection's state may be wrong (see zm__sq.suspect): none
+               of this transaction is written with it. */
+            exec_quiet(s, ZM__SQ_ROLLBACK);
+            s->txn_lost = true;
         } else {
             exec_quiet(s, ZM__SQ_ROLLBACK_TO);
             exec_quiet(s, ZM__SQ_RELEASE);
@@ -397,7 +404,8 @@ zm_status zm__sq_op_end(zm__sq *s, zm_status st) {
 }
 
 zm_status zm__sq_read_begin(zm__sq *s) {
-    zm_status st = prepare_ends(s);
+    zm_status st = zm__sq_ready(s);
+    if (st == ZM_OK) st = prepare_ends(s);
     if (st != ZM_OK || s->in_txn) return st;
     if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
     return zm__sq_exec(s, ZM__SQ_BEGIN_READ, "starting a read");
@@ -419,7 +427,8 @@ static void checkpoint(zm__sq *s) {
 static zm_status sq_begin(zm_store *base) {
     zm__sq *s = (zm__sq *)base;
     sqlite3_stmt *q;
-    zm_status st = prepare_ends(s);
+    zm_status st = zm__sq_ready(s);
+    if (st == ZM_OK) st = prepare_ends(s);
     if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_SAVEPOINT, &q);
     if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_CHECKPOINT, &q);
     if (st != ZM_OK) return st;
@@ -610,11 +619,53 @@ static zm_status migrate(zm__sq *s) {
     return zm__sq_op_end(s, st);
 }
 
-/* Sets the connection up: busy timeout, WAL, synchronous, secure delete,
-   then the schema. */
-static zm_status setup(zm__sq *s, const zm_store_opts *o) {
+/* What every connection of the store sets: extended result codes, the busy
+   timeout, synchronous and secure delete (WAL is the file's own setting). */
+static zm_status configure(zm__sq *s) {
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, s->busy_ms);
+    return exec_sql(s,
+                    s->sync_full ? "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON"
+                                 : "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON",
+                    "setting the pragmas");
+}
+
+/* Opens a connection to the store's file into *db (NULL when out of memory). */
+static int open_db(const zm__sq *s, sqlite3 **db) {
+    int flags = (s->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    const char *vfs = NULL;
+    int rc = zm__sq_vfs(&vfs);
+    *db = NULL;
+    return rc == SQLITE_OK ? sqlite3_open_v2(s->path, db, flags, vfs) : rc;
+}
+
+zm_status zm__sq_ready(zm__sq *s) {
+    if (!s->suspect || s->in_txn) return ZM_OK;
+    sqlite3 *old = s->db, *db;
+    int rc = open_db(s, &db);
+    s->db = db;
+    zm_status st = rc == SQLITE_OK ? configure(s)
+                   : db == NULL    ? ZM_ENOMEM
+                                   : zm__sq_fail(s, rc, "reopening the database");
+    if (st != ZM_OK) {
+        sqlite3_close_v2(db);
+        s->db = old;
+        s->suspect = true;
+        return st;
+    }
+    for (int i = 0; i < ZM__SQ_STMT_COUNT; i++) {
+        sqlite3_finalize(s->stmts[i]);
+        s->stmts[i] = NULL;
+    }
+    if (!sqlite3_get_autocommit(old)) sqlite3_exec(old, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close_v2(old);
+    s->suspect = false;
+    return ZM_OK;
+}
+
+/* Sets the connection up: WAL, then what configure sets, then the schema. */
+static zm_status setup(zm__sq *s, const zm_store_opts *o) {
     zm_status st;
     if (!o->read_only) {
         /* The first read of the file: a file that is not a database fails
@@ -626,11 +677,7 @@ static zm_status setup(zm__sq *s, const zm_store_opts *o) {
         st = exec_sql(s, "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL", "switching to WAL");
         if (st != ZM_OK) return st;
     }
-    st = exec_sql(s,
-                  o->sync == ZM_STORE_SYNC_FULL
-                      ? "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON"
-                      : "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON",
-                  "setting the pragmas");
+    st = configure(s);
     if (st != ZM_OK) return st;
     int64_t app, version, tables;
     st = read_header(s, &app, &version, &tables);
@@ -698,11 +745,8 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
         zm_destroy(o.alloc, s);
         return ZM_ENOMEM;
     }
-    int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
-    const char *vfs = NULL;
-    int rc = zm__sq_vfs(&vfs);
-    if (rc == SQLITE_OK) rc = sqlite3_open_v2(path, &s->db, flags, vfs);
+    s->sync_full = o.sync == ZM_STORE_SYNC_FULL;
+    int rc = open_db(s, &s->db);
     if (rc != SQLITE_OK) {
         st = rc == SQLITE_NOMEM || s->db == NULL ? ZM_ENOMEM
                                                  : zm__sq_fail(s, rc, "opening the database");

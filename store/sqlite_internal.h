@@ -96,6 +96,13 @@ typedef struct zm__sq {
     bool txn_lost;      /* SQLite rolled the transaction back after an error */
     bool purge_pending; /* a purge in the open transaction: checkpoint at commit */
     bool read_only;
+    bool sync_full; /* opened with ZM_STORE_SYNC_FULL */
+    /* An SQLite failure inside SQLite (out of memory, I/O, corruption) may
+       have left the connection's in-memory state wrong: FTS5 (SQLite 3.40)
+       keeps totals it failed to load as if they were loaded, and a later
+       write would store them. The connection is replaced by a new one before
+       the next operation outside a transaction (zm__sq_ready). */
+    bool suspect;
     unsigned txn_queued; /* writes that queued a key in the open transaction */
     unsigned queued;     /* keys this connection queued since it last brought search up to date */
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
@@ -134,6 +141,12 @@ zm_status zm__sq_exec(zm__sq *s, zm__sq_stmt_id id, const char *what);
 
 /* Binds len bytes at p as a BLOB (a zero-length one when len is 0). */
 int zm__sq_bind_bytes(sqlite3_stmt *q, int i, const void *p, size_t len);
+
+/* Replaces a suspect connection (see zm__sq.suspect) by a new one when no
+   transaction is open; ZM_OK when there is nothing to do. On failure the
+   store keeps the old connection, still suspect, and the next operation
+   tries again. */
+zm_status zm__sq_ready(zm__sq *s);
 
 /* Opens what one mutation runs in: BEGIN IMMEDIATE outside a transaction, a
    SAVEPOINT inside one. */

@@ -122,6 +122,8 @@ typedef struct sq_cursor {
 
 zm_status zm__sq_export_open(zm_store *base, zm_allocator a, zm_store_cursor **out) {
     zm__sq *s = (zm__sq *)base;
+    zm_status ready = zm__sq_ready(s); /* before preparing on the connection */
+    if (ready != ZM_OK) return ready;
     sq_cursor *c = zm_create(a, sq_cursor);
     if (c == NULL) return ZM_ENOMEM;
     memset(c, 0, sizeof *c);

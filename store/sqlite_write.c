@@ -416,7 +416,8 @@ zm_status zm__sq_index_for_search(zm__sq *s) {
     /* This or another process may have queued keys, before or in an open
        transaction: look (a small read). */
     sqlite3_stmt *q;
-    zm_status st = zm__sq_stmt(s, ZM__SQ_PENDING_ANY, &q);
+    zm_status st = zm__sq_ready(s);
+    if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_PENDING_ANY, &q);
     if (st != ZM_OK) return st;
     int rc = sqlite3_step(q);
     bool any = rc == SQLITE_ROW && sqlite3_column_int(q, 0) != 0;
