@@ -150,9 +150,13 @@ static zm_status indexed_strings(zm__sq *s, int64_t id, zm_arena *ar, bool *foun
 
 /* Drops the key's strings and its token row. FTS5 keeps no copy of the text
    (a contentless table), so the row is deleted with its text rebuilt from the
-   key and the strings (written together from the same value), which must
-   give the token count FTS5 kept: strings made by another rule of tokens
-   are refused, never let into the index. Scratch memory from ar. */
+   key and the strings, which are written and dropped together with the row,
+   from the same value, by this code: the rebuilt text is the indexed one.
+   As a guard, it must also give the token count FTS5 kept, so strings made
+   by a rule of tokens that counts differently are refused (ZM_ECORRUPT),
+   never let into the index. The guard sees counts only: a change to the
+   rule of tokens must bump the schema and rebuild the index (as the
+   migration to schema 3 does). Scratch memory from ar. */
 static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len, zm_arena *ar) {
     bool found;
     uint64_t kept;
