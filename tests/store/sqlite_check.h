@@ -136,6 +136,19 @@ static bool sq_fts_consistent(sqlite3 *db) {
         ok = false;
     }
     sqlite3_finalize(q);
+    /* A key forgotten or purged has no token row once it is not waiting to
+       be indexed again. */
+    q = NULL;
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*) FROM zmem_fts_docsize d LEFT JOIN zmem_keys k "
+                       "ON k.id = d.id WHERE (k.id IS NULL OR NOT k.live) "
+                       "AND d.id NOT IN (SELECT key_id FROM zmem_pending)",
+                       -1, &q, NULL);
+    if (q == NULL || sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != 0) {
+        fprintf(stderr, "sq_fts_consistent: a forgotten or purged key has a token row\n");
+        ok = false;
+    }
+    sqlite3_finalize(q);
     /* FTS5's totals (the averages record, id 1 of zmem_fts_data: a varint
        row count first) count the token rows: FTS5's own integrity-check does
        not compare them on a contentless table. */

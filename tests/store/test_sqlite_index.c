@@ -23,7 +23,8 @@ static zm_status token_hits(zm_store *s, const char *query, size_t *n) {
 
 /* Values of every shape a key's text is made from: no strings, several in
    document order, upper case, punctuation, non-ASCII bytes, a token longer
-   than ZM_STORE_MAX_TOKEN, an empty string, repeated tokens. */
+   than ZM_STORE_MAX_TOKEN, an empty string, repeated tokens, a NUL inside
+   a string. */
 static const char *const shapes[] = {
     "{\"n\":1}",
     "\"Apple PIE, with cream!\"",
@@ -35,6 +36,7 @@ static const char *const shapes[] = {
     "bbbb tail\"",
     "{\"a\":\"\",\"b\":\"echo echo echo\",\"c\":null,\"d\":[1,2,\"x_y-z\"]}",
     "\"apple\"",
+    "{\"z\":\"nul\\u0000inside, and after\"}",
 };
 #define SHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -51,7 +53,8 @@ static void test_churn(void) {
     int64_t ts = 1;
     for (int round = 0; round < 6; round++) {
         for (int k = 0; k < 40; k++) {
-            snprintf(key, sizeof key, "Key-%d/%s", k, k % 3 ? "x" : "Apple");
+            snprintf(key, sizeof key, "Key-%d/%s", k,
+                     k % 3 ? (k % 3 == 1 ? "x" : "Cl\xc3\xa9-\xe6\x97\xa5") : "Apple");
             const char *v = shapes[(size_t)(k + round) % SHAPES];
             CHECK_EQ(st_put(s, &ar, key, v, ts++, NULL), ZM_OK);
             bool existed;
@@ -66,7 +69,8 @@ static void test_churn(void) {
     }
     /* Every key rewritten to one value: only the new tokens are found. */
     for (int k = 0; k < 40; k++) {
-        snprintf(key, sizeof key, "Key-%d/%s", k, k % 3 ? "x" : "Apple");
+        snprintf(key, sizeof key, "Key-%d/%s", k,
+                 k % 3 ? (k % 3 == 1 ? "x" : "Cl\xc3\xa9-\xe6\x97\xa5") : "Apple");
         CHECK_EQ(st_put(s, &ar, key, "\"zebra\"", ts++, NULL), ZM_OK);
     }
     size_t n;
