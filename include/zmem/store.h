@@ -137,7 +137,9 @@ typedef struct zm_store_memory {
     size_t peak_bytes;   /* the most bytes has been, when the backend knows (else 0) */
     size_t cache_bytes;  /* of bytes, a page cache (sqlite) */
     size_t engine_bytes; /* what the database engine holds in this process over all its
-                            connections (sqlite3_status MEMORY_USED), 0 when none */
+                            connections (sqlite3_status MEMORY_USED), 0 when none or
+                            when zm_sqlite_use_allocator turned SQLite's statistics
+                            off (the allocator given then counts that memory) */
     const char *what;    /* static text saying what bytes counts, for a person */
 } zm_store_memory;
 
