@@ -1,9 +1,10 @@
 /* A store keeps working after an allocation failed inside SQLite.
  *
- * SQLite's memory goes through a countdown allocator (zm_sqlite_use_allocator)
- * that fails its Nth allocation, zmem's and SQLite's alike. For every N on
- * the path of one call (a purge, which deletes a key's token row; a search,
- * which indexes the keys waiting), the call fails cleanly or succeeds, and
+ * SQLite's memory and the store's go through a failing allocator
+ * (zm_sqlite_use_allocator, zm_store_opts.alloc) that fails its Nth
+ * allocation. For every N on the path of one call (a purge, which deletes a
+ * key's token row; a search, which indexes the keys waiting), the call fails
+ * cleanly or succeeds, and
  * then, on the same store and with nothing failing, a purge, a put and a
  * search must succeed and the file must be consistent, FTS5's totals
  * included. SQLite 3.40's FTS5 keeps totals it failed to load as if they were
@@ -14,6 +15,7 @@
 #define _GNU_SOURCE
 #include "sqlite_check.h"
 #include "sqlite_test.h"
+#include "zmem/failing.h"
 
 void zm__sq_alloc_keep(bool on);
 
@@ -28,43 +30,8 @@ void zm__sq_alloc_keep(bool on);
         }                                                                                          \
     } while (0)
 
-static long countdown = -1; /* the allocation that fails when it reaches 0 */
-static int benign;          /* inside an SQLite region where a failure is ignored */
-
-static void *cd_alloc(void *ctx, size_t len, size_t align, uintptr_t ret) {
-    (void)ctx;
-    (void)ret;
-    if (!benign && countdown >= 0 && countdown-- == 0) return NULL;
-    return zm_alloc(zm_default_allocator(), len, align);
-}
-
-static bool cd_resize(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                      uintptr_t ret) {
-    (void)ctx, (void)ptr, (void)len, (void)align, (void)new_len, (void)ret;
-    return false;
-}
-
-static void *cd_remap(void *ctx, void *ptr, size_t len, size_t align, size_t new_len,
-                      uintptr_t ret) {
-    (void)ctx, (void)ptr, (void)len, (void)align, (void)new_len, (void)ret;
-    return NULL;
-}
-
-static void cd_free(void *ctx, void *ptr, size_t len, size_t align, uintptr_t ret) {
-    (void)ctx;
-    (void)ret;
-    zm_free(zm_default_allocator(), ptr, len, align);
-}
-
-static const zm_allocator_vtable cd_vtable = {cd_alloc, cd_resize, cd_remap, cd_free};
-
-static void benign_begin(void) {
-    benign++;
-}
-
-static void benign_end(void) {
-    benign--;
-}
+/* Every allocation of SQLite's and of the store's; fails the one chosen. */
+static zm_failing failing;
 
 /* The calls that fail: 0 a purge of an indexed key, 1 a search that indexes. */
 static zm_status failing_call(zm_store *s, zm_arena *ar, int which) {
@@ -84,7 +51,9 @@ static long sweep(const char *path, int which, long *runs) {
     for (long n = 0;; n++) {
         st_remove_db(path);
         zm_store *s = NULL;
-        CHECK_EQ(zm_store_sqlite_open(path, NULL, &s), ZM_OK);
+        zm_failing_reset(&failing, SIZE_MAX, SIZE_MAX);
+        zm_store_opts o = {.alloc = zm_failing_allocator(&failing)};
+        CHECK_EQ(zm_store_sqlite_open(path, &o, &s), ZM_OK);
         char key[16];
         for (int k = 0; k < 6; k++) {
             snprintf(key, sizeof key, "k%d", k);
@@ -99,10 +68,10 @@ static long sweep(const char *path, int which, long *runs) {
         CHECK_EQ(hn, (size_t)5);
         CHECK_EQ(st_put(s, &ar, "k1", "\"pear\"", 10, NULL), ZM_OK);
 
-        countdown = n;
+        zm_failing_reset(&failing, (size_t)n, SIZE_MAX);
         zm_status st = failing_call(s, &ar, which);
-        bool failed = countdown < 0;
-        countdown = -1;
+        bool failed = failing.has_induced_failure;
+        zm_failing_reset(&failing, SIZE_MAX, SIZE_MAX);
         if (failed) {
             failed_runs++;
             CHECKF(st == ZM_ENOMEM || st == ZM_OK, "allocation %ld of call %d: %s", n, which,
@@ -133,10 +102,10 @@ static long sweep(const char *path, int which, long *runs) {
 
 int main(void) {
     st_tmpdir("sqlite-reuse");
-    /* Every block SQLite asks for comes from the countdown allocator. */
+    /* Every block SQLite asks for comes from the failing allocator. */
     zm__sq_alloc_keep(false);
-    CHECK_EQ(zm_sqlite_use_allocator((zm_allocator){NULL, &cd_vtable}), ZM_OK);
-    sqlite3_test_control(SQLITE_TESTCTRL_BENIGN_MALLOC_HOOKS, benign_begin, benign_end);
+    zm_failing_init(&failing, zm_default_allocator(), SIZE_MAX, SIZE_MAX);
+    CHECK_EQ(zm_sqlite_use_allocator(zm_failing_allocator(&failing)), ZM_OK);
     char p[512];
     st_path(p, sizeof p, "reuse.db");
     for (int which = 0; which < 2; which++) {
