@@ -14,9 +14,10 @@
  *    into an integer while they are validated, and up to 19 of them go
  *    straight to the shared fast paths of num_internal.h (longer ones, and
  *    the few those leave undecided, to num_parse.c's exact converter).
- *    Integers are read in the main loop; a real, and the numbers that follow
- *    it in an array, in number_run, out of line, so that the main loop stays
- *    small for documents of strings. Strings and keys without an escape are
+ *    Integers are read in the main loop, those that follow one in a compact
+ *    array in int_run; a real, and the numbers that follow it in an array, in
+ *    number_run, out of line, so that the main loop stays small for documents
+ *    of strings. Strings and keys without an escape are
  *    marked ZM_JSON_F_PLAIN for the writer.
  *  - The parser is iterative: an explicit stack of open containers (frames),
  *    so hostile nesting meets the depth limit, never a stack overflow.
@@ -732,8 +733,8 @@ static inline const u8 *next_delim(const u8 *p, const u8 **wb, uint64_t *wm) {
    the other's files). Sets out and returns true; false for any other shape or
    end, or when the fast paths decline (nothing recorded: the general path
    reads the number again, and reports its errors). buf: the text's start. */
-static ZM__ALWAYS_INLINE bool number_fast(const u8 *buf, const u8 *p, const u8 *d, zm_json *out,
-                                          bool exact) {
+static ZM__ALWAYS_INLINE bool real_fast(const u8 *buf, const u8 *p, const u8 *d, uint64_t *out,
+                                        bool exact) {
     bool neg = *p == '-';
     const u8 *s = p + neg;
     uint64_t x = zm__load64(s);
@@ -758,9 +759,50 @@ static ZM__ALWAYS_INLINE bool number_fast(const u8 *buf, const u8 *p, const u8 *
         if (!ok || !zm__decimal_product((uint64_t)w * UINT64_C(10000000000000000) + f, -16, &bits))
             return false;
     }
-    set_head(out, ZM_JSON_REAL, 0);
-    out->u.i = (int64_t)(bits | (uint64_t)neg << 63);
+    *out = bits | (uint64_t)neg << 63;
     return true;
+}
+
+static ZM__ALWAYS_INLINE bool number_fast(const u8 *buf, const u8 *p, const u8 *d, zm_json *out,
+                                          bool exact) {
+    uint64_t bits;
+    if (!real_fast(buf, p, d, &bits, exact)) return false;
+    set_head(out, ZM_JSON_REAL, 0);
+    out->u.i = (int64_t)bits;
+    return true;
+}
+
+/* Reads the reals of the straight-line shape (real_fast, exact) that follow p
+   (at ',') at once in a long array, each ending at the next ',' or ']' within
+   16 bytes, in nodes bumped from the arena (the inline fast path of new_node,
+   its pointer kept in a register) and pushed at *spp while there is room below
+   send. Stops, nothing recorded, at anything else (another shape or end, a
+   real the fast paths leave undecided, a full block), for the general path to
+   read. Returns the position after the last real read. */
+static ZM__ALWAYS_INLINE u8 *real_run(parser *P, u8 *p, uintptr_t **spp, uintptr_t *send) {
+    uintptr_t *sp = *spp;
+    zm_arena *ar = P->ar;
+    uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end, last = 0;
+    while (*p == ',' && sp != send) {
+        unsigned dm = delims16(p + 1);
+        if (dm == 0) break;
+        const u8 *d = p + 1 + __builtin_ctz(dm);
+        uint64_t bits;
+        if (!real_fast(P->buf, p + 1, d, &bits, true) || end - cur < sizeof(zm_json) + 7) break;
+        last = (cur + 7) & ~(uintptr_t)7;
+        cur = last + sizeof(zm_json);
+        zm_json *out = (zm_json *)last;
+        set_head(out, ZM_JSON_REAL, 0);
+        out->u.i = (int64_t)bits;
+        *sp++ = last;
+        p = (u8 *)d;
+    }
+    if (last != 0) {
+        ar->ptr = (char *)cur;
+        ar->last = (char *)last;
+    }
+    *spp = sp;
+    return p;
 }
 #endif
 
@@ -775,8 +817,9 @@ static inline bool next_number(const u8 *p) {
    from the arena pushed at *spp while there is room below send. Out of line:
    the main loop reads integers itself and stays small for documents of
    strings and integers, while arrays of reals (coordinates, meshes) are read
-   here in a loop of their own. Returns the position after the last number
-   read, or NULL. */
+   here in a loop of their own: those of the straight-line shape by real_run,
+   the others (and those it declines) by the general path, one at a time.
+   Returns the position after the last number read, or NULL. */
 static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uint64_t m,
                                                 size_t ndig, bool neg, zm_json *out,
                                                 uintptr_t **spp, uintptr_t *send, bool in_array) {
@@ -790,27 +833,58 @@ static __attribute__((noinline)) u8 *number_run(parser *P, u8 *start, u8 *p, uin
         } else if (!number_int(P, start, p, m, ndig, neg, out)) {
             return NULL;
         }
-        for (;;) {
-            if (!in_array || !next_number(p) || sp == send) goto done;
-            start = ++p;
-            out = new_node(P->ar);
-            if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
-            *sp++ = (uintptr_t)out;
 #ifdef NUMBER_FAST
-            unsigned dm = delims16(p) | delims16(p + 16) << 16;
-            if (!fast || dm == 0 || !number_fast(P->buf, p, p + __builtin_ctz(dm), out, true))
-                break;
-            p += __builtin_ctz(dm);
-#else
-            break;
+        if (fast && in_array) p = real_run(P, p, &sp, send);
 #endif
-        }
+        if (!in_array || !next_number(p) || sp == send) break;
+        start = ++p;
+        out = new_node(P->ar);
+        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+        *sp++ = (uintptr_t)out;
         if ((p = number_head(P, p, &neg, &m, &ndig)) == NULL) return NULL;
     }
-done:
     *spp = sp;
     return p;
 }
+
+#ifdef ZM__SWAR
+/* Reads the integers that follow p (at ',') at once in an array of integers
+   written without spaces ("[3,-17,42]": indices, ids), each of up to 7
+   digits after its sign, in a node from the arena pushed at *spp while there
+   is room below send. Branch-free in the number's length: its end is the
+   lowest non-digit of one 8-byte load, so the next number's start is known a
+   few instructions after this one's, rather than after a loop over its
+   digits. Stops, nothing recorded, at anything else (another shape, a real,
+   a leading zero, -0, 8 digits or more, the end of the array), for the main
+   loop to read: returns the position after the last integer read (at the
+   ',' before the one it left, or at what follows the array's last item), or
+   NULL when out of memory (recorded). */
+static __attribute__((noinline)) u8 *int_run(parser *P, u8 *p, uintptr_t **spp, uintptr_t *send) {
+    uintptr_t *sp = *spp;
+    zm_arena *ar = P->ar;
+    while (sp != send) {
+        uint64_t x = zm__load64(p + 1);
+        unsigned neg = (uint8_t)x == '-';
+        /* '-' adds no carry between bytes: the digits after it test exactly */
+        uint64_t nd = nondigit8(x) & ~((uint64_t)neg << 7);
+        if (nd == 0) break;
+        unsigned e = (unsigned)__builtin_ctzll(nd) >> 3; /* the first non-digit, from p + 1 */
+        u8 c = p[1 + e];
+        if (e <= neg || (p[1 + neg] == '0' && e > neg + 1) || c == '.' || (c | 0x20) == 'e') break;
+        uint64_t v = digits8((x & ~((uint64_t)neg * 0xFF)) << (64 - 8 * e));
+        if (neg && v == 0) break; /* -0 is the REAL -0.0 */
+        zm_json *out = new_node(ar);
+        if (ZM_UNLIKELY(out == NULL)) return fail_oom(P, p), NULL;
+        set_head(out, ZM_JSON_INT, 0);
+        out->u.i = neg ? (int64_t)(0 - v) : (int64_t)v;
+        *sp++ = (uintptr_t)out;
+        p += 1 + e;
+        if (*p != ',') break;
+    }
+    *spp = sp;
+    return p;
+}
+#endif
 
 /* ---------------------------------------------------------------------------
  * Closing containers
@@ -1170,9 +1244,15 @@ value_nows:
             goto after_value;
         }
         if (!number_int(P, start, p, m, ndig, neg, v)) goto fail;
-        /* arrays of integers written without spaces: the next item at once,
+        /* arrays of integers written without spaces: the next items at once,
            without the general dispatch */
         if (!in_obj && next_number(p) && depth != 0 && ZM_LIKELY(sp != send)) {
+#ifdef ZM__SWAR
+            if (!(flags & ZM_JSON_NUMBERS_AS_TEXT)) {
+                if ((p = int_run(P, p, &sp, send)) == NULL) goto fail;
+                if (!next_number(p) || sp == send) goto after_value;
+            }
+#endif
             p++;
             goto number;
         }

@@ -421,6 +421,96 @@ static void test_short_reals(void) {
     }
 }
 
+/* An item of an array of indices: an integer of 1 to 10 digits (one in 16 with
+   a leading zero, "-0" or "0"), one in 16 a short real, one in 32 a long
+   integer of 19 to 20 digits: around the parser's run of integers (up to 7
+   digits after the sign) and each of its edges. */
+static size_t index_item(char *s) {
+    uint64_t u = rnd();
+    char *o = s;
+    if (u & 1) *o++ = '-';
+    unsigned kind = (unsigned)(u >> 1) % 32;
+    if (kind == 0) return short_real(s); /* its own sign */
+    if (kind == 1) {
+        *o++ = '0';
+    } else {
+        int nd = kind == 2 ? 19 + (int)(u >> 6 & 1) : 1 + (int)((u >> 6) % 10);
+        *o++ = (char)('1' + rnd() % 9);
+        for (int k = 1; k < nd; k++) *o++ = (char)('0' + rnd() % 10);
+    }
+    *o = '\0';
+    return (size_t)(o - s);
+}
+
+/* Long compact arrays of integers ("[12,-7,4031,...]": a mesh's indices), alone
+   and after a run of reals: each INT equals strtoll, "-0" is the REAL -0.0,
+   what overflows int64 is kept as text, the reals equal strtod; with
+   ZM_JSON_NUMBERS_AS_TEXT every item keeps its text. Then the shapes next to
+   the run of integers that are errors. */
+static void test_index_arrays(void) {
+    size_t total = zt_small() ? 20000 : 400000, batch = 4000, bad = 0;
+    zm_allocator a = zm_default_allocator();
+    char *text = malloc(batch * 32 + 16);
+    size_t *off = malloc(batch * sizeof *off);
+    for (size_t done = 0, round = 0; done < total; done += batch, round++) {
+        char *o = text;
+        *o++ = '[';
+        for (size_t i = 0; i < batch; i++) {
+            off[i] = (size_t)(o - text);
+            o += round % 3 == 1 && i < 40 ? short_real(o) : index_item(o);
+            if (i + 1 < batch) *o++ = ',';
+        }
+        *o++ = ']';
+        uint32_t flags = round % 3 == 2 ? ZM_JSON_NUMBERS_AS_TEXT : 0;
+        zm_json_parse_opts opts = {flags, 0, ZM_JSON_DUP_ERROR};
+        zm_json_doc *doc;
+        zm_json_error e;
+        if (zm_json_parse(a, text, (size_t)(o - text), &opts, &doc, &e) != ZM_OK) {
+            fprintf(stderr, "index arrays: %s at %zu\n", e.message, e.offset);
+            CHECK(0);
+            break;
+        }
+        const zm_json *root = zm_json_doc_root(doc);
+        CHECK(zm_json_len(root) == batch);
+        for (size_t i = 0; i < batch && i < zm_json_len(root); i++) {
+            char num[40];
+            size_t n = strcspn(text + off[i], ",]");
+            memcpy(num, text + off[i], n);
+            num[n] = '\0';
+            const zm_json *v = zm_json_at(root, i);
+            bool ok;
+            if (flags) {
+                ok = zm_json_typeof(v) == ZM_JSON_NUMBER && strcmp(zm_json_str(v, NULL), num) == 0;
+            } else if (strpbrk(num, ".eE") != NULL) {
+                ok = zm_json_typeof(v) == ZM_JSON_REAL &&
+                     bits(zm_json_real(v)) == bits(strtod(num, NULL));
+            } else {
+                errno = 0;
+                long long ll = strtoll(num, NULL, 10);
+                ok = errno == ERANGE ? zm_json_typeof(v) == ZM_JSON_NUMBER
+                     : ll == 0 && num[0] == '-'
+                         ? zm_json_typeof(v) == ZM_JSON_REAL && bits(zm_json_real(v)) == bits(-0.0)
+                         : zm_json_typeof(v) == ZM_JSON_INT && zm_json_int(v) == ll;
+            }
+            if (!ok && bad++ < 5)
+                fprintf(stderr, "index arrays: \"%s\" parsed as type %d\n", num,
+                        (int)zm_json_typeof(v));
+        }
+        zm_json_doc_free(doc);
+    }
+    CHECK_EQ(bad, 0);
+    free(text);
+    free(off);
+    const char *wrong[] = {"[1,2,01]",  "[1,2,-01]", "[1,2,-]",   "[1,2,-x]", "[1,2,3",
+                           "[1,2,3x]",  "[1,2,3,]",  "[1,2,3.]",  "[1,2,3e]", "[1,2,-3.e1]",
+                           "[1,2,3-4]", "[1,2,00]",  "[1,2,3,,]", "[1,2,3 4]"};
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        zm_json_doc *doc;
+        zm_json_error e;
+        CHECK(zm_json_parse(a, wrong[i], strlen(wrong[i]), NULL, &doc, &e) == ZM_ESYNTAX);
+    }
+}
+
 int main(void) {
     RUN(test_integers);
     RUN(test_negative_zero);
@@ -428,5 +518,6 @@ int main(void) {
     RUN(test_random_round_trip);
     RUN(test_random_parse);
     RUN(test_short_reals);
+    RUN(test_index_arrays);
     return zt_finish("json_numbers");
 }
