@@ -1057,6 +1057,14 @@ static void test_sweep(void) {
     sweep_arg reals = {r, rn};
     CHECK(ck_sweep("parse reals", sw_parse, &reals) >= 2);
     CHECK(ck_sweep("parse_arena reals", sw_parse_arena, &reals) > 2);
+    /* a long array of reals with an integer in every 50 items, read by a run of
+       their own that bumps their nodes from the arena's block in a register */
+    rn = (size_t)sprintf(r, "[0.5");
+    for (int k = 0; k < 600; k++) rn += (size_t)sprintf(r + rn, k % 50 ? ",-%d.125" : ",%d", k);
+    rn += (size_t)sprintf(r + rn, "]");
+    sweep_arg run = {r, rn};
+    CHECK(ck_sweep("parse long reals", sw_parse, &run) >= 2);
+    CHECK(ck_sweep("parse_arena long reals", sw_parse_arena, &run) > 2);
     free(r);
     CHECK(ck_sweep("parse", sw_parse, &s) >= 2);
     CHECK(ck_sweep("parse_arena", sw_parse_arena, &s) > 3);
