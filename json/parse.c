@@ -779,16 +779,17 @@ static ZM__ALWAYS_INLINE bool number_fast(const u8 *buf, const u8 *p, const u8 *
    send. Stops, nothing recorded, at anything else (another shape or end, a
    real the fast paths leave undecided, a full block), for the general path to
    read. Returns the position after the last real read. */
-static ZM__ALWAYS_INLINE u8 *real_run(parser *P, u8 *p, uintptr_t **spp, uintptr_t *send) {
+static __attribute__((noinline)) u8 *real_run(parser *P, u8 *p, uintptr_t **spp, uintptr_t *send) {
     uintptr_t *sp = *spp;
     zm_arena *ar = P->ar;
+    const u8 *buf = P->buf;
     uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end, last = 0;
     while (*p == ',' && sp != send) {
         unsigned dm = delims16(p + 1);
         if (dm == 0) break;
         const u8 *d = p + 1 + __builtin_ctz(dm);
         uint64_t bits;
-        if (!real_fast(P->buf, p + 1, d, &bits, true) || end - cur < sizeof(zm_json) + 7) break;
+        if (!real_fast(buf, p + 1, d, &bits, true) || end - cur < sizeof(zm_json) + 7) break;
         last = (cur + 7) & ~(uintptr_t)7;
         cur = last + sizeof(zm_json);
         zm_json *out = (zm_json *)last;
