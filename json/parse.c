@@ -14,7 +14,7 @@
  *    into an integer while they are validated, and up to 19 of them go
  *    straight to the shared fast paths of num_internal.h (longer ones, and
  *    the few those leave undecided, to num_parse.c's exact converter).
- *    Integers are read in the main loop, those that follow one in a compact
+ *    Integers are read in the main loop, those that follow the first of an
  *    array in int_run; a real, and the numbers that follow it in an array, in
  *    number_run, out of line, so that the main loop stays small for documents
  *    of strings. Strings and keys without an escape are
@@ -1033,9 +1033,10 @@ static bool grow_frames(parser *P, const u8 *p) {
 /* Reads the array of numbers whose first item starts at p, just after its
    '[' ("[1.5,-2]": coordinates), without the main loop's frame: items
    separated by single commas, up to SHORT_ARRAY of them, the first a real
-   (after an integer it stops: arrays of integers, such as ids, are read as
-   fast by the main loop). Their nodes go on the scratch stack at *spp (room
-   made as needed). When ']' follows one, the array is laid out in their place
+   (after an integer it stops: in an array of integers, such as indices or
+   ids, int_run reads those that follow at once, the main loop the rest).
+   Their nodes go on the scratch stack at *spp (room made as needed). When
+   ']' follows a real, the array is laid out in their place
    (*spp one past it), *closed is set, and the position after ']' returned.
    Otherwise the position after the last number read is returned, the nodes
    on the stack, for the main loop to go on as if it had read them from the
@@ -1092,6 +1093,14 @@ static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **
     if (ZM_UNLIKELY((size_t)(*sendp - *spp) < k) && !grow_stk(P, spp, sendp, k, p)) return NULL;
     memcpy(*spp, items, k * sizeof(uintptr_t));
     *spp += k;
+#ifdef ZM__SWAR
+    /* an array of integers: those that follow at once, on the stack too */
+    if (k == 1 && next_number(p) && !(P->flags & ZM_JSON_NUMBERS_AS_TEXT)) {
+        uintptr_t *from = *spp;
+        if ((p = int_run(P, p, spp, *sendp)) == NULL) return NULL;
+        k += (size_t)(*spp - from);
+    }
+#endif
     *n = k;
     return p;
 }
@@ -1248,12 +1257,6 @@ value_nows:
         /* arrays of integers written without spaces: the next items at once,
            without the general dispatch */
         if (!in_obj && next_number(p) && depth != 0 && ZM_LIKELY(sp != send)) {
-#ifdef ZM__SWAR
-            if (!(flags & ZM_JSON_NUMBERS_AS_TEXT)) {
-                if ((p = int_run(P, p, &sp, send)) == NULL) goto fail;
-                if (!next_number(p) || sp == send) goto after_value;
-            }
-#endif
             p++;
             goto number;
         }
