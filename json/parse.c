@@ -1491,9 +1491,13 @@ static void report_simple(zm_json_error *err, zm_status st, const char *msg) {
     snprintf(err->message, sizeof err->message, "%s", msg);
 }
 
-/* Parses text into ar, its scratch stacks growing from scratch. */
-static zm_status parse_into(zm_arena *ar, zm_allocator scratch, const char *text, size_t len,
-                            const zm_json_parse_opts *opts, zm_json **root, zm_json_error *err) {
+/* Parses text into ar, its scratch stacks growing from scratch. The main loop
+   (run, inlined here) starts on a 64-byte boundary: its speed on documents of
+   strings moved by 1 to 2% with where the code before it happened to end. */
+static __attribute__((aligned(64))) zm_status parse_into(zm_arena *ar, zm_allocator scratch,
+                                                         const char *text, size_t len,
+                                                         const zm_json_parse_opts *opts,
+                                                         zm_json **root, zm_json_error *err) {
     uintptr_t stk[LOCAL_WORDS];
     size_t frames[LOCAL_FRAMES];
     parser P;
