@@ -541,6 +541,109 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
     return o;
 }
 
+/* A flat object: 1 to FLAT_MAX members, plain keys of up to FLAT_KEY bytes, and
+   values that are scalars, plain strings of up to FLAT_KEY bytes or empty
+   containers. FLAT_MEMBER is the room one member takes: its key quoted, with
+   the copy's over-store, ':' and a scalar's text (as ROOM(48) in the walk). */
+#define FLAT_MAX    16
+#define FLAT_KEY    32
+#define FLAT_MEMBER (FLAT_KEY + 2 + 16 + 1 + 48)
+
+/* v may be a flat object: an object of 1 to FLAT_MAX members, plain keys. */
+static inline bool flat_candidate(const zm_json *v) {
+    return v != NULL && v->type == ZM_JSON_OBJECT && (v->flags & ZM_JSON_F_PLAIN) &&
+           v->u.o.len - 1 < FLAT_MAX;
+}
+
+/* Writes the flat_candidate v at o, which has room for v->u.o.len * FLAT_MEMBER
+   + 2 bytes. Returns the end, or NULL when v is not flat after all (a member
+   holds something else): what was written past o is then left to be
+   overwritten. */
+static ZM__ALWAYS_INLINE char *flat_object(char *o, const zm_json *v) {
+    const zm_json_member *m = v->u.o.items, *mend = m + v->u.o.len;
+    *o++ = '{';
+    for (;;) {
+        size_t kl = m->key_len;
+        if (kl > FLAT_KEY) return NULL;
+        o = plain_string(o, m->key ? m->key : "", kl);
+        *o++ = ':';
+        const zm_json *x = m->value;
+        if (x == NULL) return NULL;
+        switch (x->type) {
+        case ZM_JSON_INT: o = put_int(o, x->u.i); break;
+        case ZM_JSON_NULL:
+            memcpy(o, "null", 4);
+            o += 4;
+            break;
+        case ZM_JSON_BOOL:
+            if (x->u.b) {
+                memcpy(o, "true", 4);
+                o += 4;
+            } else {
+                memcpy(o, "false", 5);
+                o += 5;
+            }
+            break;
+        case ZM_JSON_ARRAY:
+            if (x->u.a.len != 0) return NULL;
+            memcpy(o, "[]", 2);
+            o += 2;
+            break;
+        case ZM_JSON_OBJECT:
+            if (x->u.o.len != 0) return NULL;
+            memcpy(o, "{}", 2);
+            o += 2;
+            break;
+        case ZM_JSON_STRING:
+            if (!(x->flags & ZM_JSON_F_PLAIN) || x->u.s.len > FLAT_KEY) return NULL;
+            o = plain_string(o, x->u.s.ptr, x->u.s.len);
+            break;
+        default: return NULL;
+        }
+        if (++m == mend) break;
+        *o++ = ',';
+    }
+    *o++ = '}';
+    return o;
+}
+
+/* Writes the run of flat objects (flat_candidate, then flat_object) of the
+   array c that starts with v, item *ip - 1, with the commas between them, at o
+   (room ends at *endp), as number_run does for numbers: the small records of
+   an array (ids and amounts, an id and an empty list) are written here without
+   a frame of the walk. Stops after the array's last item (*vp = NULL) or before
+   the first item that is not a flat object (*vp = that item, its comma written,
+   *ip past it). Returns the new position, or NULL. */
+static __attribute__((noinline)) char *object_run(writer *w, char *o, char **endp,
+                                                  const zm_json *c, size_t *ip,
+                                                  const zm_json **vp) {
+    const zm_json *v = *vp;
+    zm_json *const *items = c->u.a.items;
+    size_t i = *ip, len = c->u.a.len;
+    char *end = *endp;
+    for (;;) {
+        size_t need = v->u.o.len * FLAT_MEMBER + 3; /* and the comma after it */
+        if (ZM_UNLIKELY((size_t)(end - o) < need)) {
+            if ((o = room_slow(w, o, need)) == NULL) return NULL;
+            end = w->end;
+        }
+        char *e = flat_object(o, v);
+        if (e == NULL) break; /* written by the walk, over what was written here */
+        o = e;
+        if (i == len) {
+            v = NULL;
+            break;
+        }
+        *o++ = ',';
+        v = items[i++];
+        if (!flat_candidate(v)) break;
+    }
+    *ip = i;
+    *vp = v;
+    *endp = end;
+    return o;
+}
+
 /* Writes v. The write position and the end of the room are kept in locals (o,
    end) and handed to the writer only around the calls that need it; room for
    the next few tokens is made once per value (ROOM), so scalars and short
@@ -550,6 +653,7 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
 static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
     const bool pretty = (w->flags & ZM_JSON_WRITE_PRETTY) != 0;
     const bool ascii = (w->flags & ZM_JSON_WRITE_ASCII) != 0;
+    const bool fast = !pretty && !ascii; /* plain text is copied as it is */
     wframe local[64];
     void *stack = local;
     size_t cap = 64, n = 0;
@@ -580,6 +684,7 @@ static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
 value:
     ROOM(48); /* a scalar's text (a double's is at most ZM__DOUBLE_BUF), a short
                  string, an opening bracket */
+value_roomed:
     switch (zm_json_typeof(v)) {
     case ZM_JSON_NULL:
         memcpy(o, "null", 4);
@@ -662,7 +767,52 @@ next:
     *o++ = ',';
 child:
     if (pretty) SYNC(newline(w, n + 1));
+    if (obj && fast && (c->flags & ZM_JSON_F_PLAIN)) {
+        /* Compact text, plain keys: the members are written in a loop of their
+           own, with one room check each for the key and a scalar value, until
+           one holds a non-empty container or a long string (written by the
+           walk above, with its key written here). */
+        const zm_json_member *items = c->u.o.items;
+        for (;;) {
+            const zm_json_member *m = &items[i++];
+            size_t kl = m->key_len;
+            if (ZM_UNLIKELY(kl > PLAIN_MAX)) {
+                i--;
+                goto member;
+            }
+            ROOM(kl + 2 + 16 + 1 + 48); /* the key, its over-store, ':', a value */
+            o = plain_string(o, m->key ? m->key : "", kl);
+            *o++ = ':';
+            v = m->value;
+            if (ZM_UNLIKELY(v == NULL)) goto value_roomed;
+            switch (v->type) {
+            case ZM_JSON_INT: o = put_int(o, v->u.i); break;
+            case ZM_JSON_NULL:
+                memcpy(o, "null", 4);
+                o += 4;
+                break;
+            case ZM_JSON_ARRAY:
+                if (v->u.a.len != 0) goto value_roomed;
+                memcpy(o, "[]", 2);
+                o += 2;
+                break;
+            case ZM_JSON_OBJECT:
+                if (v->u.o.len != 0) goto value_roomed;
+                memcpy(o, "{}", 2);
+                o += 2;
+                break;
+            case ZM_JSON_STRING:
+                if (!(v->flags & ZM_JSON_F_PLAIN) || v->u.s.len > 24) goto value_roomed;
+                o = plain_string(o, v->u.s.ptr, v->u.s.len);
+                break;
+            default: goto value_roomed;
+            }
+            if (i == len) goto next;
+            *o++ = ',';
+        }
+    }
     if (obj) {
+    member:;
         const zm_json_member *m = &c->u.o.items[i++];
         const char *key = m->key ? m->key : "";
         size_t kl = m->key_len;
@@ -688,6 +838,9 @@ child:
         if (!pretty && v != NULL &&
             (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)))) {
             if ((o = number_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
+            if (v == NULL) goto next;
+        } else if (fast && flat_candidate(v)) {
+            if ((o = object_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
             if (v == NULL) goto next;
         } else if (!pretty && is_number_row(v)) {
             if ((o = row_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
