@@ -395,6 +395,7 @@ static ZM__ALWAYS_INLINE char *put_int(char *o, int64_t i) {
     *o = '-';
     o += i < 0;
     u = i < 0 ? 0 - u : u;
+    if (u <= UINT32_MAX) return zm__put_u32(o, (uint32_t)u);
     int n = zm__count_digits(u);
     zm__put_digits(o, u, n);
     return o + n;
@@ -542,9 +543,10 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
 }
 
 /* A flat object: 1 to FLAT_MAX members, plain keys of up to FLAT_KEY bytes, and
-   values that are scalars, plain strings of up to FLAT_KEY bytes or empty
-   containers. FLAT_MEMBER is the room one member takes: its key quoted, with
-   the copy's over-store, ':' and a scalar's text (as ROOM(48) in the walk). */
+   values that are scalars, plain strings or empty containers. FLAT_MEMBER is
+   the room one member takes: its key quoted, with the copy's over-store, ':'
+   and a scalar's text (as ROOM(48) in the walk) or a string of up to FLAT_KEY
+   bytes; a longer string is written when the room made holds it too. */
 #define FLAT_MAX    16
 #define FLAT_KEY    32
 #define FLAT_MEMBER (FLAT_KEY + 2 + 16 + 1 + 48)
@@ -555,11 +557,40 @@ static inline bool flat_candidate(const zm_json *v) {
            v->u.o.len - 1 < FLAT_MAX;
 }
 
+/* The flat_candidate v is flat: every member's value is a scalar, a plain
+   string or an empty container, and every key fits FLAT_KEY (flat_object can
+   still refuse a long string when the room is short). Checked on the first
+   object of an array before writing it, so that an array of records that are
+   not flat costs one check, not one abandoned write per item. */
+static bool flat_scan(const zm_json *v) {
+    const zm_json_member *m = v->u.o.items, *mend = m + v->u.o.len;
+    for (; m < mend; m++) {
+        const zm_json *x = m->value;
+        if (m->key_len > FLAT_KEY || x == NULL) return false;
+        switch (x->type) {
+        case ZM_JSON_NULL:
+        case ZM_JSON_BOOL:
+        case ZM_JSON_INT: break;
+        case ZM_JSON_ARRAY:
+            if (x->u.a.len != 0) return false;
+            break;
+        case ZM_JSON_OBJECT:
+            if (x->u.o.len != 0) return false;
+            break;
+        case ZM_JSON_STRING:
+            if (!(x->flags & ZM_JSON_F_PLAIN)) return false;
+            break;
+        default: return false;
+        }
+    }
+    return true;
+}
+
 /* Writes the flat_candidate v at o, which has room for v->u.o.len * FLAT_MEMBER
-   + 2 bytes. Returns the end, or NULL when v is not flat after all (a member
-   holds something else): what was written past o is then left to be
-   overwritten. */
-static ZM__ALWAYS_INLINE char *flat_object(char *o, const zm_json *v) {
+   + 3 bytes (room ends at end). Returns the end, or NULL when v is not flat
+   after all (a member holds something else, or a string longer than the room
+   left): what was written past o is then left to be overwritten. */
+static ZM__ALWAYS_INLINE char *flat_object(char *o, const char *end, const zm_json *v) {
     const zm_json_member *m = v->u.o.items, *mend = m + v->u.o.len;
     *o++ = '{';
     for (;;) {
@@ -595,7 +626,10 @@ static ZM__ALWAYS_INLINE char *flat_object(char *o, const zm_json *v) {
             o += 2;
             break;
         case ZM_JSON_STRING:
-            if (!(x->flags & ZM_JSON_F_PLAIN) || x->u.s.len > FLAT_KEY) return NULL;
+            if (!(x->flags & ZM_JSON_F_PLAIN)) return NULL;
+            if (x->u.s.len > FLAT_KEY &&
+                (size_t)(end - o) < x->u.s.len + 3 + (size_t)(mend - m) * FLAT_MEMBER)
+                return NULL;
             o = plain_string(o, x->u.s.ptr, x->u.s.len);
             break;
         default: return NULL;
@@ -614,9 +648,8 @@ static ZM__ALWAYS_INLINE char *flat_object(char *o, const zm_json *v) {
    a frame of the walk. Stops after the array's last item (*vp = NULL) or before
    the first item that is not a flat object (*vp = that item, its comma written,
    *ip past it). Returns the new position, or NULL. */
-static __attribute__((noinline)) char *object_run(writer *w, char *o, char **endp,
-                                                  const zm_json *c, size_t *ip,
-                                                  const zm_json **vp) {
+static __attribute__((noinline)) char *object_run(writer *w, char *o, char **endp, const zm_json *c,
+                                                  size_t *ip, const zm_json **vp) {
     const zm_json *v = *vp;
     zm_json *const *items = c->u.a.items;
     size_t i = *ip, len = c->u.a.len;
@@ -627,7 +660,7 @@ static __attribute__((noinline)) char *object_run(writer *w, char *o, char **end
             if ((o = room_slow(w, o, need)) == NULL) return NULL;
             end = w->end;
         }
-        char *e = flat_object(o, v);
+        char *e = flat_object(o, end, v);
         if (e == NULL) break; /* written by the walk, over what was written here */
         o = e;
         if (i == len) {
@@ -662,6 +695,7 @@ static zm_status walk(writer *w, const zm_json *v, zm_allocator stack_a) {
     size_t i = 0, len = 0;   /* its next child, its length */
     bool obj = false;
     char *o = w->p, *end = w->end;
+    const zm_json *not_flat = NULL; /* an array whose run of flat objects ended early */
 
 /* Room for k bytes at o. */
 #define ROOM(k)                                                                                    \
@@ -839,9 +873,15 @@ child:
             (v->type == ZM_JSON_INT || (v->type == ZM_JSON_REAL && isfinite(v->u.d)))) {
             if ((o = number_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
             if (v == NULL) goto next;
-        } else if (fast && flat_candidate(v)) {
-            if ((o = object_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
-            if (v == NULL) goto next;
+        } else if (fast && c != not_flat && flat_candidate(v)) {
+            /* tried once per array: the first object that is not flat ends it */
+            if (!flat_scan(v)) {
+                not_flat = c;
+            } else {
+                if ((o = object_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
+                if (v == NULL) goto next;
+                if (v->type == ZM_JSON_OBJECT) not_flat = c;
+            }
         } else if (!pretty && is_number_row(v)) {
             if ((o = row_run(w, o, &end, c, &i, &v)) == NULL) goto fail;
             if (v == NULL) goto next;

@@ -1,6 +1,7 @@
 /* The writer: exact text in every mode, escaping, UTF-8 checks, non-finite
    reals, streams and files, exact buffer sizes, the failing-allocator sweep,
    and write-then-parse round trips of every benchmark document. */
+#include <inttypes.h>
 #include <math.h>
 
 #include "checked_alloc.h"
@@ -604,6 +605,91 @@ static void test_number_rows(void) {
     zm_arena_deinit(&ar);
 }
 
+/* Integers of every digit count and sign, and records (small objects in
+   arrays) of every kind of member, parsed then written: the text must come
+   back as it was. Each integer is written in an array of numbers, as the value
+   of a record, and as a member of an object that is not a record. */
+static void test_ints_and_records(void) {
+    int64_t vals[200];
+    size_t nv = 0;
+    for (int k = 0; k <= 18; k++) {
+        int64_t p = 1;
+        for (int j = 0; j < k; j++) p *= 10;
+        vals[nv++] = p - 1, vals[nv++] = p, vals[nv++] = p + 1, vals[nv++] = -p;
+    }
+    int64_t more[] = {INT64_MAX,   INT64_MIN,  INT64_MIN + 1, 4294967295, 4294967296, -4294967295,
+                      -4294967296, 2147483647, 2147483648,    999999999,  1000000000, 9999999999};
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) vals[nv++] = more[k];
+    uint64_t r = 0x9E3779B97F4A7C15u;
+    size_t cap = 64 * 1024 * 1024;
+    char *text = malloc(cap);
+    for (int shape = 0; shape < 3; shape++) {
+        char *o = text;
+        *o++ = '[';
+        if (shape == 2) o += sprintf(o, "{\"n\":0,\"x\":[[]]},"); /* not a record: the walk */
+        for (int i = 0; i < 20000 + (int)nv; i++) {
+            int64_t v;
+            if (i < (int)nv) {
+                v = vals[i];
+            } else { /* random bit lengths, both signs */
+                r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+                v = (int64_t)(r >> (r % 64));
+                if (r & 1) v = -v;
+            }
+            if (i) *o++ = ',';
+            if (shape == 0) o += sprintf(o, "%" PRId64, v);
+            if (shape == 1) o += sprintf(o, "{\"id\":%" PRId64 ",\"e\":[]}", v);
+            if (shape == 2) o += sprintf(o, "{\"n\":%" PRId64 ",\"x\":[[]]}", v);
+        }
+        *o++ = ']';
+        *o = '\0';
+        expect_text(text, (size_t)(o - text), 0, text);
+    }
+    /* records: every kind of member; records that are not flat after all (an
+       escaped string, a non-empty container, a long key) in the middle of a
+       run, after it and before it; objects too big to be records */
+    static const char *const recs[] = {
+        "[{\"a\":1,\"b\":[]},{\"a\":2,\"b\":{}},{\"a\":true,\"b\":false,\"c\":null},"
+        "{\"s\":\"x\\ny\"},{\"s\":\"plain\",\"t\":-1.5},{\"k\":[1]},{\"a\":1},"
+        "{\"0123456789abcdef0123456789abcdefg\":1},{\"e\":\"\"},{\"u\":\"\xc3\xa9t\xc3\xa9\"},"
+        "{\"a\":[{}]},{\"a\":{\"b\":1}},{\"q\\\"\":1},{\"z\":1e+300}]",
+        "[{\"k\":[1]},{\"a\":1},{\"a\":2}]",
+        "[{\"a\":1},\"s\",{\"a\":2},3,{\"a\":3},[{\"b\":4}],{}]",
+        "[{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":"
+        "11,"
+        "\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17},{\"a\":1}]",
+        "{\"r\":[{\"a\":1,\"b\":\"0123456789abcdef0123456789abcdef0123456789\"}],\"n\":null}",
+    };
+    for (size_t k = 0; k < sizeof recs / sizeof recs[0]; k++)
+        expect_text(recs[k], strlen(recs[k]), 0, recs[k]);
+    /* many records with strings of every length up to past the stream's buffer:
+       streamed, a long one does not fit the room made and is written by the
+       walk; the text must still be the same */
+    char *o = text;
+    *o++ = '[';
+    for (int i = 0; i < 3000; i++) {
+        size_t sl = i % 7 == 0 ? (size_t)i * 5 : (size_t)i % 50;
+        if (i) *o++ = ',';
+        o += sprintf(o, "{\"id\":%d,\"s\":\"", i);
+        for (size_t j = 0; j < sl; j++) *o++ = (char)('a' + j % 26);
+        o += sprintf(o, "\",\"e\":[]}");
+    }
+    *o++ = ']';
+    *o = '\0';
+    zm_json_doc *doc;
+    zm_json *v = parse(text, (size_t)(o - text), 0, &doc);
+    CHECK(v != NULL);
+    if (v) {
+        zm_status st;
+        char *out = write_text(v, 0, &st);
+        CHECK(st == ZM_OK && out && strcmp(out, text) == 0);
+        free(out);
+        stream_matches(v, 0);
+        zm_json_doc_free(doc);
+    }
+    free(text);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_layouts);
@@ -613,6 +699,7 @@ int main(int argc, char **argv) {
     RUN(test_numbers_out);
     RUN(test_stream);
     RUN(test_number_rows);
+    RUN(test_ints_and_records);
     RUN(test_round_trip_files);
     RUN(test_sweep);
     return zt_finish("json_write");
