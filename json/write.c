@@ -6,7 +6,9 @@
  * ahead once per value (a string's worst case per chunk of input, a number's
  * longest text), so the inner loops write without checks. Numbers are made
  * in registers and stored in whole words (num.h, num_format.h); runs of
- * numbers in an array are written in a loop of their own. Strings marked
+ * numbers in an array are written in a loop of their own, and so are runs of
+ * small records (objects of scalars) and the members of an object whose keys
+ * are plain, in compact text. Strings marked
  * ZM_JSON_F_PLAIN (parsed without an escape) are copied as they are; others
  * are validated as UTF-8 while they are escaped: parsed strings always are,
  * but built ones may not be.
@@ -626,7 +628,7 @@ static ZM__ALWAYS_INLINE char *flat_object(char *o, const char *end, const zm_js
             o += 2;
             break;
         case ZM_JSON_STRING:
-            if (!(x->flags & ZM_JSON_F_PLAIN)) return NULL;
+            if (!(x->flags & ZM_JSON_F_PLAIN) || x->u.s.len > PLAIN_MAX) return NULL;
             if (x->u.s.len > FLAT_KEY &&
                 (size_t)(end - o) < x->u.s.len + 3 + (size_t)(mend - m) * FLAT_MEMBER)
                 return NULL;
