@@ -403,6 +403,18 @@ static ZM__ALWAYS_INLINE char *put_int(char *o, int64_t i) {
     return o + n;
 }
 
+/* put_int without the 32-bit branch: for the rows of numbers, mostly reals,
+   whose loop is left as it was (the branch cost canada 1% more instructions). */
+static ZM__ALWAYS_INLINE char *put_int_words(char *o, int64_t i) {
+    uint64_t u = (uint64_t)i;
+    *o = '-';
+    o += i < 0;
+    u = i < 0 ? 0 - u : u;
+    int n = zm__count_digits(u);
+    zm__put_digits(o, u, n);
+    return o + n;
+}
+
 /* Writes a non-finite real, as NaN, Infinity or -Infinity when the flags allow
    it (else ZM_EINVAL); o has room for 16 bytes. Returns the end, or NULL. */
 static char *put_nonfinite(writer *w, char *o, double d) {
@@ -519,7 +531,7 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
         for (size_t j = 0;;) {
             const zm_json *x = items[j];
             if (x->type == ZM_JSON_INT)
-                o = put_int(o, x->u.i);
+                o = put_int_words(o, x->u.i);
             else
                 o += zm__format_double_inline(x->u.d, o);
             if (++j == rlen) break;
