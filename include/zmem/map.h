@@ -23,7 +23,7 @@
  * slot has a control byte (empty, or 7 bits of the key's hash), kept apart
  * from the slots so that a lookup compares 16 of them at once (SSE2 where
  * there is SSE2): a miss seldom reads a slot at all. A slot holds the key's 32-bit hash, its length
- * and pointer, its first 16 bytes (a key that short is compared in the slot, without following the
+ * and pointer, its first 24 bytes (a key that short is compared in the slot, without following the
  * pointer), and the value. Removal is backward-shift deletion: no tombstones, so a map that sees
  * endless inserts and removals never degrades and never needs a rehash. Every map hashes with its
  * own seed (zm_hash_seed), so colliding keys cannot be computed in advance, and keys copied from
@@ -129,11 +129,11 @@ typedef struct zm_map {
     const zm_map_hooks *hooks; /* NULL: keys are compared and hashed as bytes */
 } zm_map;
 
-/* The bytes of a slot holding a value of type V: a 32-byte header, then the
-   value, rounded up to V's alignment (at most 16). Each slot also has one
-   control byte. */
+/* The bytes of a slot holding a value of type V: the value, then a 40-byte
+   header, rounded up to V's alignment (at most 16) and to 8. Each slot also
+   has one control byte. */
 #define ZM_MAP_STRIDE(V)                                                                           \
-    ((32 + sizeof(V) + (_Alignof(V) > 8 ? _Alignof(V) : 8) - 1) /                                  \
+    ((40 + sizeof(V) + (_Alignof(V) > 8 ? _Alignof(V) : 8) - 1) /                                  \
      (_Alignof(V) > 8 ? _Alignof(V) : 8) * (_Alignof(V) > 8 ? _Alignof(V) : 8))
 
 /* The untyped operations; stride is ZM_MAP_STRIDE of the value type, the
@@ -157,7 +157,7 @@ zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size
                                 size_t stride, void **value, bool *found);
 
 /* Sets key's value to the vsize bytes at value (vsize: the value type's
-   size, at most stride - 32), adding key when it is absent; a key already there is replaced by this
+   size, at most stride - 40), adding key when it is absent; a key already there is replaced by this
    one (same bytes, the new pointer). ZM_OK, ZM_ENOMEM or ZM_ELIMIT; m unchanged on failure. */
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
                          const void *value, size_t vsize);

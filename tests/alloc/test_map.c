@@ -223,10 +223,10 @@ static void test_hooks(void) {
 
 static void test_values(void) {
     zm_allocator a = zm_default_allocator();
-    CHECK_EQ(ZM_MAP_STRIDE(int), 40);
-    CHECK_EQ(ZM_MAP_STRIDE(void *), 40);
-    CHECK_EQ(ZM_MAP_STRIDE(pair), 56);
-    CHECK_EQ(ZM_MAP_STRIDE(wide), 48);
+    CHECK_EQ(ZM_MAP_STRIDE(int), 48);
+    CHECK_EQ(ZM_MAP_STRIDE(void *), 48);
+    CHECK_EQ(ZM_MAP_STRIDE(pair), 64);
+    CHECK_EQ(ZM_MAP_STRIDE(wide), 64);
     pair_map m = {0};
     for (uint64_t i = 0; i < 100; i++) {
         char *k = malloc(8);
@@ -246,7 +246,141 @@ static void test_values(void) {
     CHECK(wide_map_put_str(a, &w, "w", x) == ZM_OK);
     wide *wp = wide_map_get_str(&w, "w");
     CHECK(wp != NULL && ((uintptr_t)wp & 15) == 0 && wp->bytes[15] == 7);
+    /* Every slot's value is aligned, through growths and backward shifts. */
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                                        "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"};
+    for (size_t i = 0; i < 20; i++) {
+        x.bytes[15] = (unsigned char)i;
+        CHECK(wide_map_put_str(a, &w, names[i], x) == ZM_OK);
+    }
+    CHECK(wide_map_remove_str(&w, "c", NULL));
+    size_t it2 = 0, n = 0;
+    const void *k2;
+    while (wide_map_next(&w, &it2, &k2, NULL, &wp)) {
+        n++;
+        CHECK(((uintptr_t)wp & 15) == 0 && wp->bytes[0] == 7);
+        CHECK(strcmp(k2, "w") == 0 || wp->bytes[15] == (unsigned char)(*(const char *)k2 - 'a'));
+    }
+    CHECK_EQ(n, 20);
     wide_map_deinit(a, &w);
+}
+
+/* Keys of every length around the 24 bytes kept in the slot, each in a block
+   of exactly its length (so that a read past a key shows under ASan), and
+   keys that differ from them in one byte only: in the slot's bytes, past
+   them, first or last. */
+static void test_lengths(void) {
+    zm_allocator a = zm_default_allocator();
+    enum { MAXLEN = 64 };
+    int_map m = {0};
+    char *keys[MAXLEN + 1];
+    for (size_t n = 0; n <= MAXLEN; n++) {
+        keys[n] = malloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++) keys[n][i] = (char)('A' + (i * 7 + n) % 26);
+        CHECK(int_map_put(a, &m, keys[n], n, (int)n) == ZM_OK);
+    }
+    CHECK_EQ(int_map_count(&m), MAXLEN + 1);
+    size_t bad = 0;
+    for (size_t n = 0; n <= MAXLEN; n++) {
+        char *probe = malloc(n ? n : 1);
+        memcpy(probe, keys[n], n);
+        int *v = int_map_get(&m, probe, n);
+        bad += v == NULL || *v != (int)n;
+        for (size_t i = 0; i < n; i++) {
+            probe[i] ^= 0x20;
+            bad += int_map_get(&m, probe, n) != NULL;
+            probe[i] ^= 0x20;
+        }
+        if (n > 1) /* the empty key is in the map */
+            bad +=
+                int_map_get(&m, probe, n - 1) != NULL || int_map_get(&m, probe + 1, n - 1) != NULL;
+        free(probe);
+    }
+    CHECK_EQ(bad, 0);
+    for (size_t n = 0; n <= MAXLEN; n += 2) CHECK(int_map_remove(&m, keys[n], n, NULL));
+    bad = 0;
+    for (size_t n = 0; n <= MAXLEN; n++)
+        bad += (int_map_get(&m, keys[n], n) != NULL) != (n % 2 == 1);
+    CHECK_EQ(bad, 0);
+    int_map_deinit(a, &m);
+    for (size_t n = 0; n <= MAXLEN; n++) free(keys[n]);
+}
+
+/* The stored hash of a key in m, as alloc/map.c makes it. */
+static uint32_t stored_hash(const int_map *m, const void *key, size_t len) {
+    uint64_t h = zm_hash_bytes(key, len, m->map.seed);
+    uint32_t h32 = (uint32_t)h ^ (uint32_t)(h >> 32);
+    return h32 ? h32 : 1;
+}
+
+typedef struct hash_index {
+    uint32_t h, i;
+} hash_index;
+
+static int cmp_hash_index(const void *x, const void *y) {
+    const hash_index *a = x, *b = y;
+    return a->h != b->h ? (a->h < b->h ? -1 : 1) : (a->i < b->i ? -1 : a->i > b->i);
+}
+
+/* Two keys of len bytes with the same stored hash in m, differing only in
+   the 4 bytes at off: found among 2^18 candidates (about 8 such pairs are
+   expected; 2^16 and 0.5 under valgrind; another batch is tried when there
+   is none). The keys are malloc'd blocks of exactly len bytes. */
+static bool colliding_pair(const int_map *m, size_t len, size_t off, char **k1, char **k2) {
+    const uint32_t N = zt_small() ? 1u << 16 : 1u << 18;
+    hash_index *hs = malloc(N * sizeof *hs);
+    char *key = malloc(len);
+    bool ok = false;
+    for (uint32_t batch = 0; batch < 32 && !ok; batch++) {
+        memset(key, 'a' + (int)batch, len);
+        for (uint32_t i = 0; i < N; i++) {
+            memcpy(key + off, &i, 4);
+            hs[i] = (hash_index){stored_hash(m, key, len), i};
+        }
+        qsort(hs, N, sizeof *hs, cmp_hash_index);
+        for (uint32_t i = 1; i < N && !ok; i++) {
+            if (hs[i].h != hs[i - 1].h) continue;
+            *k1 = malloc(len), *k2 = malloc(len);
+            memcpy(*k1, key, len), memcpy(*k2, key, len);
+            memcpy(*k1 + off, &hs[i - 1].i, 4), memcpy(*k2 + off, &hs[i].i, 4);
+            ok = true;
+        }
+    }
+    free(key);
+    free(hs);
+    return ok;
+}
+
+/* Keys with equal hashes that differ in a few bytes: in the slot's first 8,
+   its middle 8 and its last 8 bytes, just past them, and far past them (the
+   comparison of the rest through the key's pointer). */
+static void test_collisions(void) {
+    zm_allocator a = zm_default_allocator();
+    static const size_t cases[][2] = {{12, 4},  {24, 2},  {24, 10}, {24, 18},
+                                      {22, 12}, {30, 24}, {44, 36}, {70, 60}};
+    int_map m = {0};
+    CHECK(int_map_put_str(a, &m, "seed", 0) == ZM_OK); /* the map has its seed now */
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t len = cases[c][0], off = cases[c][1];
+        char *k1, *k2;
+        bool found = colliding_pair(&m, len, off, &k1, &k2);
+        CHECK(found);
+        if (!found) continue;
+        CHECK(int_map_put(a, &m, k1, len, 1) == ZM_OK);
+        CHECK(int_map_get(&m, k2, len) == NULL);
+        CHECK(!int_map_remove(&m, k2, len, NULL));
+        CHECK(int_map_put(a, &m, k2, len, 2) == ZM_OK);
+        int *v1 = int_map_get(&m, k1, len), *v2 = int_map_get(&m, k2, len);
+        CHECK(v1 && v2 && *v1 == 1 && *v2 == 2);
+        CHECK(int_map_remove(&m, k1, len, NULL));
+        v2 = int_map_get(&m, k2, len);
+        CHECK(int_map_get(&m, k1, len) == NULL && v2 && *v2 == 2);
+        CHECK(int_map_remove(&m, k2, len, NULL));
+        free(k1);
+        free(k2);
+    }
+    CHECK_EQ(int_map_count(&m), 1);
+    int_map_deinit(a, &m);
 }
 
 static void test_seeds(void) {
@@ -347,6 +481,8 @@ int main(void) {
     RUN(test_hooks);
     RUN(test_wrap);
     RUN(test_values);
+    RUN(test_lengths);
+    RUN(test_collisions);
     RUN(test_seeds);
     RUN(test_arena);
     RUN(test_failed_growth);
