@@ -24,7 +24,13 @@
 
 #define INLINE_KEY 24
 
-enum { GROUP = 16, MIN_CAP = 16 };
+/* Tables of up to SEG slots are one block (the slots, then their control
+   bytes); larger ones keep their control bytes in one block, the directory,
+   with pointers to segments of SEG slots each, so that growing keeps the
+   segments it has and rehashes in place: the slots are neither copied nor
+   faulted in again, and segments freed by one map are blocks the allocator
+   can give the next. */
+enum { GROUP = 16, MIN_CAP = 16, SEG_SHIFT = 12, SEG = 1 << SEG_SHIFT, PENDING = 1 };
 
 /* A slot is its value (at offset 0, so aligned as the block is), padding to
    8 bytes, then this header, which ends the slot. */
@@ -40,26 +46,43 @@ _Static_assert(sizeof(slot) == 40, "a slot's header is 40 bytes");
 /* The value of the slot whose header is s: the first bytes of the slot. */
 #define VALUE(s, stride) ((char *)(s) + sizeof(slot) - (stride))
 
-/* The alignment of a map's block: 16, for values aligned to 16 and for the
-   control bytes (cap * stride is a multiple of 16: cap is, and at least
-   16). */
+/* The alignment of a map's blocks: 16, for values aligned to 16 and for the
+   control bytes (cap is a multiple of 16, at least 16). */
 static size_t block_align(size_t stride) {
     (void)stride;
     return 16;
 }
 
-/* The header of slot i. */
-static inline slot *slot_at(const zm_map *m, size_t i, size_t stride) {
-    return (slot *)((char *)m->slots + i * stride + stride - sizeof(slot));
+/* A table of cap <= SEG slots is one block: the slots, then their control
+   bytes. */
+static inline size_t block_bytes(size_t cap, size_t stride) {
+    return cap * (stride + 1);
+}
+
+/* A larger table is a directory: its cap control bytes, then pointers to
+   its cap / SEG segments of SEG slots each. */
+static inline size_t dir_bytes(size_t cap) {
+    return cap + (cap >> SEG_SHIFT) * sizeof(char *);
+}
+
+static inline size_t seg_bytes(size_t stride) {
+    return (size_t)SEG * stride;
 }
 
 static inline unsigned char *ctrl_of(const zm_map *m, size_t stride) {
-    return (unsigned char *)m->slots + m->cap * stride;
+    return (unsigned char *)m->slots + (m->cap <= SEG ? m->cap * stride : 0);
 }
 
-/* The bytes of a map's block of cap slots. */
-static inline size_t block_bytes(size_t cap, size_t stride) {
-    return cap * (stride + 1);
+/* The segments of a table of more than SEG slots. */
+static inline char **segs_of(const zm_map *m) {
+    return (char **)(void *)((char *)m->slots + m->cap);
+}
+
+/* The header of slot i. */
+static inline slot *slot_at(const zm_map *m, size_t i, size_t stride) {
+    char *p = m->cap <= SEG ? (char *)m->slots + i * stride
+                            : segs_of(m)[i >> SEG_SHIFT] + (i & (SEG - 1)) * stride;
+    return (slot *)(void *)(p + stride - sizeof(slot));
 }
 
 static inline unsigned char tag_of(uint32_t h32) {
@@ -218,22 +241,136 @@ static inline bool fits(size_t n, size_t cap) {
     return n <= cap - cap / 4;
 }
 
+/* Frees segs[first..last). */
+static void free_segs(zm_allocator a, char **segs, size_t first, size_t last, size_t stride) {
+    for (size_t k = first; k < last; k++)
+        zm_free(a, segs[k], seg_bytes(stride), block_align(stride));
+}
+
+/* Allocates segs[first..last); on failure frees those it allocated and
+   returns false. */
+static bool alloc_segs(zm_allocator a, char **segs, size_t first, size_t last, size_t stride) {
+    for (size_t k = first; k < last; k++) {
+        segs[k] = (char *)zm_alloc(a, seg_bytes(stride), block_align(stride));
+        if (segs[k] == NULL) {
+            free_segs(a, segs, first, k, stride);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Frees a table of cap slots. */
+static void free_table(zm_allocator a, void *slots, size_t cap, size_t stride) {
+    if (cap <= SEG) {
+        zm_free(a, slots, block_bytes(cap, stride), block_align(stride));
+        return;
+    }
+    free_segs(a, (char **)(void *)((char *)slots + cap), 0, cap >> SEG_SHIFT, stride);
+    zm_free(a, slots, dir_bytes(cap), block_align(stride));
+}
+
+/* An empty table of cap slots (its control bytes zeroed), or NULL. */
+static void *alloc_table(zm_allocator a, size_t cap, size_t stride) {
+    if (cap <= SEG) {
+        char *b = (char *)zm_alloc(a, block_bytes(cap, stride), block_align(stride));
+        if (b) memset(b + cap * stride, 0, cap);
+        return b;
+    }
+    char *d = (char *)zm_alloc(a, dir_bytes(cap), block_align(stride));
+    if (d == NULL) return NULL;
+    if (!alloc_segs(a, (char **)(void *)(d + cap), 0, cap >> SEG_SHIFT, stride)) {
+        zm_free(a, d, dir_bytes(cap), block_align(stride));
+        return NULL;
+    }
+    memset(d, 0, cap);
+    return d;
+}
+
+/* Swaps the stride bytes of the slots whose headers are x and y. */
+static void swap_slots(slot *x, slot *y, size_t stride) {
+    char *p = (char *)(x + 1) - stride, *q = (char *)(y + 1) - stride;
+    for (size_t k = 0; k < stride; k += 8) {
+        uint64_t t = zm__load64(p + k), u = zm__load64(q + k);
+        memcpy(p + k, &u, 8);
+        memcpy(q + k, &t, 8);
+    }
+}
+
+/* Rehashes m (now cap slots, its first ocap holding the keys, the rest
+   empty) in place: every key is marked PENDING, then each in slot order goes
+   to the first slot from its new home that is empty or still PENDING,
+   swapping with a PENDING key (handled next, from the same slot). Every slot
+   between a key's home and its place holds a key already placed, and placed
+   keys never move again, so every key is found from its home. */
+static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
+    unsigned char *ctrl = ctrl_of(m, stride);
+    size_t mask = m->cap - 1;
+    for (size_t i = 0; i < ocap; i++)
+        if (ctrl[i]) ctrl[i] = PENDING;
+    for (size_t i = 0; i < ocap; i++) {
+        slot *s = slot_at(m, i, stride);
+        while (ctrl[i] == PENDING) {
+            size_t t = s->hash & mask;
+            while (ctrl[t] != 0 && ctrl[t] != PENDING) t = (t + 1) & mask;
+            unsigned char tag = tag_of(s->hash);
+            if (t == i) {
+                ctrl[i] = tag;
+            } else if (ctrl[t] == 0) {
+                copy_slot(slot_at(m, t, stride), s, stride);
+                ctrl[t] = tag;
+                ctrl[i] = 0;
+            } else {
+                swap_slots(slot_at(m, t, stride), s, stride);
+                ctrl[t] = tag;
+            }
+        }
+    }
+}
+
+/* Grows m, of SEG slots or more, to ncap slots: a new directory and new
+   segments; the slots stay where they are (a table of SEG slots moves once
+   into its first segment) and are rehashed in place. On failure m is
+   unchanged. */
+static zm_status grow_in_place(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
+    size_t ocap = m->cap, on = ocap == SEG ? 0 : ocap >> SEG_SHIFT, nn = ncap >> SEG_SHIFT;
+    char *d = (char *)zm_alloc(a, dir_bytes(ncap), block_align(stride));
+    if (d == NULL) return ZM_ENOMEM;
+    char **segs = (char **)(void *)(d + ncap);
+    if (!alloc_segs(a, segs, on, nn, stride)) {
+        zm_free(a, d, dir_bytes(ncap), block_align(stride));
+        return ZM_ENOMEM;
+    }
+    memcpy(d, ctrl_of(m, stride), ocap);
+    memset(d + ocap, 0, ncap - ocap);
+    if (ocap == SEG) {
+        memcpy(segs[0], m->slots, seg_bytes(stride));
+        zm_free(a, m->slots, block_bytes(SEG, stride), block_align(stride));
+    } else {
+        memcpy(segs, segs_of(m), on * sizeof *segs);
+        zm_free(a, m->slots, dir_bytes(ocap), block_align(stride));
+    }
+    m->slots = d;
+    m->cap = ncap;
+    if (m->count) rehash_in_place(m, ocap, stride);
+    return ZM_OK;
+}
+
 /* Moves m to a table of ncap slots. On failure m is unchanged. */
 static zm_status rehash(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
     if (ncap - 1 > UINT32_MAX || ncap > SIZE_MAX / (stride + 1)) return ZM_ELIMIT;
+    if (m->cap >= SEG) return grow_in_place(a, m, ncap, stride);
     zm_map n = *m;
-    n.slots = zm_alloc(a, block_bytes(ncap, stride), block_align(stride));
+    n.slots = alloc_table(a, ncap, stride);
     if (n.slots == NULL) return ZM_ENOMEM;
     n.cap = ncap;
     if (n.seed == 0) n.seed = zm_hash_seed();
-    unsigned char *nctrl = ctrl_of(&n, stride);
-    memset(nctrl, 0, ncap);
     if (m->cap) {
         /* In slot order, so the writes to the new table run in two streams. */
         const unsigned char *ctrl = ctrl_of(m, stride);
+        unsigned char *nctrl = ctrl_of(&n, stride);
         size_t nmask = ncap - 1;
         for (size_t i = 0; i < m->cap; i++) {
-            /* The slots a few places on are written soon: ask for them now. */
             if (ctrl[i] == 0) continue;
             const slot *s = slot_at(m, i, stride);
             size_t j = s->hash & nmask;
@@ -241,7 +378,7 @@ static zm_status rehash(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
             nctrl[j] = ctrl[i];
             copy_slot(slot_at(&n, j, stride), s, stride);
         }
-        zm_free(a, m->slots, block_bytes(m->cap, stride), block_align(stride));
+        free_table(a, m->slots, m->cap, stride);
     }
     *m = n;
     return ZM_OK;
@@ -258,7 +395,7 @@ zm_status zm_map_reserve_raw(zm_allocator a, zm_map *m, size_t n, size_t stride)
 }
 
 void zm_map_deinit_raw(zm_allocator a, zm_map *m, size_t stride) {
-    if (m->cap) zm_free(a, m->slots, block_bytes(m->cap, stride), block_align(stride));
+    if (m->cap) free_table(a, m->slots, m->cap, stride);
     m->slots = NULL;
     m->cap = m->count = 0;
 }
@@ -343,19 +480,20 @@ bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, vo
     size_t i = probe(m, key, len, hash_of(m, key, len), stride);
     unsigned char *ctrl = ctrl_of(m, stride);
     if (ctrl[i] == 0) return false;
-    if (old) memcpy(old, VALUE(slot_at(m, i, stride), stride), vsize);
+    slot *si = slot_at(m, i, stride);
+    if (old) memcpy(old, VALUE(si, stride), vsize);
     /* Backward shift: every later slot of the run that may move into the hole
        (its home is not cyclically within (hole, j]) moves there, and its old
        place becomes the hole. */
     size_t mask = m->cap - 1;
     for (size_t j = (i + 1) & mask; ctrl[j] != 0; j = (j + 1) & mask) {
-        const slot *sj = slot_at(m, j, stride);
+        slot *sj = slot_at(m, j, stride);
         size_t home = sj->hash & mask;
         bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
-            copy_slot(slot_at(m, i, stride), sj, stride);
+            copy_slot(si, sj, stride);
             ctrl[i] = ctrl[j];
-            i = j;
+            i = j, si = sj;
         }
     }
     ctrl[i] = 0;
