@@ -452,6 +452,48 @@ static void test_failed_growth(void) {
     free(lens);
 }
 
+/* A growth of a table of segments (past 4096 slots) failing at each of its
+   allocations (the directory, each new segment) leaves the map as it was. */
+static void test_failed_segment_growth(void) {
+    zm_failing f;
+    zm_failing_init(&f, zm_default_allocator(), SIZE_MAX, SIZE_MAX);
+    zm_allocator a = zm_failing_allocator(&f);
+    int_map m = {0};
+    size_t *lens, n = 6144;
+    char *keys = make_keys(n + 1, &lens);
+    for (size_t i = 0; i < n; i++)
+        CHECK(int_map_put(a, &m, keys + i * 24, lens[i], (int)i) == ZM_OK);
+    CHECK_EQ(m.map.cap, 8192);
+    void *slots = m.map.slots;
+    int failures = 0;
+    for (size_t k = 0; k < 3; k++) {
+        f.fail_index = f.alloc_index + k;
+        CHECK(int_map_put(a, &m, keys + n * 24, lens[n], -1) == ZM_ENOMEM);
+        CHECK(m.map.slots == slots && m.map.count == n && m.map.cap == 8192);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            int *v = int_map_get(&m, keys + i * 24, lens[i]);
+            bad += v == NULL || *v != (int)i;
+        }
+        CHECK_EQ(bad, 0);
+        failures++;
+    }
+    CHECK_EQ(failures, 3);
+    f.fail_index = SIZE_MAX;
+    CHECK(int_map_put(a, &m, keys + n * 24, lens[n], -1) == ZM_OK);
+    CHECK_EQ(m.map.cap, 16384);
+    size_t bad = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int *v = int_map_get(&m, keys + i * 24, lens[i]);
+        bad += v == NULL || *v != (i < n ? (int)i : -1);
+    }
+    CHECK_EQ(bad, 0);
+    int_map_deinit(a, &m);
+    CHECK_EQ(f.allocated_bytes, f.freed_bytes);
+    free(keys);
+    free(lens);
+}
+
 static zm_status sweep_map(zm_allocator a, void *arg) {
     (void)arg;
     static char names[400][8];
@@ -471,8 +513,36 @@ static zm_status sweep_map(zm_allocator a, void *arg) {
     return st;
 }
 
+/* Growth past one segment: from one block to segments, then in place
+   (three times), removals and a reserve that grows by more than twice. */
+static zm_status sweep_segments(zm_allocator a, void *arg) {
+    const char *keys = ((void **)arg)[0];
+    const size_t *lens = ((void **)arg)[1];
+    enum { N = 14000 };
+    int_map m = {0};
+    zm_status st = ZM_OK;
+    for (size_t i = 0; i < N && st == ZM_OK; i++)
+        st = int_map_put(a, &m, keys + i * 24, lens[i], (int)i);
+    for (size_t i = 0; i < N && st == ZM_OK; i += 2)
+        if (!int_map_remove(&m, keys + i * 24, lens[i], NULL)) st = ZM_EINTERNAL;
+    if (st == ZM_OK) st = int_map_reserve(a, &m, 90000);
+    for (size_t i = 0; i < N && st == ZM_OK; i++) {
+        int *v = int_map_get(&m, keys + i * 24, lens[i]);
+        if ((v != NULL) != (i % 2 == 1) || (v && *v != (int)i)) st = ZM_EINTERNAL;
+    }
+    if (st == ZM_OK && (int_map_count(&m) != N / 2 || m.map.cap != 131072)) st = ZM_EINTERNAL;
+    int_map_deinit(a, &m);
+    return st;
+}
+
 static void test_sweeps(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_map, NULL));
+    size_t *lens;
+    char *keys = make_keys(14000, &lens);
+    void *arg[2] = {keys, lens};
+    CHECK(ZM_CHECK_SWEEP(sweep_segments, arg));
+    free(keys);
+    free(lens);
 }
 
 int main(void) {
@@ -486,6 +556,7 @@ int main(void) {
     RUN(test_seeds);
     RUN(test_arena);
     RUN(test_failed_growth);
+    RUN(test_failed_segment_growth);
     RUN(test_sweeps);
     return zt_finish("map");
 }
