@@ -1,18 +1,26 @@
 /* The hash map: open addressing, linear probing, backward-shift deletion.
  *
- * A map's block holds cap slots, then cap control bytes (16-byte aligned). A
- * control byte is 0 for an empty slot, else 0x80 | 7 bits of the key's hash.
- * Lookups and removals read an aligned group of GROUP control bytes in one
- * step (SSE2 where there is SSE2; an aligned group never straddles two cache
- * lines), compare their tags with the key's and stop at the first empty
- * slot: a miss seldom touches a slot at all, and has no branch to mispredict
- * on how far the run goes; a hit usually finds its key in its home slot,
- * read while the control bytes are on their way. Insertion reads one control
- * byte at a time instead (see probe_bytes). A slot holds the key's 32-bit
- * hash (for rehashing and for backward shifts without reading keys), its
- * length, its pointer and its first 24 bytes: a key of up to 24 bytes is
- * compared in the slot itself, without following the pointer (which would
- * cost a second cache miss on a hit).
+ * A table of up to SEG slots is one block: cap slots, then cap control bytes
+ * (16-byte aligned). A larger table is a directory block (its cap control
+ * bytes, then pointers to its segments) and cap / SEG segments of SEG slots:
+ * growing it allocates a bigger directory and the new segments only, and
+ * rehashes in place (rehash_in_place), so the slots it has are neither
+ * copied nor faulted in again (at a million keys, that was close to half of
+ * the time of insertion), and a map's freed segments are ordinary blocks the
+ * allocator gives to the next one.
+ *
+ * A control byte is 0 for an empty slot, else 0x80 | 7 bits of the key's
+ * hash. Lookups and removals read an aligned group of GROUP control bytes in
+ * one step (SSE2 where there is SSE2; an aligned group never straddles two
+ * cache lines), compare their tags with the key's and stop at the first
+ * empty slot: a miss seldom touches a slot at all, and has no branch to
+ * mispredict on how far the run goes; a hit usually finds its key in its
+ * home slot, read while the control bytes are on their way. Insertion reads
+ * one control byte at a time instead (see probe_bytes). A slot holds the
+ * value, then the key's 32-bit hash (for rehashing and for backward shifts
+ * without reading keys), its length, its pointer and its first 24 bytes: a
+ * key of up to 24 bytes is compared in the slot itself, without following
+ * the pointer (which would cost a second cache miss on a hit).
  */
 #include <stdatomic.h>
 

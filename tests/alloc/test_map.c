@@ -263,6 +263,27 @@ static void test_values(void) {
     }
     CHECK_EQ(n, 20);
     wide_map_deinit(a, &w);
+    /* The same in a table of segments, grown in place. */
+    size_t *lens;
+    char *keys = make_keys(10000, &lens);
+    for (size_t i = 0; i < 10000; i++) {
+        memcpy(x.bytes, &i, sizeof i);
+        CHECK(wide_map_put(a, &w, keys + i * 24, lens[i], x) == ZM_OK);
+    }
+    CHECK(w.map.cap > 4096);
+    it2 = n = 0;
+    size_t bad = 0;
+    while (wide_map_next(&w, &it2, &k2, NULL, &wp)) {
+        size_t i;
+        memcpy(&i, wp->bytes, sizeof i);
+        bad += ((uintptr_t)wp & 15) != 0 || i >= 10000 || k2 != keys + i * 24;
+        n++;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(n, 10000);
+    wide_map_deinit(a, &w);
+    free(keys);
+    free(lens);
 }
 
 /* Keys of every length around the 24 bytes kept in the slot, each in a block
