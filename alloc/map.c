@@ -9,9 +9,12 @@
  * the time of insertion), and a map's freed segments are ordinary blocks the
  * allocator gives to the next one.
  *
- * A control byte is 0 for an empty slot, else 0x80 | 7 bits of the key's
- * hash. Lookups and removals read an aligned group of GROUP control bytes in
- * one step (SSE2 where there is SSE2; an aligned group never straddles two
+ * A control byte is 0 for an empty slot, else 0x80 | AT_HOME when the key
+ * is in its home slot | 6 bits of the key's hash: a key is looked for with
+ * AT_HOME in its home and without it anywhere else, so the bit costs a
+ * lookup nothing, and a removal's backward shift passes the keys that are
+ * at home (most of them) without reading their slots. Lookups and removals read an aligned group of
+ * GROUP control bytes in one step (SSE2 where there is SSE2; an aligned group never straddles two
  * cache lines), compare their tags with the key's and stop at the first
  * empty slot: a miss seldom touches a slot at all, and has no branch to
  * mispredict on how far the run goes; a hit usually finds its key in its
@@ -38,7 +41,14 @@
    segments it has and rehashes in place: the slots are neither copied nor
    faulted in again, and segments freed by one map are blocks the allocator
    can give the next. */
-enum { GROUP = 16, MIN_CAP = 16, SEG_SHIFT = 12, SEG = 1 << SEG_SHIFT, PENDING = 1 };
+enum {
+    GROUP = 16,
+    MIN_CAP = 16,
+    SEG_SHIFT = 12,
+    SEG = 1 << SEG_SHIFT,
+    PENDING = 1,
+    AT_HOME = 0x40
+};
 
 /* A slot is its value (at offset 0, so aligned as the block is), padding to
    8 bytes, then this header, which ends the slot. */
@@ -94,7 +104,13 @@ static inline slot *slot_at(const zm_map *m, size_t i, size_t stride) {
 }
 
 static inline unsigned char tag_of(uint32_t h32) {
-    return (unsigned char)(0x80 | h32 >> 25);
+    return (unsigned char)(0x80 | h32 >> 26);
+}
+
+/* The control byte of a key (hash h32) in slot i of a table with the mask:
+   its tag, and AT_HOME when i is the key's home. */
+static inline unsigned char ctrl_byte(uint32_t h32, size_t i, size_t mask) {
+    return (unsigned char)(tag_of(h32) | ((h32 & mask) == i ? AT_HOME : 0));
 }
 
 /* The GROUP control bytes at p: *match gets a bit for each byte equal to tag;
@@ -204,7 +220,7 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride)
     /* The key's home first, one byte: a predicted branch lets the processor
        fetch the slot while the control byte is on its way, where the group
        below would wait for the control bytes to know which slot to read. */
-    if (ctrl[home] == tag) {
+    if (ctrl[home] == (tag | AT_HOME)) {
         const slot *s = slot_at(m, home, stride);
         if (s->hash == h32 && key_eq(m, s, key, len)) return home;
     }
@@ -234,10 +250,11 @@ static inline size_t probe_bytes(const zm_map *m, const void *key, size_t len, u
                                  size_t stride) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1;
-    for (size_t i = h32 & mask;; i = (i + 1) & mask) {
+    unsigned char want = tag | AT_HOME; /* in the key's home, then without */
+    for (size_t i = h32 & mask;; i = (i + 1) & mask, want = tag) {
         unsigned char c = ctrl[i];
         if (c == 0) return i;
-        if (c == tag) {
+        if (c == want) {
             const slot *s = slot_at(m, i, stride);
             if (s->hash == h32 && key_eq(m, s, key, len)) return i;
         }
@@ -321,7 +338,7 @@ static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
         while (ctrl[i] == PENDING) {
             size_t t = s->hash & mask;
             while (ctrl[t] != 0 && ctrl[t] != PENDING) t = (t + 1) & mask;
-            unsigned char tag = tag_of(s->hash);
+            unsigned char tag = ctrl_byte(s->hash, t, mask);
             if (t == i) {
                 ctrl[i] = tag;
             } else if (ctrl[t] == 0) {
@@ -383,7 +400,7 @@ static zm_status rehash(zm_allocator a, zm_map *m, size_t ncap, size_t stride) {
             const slot *s = slot_at(m, i, stride);
             size_t j = s->hash & nmask;
             while (nctrl[j] != 0) j = (j + 1) & nmask;
-            nctrl[j] = ctrl[i];
+            nctrl[j] = ctrl_byte(s->hash, j, nmask);
             copy_slot(slot_at(&n, j, stride), s, stride);
         }
         free_table(a, m->slots, m->cap, stride);
@@ -443,7 +460,7 @@ static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t 
     slot *s = slot_at(m, i, stride);
     *found = ctrl[i] != 0;
     if (!*found) {
-        ctrl[i] = tag_of(h32);
+        ctrl[i] = ctrl_byte(h32, i, m->cap - 1);
         s->hash = h32;
         s->len = (uint32_t)len;
         copy_head(s->head, (const unsigned char *)key, len);
@@ -495,12 +512,13 @@ bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, vo
        place becomes the hole. */
     size_t mask = m->cap - 1;
     for (size_t j = (i + 1) & mask; ctrl[j] != 0; j = (j + 1) & mask) {
+        if (ctrl[j] & AT_HOME) continue; /* stays, without reading its slot */
         slot *sj = slot_at(m, j, stride);
         size_t home = sj->hash & mask;
         bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!stays) {
             copy_slot(si, sj, stride);
-            ctrl[i] = ctrl[j];
+            ctrl[i] = ctrl_byte(sj->hash, i, mask);
             i = j, si = sj;
         }
     }

@@ -20,15 +20,18 @@
  *     count_map_deinit(a, &m);
  *
  * The table: open addressing with linear probing, at most 3/4 full. Each
- * slot has a control byte (empty, or 7 bits of the key's hash), kept apart
- * from the slots so that a lookup compares 16 of them at once (SSE2 where
- * there is SSE2): a miss seldom reads a slot at all. A slot holds the value, the key's 32-bit hash,
- * its length and pointer, and its first 24 bytes (a key that short is compared in the slot, without
- * following the pointer). Past 4096 slots the slots are kept in segments of 4096, which growing
- * keeps (it allocates the new ones and rehashes in place). Removal is backward-shift deletion: no
- * tombstones, so a map that sees endless inserts and removals never degrades and never needs a
- * rehash. Every map hashes with its own seed (zm_hash_seed), so colliding keys cannot be computed
- * in advance, and keys copied from one map to another do not cluster.
+ * slot has a control byte (empty, or 6 bits of the key's hash and whether
+ * the key is in its home slot), kept apart from the slots so that a lookup
+ * compares 16 of them at once (SSE2 where there is SSE2): a miss seldom
+ * reads a slot at all. A slot holds the value, the key's 32-bit hash, its
+ * length and pointer, and its first 24 bytes (a key that short is compared
+ * in the slot, without following the pointer). Past 4096 slots the slots
+ * are kept in segments of 4096, which growing keeps (it allocates the new
+ * ones and rehashes in place). Removal is backward-shift deletion: no
+ * tombstones, so a map that sees endless inserts and removals never degrades
+ * and never needs a rehash. Every map hashes with its own seed
+ * (zm_hash_seed), so colliding keys cannot be computed in advance, and keys
+ * copied from one map to another do not cluster.
  *
  * Growing either succeeds or returns ZM_ENOMEM and leaves the map as it was.
  * Pointers to values stay valid until the next put, remove or clear. Keys up
