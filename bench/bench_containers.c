@@ -3,7 +3,7 @@
  *   array: 10M 64-bit items appended one at a time to an empty array,
  *          through zmem's typed array on the default allocator and in an
  *          arena, a hand-written realloc loop (doubling), and glib's GArray.
- *   map:   1M distinct string keys (9 to 30 bytes, kept in one block, which
+ *   map:   1M distinct string keys (4 to 21 bytes, kept in one block, which
  *          every map borrows): insert them all into an empty map, look each
  *          up in a shuffled order (hits), look up 1M other keys (misses),
  *          remove them all in another shuffled order (each phase reads
