@@ -1,19 +1,17 @@
-/* JSON transforms: RFC 6901 pointers, RFC 7396 merge patch, RFC 6902 patch,
-   pick and omit. Copy-on-write over immutable inputs, in a caller's arena. */
+/* JSON transforms: RFC 6901 pointers, RFC 7396 merge patch, RFC 6902 patch
+   (pick and omit are in transform_pick.c). Copy-on-write over immutable
+   inputs, in a caller's arena. */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "zmem/transform.h"
+#include "transform_internal.h"
 
 /* ---------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------- */
 
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static zm_status
-fail(zm_transform_error *err, zm_status st, const char *field, const char *fmt, ...) {
+zm_status zm__transform_fail(zm_transform_error *err, zm_status st, const char *field,
+                             const char *fmt, ...) {
     if (err == NULL) return st;
     err->status = st;
     err->has_field = field != NULL;
@@ -25,62 +23,23 @@ fail(zm_transform_error *err, zm_status st, const char *field, const char *fmt, 
     return st;
 }
 
-static void clear_error(zm_transform_error *err) {
-    if (err == NULL) return;
-    err->status = ZM_OK;
-    err->has_field = false;
-    err->field[0] = '\0';
-    err->message[0] = '\0';
-}
-
-static const char *type_name(const zm_json *v) {
-    switch (zm_json_typeof(v)) {
-    case ZM_JSON_NULL: return "null";
-    case ZM_JSON_BOOL: return "a boolean";
-    case ZM_JSON_INT:
-    case ZM_JSON_REAL:
-    case ZM_JSON_NUMBER: return "a number";
-    case ZM_JSON_STRING: return "a string";
-    case ZM_JSON_ARRAY: return "an array";
-    case ZM_JSON_OBJECT: return "an object";
-    }
-    return "a value";
-}
-
-/* Bytes of user text quoted in messages, at most. */
-#define QUOTE_MAX 48
-#define QLEN(n)   ((int)((n) < QUOTE_MAX ? (n) : QUOTE_MAX))
-
 /* ---------------------------------------------------------------------------
  * Pointers
  * ------------------------------------------------------------------------- */
 
-typedef struct ptok {
-    const char *p; /* decoded, NUL-terminated */
-    size_t len;
-    size_t raw; /* offset of the token's text in the pointer (after its '/') */
-} ptok;
-
-typedef struct pointer {
-    const char *text; /* as given */
-    size_t text_len;
-    ptok *toks;
-    size_t n;
-} pointer;
-
 /* Splits and unescapes a JSON pointer into tokens in ar. */
-static zm_status parse_pointer(zm_arena *ar, const char *s, size_t len, pointer *out,
-                               zm_transform_error *err, const char *field) {
+zm_status zm__transform_parse_pointer(zm_arena *ar, const char *s, size_t len, pointer *out,
+                                      zm_transform_error *err, const char *field) {
     out->text = s;
     out->text_len = len;
     out->toks = NULL;
     out->n = 0;
     if (len == 0) return ZM_OK;
     if (s[0] != '/')
-        return fail(err, ZM_EINVAL, field,
-                    "\"%.*s\" is not a JSON pointer: it must be empty or "
-                    "start with '/'",
-                    QLEN(len), s);
+        return zm__transform_fail(err, ZM_EINVAL, field,
+                                  "\"%.*s\" is not a JSON pointer: it must be empty or "
+                                  "start with '/'",
+                                  QLEN(len), s);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) n += s[i] == '/';
     ptok *toks = zm_arena_new_array(ar, ptok, n);
@@ -96,10 +55,11 @@ static zm_status parse_pointer(zm_arena *ar, const char *s, size_t len, pointer 
             if (c == '~') {
                 char e = i + 1 < len ? s[i + 1] : '\0';
                 if (e != '0' && e != '1')
-                    return fail(err, ZM_EINVAL, field,
-                                "\"%.*s\": bad escape in token %zu: '~' must be followed by "
-                                "'0' or '1'",
-                                QLEN(len), s, k);
+                    return zm__transform_fail(
+                        err, ZM_EINVAL, field,
+                        "\"%.*s\": bad escape in token %zu: '~' must be followed by "
+                        "'0' or '1'",
+                        QLEN(len), s, k);
                 c = e == '0' ? '~' : '/';
                 i++;
             }
@@ -178,7 +138,7 @@ static const zm_json *child(const zm_json *v, const pointer *p, size_t k, char *
         return zm_json_at(v, idx);
     }
     snprintf(msg, msg_size, "token \"%.*s\" cannot apply: the value at \"%.*s\" is %s",
-             QLEN(t->len), t->p, prefix_len(p, k), p->text, type_name(v));
+             QLEN(t->len), t->p, prefix_len(p, k), p->text, zm__transform_type_name(v));
     return NULL;
 }
 
@@ -192,16 +152,16 @@ static const zm_json *resolve(const zm_json *doc, const pointer *p, size_t n, ch
 
 zm_status zm_transform_pointer(const zm_json *doc, const char *ptr, size_t len, const zm_json **out,
                                zm_transform_error *err) {
-    clear_error(err);
-    if (ptr == NULL && len > 0) return fail(err, ZM_EINVAL, "", "no pointer");
+    zm__transform_clear_error(err);
+    if (ptr == NULL && len > 0) return zm__transform_fail(err, ZM_EINVAL, "", "no pointer");
     if (len == 0) {
         *out = doc;
         return ZM_OK;
     }
     if (ptr[0] != '/')
-        return fail(err, ZM_EINVAL, "",
-                    "\"%.*s\" is not a JSON pointer: it must be empty or start with '/'", QLEN(len),
-                    ptr);
+        return zm__transform_fail(
+            err, ZM_EINVAL, "",
+            "\"%.*s\" is not a JSON pointer: it must be empty or start with '/'", QLEN(len), ptr);
     /* Walk without allocating: decode each token into a bounded buffer. */
     const zm_json *v = doc;
     size_t i = 1, k = 0;
@@ -214,10 +174,11 @@ zm_status zm_transform_pointer(const zm_json *doc, const char *ptr, size_t len, 
             if (c == '~') {
                 char e = i + 1 < len ? ptr[i + 1] : '\0';
                 if (e != '0' && e != '1')
-                    return fail(err, ZM_EINVAL, "",
-                                "\"%.*s\": bad escape in token %zu: '~' must be followed by "
-                                "'0' or '1'",
-                                QLEN(len), ptr, k);
+                    return zm__transform_fail(
+                        err, ZM_EINVAL, "",
+                        "\"%.*s\": bad escape in token %zu: '~' must be followed by "
+                        "'0' or '1'",
+                        QLEN(len), ptr, k);
                 c = e == '0' ? '~' : '/';
                 i++;
             }
@@ -246,7 +207,8 @@ zm_status zm_transform_pointer(const zm_json *doc, const char *ptr, size_t len, 
             c = child(v, &p, 0, msg, sizeof msg);
         }
         if (c == NULL)
-            return fail(err, ZM_ENOTFOUND, "", "\"%.*s\": token %zu: %s", QLEN(len), ptr, k, msg);
+            return zm__transform_fail(err, ZM_ENOTFOUND, "", "\"%.*s\": token %zu: %s", QLEN(len),
+                                      ptr, k, msg);
         v = c;
         k++;
         if (i >= len) break;
@@ -343,9 +305,9 @@ op_fail(patcher *pt, zm_status st, const char *member, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (st == ZM_ENOMEM) return fail(pt->err, st, NULL, "out of memory");
-    return fail(pt->err, st, field, "operation %zu (%s): %s", pt->op, pt->opname ? pt->opname : "?",
-                msg);
+    if (st == ZM_ENOMEM) return zm__transform_fail(pt->err, st, NULL, "out of memory");
+    return zm__transform_fail(pt->err, st, field, "operation %zu (%s): %s", pt->op,
+                              pt->opname ? pt->opname : "?", msg);
 }
 
 /* The containers along p down to the parent of its last token: chain[k] is
@@ -365,7 +327,7 @@ static zm_status parent_chain(patcher *pt, const zm_json *doc, const pointer *p,
         return op_fail(pt, ZM_EINVAL, member,
                        "\"%.*s\": token \"%.*s\" cannot apply: the value at \"%.*s\" is %s",
                        QLEN(p->text_len), p->text, QLEN(p->toks[p->n - 1].len), p->toks[p->n - 1].p,
-                       prefix_len(p, p->n - 1), p->text, type_name(c[p->n - 1]));
+                       prefix_len(p, p->n - 1), p->text, zm__transform_type_name(c[p->n - 1]));
     *chain = c;
     return ZM_OK;
 }
@@ -457,7 +419,7 @@ static zm_status op_pointer(patcher *pt, const zm_json *op, const char *name, po
     const char *s = zm_json_str(v, &len);
     char field[64];
     snprintf(field, sizeof field, "/%zu/%s", pt->op, name);
-    zm_status st = parse_pointer(pt->ar, s, len, p, pt->err, field);
+    zm_status st = zm__transform_parse_pointer(pt->ar, s, len, p, pt->err, field);
     if (st == ZM_EINVAL && pt->err != NULL) {
         char msg[sizeof pt->err->message];
         memcpy(msg, pt->err->message, sizeof msg);
@@ -491,7 +453,7 @@ static zm_status apply_op(patcher *pt, const zm_json *doc, const zm_json *op, co
     pt->opname = NULL;
     if (!zm_json_is_object(op))
         return op_fail(pt, ZM_EINVAL, NULL, "an operation must be an object, not %s",
-                       type_name(op));
+                       zm__transform_type_name(op));
     const zm_json *name = zm_json_get(op, "op");
     if (name == NULL) return op_fail(pt, ZM_EINVAL, "op", "member \"op\" is missing");
     size_t nlen;
@@ -562,10 +524,11 @@ static zm_status apply_op(patcher *pt, const zm_json *doc, const zm_json *op, co
 
 zm_status zm_transform_patch(zm_arena *ar, const zm_json *doc, const zm_json *patch,
                              const zm_json **out, zm_transform_error *err) {
-    clear_error(err);
+    zm__transform_clear_error(err);
     if (!zm_json_is_array(patch))
-        return fail(err, ZM_EINVAL, "", "a patch must be an array of operations, not %s",
-                    type_name(patch));
+        return zm__transform_fail(err, ZM_EINVAL, "",
+                                  "a patch must be an array of operations, not %s",
+                                  zm__transform_type_name(patch));
     zm_arena_mark mark = zm_arena_save(ar);
     patcher pt = {ar, zm_arena_allocator(ar), err, 0, NULL};
     const zm_json *cur = doc;
@@ -574,7 +537,7 @@ zm_status zm_transform_patch(zm_arena *ar, const zm_json *doc, const zm_json *pa
         const zm_json *next;
         zm_status st = apply_op(&pt, cur, zm_json_at(patch, i), &next);
         if (st != ZM_OK) {
-            if (st == ZM_ENOMEM) fail(err, st, NULL, "out of memory");
+            if (st == ZM_ENOMEM) zm__transform_fail(err, st, NULL, "out of memory");
             zm_arena_restore(ar, mark);
             return st;
         }
@@ -629,203 +592,18 @@ nomem:
 
 zm_status zm_transform_merge_patch(zm_arena *ar, const zm_json *target, const zm_json *patch,
                                    const zm_json **out, zm_transform_error *err) {
-    clear_error(err);
+    zm__transform_clear_error(err);
     zm_arena_mark mark = zm_arena_save(ar);
     zm_status st = ZM_OK;
     zm_json *r = merge(zm_arena_allocator(ar), target, patch, 0, &st);
     if (r == NULL) {
         zm_arena_restore(ar, mark);
         if (st == ZM_EDEPTH)
-            return fail(err, st, "", "the merge patch is nested deeper than %d levels",
-                        ZM_JSON_DEFAULT_MAX_DEPTH);
-        return fail(err, ZM_ENOMEM, NULL, "out of memory");
+            return zm__transform_fail(err, st, "",
+                                      "the merge patch is nested deeper than %d levels",
+                                      ZM_JSON_DEFAULT_MAX_DEPTH);
+        return zm__transform_fail(err, ZM_ENOMEM, NULL, "out of memory");
     }
     *out = r;
     return ZM_OK;
-}
-
-/* ---------------------------------------------------------------------------
- * Pick and omit: the fields make a selection tree, projected over doc.
- * ------------------------------------------------------------------------- */
-
-typedef struct sel {
-    const char *tok;
-    size_t len;
-    bool whole; /* everything below is selected */
-    struct sel *kids;
-    size_t nkids, cap;
-} sel;
-
-static sel *sel_child(zm_arena *ar, sel *s, const char *tok, size_t len) {
-    for (size_t i = 0; i < s->nkids; i++)
-        if (s->kids[i].len == len && memcmp(s->kids[i].tok, tok, len) == 0) return &s->kids[i];
-    if (s->nkids == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 4;
-        sel *k = zm_arena_new_array(ar, sel, ncap);
-        if (k == NULL) return NULL;
-        if (s->nkids) memcpy(k, s->kids, s->nkids * sizeof *k);
-        s->kids = k;
-        s->cap = ncap;
-    }
-    sel *c = &s->kids[s->nkids++];
-    memset(c, 0, sizeof *c);
-    c->tok = tok;
-    c->len = len;
-    return c;
-}
-
-static zm_status build_selection(zm_arena *ar, const zm_json *fields, sel *root,
-                                 zm_transform_error *err) {
-    memset(root, 0, sizeof *root);
-    if (!zm_json_is_array(fields))
-        return fail(err, ZM_EINVAL, "", "fields must be an array of strings, not %s",
-                    type_name(fields));
-    for (size_t i = 0; i < zm_json_len(fields); i++) {
-        const zm_json *f = zm_json_at(fields, i);
-        char field[32];
-        snprintf(field, sizeof field, "/%zu", i);
-        if (!zm_json_is_string(f))
-            return fail(err, ZM_EINVAL, field, "field %zu must be a string, not %s", i,
-                        type_name(f));
-        size_t len;
-        const char *s = zm_json_str(f, &len);
-        sel *cur = root;
-        if (len > 0 && s[0] == '/') {
-            pointer p;
-            zm_status st = parse_pointer(ar, s, len, &p, err, field);
-            if (st == ZM_ENOMEM) return fail(err, st, NULL, "out of memory");
-            if (st != ZM_OK) return st;
-            for (size_t k = 0; k < p.n && !cur->whole; k++) {
-                cur = sel_child(ar, cur, p.toks[k].p, p.toks[k].len);
-                if (cur == NULL) return fail(err, ZM_ENOMEM, NULL, "out of memory");
-            }
-        } else {
-            cur = sel_child(ar, cur, s, len);
-            if (cur == NULL) return fail(err, ZM_ENOMEM, NULL, "out of memory");
-        }
-        cur->whole = true;
-    }
-    return ZM_OK;
-}
-
-/* The selected child of s for member key / item index, or NULL. */
-static const sel *sel_find(const sel *s, const char *tok, size_t len) {
-    for (size_t i = 0; i < s->nkids; i++)
-        if (s->kids[i].len == len && memcmp(s->kids[i].tok, tok, len) == 0) return &s->kids[i];
-    return NULL;
-}
-
-static const sel *sel_find_index(const sel *s, size_t idx) {
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%zu", idx);
-    return sel_find(s, buf, (size_t)n);
-}
-
-/* The part of v that s selects; *none when nothing of it is (the result is
-   then NULL with *st untouched). */
-static zm_json *pick(zm_allocator a, const zm_json *v, const sel *s, bool *none, zm_status *st) {
-    *none = false;
-    if (s->whole) return (zm_json *)v;
-    bool is_obj = zm_json_is_object(v);
-    if (!is_obj && !zm_json_is_array(v)) {
-        *none = true;
-        return NULL;
-    }
-    size_t n = zm_json_len(v), kept = 0;
-    zm_json *r = is_obj ? zm_json_new_object(a, s->nkids < n ? s->nkids : n)
-                        : zm_json_new_array(a, s->nkids < n ? s->nkids : n);
-    if (r == NULL) goto nomem;
-    for (size_t i = 0; i < n; i++) {
-        const zm_json_member *m = is_obj ? zm_json_member_at(v, i) : NULL;
-        const sel *k = is_obj ? sel_find(s, m->key, m->key_len) : sel_find_index(s, i);
-        if (k == NULL) continue;
-        bool sub_none;
-        zm_json *c = pick(a, is_obj ? m->value : zm_json_at(v, i), k, &sub_none, st);
-        if (sub_none) continue;
-        if (c == NULL) return NULL;
-        zm_status ps = is_obj ? zm_json_object_add_ref(a, r, m->key, m->key_len, c)
-                              : zm_json_array_push(a, r, c);
-        if (ps != ZM_OK) goto nomem;
-        kept++;
-    }
-    if (kept == 0) *none = true;
-    return r;
-nomem:
-    *st = ZM_ENOMEM;
-    return NULL;
-}
-
-/* v without what s selects; v itself when nothing of it is selected. */
-static zm_json *omit(zm_allocator a, const zm_json *v, const sel *s, zm_status *st) {
-    bool is_obj = zm_json_is_object(v);
-    if (s->nkids == 0 || (!is_obj && !zm_json_is_array(v))) return (zm_json *)v;
-    size_t n = zm_json_len(v);
-    /* Nothing to change below v: share it. */
-    bool touched = false;
-    for (size_t i = 0; i < n && !touched; i++) {
-        const zm_json_member *m = is_obj ? zm_json_member_at(v, i) : NULL;
-        touched = (is_obj ? sel_find(s, m->key, m->key_len) : sel_find_index(s, i)) != NULL;
-    }
-    if (!touched) return (zm_json *)v;
-    zm_json *r = is_obj ? zm_json_new_object(a, n) : zm_json_new_array(a, n);
-    if (r == NULL) goto nomem;
-    for (size_t i = 0; i < n; i++) {
-        const zm_json_member *m = is_obj ? zm_json_member_at(v, i) : NULL;
-        const sel *k = is_obj ? sel_find(s, m->key, m->key_len) : sel_find_index(s, i);
-        zm_json *c = is_obj ? m->value : zm_json_at(v, i);
-        if (k != NULL) {
-            if (k->whole) continue;
-            c = omit(a, c, k, st);
-            if (c == NULL) return NULL;
-        }
-        zm_status ps = is_obj ? zm_json_object_add_ref(a, r, m->key, m->key_len, c)
-                              : zm_json_array_push(a, r, c);
-        if (ps != ZM_OK) goto nomem;
-    }
-    return r;
-nomem:
-    *st = ZM_ENOMEM;
-    return NULL;
-}
-
-static zm_status pick_omit(zm_arena *ar, const zm_json *doc, const zm_json *fields,
-                           const zm_json **out, zm_transform_error *err, bool picking) {
-    clear_error(err);
-    if (!zm_json_is_object(doc) && !zm_json_is_array(doc))
-        return fail(err, ZM_EINVAL, NULL, "%s needs an object or an array, not %s",
-                    picking ? "pick" : "omit", type_name(doc));
-    zm_arena_mark mark = zm_arena_save(ar);
-    zm_allocator a = zm_arena_allocator(ar);
-    sel root;
-    zm_status st = build_selection(ar, fields, &root, err);
-    if (st != ZM_OK) {
-        zm_arena_restore(ar, mark);
-        return st;
-    }
-    zm_json *r;
-    st = ZM_OK;
-    if (picking) {
-        bool none;
-        r = pick(a, doc, &root, &none, &st);
-        if (none && st == ZM_OK)
-            r = zm_json_is_object(doc) ? zm_json_new_object(a, 0) : zm_json_new_array(a, 0);
-    } else {
-        r = omit(a, doc, &root, &st);
-    }
-    if (r == NULL) {
-        zm_arena_restore(ar, mark);
-        return fail(err, ZM_ENOMEM, NULL, "out of memory");
-    }
-    *out = r;
-    return ZM_OK;
-}
-
-zm_status zm_transform_pick(zm_arena *ar, const zm_json *doc, const zm_json *fields,
-                            const zm_json **out, zm_transform_error *err) {
-    return pick_omit(ar, doc, fields, out, err, true);
-}
-
-zm_status zm_transform_omit(zm_arena *ar, const zm_json *doc, const zm_json *fields,
-                            const zm_json **out, zm_transform_error *err) {
-    return pick_omit(ar, doc, fields, out, err, false);
 }
