@@ -10,6 +10,9 @@
 #include "num_internal.h"
 
 #include <string.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define ZM__FRAC_MASK ((UINT64_C(1) << 52) - 1)
 
@@ -96,6 +99,148 @@ static inline int shortest_fast(uint64_t c, unsigned be, uint64_t *digits, int *
     *digits = m + (rr >= 50); /* rem > 50 for sure, or rem < 50 for sure */
     *exp10 = k + 2;
     return 2;
+}
+
+/* ---------------------------------------------------------------------------
+ * The shortcut for doubles of at most 15 significant digits
+ *
+ * For a normal v = c * 2^q (c not a power of two) in the binade of 2^b,
+ * b = q + 52, take k = 14 - floor(log10 2^b): v * 10^k lies in [10^14,
+ * 2 * 10^15) (one less k where it reaches 10^15 - 1/2). With 0 <= k <= 22,
+ * m = v * 10^k rounded is an integer of 15 digits (below 2^53), and when
+ * m / 10^k, one correctly rounded division of two exact doubles (Clinger),
+ * gives back v, m * 10^-k lies in v's rounding interval (its ends included
+ * when c is even, as round-half-even reads them). Like the parser's Clinger
+ * path (num_internal.h) this needs the default rounding mode, to nearest.
+ *
+ * The interval then holds no other decimal of at most 15 significant digits:
+ * two such, x < y, with 10^e <= x < 10^(e+1), are both multiples of 10^(e-14),
+ * so y - x >= 10^(e-14), but both in the interval means y - x <= 2^q <=
+ * v 2^-52 <= 2x 2^-52 < 0.45 10^(e-14). No shorter decimal reads back to v
+ * then, and Schubfach's shortest decimal is m * 10^-k, m's trailing zeros
+ * dropped. When the test fails (v needs 16 or 17 digits), the others decide.
+ * ------------------------------------------------------------------------- */
+
+/* For the exponent fields be = ZM__S15_BE0 + i: {10^k, 10^(k-1)} with
+   k = 14 - floor(log10 2^(be - 1023)) (0 <= k <= 22; 10^-1 is given as 0). */
+#define ZM__S15_BE0 997
+#define ZM__S15_N   76
+static const double zm__s15_pow10[ZM__S15_N][2] = {
+    {1e22, 1e21}, /* 997 */
+    {1e22, 1e21}, /* 998 */
+    {1e22, 1e21}, /* 999 */
+    {1e21, 1e20}, /* 1000 */
+    {1e21, 1e20}, /* 1001 */
+    {1e21, 1e20}, /* 1002 */
+    {1e21, 1e20}, /* 1003 */
+    {1e20, 1e19}, /* 1004 */
+    {1e20, 1e19}, /* 1005 */
+    {1e20, 1e19}, /* 1006 */
+    {1e19, 1e18}, /* 1007 */
+    {1e19, 1e18}, /* 1008 */
+    {1e19, 1e18}, /* 1009 */
+    {1e18, 1e17}, /* 1010 */
+    {1e18, 1e17}, /* 1011 */
+    {1e18, 1e17}, /* 1012 */
+    {1e18, 1e17}, /* 1013 */
+    {1e17, 1e16}, /* 1014 */
+    {1e17, 1e16}, /* 1015 */
+    {1e17, 1e16}, /* 1016 */
+    {1e16, 1e15}, /* 1017 */
+    {1e16, 1e15}, /* 1018 */
+    {1e16, 1e15}, /* 1019 */
+    {1e15, 1e14}, /* 1020 */
+    {1e15, 1e14}, /* 1021 */
+    {1e15, 1e14}, /* 1022 */
+    {1e14, 1e13}, /* 1023 */
+    {1e14, 1e13}, /* 1024 */
+    {1e14, 1e13}, /* 1025 */
+    {1e14, 1e13}, /* 1026 */
+    {1e13, 1e12}, /* 1027 */
+    {1e13, 1e12}, /* 1028 */
+    {1e13, 1e12}, /* 1029 */
+    {1e12, 1e11}, /* 1030 */
+    {1e12, 1e11}, /* 1031 */
+    {1e12, 1e11}, /* 1032 */
+    {1e11, 1e10}, /* 1033 */
+    {1e11, 1e10}, /* 1034 */
+    {1e11, 1e10}, /* 1035 */
+    {1e11, 1e10}, /* 1036 */
+    {1e10, 1e9},  /* 1037 */
+    {1e10, 1e9},  /* 1038 */
+    {1e10, 1e9},  /* 1039 */
+    {1e9, 1e8},   /* 1040 */
+    {1e9, 1e8},   /* 1041 */
+    {1e9, 1e8},   /* 1042 */
+    {1e8, 1e7},   /* 1043 */
+    {1e8, 1e7},   /* 1044 */
+    {1e8, 1e7},   /* 1045 */
+    {1e8, 1e7},   /* 1046 */
+    {1e7, 1e6},   /* 1047 */
+    {1e7, 1e6},   /* 1048 */
+    {1e7, 1e6},   /* 1049 */
+    {1e6, 1e5},   /* 1050 */
+    {1e6, 1e5},   /* 1051 */
+    {1e6, 1e5},   /* 1052 */
+    {1e5, 1e4},   /* 1053 */
+    {1e5, 1e4},   /* 1054 */
+    {1e5, 1e4},   /* 1055 */
+    {1e5, 1e4},   /* 1056 */
+    {1e4, 1e3},   /* 1057 */
+    {1e4, 1e3},   /* 1058 */
+    {1e4, 1e3},   /* 1059 */
+    {1e3, 1e2},   /* 1060 */
+    {1e3, 1e2},   /* 1061 */
+    {1e3, 1e2},   /* 1062 */
+    {1e2, 1e1},   /* 1063 */
+    {1e2, 1e1},   /* 1064 */
+    {1e2, 1e1},   /* 1065 */
+    {1e2, 1e1},   /* 1066 */
+    {1e1, 1e0},   /* 1067 */
+    {1e1, 1e0},   /* 1068 */
+    {1e1, 1e0},   /* 1069 */
+    {1e0, 0.0},   /* 1070 */
+    {1e0, 0.0},   /* 1071 */
+    {1e0, 0.0},   /* 1072 */
+};
+
+/* x rounded to an integer (|x| < 2^62): to nearest in the current rounding
+   mode in one instruction where there is one, half up otherwise. */
+static inline int64_t zm__round_i64(double x) {
+#if defined(__x86_64__) && defined(__SSE2__)
+    return _mm_cvtsd_si64(_mm_set_sd(x));
+#else
+    return (int64_t)(x + 0.5);
+#endif
+}
+
+/* For the positive double of bits, of exponent field be (0 < be < 2047, the
+   mantissa not 0): when its shortest decimal has at most 15 significant digits
+   and it lies within about [10^-8, 10^15), stores *digits in [10^14, 10^15)
+   (trailing zeros included) and *exp10 with that decimal = *digits * 10^*exp10,
+   and returns true; false otherwise (never a wrong answer). */
+static inline bool shortest_15(uint64_t bits, unsigned be, uint64_t *digits, int *exp10) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    unsigned i = be - ZM__S15_BE0;
+    if (i >= ZM__S15_N) return false;
+    int k = 14 - zm__flog10_pow2((int)be - 1023);
+    double v, p = zm__s15_pow10[i][0], p0 = zm__s15_pow10[i][1];
+    memcpy(&v, &bits, sizeof v);
+    int64_t m = zm__round_i64(v * p), m0 = zm__round_i64(v * p0);
+    /* v >= 10^(15-k) - 10^-k / 2 or so: one digit less (selected, not branched
+       on: in data it goes either way) */
+    bool big = m >= INT64_C(1000000000000000);
+    m = big ? m0 : m;
+    p = big ? p0 : p;
+    if ((uint64_t)m - UINT64_C(100000000000000) >= UINT64_C(900000000000000)) return false;
+    if ((double)m / p != v) return false; /* Clinger: m / 10^k rounds once */
+    *digits = (uint64_t)m;
+    *exp10 = big - k;
+    return true;
+#else
+    (void)bits, (void)be, (void)digits, (void)exp10;
+    return false; /* the division would not round once */
+#endif
 }
 
 /* ---------------------------------------------------------------------------
@@ -283,6 +428,35 @@ static ZM__NUM_INLINE size_t zm__format_double_inline(double v, char *buf) {
         buf[0] = '\0';
         return 0;
     }
+    return zm__format_finite_inline(bits, buf);
+}
+
+/* zm__format_finite_inline, first trying shortest_15 (the text is the same):
+   misses counts the doubles since the shortcut last gave 9 to 15 digits, and
+   it is tried while that count is below 4 and then on one double in 64, so
+   that a run of doubles of 16 or 17 digits (coordinates), or of short
+   decimals (which the fast path writes as quickly), pays little for it. */
+static ZM__NUM_INLINE size_t zm__format_finite_with(uint64_t bits, char *buf, unsigned *misses) {
+    uint64_t d;
+    int k;
+    if ((*misses < 4 || (*misses & 63) == 0) && (bits & ZM__FRAC_MASK) != 0 &&
+        shortest_15(bits & ~(UINT64_C(1) << 63), (unsigned)(bits >> 52) & 0x7FF, &d, &k)) {
+        char *o = buf;
+        *o = '-';
+        o += bits >> 63;
+        if (d % 100000000 == 0) { /* a short decimal, as in the fast path's case */
+            ++*misses;
+            d /= 100000000;
+            k += 8;
+            o = layout(o, d, zm__count_digits(d), k, false);
+        } else {
+            *misses = 0;
+            o = layout(o, d, 15, k, false);
+        }
+        *o = '\0';
+        return (size_t)(o - buf);
+    }
+    ++*misses;
     return zm__format_finite_inline(bits, buf);
 }
 

@@ -90,5 +90,12 @@ void zm__shortest_exact(uint64_t c, int q, bool irregular, uint64_t *digits, int
 }
 
 size_t zm__format_double(double v, char *buf) {
-    return zm__format_double_inline(v, buf);
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (((bits >> 52) & 0x7FF) == 0x7FF) {
+        buf[0] = '\0';
+        return 0;
+    }
+    unsigned misses = 0; /* always try the shortcut */
+    return zm__format_finite_with(bits, buf, &misses);
 }

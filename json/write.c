@@ -457,6 +457,7 @@ static __attribute__((noinline)) char *number_run(writer *w, char *o, char **end
     size_t i = *ip, len = c->u.a.len;
     char *end = *endp;
     uint64_t bits;
+    unsigned misses = 0; /* see zm__format_finite_with */
     /* The type test that ends the run also picks the branch of the next item. */
     if (v->type == ZM_JSON_INT) goto integer;
     memcpy(&bits, &v->u.d, sizeof bits);
@@ -465,7 +466,7 @@ real:
         if ((o = room_slow(w, o, ZM__DOUBLE_BUF + 2)) == NULL) return NULL;
         end = w->end;
     }
-    o += zm__format_finite_inline(bits, o);
+    o += zm__format_finite_with(bits, o, &misses);
     goto next;
 integer:
     if (ZM_UNLIKELY((size_t)(end - o) < ZM__DOUBLE_BUF + 2)) {

@@ -245,6 +245,7 @@ typedef struct stats {
     uint64_t shorter;          /* ... where our output is shorter than the loop's */
     uint64_t slow_like;        /* decimal strings near a halfway point */
     uint64_t count;
+    uint64_t s15; /* doubles shortest_15 decided */
 } stats;
 
 /* Formats v and checks: length, JSON grammar, exact read-back through strtod and
@@ -379,6 +380,7 @@ static void run_split(part_fn fn, uint64_t n, stats *total) {
         total->shorter += st.shorter;
         total->slow_like += st.slow_like;
         total->count += st.count;
+        total->s15 += st.s15;
     }
     if (bad) fail_at(__FILE__, __LINE__, "a worker process failed (message above)");
 }
@@ -1001,6 +1003,124 @@ static void test_fast_table(void) {
           total);
 }
 
+/* shortest_15 (num_format.h), the shortcut for doubles of at most 15 significant
+   digits, against Schubfach: where it decides, its digits and exponent are
+   Schubfach's (trailing zeros stripped), and the text of v and -v written with
+   it is the text written without it; where v is the double of a decimal of at
+   most 15 significant digits in its range, it must decide. */
+static void check_s15_at(double v, bool must, stats *st, const char *file, int line) {
+    uint64_t bits = bits_of(v);
+    unsigned be = (unsigned)(bits >> 52) & 0x7FF;
+    uint64_t frac = bits & ZM__FRAC_MASK;
+    if (be == 0x7FF) return;
+    for (int neg = 0; neg < 2; neg++) {
+        uint64_t b = bits ^ (uint64_t)neg << 63;
+        char with[40], without[40];
+        unsigned misses = 0;
+        size_t n1 = zm__format_finite_with(b, with, &misses);
+        size_t n2 = zm__format_finite_inline(b, without);
+        CHECK_AT(file, line, n1 == n2 && memcmp(with, without, n1 + 1) == 0,
+                 "%.17g: %s with the shortcut, %s without", from_bits(b), with, without);
+    }
+    if (be == 0 || frac == 0) return; /* not its domain: the caller never asks */
+    uint64_t d1, d2;
+    int e1, e2;
+    bool ok = shortest_15(bits & ~(UINT64_C(1) << 63), be, &d1, &e1);
+    CHECK_AT(file, line, ok || !must, "%.17g: the shortcut did not decide", v);
+    st->count++;
+    if (!ok) return;
+    st->s15++;
+    CHECK_AT(file, line, d1 >= UINT64_C(100000000000000) && d1 < UINT64_C(1000000000000000),
+             "%.17g: %" PRIu64 " is not of 15 digits", v, d1);
+    zm__shortest_exact(frac | UINT64_C(1) << 52, (int)be - 1075, false, &d2, &e2);
+    strip_zeros(&d1, &e1);
+    strip_zeros(&d2, &e2);
+    CHECK_AT(file, line, d1 == d2 && e1 == e2,
+             "%.17g: shortcut %" PRIu64 "e%d, exact %" PRIu64 "e%d", v, d1, e1, d2, e2);
+}
+#define CHECK_S15(v, must, st) check_s15_at(v, must, st, __FILE__, __LINE__)
+
+static uint64_t g_s15_count;
+
+/* Double i: 1 in 4 random bits, 1 in 4 random bits of an exponent near the
+   shortcut's range (be 990 .. 1080), 1 in 2 the double of a random decimal of 1 to
+   17 significant digits whose first digit is at 10^-10 .. 10^16 (the shortcut
+   must decide those of at most 15 digits from the range's first binade, 2^-26,
+   up to 10^15). */
+static void part_s15(uint64_t lo, uint64_t hi, stats *st) {
+    for (uint64_t i = lo; i < hi; i++) {
+        rng r = rng_at(43, i);
+        if (i % 4 < 2) {
+            uint64_t b = next(&r);
+            if (i % 4 == 1) b = (b & ~(UINT64_C(0x7FF) << 52)) | (990 + below(&r, 91)) << 52;
+            CHECK_S15(from_bits(b), false, st);
+            continue;
+        }
+        int nd = 1 + (int)below(&r, 17), e10 = (int)below(&r, 27) - 10;
+        uint64_t m = 1 + below(&r, 9);
+        for (int k = 1; k < nd; k++) m = m * 10 + below(&r, 10);
+        char s[40];
+        snprintf(s, sizeof s, "%" PRIu64 "e%d", m, e10 - (nd - 1));
+        double v = strtod(s, NULL);
+        unsigned be = (unsigned)(bits_of(v) >> 52);
+        CHECK_S15(v, nd <= 15 && be >= ZM__S15_BE0 && be < ZM__S15_BE0 + ZM__S15_N && v < 1e15, st);
+    }
+}
+
+static void test_shortest_15(void) {
+    /* the table: 10^k and 10^(k-1) for the exponents where 0 <= k <= 22 */
+    for (unsigned be = 1; be < 2047; be++) {
+        int k = 14 - zm__flog10_pow2((int)be - 1023);
+        unsigned i = be - ZM__S15_BE0;
+        CHECK((k >= 0 && k <= 22) == (i < ZM__S15_N), "be %u: k %d", be, k);
+        if (i >= ZM__S15_N) continue;
+        char p[16], p0[16];
+        snprintf(p, sizeof p, "1e%d", k);
+        snprintf(p0, sizeof p0, "1e%d", k - 1);
+        CHECK(zm__s15_pow10[i][0] == strtod(p, NULL) &&
+                  zm__s15_pow10[i][1] == (k == 0 ? 0.0 : strtod(p0, NULL)),
+              "be %u: 10^%d", be, k);
+    }
+    stats st = {0};
+    /* the boundaries: both ends of every binade in and next to the range, and the
+       powers of ten, the 15- and 16-digit decimals next to them and their doubles'
+       neighbours */
+    for (unsigned be = ZM__S15_BE0 - 2; be < ZM__S15_BE0 + ZM__S15_N + 2; be++) {
+        const uint64_t ends[] = {1, 2, 3, ZM__FRAC_MASK, ZM__FRAC_MASK - 1, ZM__FRAC_MASK - 2};
+        for (size_t j = 0; j < sizeof ends / sizeof ends[0]; j++)
+            CHECK_S15(from_bits((uint64_t)be << 52 | ends[j]), false, &st);
+    }
+    for (int t = -11; t <= 17; t++) {
+        const char *const forms[] = {"1e%d",
+                                     "999999999999999e%d",
+                                     "100000000000001e%d",
+                                     "9999999999999999e%d",
+                                     "1000000000000001e%d",
+                                     "99999999999999e%d",
+                                     "125e%d"};
+        const int shift[] = {0, -15, -14, -16, -15, -14, -2};
+        for (size_t j = 0; j < sizeof forms / sizeof forms[0]; j++) {
+            char s[40];
+            snprintf(s, sizeof s, forms[j], t + shift[j]);
+            double v = strtod(s, NULL);
+            for (int n = -4; n <= 4; n++) {
+                double w = from_bits(bits_of(v) + (uint64_t)(int64_t)n);
+                CHECK_S15(w, false, &st);
+            }
+        }
+    }
+    uint64_t fixed = st.count, fixed_hits = st.s15;
+    run_split(part_s15, g_s15_count, &st);
+    /* half the random doubles are decimals, about 15 in 17 of them short enough,
+       and half of those in range: the shortcut must have decided many */
+    CHECK(st.s15 > g_s15_count / 8, "the shortcut decided %" PRIu64 " of %" PRIu64, st.s15,
+          st.count);
+    printf("shortest_15: %" PRIu64 " boundary doubles (%" PRIu64 " decided) and %" PRIu64
+           " random ones (%" PRIu64 " decided): digits equal to Schubfach's, texts equal to the "
+           "ones written without the shortcut\n",
+           fixed, fixed_hits, st.count - fixed, st.s15 - fixed_hits);
+}
+
 int main(void) {
     double scale = 1.0;
     const char *e = getenv("ZMEM_TEST_SCALE");
@@ -1017,12 +1137,14 @@ int main(void) {
     g_rt_count = (uint64_t)(5e6 * scale) < 1000 ? 1000 : (uint64_t)(5e6 * scale);
     g_rt_oracle = (uint64_t)(1.01e6 * scale) < 200 ? 200 : (uint64_t)(1.01e6 * scale);
     g_dec_count = (uint64_t)(5e6 * scale) < 1000 ? 1000 : (uint64_t)(5e6 * scale);
+    g_s15_count = (uint64_t)(4e6 * scale) < 1000 ? 1000 : (uint64_t)(4e6 * scale);
     setlocale(LC_ALL, "C");
     printf("test_num: scale %g, %d process(es), seed 0x%016" PRIx64 "\n", scale, g_jobs, g_seed);
 
     double t0 = now();
     test_format_examples();
     test_fast_table();
+    test_shortest_15();
     test_hard_cases();
     test_roundtrip();
     test_decimal_strings();
