@@ -33,8 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#ifndef ZB_PEERS_ONLY
 #include "zmem.h"
+#endif
 
 #include "bench_peers.h"
 
@@ -113,6 +116,7 @@ enum {
 static const char *const lib_names[LIB_COUNT] = {"zmem",   "cJSON",     "cJSON/libc", "jansson",
                                                  "json-c", "RapidJSON", "simdjson"};
 
+#ifndef ZB_PEERS_ONLY
 /* zmem */
 typedef struct zmem_state {
     input in;
@@ -136,6 +140,7 @@ static int zmem_write(void *arg) {
     zm_free(s->a, out, len + 1, 1);
     return 0;
 }
+#endif
 
 /* A peer: its functions, or NULL ones when it was not found at build time. */
 typedef struct peer {
@@ -208,6 +213,7 @@ static bool lib_present(int lib) {
 /* Measures lib on in. Returns 0, or 1 when the library failed on it. */
 static int bench_lib(int lib, input in, result *r) {
     r->parse = r->write = -1;
+#ifndef ZB_PEERS_ONLY
     if (lib == LIB_ZMEM) {
         zmem_state s = {in, zm_default_allocator(), NULL};
         zm_json_error err;
@@ -220,6 +226,7 @@ static int bench_lib(int lib, input in, result *r) {
         zm_json_doc_free(s.doc);
         return r->parse < 0 || r->write < 0;
     }
+#endif
     const peer *p = &peers[lib];
     if (p->make == NULL) return 0;
     void *state = p->make(in.text, in.len);
@@ -230,6 +237,7 @@ static int bench_lib(int lib, input in, result *r) {
     return r->parse < 0;
 }
 
+#ifndef ZB_PEERS_ONLY
 /* ---------------------------------------------------------------------------
  * The template target
  * ------------------------------------------------------------------------- */
@@ -354,6 +362,7 @@ out:
     zm_template_cache_destroy(s.tc);
     return speedup;
 }
+#endif
 
 /* ---------------------------------------------------------------------------
  * Files and the report
@@ -392,6 +401,54 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* The name a file is reported by: its base name without ".json". */
+static void report_name(const char *path, char *name, size_t size) {
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t blen = strlen(base);
+    if (blen > 5 && strcmp(base + blen - 5, ".json") == 0) blen -= 5;
+    snprintf(name, size, "%.*s", (int)blen, base);
+}
+
+#ifdef ZB_PEERS_ONLY
+/* bench_json_peers FILE...: the peers alone, in a program that links neither
+   zmem nor mimalloc, so each runs on its own default allocator (glibc's
+   malloc, or what it uses on top of it); bench_json runs it as a child and
+   reads its lines: "malloc replaced|glibc", then "NAME LIB PARSE WRITE" a
+   file and peer (LIB: the index in lib_names, -1 where not measured). */
+int main(int argc, char **argv) {
+    const char *env = getenv("ZMEM_BENCH_REPS");
+    if (env && atoi(env) > 0) reps = atoi(env);
+    env = getenv("ZMEM_BENCH_MIN_MS");
+    if (env && atoi(env) > 0) min_batch = atoi(env) / 1000.0;
+#ifdef ZB_HAVE_CJSON
+    printf("malloc %s\n", zb_malloc_interposed() ? "replaced" : "glibc");
+#else
+    printf("malloc unknown\n");
+#endif
+    int status = 0;
+    for (int k = 1; k < argc; k++) {
+        size_t len;
+        char *text = read_file(argv[k], &len), name[64];
+        if (text == NULL) {
+            fprintf(stderr, "bench_json_peers: cannot read %s\n", argv[k]);
+            status = 1;
+            continue;
+        }
+        report_name(argv[k], name, sizeof name);
+        for (int lib = 1; lib < LIB_COUNT; lib++) {
+            if (lib == LIB_CJSON_LIBC || !lib_present(lib)) continue;
+            result r;
+            if (bench_lib(lib, (input){text, len}, &r) != 0) {
+                fprintf(stderr, "bench_json_peers: %s failed on %s\n", lib_names[lib], argv[k]);
+                status = 1;
+            }
+            printf("%s %d %.3f %.3f\n", name, lib, r.parse, r.write);
+        }
+        free(text);
+    }
+    return status;
+}
+#else
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -437,6 +494,57 @@ static void print_target(const char *what, double ratio, double target, double o
 static bool column_shown(int lib, int pass) {
     if (lib == LIB_CJSON_LIBC) return pass == 0 && interposed;
     return pass == 0 || lib != LIB_SIMDJSON;
+}
+
+/* Runs bench_json_peers (built beside this program; see its main) on the
+   files at paths and fills peers' figures into libc[], by file name; the
+   figures stay -1 where it is missing or fails. Returns whether it ran on
+   glibc's malloc. */
+static bool run_peers_libc(char **paths, size_t n, const file_result *fr, size_t nfr,
+                           file_result *libc) {
+    for (size_t i = 0; i < nfr; i++) {
+        libc[i] = fr[i];
+        for (int lib = 0; lib < LIB_COUNT; lib++) libc[i].r[lib].parse = libc[i].r[lib].write = -1;
+    }
+    char exe[4096];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 64);
+    if (el <= 0) return false;
+    exe[el] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL) return false;
+    strcpy(slash + 1, "bench_json_peers");
+    if (access(exe, X_OK) != 0) return false;
+    size_t cap = strlen(exe) + 16;
+    for (size_t i = 0; i < n; i++) cap += strlen(paths[i]) + 4;
+    char *cmd = malloc(cap);
+    if (cmd == NULL) return false;
+    size_t at = (size_t)snprintf(cmd, cap, "'%s'", exe);
+    for (size_t i = 0; i < n; i++) {
+        if (strchr(paths[i], '\'') != NULL) continue; /* not quoted here: skipped */
+        at += (size_t)snprintf(cmd + at, cap - at, " '%s'", paths[i]);
+    }
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    if (p == NULL) return false;
+    char line[256], name[64];
+    bool glibc = false;
+    if (fgets(line, sizeof line, p) != NULL) glibc = strcmp(line, "malloc glibc\n") == 0;
+    while (fgets(line, sizeof line, p) != NULL) {
+        int lib;
+        double parse, write;
+        if (sscanf(line, "%63s %d %lf %lf", name, &lib, &parse, &write) != 4 || lib <= 0 ||
+            lib >= LIB_COUNT)
+            continue;
+        for (size_t i = 0; i < nfr; i++) {
+            if (strcmp(libc[i].name, name) == 0) {
+                libc[i].r[lib].parse = parse;
+                libc[i].r[lib].write = write;
+            }
+        }
+    }
+    pclose(p);
+    return glibc;
 }
 
 int main(int argc, char **argv) {
@@ -491,6 +599,7 @@ int main(int argc, char **argv) {
     int status = 0;
     file_result *fr = calloc(nnames ? nnames : 1, sizeof *fr);
     size_t nfr = 0;
+    char *paths[256] = {0};
     for (size_t i = 0; i < nnames && fr; i++) {
         char path[4096];
         if (i < ndir)
@@ -504,11 +613,9 @@ int main(int argc, char **argv) {
             status = 1;
             continue;
         }
+        paths[nfr] = strdup(path);
         file_result *f = &fr[nfr++];
-        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        size_t blen = strlen(base);
-        if (blen > 5 && strcmp(base + blen - 5, ".json") == 0) blen -= 5;
-        snprintf(f->name, sizeof f->name, "%.*s", (int)blen, base);
+        report_name(path, f->name, sizeof f->name);
         f->size = len;
         for (int lib = 0; lib < LIB_COUNT; lib++) {
             if (!lib_present(lib)) {
@@ -553,8 +660,46 @@ int main(int argc, char **argv) {
         }
     }
 
+    /* The peers again, each on its own default allocator (see
+       run_peers_libc), with zmem's figures of the run above. */
+    file_result *libc = calloc(nfr ? nfr : 1, sizeof *libc);
+    bool have_libc = libc && run_peers_libc(paths, nfr, fr, nfr, libc);
+    if (!have_libc) {
+        printf("\nbench_json_peers (the peers on their own default allocator) was not found "
+               "beside this program, or did not run on glibc's malloc; not measured\n");
+    } else {
+        printf("\nThe peers on their own default allocator (glibc's malloc: bench_json_peers, a "
+               "child process that links neither zmem nor mimalloc, run after the tables above); "
+               "zmem as above\n");
+        static const int shown[] = {LIB_CJSON, LIB_JANSSON, LIB_JSONC, LIB_RAPIDJSON, LIB_SIMDJSON};
+        for (int pass = 0; pass < 2; pass++) {
+            printf("\n%s MB/s, peers on glibc\n%-14s %8s", pass ? "Write (compact)" : "Parse",
+                   "file", "KB");
+            for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++)
+                if (column_shown(shown[k], pass)) printf(" %10s", lib_names[shown[k]]);
+            printf(" %9s %9s\n", "z/RapidJ", pass ? "z/json-c" : "z/simd");
+            for (size_t i = 0; i < nfr; i++) {
+                printf("%-14s %8.1f", libc[i].name, libc[i].size / 1024.0);
+                const result *r = libc[i].r, *z = &fr[i].r[LIB_ZMEM];
+                for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++)
+                    if (column_shown(shown[k], pass))
+                        print_cell(pass ? r[shown[k]].write : r[shown[k]].parse);
+                if (pass == 0) {
+                    print_ratio(ratio(z->parse, r[LIB_RAPIDJSON].parse));
+                    print_ratio(ratio(z->parse, r[LIB_SIMDJSON].parse));
+                } else {
+                    print_ratio(ratio(z->write, r[LIB_RAPIDJSON].write));
+                    print_ratio(ratio(z->write, r[LIB_JSONC].write));
+                }
+                printf("\n");
+            }
+        }
+    }
+
     if (files_only) {
         for (size_t i = 0; i < nnames; i++) free(names[i]);
+        for (size_t i = 0; i < nfr; i++) free(paths[i]);
+        free(libc);
         free(fr);
         return status;
     }
@@ -590,16 +735,20 @@ int main(int argc, char **argv) {
     /* Issue 14: number-heavy parsing against RapidJSON and simdjson, writing
        against RapidJSON everywhere and against json-c (which writes back each
        number's original text) on the number-heavy files. */
-    printf("\nTargets (issue 14)\n");
+    printf("\nTargets (issue 14)%s\n", have_libc ? "; in brackets, against the peer on glibc's "
+                                                   "malloc (bench_json_peers)"
+                                                 : "");
     static const char *const num_files[] = {"canada", "numbers", "mesh"};
     for (size_t k = 0; k < 3; k++) {
         const file_result *f = find_file(fr, nfr, num_files[k]);
         char what[96];
         snprintf(what, sizeof what, "parse zmem/RapidJSON, %s", num_files[k]);
+        const file_result *g = have_libc && f ? &libc[f - fr] : NULL;
         print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_RAPIDJSON].parse) : -1, 1.6,
-                     -1);
+                     g ? ratio(f->r[LIB_ZMEM].parse, g->r[LIB_RAPIDJSON].parse) : -1);
         snprintf(what, sizeof what, "parse zmem/simdjson, %s", num_files[k]);
-        print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_SIMDJSON].parse) : -1, 0.6, -1);
+        print_target(what, f ? ratio(f->r[LIB_ZMEM].parse, f->r[LIB_SIMDJSON].parse) : -1, 0.6,
+                     g ? ratio(f->r[LIB_ZMEM].parse, g->r[LIB_SIMDJSON].parse) : -1);
     }
     for (size_t i = 0; i < nfr; i++) {
         const char *nm = fr[i].name;
@@ -607,17 +756,23 @@ int main(int argc, char **argv) {
                     strcmp(nm, "github_events") == 0;
         char what[96];
         snprintf(what, sizeof what, "write zmem/RapidJSON, %s", nm);
-        print_target(what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_RAPIDJSON].write),
-                     four ? 4.0 : 3.0, -1);
+        print_target(
+            what, ratio(fr[i].r[LIB_ZMEM].write, fr[i].r[LIB_RAPIDJSON].write), four ? 4.0 : 3.0,
+            have_libc ? ratio(fr[i].r[LIB_ZMEM].write, libc[i].r[LIB_RAPIDJSON].write) : -1);
     }
     for (size_t k = 0; k < 3; k++) {
         const file_result *f = find_file(fr, nfr, num_files[k]);
         char what[96];
         snprintf(what, sizeof what, "write zmem/json-c, %s", num_files[k]);
-        print_target(what, f ? ratio(f->r[LIB_ZMEM].write, f->r[LIB_JSONC].write) : -1, 1.0, -1);
+        const file_result *g = have_libc && f ? &libc[f - fr] : NULL;
+        print_target(what, f ? ratio(f->r[LIB_ZMEM].write, f->r[LIB_JSONC].write) : -1, 1.0,
+                     g ? ratio(f->r[LIB_ZMEM].write, g->r[LIB_JSONC].write) : -1);
     }
 
     for (size_t i = 0; i < nnames; i++) free(names[i]);
+    for (size_t i = 0; i < nfr; i++) free(paths[i]);
+    free(libc);
     free(fr);
     return status;
 }
+#endif
