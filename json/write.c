@@ -557,6 +557,27 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
     return o;
 }
 
+/* The literals: null, true or false, and an empty array or object, at o (with
+   room made). Each returns the end. */
+static ZM__ALWAYS_INLINE char *put_null(char *o) {
+    memcpy(o, "null", 4);
+    return o + 4;
+}
+
+static ZM__ALWAYS_INLINE char *put_bool(char *o, bool b) {
+    if (b) {
+        memcpy(o, "true", 4);
+        return o + 4;
+    }
+    memcpy(o, "false", 5);
+    return o + 5;
+}
+
+static ZM__ALWAYS_INLINE char *put_empty(char *o, const char pair[2]) {
+    memcpy(o, pair, 2);
+    return o + 2;
+}
+
 /* A flat object: 1 to FLAT_MAX members, plain keys of up to FLAT_KEY bytes, and
    values that are scalars, plain strings or empty containers. FLAT_MEMBER is
    the room one member takes: its key quoted, with the copy's over-store, ':'
@@ -617,28 +638,15 @@ static ZM__ALWAYS_INLINE char *flat_object(char *o, const char *end, const zm_js
         if (x == NULL) return NULL;
         switch (x->type) {
         case ZM_JSON_INT: o = put_int(o, x->u.i); break;
-        case ZM_JSON_NULL:
-            memcpy(o, "null", 4);
-            o += 4;
-            break;
-        case ZM_JSON_BOOL:
-            if (x->u.b) {
-                memcpy(o, "true", 4);
-                o += 4;
-            } else {
-                memcpy(o, "false", 5);
-                o += 5;
-            }
-            break;
+        case ZM_JSON_NULL: o = put_null(o); break;
+        case ZM_JSON_BOOL: o = put_bool(o, x->u.b); break;
         case ZM_JSON_ARRAY:
             if (x->u.a.len != 0) return NULL;
-            memcpy(o, "[]", 2);
-            o += 2;
+            o = put_empty(o, "[]");
             break;
         case ZM_JSON_OBJECT:
             if (x->u.o.len != 0) return NULL;
-            memcpy(o, "{}", 2);
-            o += 2;
+            o = put_empty(o, "{}");
             break;
         case ZM_JSON_STRING:
             if (!(x->flags & ZM_JSON_F_PLAIN) || x->u.s.len > PLAIN_MAX) return NULL;
@@ -735,19 +743,8 @@ value:
                  string, an opening bracket */
 value_roomed:
     switch (zm_json_typeof(v)) {
-    case ZM_JSON_NULL:
-        memcpy(o, "null", 4);
-        o += 4;
-        break;
-    case ZM_JSON_BOOL:
-        if (v->u.b) {
-            memcpy(o, "true", 4);
-            o += 4;
-        } else {
-            memcpy(o, "false", 5);
-            o += 5;
-        }
-        break;
+    case ZM_JSON_NULL: o = put_null(o); break;
+    case ZM_JSON_BOOL: o = put_bool(o, v->u.b); break;
     case ZM_JSON_INT: o = put_int(o, v->u.i); break;
     case ZM_JSON_REAL:
         if (ZM_LIKELY(isfinite(v->u.d))) {
@@ -836,19 +833,14 @@ child:
             if (ZM_UNLIKELY(v == NULL)) goto value_roomed;
             switch (v->type) {
             case ZM_JSON_INT: o = put_int(o, v->u.i); break;
-            case ZM_JSON_NULL:
-                memcpy(o, "null", 4);
-                o += 4;
-                break;
+            case ZM_JSON_NULL: o = put_null(o); break;
             case ZM_JSON_ARRAY:
                 if (v->u.a.len != 0) goto value_roomed;
-                memcpy(o, "[]", 2);
-                o += 2;
+                o = put_empty(o, "[]");
                 break;
             case ZM_JSON_OBJECT:
                 if (v->u.o.len != 0) goto value_roomed;
-                memcpy(o, "{}", 2);
-                o += 2;
+                o = put_empty(o, "{}");
                 break;
             case ZM_JSON_STRING:
                 if (!(v->flags & ZM_JSON_F_PLAIN) || v->u.s.len > 24) goto value_roomed;
