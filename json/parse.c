@@ -805,6 +805,63 @@ static __attribute__((noinline)) u8 *real_run(parser *P, u8 *p, uintptr_t **spp,
     *spp = sp;
     return p;
 }
+
+/* Reads the arrays of two reals that start at p (at '['), written without
+   spaces ("[-65.61,43.42]": coordinates), each real of the straight-line
+   shape (real_fast, not exact), while more (the arrays are items of an
+   array) lets them follow at once after ',' and there is room below send.
+   Each array takes one bump of the arena block (its pointer in a register:
+   the one test of new_node, so arenas that must see every allocation go
+   out of line), laid out as new_node and close_array would: the two items,
+   then the array and its two item pointers; its node is pushed at *spp.
+   Returns the position after the last ']' read, or NULL when the first array
+   is not of this shape (nothing recorded: number_array reads it); one that
+   follows is left at the ',' before it, for the main loop. */
+static __attribute__((noinline)) u8 *pair_run(parser *P, u8 *p, uintptr_t **spp, uintptr_t *send,
+                                              bool more) {
+    enum { PAIR = 3 * sizeof(zm_json) + 2 * sizeof(zm_json *) };
+    _Static_assert(sizeof(zm_json) % 8 == 0, "nodes laid out one after another stay aligned");
+    uintptr_t *sp = *spp; /* the main loop made room for one */
+    zm_arena *ar = P->ar;
+    const u8 *buf = P->buf;
+    uintptr_t cur = (uintptr_t)ar->ptr, end = (uintptr_t)ar->end, last = 0;
+    u8 *done = NULL;
+    for (;;) {
+        uint64_t dm = delims64(p + 1);
+        if (dm == 0) break;
+        const u8 *c = p + 1 + __builtin_ctzll(dm);
+        dm &= dm - 1;
+        if (*c != ',' || dm == 0) break;
+        const u8 *e = p + 1 + __builtin_ctzll(dm);
+        uint64_t x, y;
+        if (*e != ']' || !real_fast(buf, p + 1, c, &x, false) ||
+            !real_fast(buf, c + 1, e, &y, false) || end - cur < PAIR + 7)
+            break;
+        zm_json *a = (zm_json *)((cur + 7) & ~(uintptr_t)7), *v = a + 2;
+        cur = (uintptr_t)a + PAIR;
+        last = (uintptr_t)v;
+        set_head(&a[0], ZM_JSON_REAL, 0);
+        a[0].u.i = (int64_t)x;
+        set_head(&a[1], ZM_JSON_REAL, 0);
+        a[1].u.i = (int64_t)y;
+        zm_json **items = (zm_json **)(v + 1);
+        items[0] = &a[0];
+        items[1] = &a[1];
+        set_head(v, ZM_JSON_ARRAY, 0);
+        v->u.a.items = items;
+        v->u.a.len = v->u.a.cap = 2;
+        *sp++ = last;
+        done = p = (u8 *)e + 1;
+        if (!more || p[0] != ',' || p[1] != '[' || sp == send) break;
+        p++;
+    }
+    if (last != 0) {
+        ar->ptr = (char *)cur;
+        ar->last = (char *)last;
+    }
+    *spp = sp;
+    return done;
+}
 #endif
 
 /* True when p is at ',' and another number follows at once ("[1.5,-2,3]"). */
@@ -1042,14 +1099,25 @@ static bool grow_frames(parser *P, const u8 *p) {
    on the stack, for the main loop to go on as if it had read them from the
    array's start, *spp minus *n. Returns NULL on an error (recorded).
    Each item is tried first with number_fast, ending at the next ',' or ']'
-   of a window of delimiters (next_delim): canada's 17-digit coordinates. */
+   of a window of delimiters (next_delim): canada's 17-digit coordinates.
+   *closed true on entry: the array is an item of an array, so that arrays of
+   two reals that follow at once are read too (pair_run), each laid out. */
 static __attribute__((noinline)) u8 *number_array(parser *P, u8 *p, uintptr_t **spp,
                                                   uintptr_t **sendp, size_t *n, bool *closed) {
     uintptr_t items[SHORT_ARRAY];
     size_t k = 0;
-    *closed = false;
 #ifdef NUMBER_FAST
     bool fast = !(P->flags & ZM_JSON_NUMBERS_AS_TEXT);
+    if (fast) {
+        u8 *q = pair_run(P, p - 1, spp, *sendp, *closed);
+        if (q != NULL) {
+            *closed = true;
+            return q;
+        }
+    }
+#endif
+    *closed = false;
+#ifdef NUMBER_FAST
     const u8 *wb = p;
     uint64_t wm = 0;
 #endif
@@ -1280,7 +1348,7 @@ value_nows:
         if (ZM_UNLIKELY(depth >= P->max_depth)) goto too_deep;
         if (is_digit(p[1]) || (p[1] == '-' && is_digit(p[2]))) {
             size_t k = 0;
-            bool closed;
+            bool closed = !in_obj && depth != 0;
             if ((p = number_array(P, p + 1, &sp, &send, &k, &closed)) == NULL) goto fail;
             if (closed) goto after_value;
             /* go on as if the main loop had read the k items */

@@ -659,6 +659,12 @@ static void test_number_arrays(void) {
         "[1.5,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18.5]",
         "{\"a\":[1.5,2],\"b\":[-3.5],\"c\":[1.0e1,2]}",
         "[[[[[[0.5]]]]],[2.5,[]]]",
+        /* arrays of two reals one after another, and the shapes next to them */
+        "[[1.5,2.5],[-3.25,4.125],[1.5,2.5,3.5],[0.5,-0.5],[1,2.5],[1.5,2],[7.5,1.5e1],[1.5,2.5]]",
+        "[[[-65.613616999999977,43.420273000000009],[-65.625,43.421379000000059]],[[0.5,1.5]]]",
+        "{\"a\":[[1.5,2.5],[3.5,4.5]],\"b\":[1.5,2.5],\"c\":[[1.5,2.5]],\"d\":[1.5,2.5]}",
+        "[{\"a\":1},[1.5,2.5],[3.5,4.5],\"x\",[5.5,6.5],[1.5,2.5],[]]",
+        "[[1.5,2.5],[1234.5,2.5],[1.5,2.5],[1.5,2.1234567890123456],[1.5,2.5],[-1.5,-0.0]]",
     };
     zm_allocator a = zm_default_allocator();
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
@@ -712,6 +718,13 @@ static void test_number_arrays(void) {
         {"[1.5 2]", 6, "expected ',' or ']' after an array item, found '2'"},
         {"[1.5,-]", 7, "expected a digit after '-'"},
         {"[1.5]]", 6, "expected the end of the input"},
+        /* after arrays of two reals, only in an array may another follow */
+        {"[1.5,2.5],[3.5,4.5]", 10, "expected the end of the input"},
+        {"{\"a\":[1.5,2.5],[3.5,4.5]}", 16, "a string key"},
+        {"[[1.5,2.5],[3.5,4.5]", 21, "found the end"},
+        {"[[1.5,2.5],[3.5,4.5]}", 21, "found '}'"},
+        {"[[1.5,2.5],[3.5,4.5],]", 22, "expected a value, found ']'"},
+        {"[[1.5,2.5],[3.5,4.5,]]", 21, "expected a value, found ']'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         zm_json_error e;
