@@ -497,11 +497,10 @@ static bool column_shown(int lib, int pass) {
 }
 
 /* Runs bench_json_peers (built beside this program; see its main) on the
-   files at paths and fills peers' figures into libc[], by file name; the
+   nfr files at paths (those of fr) and fills peers' figures into libc[], by file name; the
    figures stay -1 where it is missing or fails. Returns whether it ran on
    glibc's malloc. */
-static bool run_peers_libc(char **paths, size_t n, const file_result *fr, size_t nfr,
-                           file_result *libc) {
+static bool run_peers_libc(char **paths, const file_result *fr, size_t nfr, file_result *libc) {
     for (size_t i = 0; i < nfr; i++) {
         libc[i] = fr[i];
         for (int lib = 0; lib < LIB_COUNT; lib++) libc[i].r[lib].parse = libc[i].r[lib].write = -1;
@@ -515,11 +514,11 @@ static bool run_peers_libc(char **paths, size_t n, const file_result *fr, size_t
     strcpy(slash + 1, "bench_json_peers");
     if (access(exe, X_OK) != 0) return false;
     size_t cap = strlen(exe) + 16;
-    for (size_t i = 0; i < n; i++) cap += strlen(paths[i]) + 4;
+    for (size_t i = 0; i < nfr; i++) cap += strlen(paths[i]) + 4;
     char *cmd = malloc(cap);
     if (cmd == NULL) return false;
     size_t at = (size_t)snprintf(cmd, cap, "'%s'", exe);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nfr; i++) {
         if (strchr(paths[i], '\'') != NULL) continue; /* not quoted here: skipped */
         at += (size_t)snprintf(cmd + at, cap - at, " '%s'", paths[i]);
     }
@@ -663,7 +662,7 @@ int main(int argc, char **argv) {
     /* The peers again, each on its own default allocator (see
        run_peers_libc), with zmem's figures of the run above. */
     file_result *libc = calloc(nfr ? nfr : 1, sizeof *libc);
-    bool have_libc = libc && run_peers_libc(paths, nfr, fr, nfr, libc);
+    bool have_libc = libc && run_peers_libc(paths, fr, nfr, libc);
     if (!have_libc) {
         printf("\nbench_json_peers (the peers on their own default allocator) was not found "
                "beside this program, or did not run on glibc's malloc; not measured\n");
