@@ -7,10 +7,6 @@
 
 #define BM25_K1 1.2
 #define BM25_B  0.75
-/* Distinct query terms used; further ones are ignored. */
-#define MAX_QUERY_TERMS 32
-/* Bytes before a match kept in a snippet. */
-#define SNIPPET_LEAD 40
 
 /* ---------------------------------------------------------------------------
  * The top-k heap: its root is the worst hit kept.
@@ -80,121 +76,12 @@ static void topk_sort(topk *h) {
  * Content matching
  * ------------------------------------------------------------------------- */
 
-typedef struct match {
-    const char *str; /* the string that matched */
-    size_t len;
-    size_t at, mlen; /* where in it, and how long */
-} match;
-
-static bool bytes_match(zm_search_mode mode, const char *s, size_t len, const char *q, size_t qlen,
-                        size_t *at) {
-    switch (mode) {
-    case ZM_SEARCH_EXACT: *at = 0; return len == qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
-    case ZM_SEARCH_PREFIX: *at = 0; return len >= qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
-    case ZM_SEARCH_SUBSTRING:
-        if (qlen == 0) {
-            *at = 0;
-            return true;
-        }
-        if (len < qlen) return false;
-        for (size_t i = 0; i + qlen <= len;) {
-            const char *p = memchr(s + i, q[0], len - qlen + 1 - i);
-            if (p == NULL) return false;
-            i = (size_t)(p - s);
-            if (memcmp(p, q, qlen) == 0) {
-                *at = i;
-                return true;
-            }
-            i++;
-        }
-        return false;
-    default: return false;
-    }
-}
-
-/* Finds the first string inside v (document order) that matches. Stored
-   values only: their depth is bounded. */
-static bool content_match(zm_search_mode mode, const zm_json *v, const char *q, size_t qlen,
-                          match *m) {
-    switch (zm_json_typeof(v)) {
-    case ZM_JSON_STRING:
-        if (!bytes_match(mode, v->u.s.ptr, v->u.s.len, q, qlen, &m->at)) return false;
-        m->str = v->u.s.ptr;
-        m->len = v->u.s.len;
-        m->mlen = qlen;
-        return true;
-    case ZM_JSON_ARRAY:
-        for (size_t i = 0; i < v->u.a.len; i++)
-            if (content_match(mode, v->u.a.items[i], q, qlen, m)) return true;
-        return false;
-    case ZM_JSON_OBJECT:
-        for (size_t i = 0; i < v->u.o.len; i++)
-            if (content_match(mode, v->u.o.items[i].value, q, qlen, m)) return true;
-        return false;
-    default: return false;
-    }
-}
-
-/* The query's distinct tokens, on the stack. */
-typedef struct qterms {
-    char buf[MAX_QUERY_TERMS][ZM_STORE_MAX_TOKEN];
-    size_t len[MAX_QUERY_TERMS];
-    size_t n;
-} qterms;
-
-static void query_tokens(const char *q, size_t qlen, qterms *qt) {
-    size_t pos = 0;
-    zm__tok t;
-    qt->n = 0;
-    while (qt->n < MAX_QUERY_TERMS && zm__store_next_token(q, qlen, &pos, &t, qt->buf[qt->n])) {
-        bool dup = false;
-        for (size_t i = 0; i < qt->n && !dup; i++)
-            dup = qt->len[i] == t.norm_len && memcmp(qt->buf[i], qt->buf[qt->n], t.norm_len) == 0;
-        if (!dup) qt->len[qt->n++] = t.norm_len;
-    }
-}
-
-/* Finds the first string inside v holding one of the query's tokens. */
-static bool token_match(const zm_json *v, const qterms *qt, match *m) {
-    switch (zm_json_typeof(v)) {
-    case ZM_JSON_STRING: {
-        size_t pos = 0;
-        zm__tok t;
-        char buf[ZM_STORE_MAX_TOKEN];
-        while (zm__store_next_token(v->u.s.ptr, v->u.s.len, &pos, &t, buf)) {
-            for (size_t i = 0; i < qt->n; i++) {
-                if (qt->len[i] == t.norm_len && memcmp(qt->buf[i], buf, t.norm_len) == 0) {
-                    m->str = v->u.s.ptr;
-                    m->len = v->u.s.len;
-                    m->at = t.start;
-                    m->mlen = t.len;
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-    case ZM_JSON_ARRAY:
-        for (size_t i = 0; i < v->u.a.len; i++)
-            if (token_match(v->u.a.items[i], qt, m)) return true;
-        return false;
-    case ZM_JSON_OBJECT:
-        for (size_t i = 0; i < v->u.o.len; i++)
-            if (token_match(v->u.o.items[i].value, qt, m)) return true;
-        return false;
-    default: return false;
-    }
-}
-
-/* Cuts a window of the matched string around the match, on character
-   boundaries. */
-static void set_snippet(zm_search_hit *h, const match *m) {
-    size_t start = m->at > SNIPPET_LEAD ? m->at - SNIPPET_LEAD : 0;
-    size_t end = start + ZM_STORE_SNIPPET < m->len ? start + ZM_STORE_SNIPPET : m->len;
-    while (start < m->at && ((unsigned char)m->str[start] & 0xC0) == 0x80) start++;
-    while (end < m->len && end > start && ((unsigned char)m->str[end] & 0xC0) == 0x80) end--;
+/* Cuts a window of the matched string around the match (borrowed from the
+   stored value). */
+static void set_snippet(zm_search_hit *h, const zm__match *m) {
+    size_t start;
+    h->snippet_len = zm__store_snippet(m->str, m->len, m->at, &start);
     h->snippet = m->str + start;
-    h->snippet_len = end - start;
 }
 
 /* What a search leaves out: keys starting with skip (len bytes; 0 = none). */
@@ -240,29 +127,30 @@ static void search_bytes(const zm__mem *s, const char *q, size_t qlen, zm_search
         const zm__entry *e = &s->entries[i];
         if (!zm__mem_live(e) || skipped(e, sk)) continue;
         size_t at;
-        match m;
+        zm__match m;
         double score = 0.0;
-        if (bytes_match(mode, e->key.ptr, e->key.len, q, qlen, &at))
+        if (zm__store_bytes_match(mode, e->key.ptr, e->key.len, q, qlen, &at))
             score = 1.0;
-        else if (content_match(mode, latest_value(e), q, qlen, &m))
+        else if (zm__store_first_match(latest_value(e), mode, q, qlen, NULL, &m))
             score = 0.5;
         if (score == 0.0) continue;
         offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
-        match m;
-        if (content_match(mode, latest_value(hit_entry(s, &h->items[i])), q, qlen, &m))
+        zm__match m;
+        if (zm__store_first_match(latest_value(hit_entry(s, &h->items[i])), mode, q, qlen, NULL,
+                                  &m))
             set_snippet(&h->items[i], &m);
     }
 }
 
 static void search_tokens(const zm__mem *s, const char *q, size_t qlen, const skip_prefix *sk,
                           topk *h) {
-    qterms qt;
-    query_tokens(q, qlen, &qt);
-    const zm__term *terms[MAX_QUERY_TERMS];
-    double idf[MAX_QUERY_TERMS];
-    size_t cur[MAX_QUERY_TERMS];
+    zm__qterms qt;
+    zm__store_query_terms(q, qlen, false, &qt);
+    const zm__term *terms[ZM__MAX_QUERY_TERMS];
+    double idf[ZM__MAX_QUERY_TERMS];
+    size_t cur[ZM__MAX_QUERY_TERMS];
     size_t nt = 0;
     double N = (double)s->live_keys;
     for (size_t i = 0; i < qt.n; i++) {
@@ -300,8 +188,9 @@ static void search_tokens(const zm__mem *s, const char *q, size_t qlen, const sk
         if (live && !skipped(e, sk)) offer_entry(h, e, score);
     }
     for (size_t i = 0; i < h->len; i++) {
-        match m;
-        if (token_match(latest_value(hit_entry(s, &h->items[i])), &qt, &m))
+        zm__match m;
+        if (zm__store_first_match(latest_value(hit_entry(s, &h->items[i])), ZM_SEARCH_TOKEN, q,
+                                  qlen, &qt, &m))
             set_snippet(&h->items[i], &m);
     }
 }

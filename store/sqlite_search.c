@@ -5,84 +5,21 @@
    with the same rules as the memory backend. */
 #include "sqlite_internal.h"
 
-/* Distinct query tokens used; further ones are ignored (as in memory). */
-#define MAX_QUERY_TERMS 32
-/* Bytes before a match kept in a snippet. */
-#define SNIPPET_LEAD 40
-
-/* The query's distinct tokens. */
-typedef struct qterms {
-    char buf[MAX_QUERY_TERMS][ZM_STORE_MAX_TOKEN];
-    size_t len[MAX_QUERY_TERMS];
-    size_t n;
-} qterms;
-
-static void query_tokens(const char *q, size_t qlen, qterms *qt) {
-    size_t pos = 0, start, tlen, norm;
-    qt->n = 0;
-    while (qt->n < MAX_QUERY_TERMS &&
-           zm__sq_token(q, qlen, &pos, &start, &tlen, qt->buf[qt->n], &norm)) {
-        bool dup = false;
-        for (size_t i = 0; i < qt->n && !dup; i++)
-            dup = qt->len[i] == norm && memcmp(qt->buf[i], qt->buf[qt->n], norm) == 0;
-        if (!dup) qt->len[qt->n++] = norm;
-    }
-}
-
-/* Where a string matched: at, for mlen bytes. */
-static bool bytes_match(zm_search_mode mode, const char *s, size_t len, const char *q, size_t qlen,
-                        size_t *at) {
-    *at = 0;
-    switch (mode) {
-    case ZM_SEARCH_EXACT: return len == qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
-    case ZM_SEARCH_PREFIX: return len >= qlen && (qlen == 0 || memcmp(s, q, qlen) == 0);
-    case ZM_SEARCH_SUBSTRING:
-        if (qlen == 0) return true;
-        for (size_t i = 0; i + qlen <= len; i++) {
-            if (s[i] == q[0] && memcmp(s + i, q, qlen) == 0) {
-                *at = i;
-                return true;
-            }
-        }
-        return false;
-    default: return false;
-    }
-}
-
-/* True when s holds one of the query's tokens; *at the first. */
-static bool token_match(const char *s, size_t len, const qterms *qt, size_t *at) {
-    size_t pos = 0, start, tlen, norm;
-    char buf[ZM_STORE_MAX_TOKEN];
-    while (zm__sq_token(s, len, &pos, &start, &tlen, buf, &norm)) {
-        for (size_t i = 0; i < qt->n; i++) {
-            if (qt->len[i] == norm && memcmp(qt->buf[i], buf, norm) == 0) {
-                *at = start;
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-/* Cuts the snippet around a match at `at` of str (len bytes) into a, on
-   character boundaries, as the memory backend does. */
+/* Copies the snippet around a match at `at` of str (len bytes) into a. */
 static zm_status set_snippet(zm_search_hit *h, const char *str, size_t len, size_t at,
                              zm_allocator a) {
-    size_t start = at > SNIPPET_LEAD ? at - SNIPPET_LEAD : 0;
-    size_t end = start + ZM_STORE_SNIPPET < len ? start + ZM_STORE_SNIPPET : len;
-    while (start < at && ((unsigned char)str[start] & 0xC0) == 0x80) start++;
-    while (end < len && end > start && ((unsigned char)str[end] & 0xC0) == 0x80) end--;
-    char *c = zm__sq_strdup(a, str + start, end - start);
+    size_t start, n = zm__store_snippet(str, len, at, &start);
+    char *c = zm__sq_strdup(a, str + start, n);
     if (c == NULL) return ZM_ENOMEM;
     h->snippet = c;
-    h->snippet_len = end - start;
+    h->snippet_len = n;
     return ZM_OK;
 }
 
 /* Finds the snippet of hit h (key id): the first string of the key's latest
    value, in document order, that matches. */
 static zm_status find_snippet(zm__sq *s, int64_t id, zm_search_mode mode, const char *query,
-                              size_t qlen, const qterms *qt, zm_search_hit *h, zm_allocator a) {
+                              size_t qlen, const zm__qterms *qt, zm_search_hit *h, zm_allocator a) {
     sqlite3_stmt *q;
     zm_status st = zm__sq_stmt(s, ZM__SQ_STR_OF_KEY, &q);
     if (st != ZM_OK) return st;
@@ -97,8 +34,8 @@ static zm_status find_snippet(zm__sq *s, int64_t id, zm_search_mode mode, const 
         }
         if (str == NULL) str = "";
         size_t at;
-        bool m = mode == ZM_SEARCH_TOKEN ? token_match(str, len, qt, &at)
-                                         : bytes_match(mode, str, len, query, qlen, &at);
+        bool m = mode == ZM_SEARCH_TOKEN ? zm__store_token_in(str, len, qt, &at)
+                                         : zm__store_bytes_match(mode, str, len, query, qlen, &at);
         if (m) {
             st = set_snippet(h, str, len, at, a);
             rc = SQLITE_DONE;
@@ -112,7 +49,7 @@ static zm_status find_snippet(zm__sq *s, int64_t id, zm_search_mode mode, const 
 
 /* Builds the FTS5 query: the distinct tokens, each in double quotes (tokens
    hold no quote), joined by OR. Memory from a; *len 0 when no token. */
-static zm_status match_expr(const qterms *qt, zm_allocator a, char **out, size_t *len,
+static zm_status match_expr(const zm__qterms *qt, zm_allocator a, char **out, size_t *len,
                             size_t *cap_out) {
     *out = NULL;
     *len = 0;
@@ -158,7 +95,7 @@ static int bind_search(sqlite3_stmt *q, const char *p1, size_t p1_len, bool p1_t
 static zm_status run(zm__sq *s, zm__sq_stmt_id count_id, zm__sq_stmt_id list_id, const char *p1,
                      size_t p1_len, bool p1_text, const char *p3, size_t p3_len,
                      const skip_range *sk, size_t limit, zm_search_mode mode, const char *query,
-                     size_t qlen, const qterms *qt, zm_allocator a, zm_search_hit **hits,
+                     size_t qlen, const zm__qterms *qt, zm_allocator a, zm_search_hit **hits,
                      size_t *count, size_t *total) {
     sqlite3_stmt *q;
     zm_status st = zm__sq_stmt(s, count_id, &q);
@@ -219,7 +156,7 @@ zm_status zm__sq_search_skip(zm_store *base, const char *query, size_t query_len
     *hits = NULL;
     *count = 0;
     *total = 0;
-    qterms qt;
+    zm__qterms qt;
     qt.n = 0;
     char *expr = NULL, *upper = NULL, *skip_hi = NULL;
     size_t expr_len = 0, expr_cap = 0, upper_len = 0;
@@ -235,7 +172,7 @@ zm_status zm__sq_search_skip(zm_store *base, const char *query, size_t query_len
         sk = (skip_range){skip, skip_hi, skip_len, skip_len + 1};
     }
     if (mode == ZM_SEARCH_TOKEN) {
-        query_tokens(query, query_len, &qt);
+        zm__store_query_terms(query, query_len, false, &qt);
         st = match_expr(&qt, s->a, &expr, &expr_len, &expr_cap);
         if (st != ZM_OK || expr_len == 0) goto done;
     } else if (mode == ZM_SEARCH_PREFIX || (mode == ZM_SEARCH_SUBSTRING && query_len == 0)) {
