@@ -510,6 +510,10 @@ static inline bool is_number_row(const zm_json *v) {
 /* Room row_run keeps ahead of its position: a number (at most ZM__DOUBLE_BUF
    bytes written, scratch included) and the punctuation after it ("],["). */
 #define ROW_ROOM (ZM__DOUBLE_BUF + 8)
+/* Rows of up to this many items are written without being checked first:
+   room for the whole row is made before it, and the row is taken back (the
+   position returned to its '[') at its first item that is not a number. */
+#define ROW_SHORT 8
 
 /* Writes the run of rows of numbers (is_number_row) of the array c that starts
    with v, item *ip - 1, with the commas between them, at o (room ends at
@@ -525,6 +529,34 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
     for (;;) {
         zm_json *const *items = v->u.a.items;
         size_t rlen = v->u.a.len;
+        if (ZM_LIKELY(rlen <= ROW_SHORT)) {
+            /* a short row, taken back if it is not all numbers */
+            if (ZM_UNLIKELY((size_t)(end - o) < ROW_SHORT * ROW_ROOM)) {
+                if ((o = room_slow(w, o, ROW_SHORT * ROW_ROOM)) == NULL) return NULL;
+                end = w->end;
+            }
+            char *start = o;
+            *o++ = '[';
+            for (size_t j = 0;;) {
+                const zm_json *x = items[j];
+                if (x == NULL) goto undo;
+                if (x->type == ZM_JSON_INT) {
+                    o = put_int_words(o, x->u.i);
+                } else {
+                    uint64_t bits;
+                    memcpy(&bits, &x->u.d, sizeof bits);
+                    if (x->type != ZM_JSON_REAL || ((bits >> 52) & 0x7FF) == 0x7FF) goto undo;
+                    o += zm__format_finite_inline(bits, o);
+                }
+                if (++j == rlen) break;
+                *o++ = ',';
+            }
+            goto row_end;
+        undo:
+            o = start;
+            break;
+        }
+        if (!is_number_row(v)) break;
         if (ZM_UNLIKELY((size_t)(end - o) < ROW_ROOM)) {
             if ((o = room_slow(w, o, ROW_ROOM)) == NULL) return NULL;
             end = w->end;
@@ -543,6 +575,7 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
                 end = w->end;
             }
         }
+    row_end:
         *o++ = ']';
         if (i == len) {
             v = NULL;
@@ -550,7 +583,7 @@ static __attribute__((noinline)) char *row_run(writer *w, char *o, char **endp, 
         }
         *o++ = ',';
         v = c->u.a.items[i++];
-        if (!is_number_row(v)) break;
+        if (v == NULL || v->type != ZM_JSON_ARRAY || v->u.a.len == 0) break;
     }
     *ip = i;
     *vp = v;

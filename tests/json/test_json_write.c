@@ -602,6 +602,52 @@ static void test_number_rows(void) {
     static const char head[] = "[[0.0],[0.12333333333333334,-0.21],[0.24666666666666667,";
     CHECK(st == ZM_OK && out && strncmp(out, head, sizeof head - 1) == 0);
     free(out);
+
+    /* a short row is written before it is known to hold numbers only, and taken
+       back at its first item that is not one: in every position, after rows and
+       before them, next to rows longer than the short ones */
+    static const char mixed[] =
+        "[[1,2],[3,\"x\"],[4,5],[\"y\",6],[7.5,8.25,null],[1,2,3,4,5,6,7,8],"
+        "[1,2,3,4,5,6,7,false],[1,2,3,4,5,6,7,8,9],[1,2,3,4,5,6,7,8,[9]],[0.5,{}],[true],"
+        "[-1.5e-7,2.5e+300],[[1]],[1,[2]],[123456.789,-0.0001]]";
+    expect_text(T(mixed), 0, mixed);
+    zm_json *taken = zm_json_new_array(a, 0);
+    for (int i = 0; i < 3; i++) {
+        zm_json *r = zm_json_new_array(a, 0);
+        for (int k = 0; k < (i == 1 ? 8 : 2); k++)
+            zm_json_array_push(a, r, zm_json_new_real(a, i == 1 && k == 7 ? INFINITY : k + 0.5));
+        zm_json_array_push(a, taken, r);
+    }
+    out = write_text(taken, ZM_JSON_WRITE_NAN_INF, &st);
+    CHECK(st == ZM_OK && out &&
+          strcmp(out, "[[0.5,1.5],[0.5,1.5,2.5,3.5,4.5,5.5,6.5,Infinity],[0.5,1.5]]") == 0);
+    free(out);
+    CHECK(write_text(taken, 0, &st) == NULL && st == ZM_EINVAL);
+    /* rows of 1 to 11 items, one in 7 of them with a string, a null or an
+       infinity at a place of its own, streamed through the small buffer (rows
+       are taken back at its end too), and read back */
+    zm_json *many = zm_json_new_array(a, 0);
+    for (int i = 0; i < 20000; i++) {
+        zm_json *r = zm_json_new_array(a, 0);
+        int len = 1 + i % 11, bad = i % 7 == 3 ? (i / 7) % len : -1;
+        for (int k = 0; k < len; k++) {
+            zm_json *x = k != bad           ? zm_json_new_real(a, -(i * 1.37 + k) / 7.0)
+                         : (i / 7) % 3 == 0 ? zm_json_new_string(a, "s", 1)
+                         : (i / 7) % 3 == 1 ? zm_json_new_null(a)
+                                            : zm_json_new_real(a, -INFINITY);
+            zm_json_array_push(a, r, x);
+        }
+        zm_json_array_push(a, many, r);
+    }
+    for (uint32_t f = 0; f < 2; f++) stream_matches(many, f | ZM_JSON_WRITE_NAN_INF);
+    out = write_text(many, ZM_JSON_WRITE_NAN_INF, &st);
+    CHECK(st == ZM_OK && out);
+    zm_json *back = NULL;
+    zm_json_parse_opts po = {.flags = ZM_JSON_ALLOW_NAN_INF};
+    CHECK(zm_json_parse_arena(&ar, out, strlen(out), &po, &back, NULL) == ZM_OK);
+    bool same = false;
+    CHECK(zm_json_equal(a, back, many, &same) == ZM_OK && same);
+    free(out);
     zm_arena_deinit(&ar);
 }
 
