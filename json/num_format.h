@@ -374,6 +374,63 @@ static ZM__NUM_INLINE char *layout(char *o, uint64_t d, int n, int k, bool no_tz
     return o;
 }
 
+/* ---------------------------------------------------------------------------
+ * The point inside 16 or 17 digits, for shortest_fast's answers
+ *
+ * shortest_fast gives d of n = 16 or 17 digits in case 2 (the last not 0), and
+ * s of 15 or 16 digits in case 1, written here as d = 10s (16 or 17 digits,
+ * ending in at least one 0): with tz the trailing zeros of d (0 in case 2),
+ * layout(o, d, n, k, no_tz) has nn = n - tz, e10 = k + n - 1, and where
+ * 0 <= e10 and e10 + 1 < nn writes the first L = e10 + 1 digits, '.', the
+ * other nn - L significant digits, and returns o + nn + 1. layout_1617 writes
+ * those bytes in five stores where the point falls within the first word (L <= 7
+ * for n = 16, L <= 8 for n = 17: values below 10^7 or 10^8, coordinates among
+ * them). With d = T * 10^16 + H * 10^8 + D (T = 0 when n = 16, else 1..9;
+ * H, D < 10^8 as words hi, lo: byte i = digit i), big = n - 16 and p = o + big,
+ * the text is T (when big) at o, then the digits of H with the point after the
+ * first P = L - big of them (0 <= P <= 7), then D's. In order:
+ *   o[0] = T           (for n = 16, '0', overwritten by the next store)
+ *   p[0..7] = hi       (H's digits before the point, P of them, are in place)
+ *   p[P+1..P+8] = hi >> 8P  (H's digits from P on, one byte on; its P top bytes
+ *                       are zeros, at p[9..P+8], overwritten by lo below)
+ *   p[P] = '.'
+ *   p[9..16] = lo
+ * That is the n digits with '.' after L of them (bytes up to p + 16 written);
+ * the text ends before the trailing zeros, at p + 17 - tz = o + nn + 1. The
+ * condition e10 + 1 < nn is P < 16 - tz; it always holds here (a double below
+ * 2^53 that is not an integer has no integer in its rounding interval, and the
+ * integers are written before shortest_fast is asked), but it is tested.
+ * ------------------------------------------------------------------------- */
+
+/* layout(o, d, n, k, no_tz) for d of n = 16 or 17 digits, n not given (no_tz: d
+   does not end in 0, a constant). Returns the end. */
+static ZM__NUM_INLINE char *layout_1617(char *o, uint64_t d, int k, bool no_tz) {
+    uint64_t h9 = d / 100000000;
+    uint32_t top = (uint32_t)h9 / 100000000;
+    int big = top != 0; /* d >= 10^16 */
+    int e10 = k + 15 + big;
+    if ((unsigned)e10 <= (unsigned)(6 + big)) {
+        uint64_t hi, lo;
+        zm__digits16((uint32_t)h9 - top * 100000000, (uint32_t)(d - h9 * 100000000), &hi, &lo);
+        int pt = e10 + 1 - big; /* H's digits before the point: 0 .. 7 */
+        int tz = 0;
+        if (!no_tz) {
+            uint64_t xl = lo ^ ZEROS8, xh = hi ^ ZEROS8;
+            tz = xl ? ZM__CLZ64(xl) >> 3 : xh ? 8 + (ZM__CLZ64(xh) >> 3) : 16;
+        }
+        if (no_tz || pt + tz < 16) {
+            char *p = o + big;
+            o[0] = (char)('0' + top);
+            zm__store8(p, hi);
+            zm__store8(p + pt + 1, hi >> (8 * pt));
+            p[pt] = '.';
+            zm__store8(p + 9, lo);
+            return p + 17 - tz;
+        }
+    }
+    return layout(o, d, 16 + big, k, no_tz);
+}
+
 /* Writes the finite double whose bits are bits (exponent field not all ones)
    at buf, as zm__format_double_inline does. Returns its length. */
 static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) {
@@ -401,7 +458,7 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
     } else {
         int how = shortest_fast(c, (unsigned)be, &d, &k);
         if (how == 2) { /* most doubles that are not short decimals */
-            o = layout(o, d, 16 + (d >= UINT64_C(10000000000000000)), k, true);
+            o = layout_1617(o, d, k, true);
             *o = '\0';
             return (size_t)(o - buf);
         }
@@ -412,6 +469,10 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
                zeros, the rest fit one word */
             d /= 100000000;
             k += 8;
+        } else { /* 15 or 16 digits: ten times that is 16 or 17 */
+            o = layout_1617(o, d * 10, k - 1, false);
+            *o = '\0';
+            return (size_t)(o - buf);
         }
     }
     o = layout(o, d, zm__count_digits(d), k, false);

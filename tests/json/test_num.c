@@ -1121,6 +1121,107 @@ static void test_shortest_15(void) {
            fixed, fixed_hits, st.count - fixed, st.s15 - fixed_hits);
 }
 
+/* layout_1617 (num_format.h), the five stores of 16 or 17 digits with the point
+   inside the first word, against layout and against js_style (built here from
+   the digit string): every digit count, point position, count of trailing
+   zeros (up to the integral texts it hands back to layout) and exponent around
+   its range. Then doubles of that range, random and of decimals of 9 to 17
+   digits, and their negatives, through zm__format_finite_inline: the text is
+   js_style of Schubfach's digits and reads back to the double. */
+static void check_layout_at(uint64_t d, int k, bool no_tz, const char *file, int line) {
+    char got[64], want[64], ref[64], digits[24];
+    memset(got, 'X', sizeof got);
+    memset(want, 'Y', sizeof want);
+    int n = zm__count_digits(d);
+    char *e1 = no_tz ? layout_1617(got, d, k, true) : layout_1617(got, d, k, false);
+    char *e2 = layout(want, d, n, k, no_tz);
+    *e1 = *e2 = '\0';
+    snprintf(digits, sizeof digits, "%" PRIu64, d);
+    for (int i = n - 1; i > 0 && digits[i] == '0'; i--) digits[i] = '\0';
+    js_style(false, digits, k + n - 1, ref);
+    CHECK_AT(file, line, strcmp(got, want) == 0 && strcmp(got, ref) == 0,
+             "%" PRIu64 "e%d (no_tz %d): \"%s\", layout \"%s\", expected \"%s\"", d, k, no_tz, got,
+             want, ref);
+    CHECK_AT(file, line, e1 - got <= ZM__DOUBLE_BUF - 2, "%" PRIu64 "e%d: too long", d, k);
+}
+#define CHECK_LAYOUT(d, k, no_tz) check_layout_at(d, k, no_tz, __FILE__, __LINE__)
+
+static void check_1617_double_at(double v, uint64_t *fast, const char *file, int line) {
+    uint64_t bits = bits_of(v);
+    unsigned be = (unsigned)(bits >> 52) & 0x7FF;
+    uint64_t frac = bits & ZM__FRAC_MASK;
+    if (be == 0 || be == 0x7FF || frac == 0) return;
+    uint64_t c = frac | UINT64_C(1) << 52, d;
+    int q = (int)be - 1075, k;
+    /* the doubles layout_1617 writes: not integers, decided by shortest_fast,
+       from 1 to below 10^8 (e10 0 .. 7) */
+    if (!(q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0)) {
+        uint64_t d1;
+        int k1;
+        int how = shortest_fast(c, be, &d1, &k1);
+        int e10 = k1 + zm__count_digits(d1) - 1;
+        if (how != 0 && e10 >= 0 && e10 <= 7 && !(how == 1 && d1 % 100000000 == 0)) ++*fast;
+    }
+    zm__shortest_exact(c, q, false, &d, &k);
+    strip_zeros(&d, &k);
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, d);
+    for (int neg = 0; neg < 2; neg++) {
+        char got[ZM__DOUBLE_BUF], want[64];
+        size_t len = zm__format_finite_inline(bits ^ (uint64_t)neg << 63, got);
+        js_style(neg != 0, digits, k + n - 1, want);
+        CHECK_AT(file, line, len == strlen(want) && strcmp(got, want) == 0,
+                 "%.17g: \"%s\", expected \"%s\"", neg ? -v : v, got, want);
+        CHECK_AT(file, line, strtod(got, NULL) == (neg ? -v : v), "%.17g: \"%s\" reads back",
+                 neg ? -v : v, got);
+    }
+}
+
+static void test_layout_1617(void) {
+    uint64_t cases = 0;
+    for (int n = 16; n <= 17; n++) {
+        for (int tz = 0; tz < n; tz++) {
+            rng r = rng_at(47, (uint64_t)(n * 32 + tz));
+            for (int i = 0; i < 40 / g_thin + 1; i++) {
+                /* n digits, the last tz of them zeros, the one before not 0 */
+                uint64_t d = 1 + below(&r, 9);
+                for (int j = 1; j < n - tz; j++) d = d * 10 + below(&r, 10);
+                if (n - tz > 1 && d % 10 == 0) d++;
+                for (int j = 0; j < tz; j++) d *= 10;
+                for (int e10 = -9; e10 <= 11; e10++) {
+                    CHECK_LAYOUT(d, e10 - (n - 1), false);
+                    if (tz == 0) CHECK_LAYOUT(d, e10 - (n - 1), true);
+                    cases++;
+                }
+            }
+        }
+    }
+    uint64_t fast = 0, count = 0;
+    rng r = rng_at(48, 0);
+    for (int i = 0; i < 400000 / g_thin; i++) {
+        double v;
+        if (i % 2 == 0) { /* random bits, from 2^-1 to 2^26 */
+            v = from_bits((1022 + below(&r, 27)) << 52 | (next(&r) & ZM__FRAC_MASK));
+        } else { /* a decimal of 9 to 17 digits, from 10^-1 to 10^8 */
+            int nd = 9 + (int)below(&r, 9);
+            uint64_t m = 1 + below(&r, 9);
+            for (int j = 1; j < nd; j++) m = m * 10 + below(&r, 10);
+            char s[40];
+            snprintf(s, sizeof s, "%" PRIu64 "e%d", m, (int)below(&r, 9) - nd);
+            if (i % 64 == 1) snprintf(s, sizeof s, "%" PRIu64 "e%d", m, -nd - 1); /* below 0.1 */
+            v = strtod(s, NULL);
+        }
+        check_1617_double_at(v, &fast, __FILE__, __LINE__);
+        count++;
+    }
+    /* most of them are in layout_1617's range (0.1 .. 1 and 0.01 .. 0.1 are not) */
+    CHECK(fast > count * 3 / 4, "layout_1617 wrote %" PRIu64 " of %" PRIu64, fast, count);
+    printf("layout_1617: %" PRIu64 " digit strings equal to layout's and to the expected text; "
+           "%" PRIu64 " doubles (%" PRIu64 " in its range) and their negatives written as "
+           "expected\n",
+           cases, count, fast);
+}
+
 int main(void) {
     double scale = 1.0;
     const char *e = getenv("ZMEM_TEST_SCALE");
@@ -1145,6 +1246,7 @@ int main(void) {
     test_format_examples();
     test_fast_table();
     test_shortest_15();
+    test_layout_1617();
     test_hard_cases();
     test_roundtrip();
     test_decimal_strings();
