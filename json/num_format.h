@@ -434,36 +434,38 @@ static ZM__NUM_INLINE char *layout_1617(char *o, uint64_t d, int k, bool no_tz) 
 /* Writes the finite double whose bits are bits (exponent field not all ones)
    at buf, as zm__format_double_inline does. Returns its length. */
 static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) {
-    int be = (int)(bits >> 52) & 0x7FF;
+    unsigned be = (unsigned)(bits >> 52) & 0x7FF;
     uint64_t frac = bits & ZM__FRAC_MASK;
     char *o = buf;
     *o = '-'; /* a store and an add: in data, signs are often random */
     o += bits >> 63;
-    if (be == 0 && frac == 0) {
-        memcpy(o, "0.0", 4);
-        return (size_t)(o - buf) + 3;
-    }
-
-    uint64_t c = be ? frac | (UINT64_C(1) << 52) : frac;
-    int q = be ? be - 1075 : -1074;
     uint64_t d;
     int k;
-    if (q <= 0 && q >= -52 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
-        /* an integer below 2^53: its neighbours are at most 1 away, so no shorter
-           decimal lies in the rounding interval; written whole, with ".0" */
-        d = c >> -q;
+    if (be == 0) { /* zero or subnormal */
+        if (frac == 0) {
+            memcpy(o, "0.0", 4);
+            return (size_t)(o - buf) + 3;
+        }
+        zm__shortest_exact(frac, -1074, false, &d, &k);
+    } else if (be - 1023 <= 52 && (frac << 12 << (be - 1023)) == 0) {
+        /* an integer below 2^53 (1 <= v = c * 2^q, -52 <= q <= 0, and the -q
+           bits of frac below the point, the last 52 - (be - 1023), are zeros):
+           its neighbours are at most 1 away, so no shorter decimal lies in the
+           rounding interval; written whole, with ".0" */
+        d = (frac | UINT64_C(1) << 52) >> (1075 - be);
         k = 0;
-    } else if (frac == 0 || be == 0) {
-        zm__shortest_exact(c, q, frac == 0 && be > 1, &d, &k);
+    } else if (frac == 0) {
+        zm__shortest_exact(UINT64_C(1) << 52, (int)be - 1075, be > 1, &d, &k);
     } else {
-        int how = shortest_fast(c, (unsigned)be, &d, &k);
+        uint64_t c = frac | UINT64_C(1) << 52;
+        int how = shortest_fast(c, be, &d, &k);
         if (how == 2) { /* most doubles that are not short decimals */
             o = layout_1617(o, d, k, true);
             *o = '\0';
             return (size_t)(o - buf);
         }
         if (how == 0) {
-            zm__shortest_exact(c, q, false, &d, &k);
+            zm__shortest_exact(c, (int)be - 1075, false, &d, &k);
         } else if (d % 100000000 == 0) {
             /* a short decimal (coordinates, meshes): its last eight digits are
                zeros, the rest fit one word */
