@@ -431,6 +431,16 @@ static ZM__NUM_INLINE char *layout_1617(char *o, uint64_t d, int k, bool no_tz) 
     return layout(o, d, 16 + big, k, no_tz);
 }
 
+/* zm__shortest_exact's digits, returned: the address taken is of a local of
+   this function, so that the caller's d and k can stay in registers. */
+static inline uint64_t exact_digits(uint64_t c, int q, bool irregular, int *exp10) {
+    uint64_t d;
+    int k;
+    zm__shortest_exact(c, q, irregular, &d, &k);
+    *exp10 = k;
+    return d;
+}
+
 /* Writes the finite double whose bits are bits (exponent field not all ones)
    at buf, as zm__format_double_inline does. Returns its length. */
 static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) {
@@ -446,7 +456,7 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
             memcpy(o, "0.0", 4);
             return (size_t)(o - buf) + 3;
         }
-        zm__shortest_exact(frac, -1074, false, &d, &k);
+        d = exact_digits(frac, -1074, false, &k);
     } else if (be - 1023 <= 52 && (frac << 12 << (be - 1023)) == 0) {
         /* an integer below 2^53 (1 <= v = c * 2^q, -52 <= q <= 0, and the -q
            bits of frac below the point, the last 52 - (be - 1023), are zeros):
@@ -455,7 +465,7 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
         d = (frac | UINT64_C(1) << 52) >> (1075 - be);
         k = 0;
     } else if (frac == 0) {
-        zm__shortest_exact(UINT64_C(1) << 52, (int)be - 1075, be > 1, &d, &k);
+        d = exact_digits(UINT64_C(1) << 52, (int)be - 1075, be > 1, &k);
     } else {
         uint64_t c = frac | UINT64_C(1) << 52;
         int how = shortest_fast(c, be, &d, &k);
@@ -465,7 +475,7 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
             return (size_t)(o - buf);
         }
         if (how == 0) {
-            zm__shortest_exact(c, (int)be - 1075, false, &d, &k);
+            d = exact_digits(c, (int)be - 1075, false, &k);
         } else if (d % 100000000 == 0) {
             /* a short decimal (coordinates, meshes): its last eight digits are
                zeros, the rest fit one word */
