@@ -444,7 +444,7 @@ static inline uint64_t exact_digits(uint64_t c, int q, bool irregular, int *exp1
 /* Writes the finite double whose bits are bits (exponent field not all ones)
    at buf, as zm__format_double_inline does. Returns its length. */
 static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) {
-    unsigned be = (unsigned)(bits >> 52) & 0x7FF;
+    int be = (int)(bits >> 52) & 0x7FF;
     uint64_t frac = bits & ZM__FRAC_MASK;
     char *o = buf;
     *o = '-'; /* a store and an add: in data, signs are often random */
@@ -457,7 +457,7 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
             return (size_t)(o - buf) + 3;
         }
         d = exact_digits(frac, -1074, false, &k);
-    } else if (be - 1023 <= 52 && (frac << 12 << (be - 1023)) == 0) {
+    } else if ((unsigned)(be - 1023) <= 52 && (frac << 12 << (be - 1023)) == 0) {
         /* an integer below 2^53 (1 <= v = c * 2^q, -52 <= q <= 0, and the -q
            bits of frac below the point, the last 52 - (be - 1023), are zeros):
            its neighbours are at most 1 away, so no shorter decimal lies in the
@@ -465,17 +465,17 @@ static ZM__NUM_INLINE size_t zm__format_finite_inline(uint64_t bits, char *buf) 
         d = (frac | UINT64_C(1) << 52) >> (1075 - be);
         k = 0;
     } else if (frac == 0) {
-        d = exact_digits(UINT64_C(1) << 52, (int)be - 1075, be > 1, &k);
+        d = exact_digits(UINT64_C(1) << 52, be - 1075, be > 1, &k);
     } else {
         uint64_t c = frac | UINT64_C(1) << 52;
-        int how = shortest_fast(c, be, &d, &k);
+        int how = shortest_fast(c, (unsigned)be, &d, &k);
         if (how == 2) { /* most doubles that are not short decimals */
             o = layout_1617(o, d, k, true);
             *o = '\0';
             return (size_t)(o - buf);
         }
         if (how == 0) {
-            d = exact_digits(c, (int)be - 1075, false, &k);
+            d = exact_digits(c, be - 1075, false, &k);
         } else if (d % 100000000 == 0) {
             /* a short decimal (coordinates, meshes): its last eight digits are
                zeros, the rest fit one word */
