@@ -35,6 +35,12 @@
 
 #define INLINE_KEY 24
 
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Tables of up to SEG slots are one block (the slots, then their control
    bytes); larger ones keep their control bytes in one block, the directory,
    with pointers to segments of SEG slots each, so that growing keeps the
@@ -131,6 +137,27 @@ static inline uint32_t group_scan(const unsigned char *p, unsigned char tag, uin
 #endif
 }
 
+/* The GROUP control bytes from p, which need not be aligned (those after a
+   removed key): returns a bit for each key not in its home slot (one a
+   backward shift may move); *empty gets a bit for each empty slot. */
+static inline uint32_t group_away(const unsigned char *p, uint32_t *empty) {
+#if defined(__SSE2__)
+    __m128i g = _mm_loadu_si128((const __m128i *)(const void *)p);
+    uint32_t used = (uint32_t)_mm_movemask_epi8(g);
+    uint32_t home = (uint32_t)_mm_movemask_epi8(_mm_add_epi8(g, g)); /* the AT_HOME bits */
+    *empty = used ^ 0xffffu;
+    return used & ~home;
+#else
+    uint32_t away = 0, e = 0;
+    for (unsigned k = 0; k < GROUP; k++) {
+        away |= (uint32_t)((p[k] & (0x80 | AT_HOME)) == 0x80) << k;
+        e |= (uint32_t)(p[k] == 0) << k;
+    }
+    *empty = e;
+    return away;
+#endif
+}
+
 uint64_t zm_hash_seed(void) {
     static atomic_uint_fast64_t counter;
     uint64_t n = (uint64_t)atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed) + 1;
@@ -174,14 +201,14 @@ static inline void copy_head(unsigned char *head, const unsigned char *k, size_t
 }
 
 /* The stored form of a key's hash: 32 bits, never 0. */
-static inline uint32_t hash_of(const zm_map *m, const void *key, size_t len) {
+static ALWAYS_INLINE uint32_t hash_of(const zm_map *m, const void *key, size_t len) {
     uint64_t h = m->hooks ? m->hooks->hash(key, len, m->seed) : zm_hash_bytes(key, len, m->seed);
     uint32_t h32 = (uint32_t)h ^ (uint32_t)(h >> 32);
     return h32 ? h32 : 1;
 }
 
 /* Whether the n <= 24 bytes at a and b are equal, reading none past them. */
-static inline bool eq_short(const unsigned char *a, const unsigned char *b, size_t n) {
+static ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *b, size_t n) {
     if (n > 16)
         return ((zm__load64(a) ^ zm__load64(b)) | (zm__load64(a + 8) ^ zm__load64(b + 8)) |
                 (zm__load64(a + n - 8) ^ zm__load64(b + n - 8))) == 0;
@@ -196,7 +223,7 @@ static inline bool eq_short(const unsigned char *a, const unsigned char *b, size
     return true;
 }
 
-static inline bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len) {
+static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len) {
     if (m->hooks) return m->hooks->eq(s->key, s->len, key, len);
     if (s->len != len) return false;
     const unsigned char *k = (const unsigned char *)key;
@@ -322,31 +349,53 @@ static void swap_slots(slot *x, slot *y, size_t stride) {
     }
 }
 
-/* Rehashes m (now cap slots, its first ocap holding the keys, the rest
-   empty) in place: every key is marked PENDING, then each in slot order goes
-   to the first slot from its new home that is empty or still PENDING,
+/* The header of slot i of a segmented table. */
+static inline slot *seg_slot(char *const *segs, size_t i, size_t stride) {
+    return (slot *)(void *)(segs[i >> SEG_SHIFT] + (i & (SEG - 1)) * stride + stride -
+                            sizeof(slot));
+}
+
+/* Rehashes m (now cap slots, segmented, its first ocap holding the keys, the
+   rest empty) in place: every key is marked PENDING, then each in slot order
+   goes to the first slot from its new home that is empty or still PENDING,
    swapping with a PENDING key (handled next, from the same slot). Every slot
    between a key's home and its place holds a key already placed, and placed
-   keys never move again, so every key is found from its home. */
+   keys never move again, so every key is found from its home.
+   Half the keys stay and half move, at random: a key that stays is copied
+   onto a scratch slot instead of branching on it (a branch would be
+   mispredicted for one key in two), and the keys are found 16 control bytes
+   at a time. */
 static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
     unsigned char *ctrl = ctrl_of(m, stride);
+    char *const *segs = segs_of(m);
     size_t mask = m->cap - 1;
-    for (size_t i = 0; i < ocap; i++)
-        if (ctrl[i]) ctrl[i] = PENDING;
-    for (size_t i = 0; i < ocap; i++) {
-        slot *s = slot_at(m, i, stride);
-        while (ctrl[i] == PENDING) {
-            size_t t = s->hash & mask;
-            while (ctrl[t] != 0 && ctrl[t] != PENDING) t = (t + 1) & mask;
-            unsigned char tag = ctrl_byte(s->hash, t, mask);
-            if (t == i) {
-                ctrl[i] = tag;
-            } else if (ctrl[t] == 0) {
-                copy_slot(slot_at(m, t, stride), s, stride);
-                ctrl[t] = tag;
+    _Alignas(16) char scratch[64]; /* a slot for strides of up to 64 bytes */
+    for (size_t i = 0; i < ocap; i++) ctrl[i] = ctrl[i] >> 7; /* occupied: PENDING */
+    for (size_t base = 0; base < ocap; base += GROUP) {
+        uint32_t match;
+        (void)group_scan(ctrl + base, PENDING, &match);
+        for (; match; match &= match - 1) {
+            size_t i = base + (size_t)__builtin_ctz(match);
+            slot *s = seg_slot(segs, i, stride);
+            while (ctrl[i] == PENDING) {
+                uint32_t h = s->hash;
+                size_t t = h & mask;
+                while (ctrl[t] > PENDING) t = (t + 1) & mask;
+                unsigned char tag = ctrl_byte(h, t, mask);
+                slot *d = seg_slot(segs, t, stride);
+                if (ctrl[t] == PENDING && t != i) {
+                    swap_slots(d, s, stride);
+                    ctrl[t] = tag;
+                    continue;
+                }
+                /* t is i or empty: move there (onto the scratch slot when t is i). */
+                if (stride <= sizeof scratch)
+                    copy_slot(t == i ? (slot *)(void *)(scratch + sizeof scratch - sizeof(slot))
+                                     : d,
+                              s, stride);
+                else if (t != i)
+                    copy_slot(d, s, stride);
                 ctrl[i] = 0;
-            } else {
-                swap_slots(slot_at(m, t, stride), s, stride);
                 ctrl[t] = tag;
             }
         }
@@ -433,8 +482,8 @@ void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride
 
 /* The slot of key, added (hash, length and control byte set, the key and
    value not) when absent. */
-static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
-                             slot **out, bool *found) {
+static ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t len,
+                                           size_t stride, slot **out, bool *found) {
     if (len > UINT32_MAX) return ZM_ELIMIT;
     uint32_t h32 = 0;
     if (m->cap == 0 || !fits(m->count + 1, m->cap)) {
@@ -455,6 +504,11 @@ static zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t 
         if (!seeded) h32 = 0;
     }
     if (h32 == 0) h32 = hash_of(m, key, len);
+    {
+        const slot *hs = slot_at(m, h32 & (m->cap - 1), stride);
+        __builtin_prefetch(VALUE(hs, stride), 1);
+        __builtin_prefetch((const char *)(hs + 1) - 1, 1);
+    }
     size_t i = probe_bytes(m, key, len, h32, stride);
     unsigned char *ctrl = ctrl_of(m, stride);
     slot *s = slot_at(m, i, stride);
@@ -507,10 +561,22 @@ bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, vo
     if (ctrl[i] == 0) return false;
     slot *si = slot_at(m, i, stride);
     if (old) memcpy(old, VALUE(si, stride), vsize);
+    size_t mask = m->cap - 1;
+    /* Mostly no key after the hole can move into it: none of those before the
+       next empty slot is away from its home. Seen in one step, with one
+       branch that goes the same way almost every time (the byte loop below
+       has one per slot, each a guess). */
+    if (i + 1 + GROUP <= m->cap) {
+        uint32_t empty, away = group_away(ctrl + i + 1, &empty);
+        if (empty && (away & ((empty & (0u - empty)) - 1)) == 0) {
+            ctrl[i] = 0;
+            m->count--;
+            return true;
+        }
+    }
     /* Backward shift: every later slot of the run that may move into the hole
        (its home is not cyclically within (hole, j]) moves there, and its old
        place becomes the hole. */
-    size_t mask = m->cap - 1;
     for (size_t j = (i + 1) & mask; ctrl[j] != 0; j = (j + 1) & mask) {
         if (ctrl[j] & AT_HOME) continue; /* stays, without reading its slot */
         slot *sj = slot_at(m, j, stride);

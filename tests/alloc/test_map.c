@@ -16,6 +16,13 @@ typedef struct pair {
 } pair;
 ZM_MAP_TYPED(pair_map, pair);
 
+/* A value wider than the 64-byte slots that growth moves through a slot on
+   the stack: such slots are moved by a branch on whether the key stays. */
+typedef struct big {
+    uint64_t n[5];
+} big;
+ZM_MAP_TYPED(big_map, big);
+
 typedef struct wide {
     _Alignas(16) unsigned char bytes[16];
 } wide;
@@ -566,12 +573,48 @@ static void test_sweeps(void) {
     free(lens);
 }
 
+/* Values wider than 64 bytes, through growths in place (segments) and
+   removals with backward shifts: every key keeps its value. */
+static void test_big_values(void) {
+    zm_allocator a = zm_default_allocator();
+    CHECK_EQ(ZM_MAP_STRIDE(big), 80);
+    size_t n = 30000, *lens;
+    char *keys = make_keys(n, &lens);
+    big_map m = {0};
+    for (size_t i = 0; i < n; i++) {
+        big v = {{i, i * 3, i * 5, i * 7, ~(uint64_t)i}};
+        CHECK(big_map_put(a, &m, keys + i * 24, lens[i], v) == ZM_OK);
+    }
+    CHECK(m.map.cap > 4 * 4096);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        big *v = big_map_get(&m, keys + i * 24, lens[i]);
+        bad += v == NULL || v->n[0] != i || v->n[2] != i * 5 || v->n[4] != ~(uint64_t)i;
+    }
+    CHECK_EQ(bad, 0);
+    for (size_t i = 0; i < n; i += 2) {
+        big old;
+        CHECK(big_map_remove(&m, keys + i * 24, lens[i], &old));
+        bad += old.n[1] != i * 3 || old.n[3] != i * 7;
+    }
+    for (size_t i = 0; i < n; i++) {
+        big *v = big_map_get(&m, keys + i * 24, lens[i]);
+        bad += i % 2 == 0 ? v != NULL : (v == NULL || v->n[0] != i || v->n[4] != ~(uint64_t)i);
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(big_map_count(&m), n / 2);
+    big_map_deinit(a, &m);
+    free(keys);
+    free(lens);
+}
+
 int main(void) {
     RUN(test_basics);
     RUN(test_many);
     RUN(test_hooks);
     RUN(test_wrap);
     RUN(test_values);
+    RUN(test_big_values);
     RUN(test_lengths);
     RUN(test_collisions);
     RUN(test_seeds);
