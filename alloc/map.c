@@ -273,8 +273,8 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride)
    guess that the next byte ends the probe lets it start writing the slot
    before the control byte has arrived (a group's answer would make it
    wait). */
-static inline size_t probe_bytes(const zm_map *m, const void *key, size_t len, uint32_t h32,
-                                 size_t stride) {
+static ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t len, uint32_t h32,
+                                        size_t stride) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1;
     unsigned char want = tag | AT_HOME; /* in the key's home, then without */
