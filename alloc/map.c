@@ -19,11 +19,15 @@
  * empty slot: a miss seldom touches a slot at all, and has no branch to
  * mispredict on how far the run goes; a hit usually finds its key in its
  * home slot, read while the control bytes are on their way. Insertion reads
- * one control byte at a time instead (see probe_bytes). A slot holds the
- * value, then the key's 32-bit hash (for rehashing and for backward shifts
- * without reading keys), its length, its pointer and its first 24 bytes: a
- * key of up to 24 bytes is compared in the slot itself, without following
- * the pointer (which would cost a second cache miss on a hit).
+ * one control byte at a time instead (see probe_bytes), and prefetches its
+ * home slot for writing while the first byte is on its way. A removal reads
+ * the GROUP control bytes after the hole in one step: when none of the keys
+ * before the next empty slot is away from its home (most removals), none
+ * moves back. A slot holds the value, then the key's 32-bit hash (for
+ * rehashing and for backward shifts without reading keys), its length, its
+ * pointer and its first 24 bytes: a key of up to 24 bytes is compared in the
+ * slot itself, without following the pointer (which would cost a second
+ * cache miss on a hit).
  */
 #include <stdatomic.h>
 
