@@ -374,33 +374,37 @@ static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
     char *const *segs = segs_of(m);
     size_t mask = m->cap - 1;
     _Alignas(16) char scratch[64]; /* a slot for strides of up to 64 bytes */
+    slot *const spare = (slot *)(void *)(scratch + sizeof scratch - sizeof(slot));
     for (size_t i = 0; i < ocap; i++) ctrl[i] = ctrl[i] >> 7; /* occupied: PENDING */
     for (size_t base = 0; base < ocap; base += GROUP) {
+        /* The header of slot base; a group never straddles two segments. */
+        char *row = (char *)seg_slot(segs, base, stride);
         uint32_t match;
         (void)group_scan(ctrl + base, PENDING, &match);
         for (; match; match &= match - 1) {
-            size_t i = base + (size_t)__builtin_ctz(match);
-            slot *s = seg_slot(segs, i, stride);
-            while (ctrl[i] == PENDING) {
+            size_t k = (size_t)__builtin_ctz(match), i = base + k;
+            if (ctrl[i] != PENDING) continue; /* placed here by a swap */
+            slot *s = (slot *)(void *)(row + k * stride);
+            for (;;) {
                 uint32_t h = s->hash;
                 size_t t = h & mask;
                 while (ctrl[t] > PENDING) t = (t + 1) & mask;
                 unsigned char tag = ctrl_byte(h, t, mask);
                 slot *d = seg_slot(segs, t, stride);
                 if (ctrl[t] == PENDING && t != i) {
+                    /* Swapped with a key still pending, now in slot i. */
                     swap_slots(d, s, stride);
                     ctrl[t] = tag;
                     continue;
                 }
-                /* t is i or empty: move there (onto the scratch slot when t is i). */
+                /* t is i or empty: move there (onto the spare slot when t is i). */
                 if (stride <= sizeof scratch)
-                    copy_slot(t == i ? (slot *)(void *)(scratch + sizeof scratch - sizeof(slot))
-                                     : d,
-                              s, stride);
+                    copy_slot(t == i ? spare : d, s, stride);
                 else if (t != i)
                     copy_slot(d, s, stride);
                 ctrl[i] = 0;
                 ctrl[t] = tag;
+                break;
             }
         }
     }
