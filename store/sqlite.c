@@ -46,6 +46,8 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_STR_INSERT] = "INSERT INTO zmem_strings(key_id, pos, s) VALUES(?1, ?2, ?3)",
     [ZM__SQ_STR_OF_KEY] = "SELECT s FROM zmem_strings WHERE key_id = ?1 ORDER BY pos",
     [ZM__SQ_STR_DELETE] = "DELETE FROM zmem_strings WHERE key_id = ?1",
+    [ZM__SQ_STR_UPDATE] = "UPDATE zmem_strings SET s = ?3 WHERE key_id = ?1 AND pos = ?2",
+    [ZM__SQ_STR_TRIM] = "DELETE FROM zmem_strings WHERE key_id = ?1 AND pos >= ?2",
     /* zmem_fts keeps no copy of what it indexed: deleting a row takes the
        text it indexed (?2), and its token count is in zmem_fts_docsize. */
     [ZM__SQ_FTS_DELETE] = "INSERT INTO zmem_fts(zmem_fts, rowid, t) VALUES('delete', ?1, ?2)",

@@ -44,6 +44,8 @@ typedef enum zm__sq_stmt_id {
     ZM__SQ_STR_INSERT,
     ZM__SQ_STR_OF_KEY,
     ZM__SQ_STR_DELETE,
+    ZM__SQ_STR_UPDATE,
+    ZM__SQ_STR_TRIM,
     ZM__SQ_FTS_DELETE,
     ZM__SQ_FTS_TEXT,
     ZM__SQ_FTS_INSERT,

@@ -148,81 +148,122 @@ static zm_status indexed_strings(zm__sq *s, int64_t id, zm_arena *ar, bool *foun
     return st;
 }
 
-/* Drops the key's strings and its token row. FTS5 keeps no copy of the text
-   (a contentless table), so the row is deleted with its text rebuilt from the
-   key and the strings, which are written and dropped together with the row,
-   from the same value, by this code: the rebuilt text is the indexed one.
-   As a guard, it must also give the token count FTS5 kept, so strings made
-   by a rule of tokens that counts differently are refused (ZM_ECORRUPT),
-   never let into the index. The guard sees counts only: a change to the
-   rule of tokens must bump the schema and rebuild the index (as the
-   migration to schema 3 does). Scratch memory from ar. */
-static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len, zm_arena *ar) {
-    bool found;
-    uint64_t kept;
-    taken *strs = NULL;
-    size_t n = 0;
-    sqlite3_stmt *q;
-    zm_status st = indexed_strings(s, id, ar, &found, &kept, &strs, &n);
-    if (st == ZM_OK && (st = zm__sq_stmt(s, ZM__SQ_STR_DELETE, &q)) == ZM_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        st = zm__sq_exec(s, ZM__SQ_STR_DELETE, "updating the search index");
-    }
-    if (st != ZM_OK || !found) return st;
+/* The text key id's token row was made from, rebuilt into *text (from ar)
+   from the key and its n strings: the key's strings and its token row are
+   written and dropped together, from the same value, by this code, so the
+   rebuilt text is the indexed one. As a guard, it must also give the token
+   count FTS5 kept (kept), so strings made by a rule of tokens that counts
+   differently are refused (ZM_ECORRUPT), never let into the index. The
+   guard sees counts only: a change to the rule of tokens must bump the
+   schema and rebuild the index (as the migration to schema 3 does). */
+static zm_status indexed_text(zm__sq *s, const char *key, size_t key_len, const taken *strs,
+                              size_t n, uint64_t kept, zm_arena *ar, char **text, size_t *len) {
     /* Tokens are never longer than what they come from, plus a space each. */
     size_t cap = key_len + 1;
     for (size_t i = 0; i < n; i++) cap += strs[i].len + 1;
-    char *text = zm_arena_alloc(ar, cap, 1);
-    if (text == NULL) return ZM_ENOMEM;
-    size_t len = 0, count = 0;
-    add_tokens(text, &len, &count, key, key_len);
-    for (size_t i = 0; i < n; i++) add_tokens(text, &len, &count, strs[i].p, strs[i].len);
+    *text = zm_arena_alloc(ar, cap, 1);
+    if (*text == NULL) return ZM_ENOMEM;
+    size_t count = 0;
+    *len = 0;
+    add_tokens(*text, len, &count, key, key_len);
+    for (size_t i = 0; i < n; i++) add_tokens(*text, len, &count, strs[i].p, strs[i].len);
     if (count != kept)
         return zm_store_fail(ZM_ECORRUPT,
                              "the search index of %s does not match the strings of a key "
                              "(%zu tokens rebuilt, %llu indexed): was it written by a build "
                              "with another rule of tokens?",
                              s->path, count, (unsigned long long)kept);
-    if ((st = zm__sq_stmt(s, ZM__SQ_FTS_DELETE, &q)) != ZM_OK) return st;
+    return ZM_OK;
+}
+
+/* Runs the token row statement id (FTS_DELETE or FTS_INSERT) for key id
+   with text. */
+static zm_status token_row(zm__sq *s, zm__sq_stmt_id which, int64_t id, const char *text,
+                           size_t len) {
+    sqlite3_stmt *q;
+    zm_status st = zm__sq_stmt(s, which, &q);
+    if (st != ZM_OK) return st;
     sqlite3_bind_int64(q, 1, id);
     int rc = sqlite3_bind_text(q, 2, len ? text : "", (int)len, SQLITE_STATIC);
-    return rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_FTS_DELETE, "updating the search index")
+    return rc == SQLITE_OK ? zm__sq_exec(s, which, "updating the search index")
                            : zm__sq_fail(s, rc, "updating the search index");
 }
 
-/* Stores the strings of value and the tokens of key and value for key id. */
-static zm_status index_value(zm__sq *s, int64_t id, const char *key, size_t key_len,
-                             const zm_json *value) {
-    content c = {NULL, 0, 0, 0, s->a, false};
-    collect(&c, value);
-    zm_status st = c.oom ? ZM_ENOMEM : ZM_OK;
+/* Runs the strings statement which for key id: ?2 the position (when
+   pos >= 0), ?3 the bytes (when p is not NULL). */
+static zm_status string_row(zm__sq *s, zm__sq_stmt_id which, int64_t id, int64_t pos, const char *p,
+                            size_t len) {
     sqlite3_stmt *q;
-    for (size_t i = 0; i < c.n && st == ZM_OK; i++) {
-        if ((st = zm__sq_stmt(s, ZM__SQ_STR_INSERT, &q)) != ZM_OK) break;
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, (sqlite3_int64)i);
-        int rc = zm__sq_bind_bytes(q, 3, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
-        st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_STR_INSERT, "storing the content")
-                             : zm__sq_fail(s, rc, "storing the content");
-    }
+    zm_status st = zm__sq_stmt(s, which, &q);
+    if (st != ZM_OK) return st;
+    sqlite3_bind_int64(q, 1, id);
+    if (pos >= 0) sqlite3_bind_int64(q, 2, pos);
+    int rc = p != NULL ? zm__sq_bind_bytes(q, 3, p, len) : SQLITE_OK;
+    return rc == SQLITE_OK ? zm__sq_exec(s, which, "updating the search index")
+                           : zm__sq_fail(s, rc, "updating the search index");
+}
+
+/* Drops the key's strings and its token row (FTS5 keeps no copy of the
+   text: the row is deleted with its text rebuilt, indexed_text). Scratch
+   memory from ar. */
+static zm_status unindex(zm__sq *s, int64_t id, const char *key, size_t key_len, zm_arena *ar) {
+    bool found;
+    uint64_t kept;
+    taken *strs = NULL;
+    size_t n = 0;
+    zm_status st = indexed_strings(s, id, ar, &found, &kept, &strs, &n);
+    if (st == ZM_OK) st = string_row(s, ZM__SQ_STR_DELETE, id, -1, NULL, 0);
+    if (st != ZM_OK || !found) return st;
+    char *text;
+    size_t len;
+    if ((st = indexed_text(s, key, key_len, strs, n, kept, ar, &text, &len)) != ZM_OK) return st;
+    return token_row(s, ZM__SQ_FTS_DELETE, id, text, len);
+}
+
+/* Makes key id's strings and token row those of value (its latest, live),
+   touching only what changed: the token row is left as it is when its text
+   is the same (a value whose strings give the same tokens), and each string
+   is updated in place, left as it is, added or dropped by its position.
+   may_have: whether the key may have strings and a token row (else it has
+   neither: it was never indexed). Scratch memory from ar. */
+static zm_status reindex(zm__sq *s, int64_t id, const char *key, size_t key_len,
+                         const zm_json *value, bool may_have, zm_arena *ar) {
+    bool found = false;
+    uint64_t kept = 0;
+    taken *old = NULL;
+    size_t old_n = 0;
+    zm_status st = may_have ? indexed_strings(s, id, ar, &found, &kept, &old, &old_n) : ZM_OK;
+    if (st != ZM_OK) return st;
+    char *otext = NULL;
+    size_t olen = 0;
+    if (found && (st = indexed_text(s, key, key_len, old, old_n, kept, ar, &otext, &olen)) != ZM_OK)
+        return st;
+    content c = {NULL, 0, 0, 0, zm_arena_allocator(ar), false};
+    collect(&c, value);
+    if (c.oom) return ZM_ENOMEM;
     /* Tokens are never longer than what they come from, plus one space each. */
-    size_t cap = key_len + c.bytes + c.n + 1;
-    char *text = st == ZM_OK ? zm_alloc(s->a, cap, 1) : NULL;
-    if (st == ZM_OK && text == NULL) st = ZM_ENOMEM;
-    if (st == ZM_OK) {
-        size_t n = 0, count = 0;
-        add_tokens(text, &n, &count, key, key_len);
-        for (size_t i = 0; i < c.n; i++)
-            add_tokens(text, &n, &count, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
-        if ((st = zm__sq_stmt(s, ZM__SQ_FTS_INSERT, &q)) == ZM_OK) {
-            sqlite3_bind_int64(q, 1, id);
-            int rc = sqlite3_bind_text(q, 2, n ? text : "", (int)n, SQLITE_STATIC);
-            st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_FTS_INSERT, "indexing the tokens")
-                                 : zm__sq_fail(s, rc, "indexing the tokens");
-        }
+    char *text = zm_arena_alloc(ar, key_len + c.bytes + c.n + 1, 1);
+    if (text == NULL) return ZM_ENOMEM;
+    size_t len = 0, count = 0;
+    add_tokens(text, &len, &count, key, key_len);
+    for (size_t i = 0; i < c.n; i++)
+        add_tokens(text, &len, &count, c.strs[i]->u.s.ptr, c.strs[i]->u.s.len);
+    if (!found || olen != len || (len && memcmp(otext, text, len) != 0)) {
+        if (found) st = token_row(s, ZM__SQ_FTS_DELETE, id, otext, olen);
+        if (st == ZM_OK) st = token_row(s, ZM__SQ_FTS_INSERT, id, text, len);
     }
-    if (text != NULL) zm_free(s->a, text, cap, 1);
-    zm_free(s->a, (void *)c.strs, c.cap * sizeof *c.strs, _Alignof(const zm_json *));
+    /* Strings without a token row: none are written so, but a key that may
+       have some loses them, as it always did. */
+    if (st == ZM_OK && may_have && !found) st = string_row(s, ZM__SQ_STR_DELETE, id, -1, NULL, 0);
+    for (size_t i = 0; i < c.n && st == ZM_OK; i++) {
+        const zm_json *v = c.strs[i];
+        if (i < old_n && old[i].len == v->u.s.len &&
+            (v->u.s.len == 0 || memcmp(old[i].p, v->u.s.ptr, v->u.s.len) == 0))
+            continue;
+        st = string_row(s, i < old_n ? ZM__SQ_STR_UPDATE : ZM__SQ_STR_INSERT, id, (int64_t)i,
+                        v->u.s.ptr, v->u.s.len);
+    }
+    if (st == ZM_OK && old_n > c.n) st = string_row(s, ZM__SQ_STR_TRIM, id, (int64_t)c.n, NULL, 0);
     return st;
 }
 
@@ -375,12 +416,12 @@ static zm_status index_row(zm__sq *s, sqlite3_stmt *q, zm_arena *ar, int64_t ind
     size_t key_len = (size_t)sqlite3_column_bytes(q, 1);
     if (key == NULL && key_len > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a key");
     if (key == NULL) key = "";
-    zm_status st = id > indexed_max ? ZM_OK : unindex(s, id, key, key_len, ar);
-    if (st != ZM_OK || sqlite3_column_int(q, 2) == 0) return st;
+    if (sqlite3_column_int(q, 2) == 0) /* forgotten */
+        return id > indexed_max ? ZM_OK : unindex(s, id, key, key_len, ar);
     const zm_json *value = NULL;
-    st = zm__sq_col_json(s, q, 3, zm_arena_allocator(ar), &value);
+    zm_status st = zm__sq_col_json(s, q, 3, zm_arena_allocator(ar), &value);
     if (st != ZM_OK) return st;
-    return index_value(s, id, key, key_len, value ? value : &zm__sq_null);
+    return reindex(s, id, key, key_len, value ? value : &zm__sq_null, id <= indexed_max, ar);
 }
 
 /* The largest id with a token row (0 when none) into *out. */

@@ -180,11 +180,146 @@ static void test_mismatch_refused(void) {
     CHECK(sq_consistent(p));
 }
 
+/* A query's hits in mode into *n. */
+static zm_status mode_hits(zm_store *s, const char *query, zm_search_mode mode, size_t *n) {
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_search_hit *hits;
+    size_t total;
+    zm_status st = zm_store_search(s, query, strlen(query), mode, 50, zm_arena_allocator(&ar),
+                                   &hits, n, &total);
+    zm_arena_deinit(&ar);
+    return st;
+}
+
+/* The strings of key (NUL-terminated) as the file holds them, "|" after
+   each, into buf; false when their positions do not run 0, 1, 2, ... */
+static bool file_strings(const char *path, const char *key, char *buf, size_t cap) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
+              sqlite3_prepare_v2(db,
+                                 "SELECT s.pos, s.s FROM zmem_strings s JOIN zmem_keys k "
+                                 "ON k.id = s.key_id WHERE k.key = ?1 ORDER BY s.pos",
+                                 -1, &q, NULL) == SQLITE_OK;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (ok) sqlite3_bind_blob(q, 1, key, (int)strlen(key), SQLITE_STATIC);
+    for (long long want = 0; ok && sqlite3_step(q) == SQLITE_ROW; want++) {
+        int len = sqlite3_column_bytes(q, 1);
+        if (sqlite3_column_int64(q, 0) != want || n + (size_t)len + 2 > cap) ok = false;
+        if (!ok) break;
+        memcpy(buf + n, sqlite3_column_blob(q, 1), (size_t)len);
+        n += (size_t)len;
+        buf[n++] = '|';
+        buf[n] = '\0';
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return ok;
+}
+
+/* The rows of the token index's segments (zmem_fts_data): a rewritten
+   token row adds a segment. */
+static long long fts_rows(const char *path) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    long long n = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM zmem_fts_data", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A key indexed again keeps what did not change and changes the rest in
+   place: a string updated at its position, strings added after the last and
+   dropped past the new last, the token row left alone when the strings give
+   the same tokens (upper case, other spacing) and rewritten when not; each
+   step checked against the file, exact and token search, and the index. */
+static void test_reindex_in_place(void) {
+    char p[512], got[256];
+    st_path(p, sizeof p, "inplace.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    size_t n;
+    CHECK_EQ(st_put(s, &ar, "other", "\"bystander words\"", 1, NULL), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "k", "[\"one two\",\"three\"]", 2, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "one", ZM_SEARCH_TOKEN, &n), ZM_OK); /* indexes both */
+    CHECK_EQ(n, 1);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "one two|three|");
+    long long rows = fts_rows(p);
+    CHECK(rows > 0);
+    /* Same tokens, other strings: the strings change, the token row stays. */
+    CHECK_EQ(st_put(s, &ar, "k", "[\"ONE  two\",\"three\"]", 3, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "ONE  two", ZM_SEARCH_EXACT, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mode_hits(s, "one two", ZM_SEARCH_EXACT, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "ONE  two|three|");
+    CHECK_EQ(fts_rows(p), rows);
+    CHECK_EQ(mode_hits(s, "three", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK(sq_consistent(p));
+    /* The second string changes, a third is added: new tokens. */
+    CHECK_EQ(st_put(s, &ar, "k", "[\"ONE  two\",\"four\",\"five six\"]", 4, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "six", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mode_hits(s, "three", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mode_hits(s, "three", ZM_SEARCH_EXACT, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mode_hits(s, "four", ZM_SEARCH_EXACT, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "ONE  two|four|five six|");
+    CHECK(fts_rows(p) > rows);
+    CHECK(sq_consistent(p));
+    /* Fewer strings: those past the new last are dropped. */
+    CHECK_EQ(st_put(s, &ar, "k", "{\"a\":\"seven\"}", 5, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "seven", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mode_hits(s, "five six", ZM_SEARCH_EXACT, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mode_hits(s, "f", ZM_SEARCH_PREFIX, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "seven|");
+    CHECK(sq_consistent(p));
+    /* None, then some again. */
+    CHECK_EQ(st_put(s, &ar, "k", "{\"n\":1}", 6, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "seven", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "");
+    CHECK(sq_consistent(p));
+    CHECK_EQ(st_put(s, &ar, "k", "[\"\",\"eight\"]", 7, NULL), ZM_OK);
+    CHECK_EQ(mode_hits(s, "eight", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK(file_strings(p, "k", got, sizeof got));
+    CHECK_STR(got, "|eight|");
+    CHECK(sq_consistent(p));
+    /* The bystander was never touched. */
+    CHECK(file_strings(p, "other", got, sizeof got));
+    CHECK_STR(got, "bystander words|");
+    CHECK_EQ(mode_hits(s, "bystander", ZM_SEARCH_TOKEN, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    zm_store_close(s);
+    zm_arena_deinit(&ar);
+}
+
 int main(void) {
     st_tmpdir("sqlite-index");
     RUN(test_churn);
     RUN(test_from_schema_2);
     RUN(test_mismatch_refused);
+    RUN(test_reindex_in_place);
     st_rmdir();
     return zt_finish("store_sqlite_index");
 }
