@@ -296,6 +296,13 @@ zm_status zm__sq_col_str(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, co
     const void *p = sqlite3_column_blob(q, col);
     int n = sqlite3_column_bytes(q, col);
     if (p == NULL && n > 0) return zm__sq_fail(s, SQLITE_NOMEM, "reading a column");
+    if (n == 0) {
+        /* Nothing to copy (an agent or session never given, mostly): reads
+           return memory the caller never frees piece by piece (store.h). */
+        *out = "";
+        *len = 0;
+        return ZM_OK;
+    }
     char *c = zm__sq_strdup(a, p, (size_t)n);
     if (c == NULL) return ZM_ENOMEM;
     *out = c;
