@@ -389,15 +389,33 @@ zm_status zm__sq_op_begin(zm__sq *s) {
     return zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "starting a write");
 }
 
+zm_status zm__sq_op_begin_bare(zm__sq *s) {
+    if (!s->in_txn) return zm__sq_op_begin(s);
+    zm_status st = zm__sq_ready(s);
+    if (st == ZM_OK) st = prepare_ends(s);
+    if (st != ZM_OK) return st;
+    if (s->txn_lost)
+        return zm_store_fail(ZM_EIO, "the transaction was rolled back after an error: "
+                                     "roll back and begin again");
+    s->op_bare = true;
+    s->op_wrote = false;
+    return ZM_OK;
+}
+
 zm_status zm__sq_op_end(zm__sq *s, zm_status st) {
+    bool bare = s->op_bare, wrote = s->op_wrote;
+    s->op_bare = s->op_wrote = false;
     if (st == ZM_OK) {
+        if (bare) return ZM_OK; /* the transaction's commit writes it */
         st = zm__sq_exec(s, s->in_txn ? ZM__SQ_RELEASE : ZM__SQ_COMMIT, "committing");
         if (st == ZM_OK) return ZM_OK;
     }
     if (s->in_txn) {
         if (sqlite3_get_autocommit(s->db)) {
             s->txn_lost = true; /* SQLite rolled the whole transaction back */
-        } else if (s->suspect) {
+        } else if (bare && !wrote && !s->suspect) {
+            /* Nothing changed: the transaction goes on. */
+        } else if (s->suspect || bare) {
             /* The connection's state may be wrong (see zm__sq.suspect): none
                of this transaction is written with it. */
             exec_quiet(s, ZM__SQ_ROLLBACK);

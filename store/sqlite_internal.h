@@ -105,6 +105,10 @@ typedef struct zm__sq {
        write would store them. The connection is replaced by a new one before
        the next operation outside a transaction (zm__sq_ready). */
     bool suspect;
+    /* A write inside a transaction opened without a savepoint of its own
+       (zm__sq_op_begin_bare), and whether it has written yet. */
+    bool op_bare;
+    bool op_wrote;
     unsigned txn_queued; /* writes that queued a key in the open transaction */
     unsigned queued;     /* keys this connection queued since it last brought search up to date */
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
@@ -153,6 +157,15 @@ zm_status zm__sq_ready(zm__sq *s);
 /* Opens what one mutation runs in: BEGIN IMMEDIATE outside a transaction, a
    SAVEPOINT inside one. */
 zm_status zm__sq_op_begin(zm__sq *s);
+
+/* zm__sq_op_begin for a write that marks its first change (op_wrote) and,
+   inside a transaction, fails after it only where SQLite fails (which ends
+   the transaction anyway: see zm__sq.suspect): no savepoint is opened (a
+   savepoint and its release cost about as much as the write's key row).
+   Should such a write fail after its first change all the same, the whole
+   transaction is rolled back (its commit then says so); one that fails
+   before changing anything leaves the transaction as it was. */
+zm_status zm__sq_op_begin_bare(zm__sq *s);
 
 /* Ends what zm__sq_op_begin opened: commits (releases) when st is ZM_OK, else
    rolls back (to the savepoint). Returns st, or the commit's failure. */

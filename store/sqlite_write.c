@@ -323,6 +323,7 @@ static zm_status append(zm__sq *s, const new_version *nv, key_row *k, int64_t *n
                              (unsigned long long)w->version, (long long)(next - 1));
     *number = w->version != 0 ? (int64_t)w->version : next;
     *ts = k->found && w->ts_ms < k->latest_ts ? k->latest_ts : w->ts_ms;
+    s->op_wrote = true; /* from here on, a failure may leave a change behind */
     if (!k->found) {
         if ((st = zm__sq_stmt(s, ZM__SQ_KEY_INSERT, &q)) != ZM_OK) return st;
         rc = zm__sq_bind_bytes(q, 1, w->key, w->key_len);
@@ -483,11 +484,16 @@ zm_status zm__sq_index_for_search(zm__sq *s) {
 
 /* After a write of key id inside the open write: queues it, and when enough
    keys wait, indexes them all in this write. *flushed says whether it did. */
+/* Whether the next key queued makes enough wait to index them all. */
+static bool queue_full(const zm__sq *s) {
+    return s->queued + s->txn_queued + 1 >= ZM__SQ_QUEUE_MAX;
+}
+
 static zm_status queue_key(zm__sq *s, int64_t id, bool *flushed) {
     *flushed = false;
     zm_status st = zm__sq_queue(s, id);
     if (st != ZM_OK) return st;
-    if (s->queued + s->txn_queued + 1 < ZM__SQ_QUEUE_MAX) return ZM_OK;
+    if (!queue_full(s)) return ZM_OK;
     *flushed = true;
     return zm__sq_index_pending(s);
 }
@@ -519,7 +525,10 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
     nv.meta = mt;
     nv.meta_len = ml;
     int64_t number = 0, ts = 0;
-    st = zm__sq_op_begin(s);
+    /* Only SQLite can fail once the key's row is written (to_text ran
+       first), unless the write indexes what waits: that one keeps its
+       savepoint. */
+    st = queue_full(s) ? zm__sq_op_begin(s) : zm__sq_op_begin_bare(s);
     if (st == ZM_OK) {
         key_row k;
         bool flushed = false;
