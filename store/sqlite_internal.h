@@ -217,7 +217,11 @@ zm_status zm__sq_col_json(zm__sq *s, sqlite3_stmt *q, int col, zm_allocator a, c
 /* The value of a deletion. */
 extern const zm_json zm__sq_null;
 
-/* The vtable members, by file. */
+/* The vtable members, by file. sqlite_txn.c: */
+zm_status zm__sq_begin(zm_store *base);
+zm_status zm__sq_commit(zm_store *base);
+zm_status zm__sq_rollback(zm_store *base);
+/* The others: */
 zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *out);
 zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge, zm_store_version *out,
                         bool *existed);
