@@ -176,7 +176,7 @@ static zm_status indexed_text(zm__sq *s, const char *key, size_t key_len, const 
     return ZM_OK;
 }
 
-/* Runs the token row statement id (FTS_DELETE or FTS_INSERT) for key id
+/* Runs the token row statement which (FTS_DELETE or FTS_INSERT) for key id
    with text. */
 static zm_status token_row(zm__sq *s, zm__sq_stmt_id which, int64_t id, const char *text,
                            size_t len) {
