@@ -74,8 +74,9 @@ zm_status zm__sq_op_end(zm__sq *s, zm_status st) {
         } else if (bare && !wrote && !s->suspect) {
             /* Nothing changed: the transaction goes on. */
         } else if (s->suspect || bare) {
-            /* The connection's state may be wrong (see zm__sq.suspect): none
-               of this transaction is written with it. */
+            /* The connection's state may be wrong (see zm__sq.suspect), or a
+               write without a savepoint changed something it cannot undo
+               alone: none of this transaction is written. */
             exec_quiet(s, ZM__SQ_ROLLBACK);
             s->txn_lost = true;
         } else {
