@@ -209,7 +209,7 @@ static bool file_strings(const char *path, const char *key, char *buf, size_t ca
         int len = sqlite3_column_bytes(q, 1);
         if (sqlite3_column_int64(q, 0) != want || n + (size_t)len + 2 > cap) ok = false;
         if (!ok) break;
-        memcpy(buf + n, sqlite3_column_blob(q, 1), (size_t)len);
+        if (len > 0) memcpy(buf + n, sqlite3_column_blob(q, 1), (size_t)len);
         n += (size_t)len;
         buf[n++] = '|';
         buf[n] = '\0';
