@@ -13,14 +13,8 @@
 #define ZM__ALWAYS_INLINE inline
 #endif
 
-/* For functions one file of the folder defines and another calls: not
-   exported from the shared library, so calls to them are direct (no PLT) and
-   the compiler may inline them in the file that defines them. */
-#if defined(__GNUC__) || defined(__clang__)
-#define ZM__HIDDEN __attribute__((visibility("hidden")))
-#else
-#define ZM__HIDDEN
-#endif
+/* ZM__HIDDEN (zmem/allocator.h) marks the functions one file of the folder
+   defines and another calls. */
 
 /* ---------------------------------------------------------------------------
  * Objects: the hash index

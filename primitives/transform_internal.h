@@ -5,14 +5,6 @@
 
 #include "zmem/transform.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define ZM__TR_HIDDEN __attribute__((visibility("hidden")))
-#define ZM__TR_PRINTF __attribute__((format(printf, 4, 5)))
-#else
-#define ZM__TR_HIDDEN
-#define ZM__TR_PRINTF
-#endif
-
 /* Bytes of user text quoted in messages, at most. */
 #define QUOTE_MAX 48
 #define QLEN(n)   ((int)((n) < QUOTE_MAX ? (n) : QUOTE_MAX))
@@ -32,8 +24,8 @@ typedef struct pointer {
 
 /* Fills *err (when not NULL) with st, the field it is about (NULL: none) and
    a formatted message. Returns st. */
-ZM__TR_HIDDEN zm_status zm__transform_fail(zm_transform_error *err, zm_status st, const char *field,
-                                           const char *fmt, ...) ZM__TR_PRINTF;
+ZM__HIDDEN zm_status zm__transform_fail(zm_transform_error *err, zm_status st, const char *field,
+                                        const char *fmt, ...) ZM_PRINTF_LIKE(4, 5);
 
 /* Clears *err (when not NULL) to ZM_OK. */
 static inline void zm__transform_clear_error(zm_transform_error *err) {
@@ -61,8 +53,8 @@ static inline const char *zm__transform_type_name(const zm_json *v) {
 
 /* Splits and unescapes the JSON pointer s (len bytes) into tokens in ar;
    field names it in errors. */
-ZM__TR_HIDDEN zm_status zm__transform_parse_pointer(zm_arena *ar, const char *s, size_t len,
-                                                    pointer *out, zm_transform_error *err,
-                                                    const char *field);
+ZM__HIDDEN zm_status zm__transform_parse_pointer(zm_arena *ar, const char *s, size_t len,
+                                                 pointer *out, zm_transform_error *err,
+                                                 const char *field);
 
 #endif

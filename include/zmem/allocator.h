@@ -69,6 +69,15 @@ typedef struct zm_allocator {
 #define ZM_PRINTF_LIKE(f, v)
 #endif
 
+/* For zmem's own files, not for users: marks a function that one file of the
+   library defines and another calls. It is not exported from the shared
+   library, so calls to it are direct (no PLT). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZM__HIDDEN __attribute__((visibility("hidden")))
+#else
+#define ZM__HIDDEN
+#endif
+
 /* True when align is a power of two (and so a valid alignment). */
 static inline bool zm_is_valid_align(size_t align) {
     return align != 0 && (align & (align - 1)) == 0;

@@ -320,11 +320,8 @@ const char *zm_prim_session_id(const zm_prim_ctx *ctx, size_t *len);
    Pointer into params, or NULL) is copied. code maps to the stable codes as
    zm_prim_errcode_of says. Use as `return zm_prim_fail(ctx, ZM_EINVAL,
    "/key", "key must not be empty");`. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 4, 5)))
-#endif
-zm_status
-zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...);
+ZM_PRINTF_LIKE(4, 5)
+zm_status zm_prim_fail(zm_prim_ctx *ctx, zm_status code, const char *field, const char *fmt, ...);
 
 /* Reads the integer parameter name (a NUL-terminated member name of params)
    into *out. The schema's "integer" accepts every number without a fraction

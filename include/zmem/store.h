@@ -347,11 +347,7 @@ void zm_store_base_deinit(zm_store *s);
 /* Sets the calling thread's store error message (printf-style, cut at 255
    bytes on a UTF-8 boundary) and returns st, so a backend can write
    `return zm_store_fail(ZM_EBUSY, "database is locked after %d ms", ms);`. */
-zm_status zm_store_fail(zm_status st, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+zm_status zm_store_fail(zm_status st, const char *fmt, ...) ZM_PRINTF_LIKE(2, 3);
 
 /* The message of the calling thread's latest store error, "" when the latest
    call on any store succeeded. Thread-local storage; valid until the thread's
