@@ -15,7 +15,12 @@ with no subtraction of two runs. Also times opening (one retrieve) a
 database of M versions against an empty one (getrusage of the whole
 process). Nothing here passes or fails on time.
 
-usage: bench_store_run.py ZMEM [N] [REPEAT] [--open-versions M]
+Where bench_sqlite_floor is found (beside zmem's build, or --floor PATH),
+also prints what SQLite alone costs for its cheapest read and write, each in
+its own transaction, as a multiple of the memory backend's whole call in the
+same run: the least the sqlite backend's one-call requests can cost.
+
+usage: bench_store_run.py ZMEM [N] [REPEAT] [--open-versions M] [--floor PATH]
 """
 import os
 import resource
@@ -114,13 +119,19 @@ def phases(zmem, db, texts, sync):
 
 
 def main():
-    argv = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv, opts, args = [], {}, sys.argv[1:]
+    while args:
+        a = args.pop(0)
+        if a in ("--open-versions", "--floor"):
+            opts[a] = args.pop(0)
+        elif not a.startswith("--"):
+            argv.append(a)
     zmem = argv[0]
     n = int(argv[1]) if len(argv) > 1 else 100000
     repeat = int(argv[2]) if len(argv) > 2 else 3
-    open_versions = 1000000
-    if "--open-versions" in sys.argv:
-        open_versions = int(sys.argv[sys.argv.index("--open-versions") + 1])
+    open_versions = int(opts.get("--open-versions", 1000000))
+    floor = opts.get("--floor", os.path.join(os.path.dirname(os.path.abspath(zmem)), "..",
+                                             "bench", "bench_sqlite_floor"))
     work = tempfile.mkdtemp(prefix="zmem-bench-")
     try:
         backends = [("memory", None), ("sqlite", "normal")]
@@ -152,6 +163,19 @@ def main():
                         continue
                     print("  batch %-3d %-8s %-20s wall %8.3f s  cpu %8.3f s  %8.0f calls/cpu-s"
                           "  %6.2fx" % (batch, op, label, t, c, n / c, c / base))
+        if os.access(floor, os.X_OK):
+            p = subprocess.run([floor, work, str(n)], stdout=subprocess.PIPE, check=True)
+            f = dict((k, float(v)) for k, v in (l.split() for l in p.stdout.decode().splitlines()))
+            get_us = results[(1, "memory", "retrieve")][1] / n * 1e6
+            put_us = results[(1, "memory", "store")][1] / n * 1e6
+            print("SQLite alone (bench_sqlite_floor, CPU a statement), against the memory "
+                  "backend's whole call (batch 1: store %.3f us, retrieve %.3f us):" % (put_us, get_us))
+            print("  one-row read, its own transaction   %7.3f us  %6.2fx a memory retrieve"
+                  % (f["read"], f["read"] / get_us))
+            print("  one-row read, in one transaction    %7.3f us  %6.2fx a memory retrieve"
+                  % (f["read_txn"], f["read_txn"] / get_us))
+            print("  one-row insert, its own transaction %7.3f us  %6.2fx a memory store"
+                  % (f["write"], f["write"] / put_us))
         # Opening: a database of open_versions versions against an empty one.
         big = os.path.join(work, "big.db")
         step = 100000
