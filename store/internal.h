@@ -2,7 +2,21 @@
 #ifndef ZMEM_STORE_INTERNAL_H
 #define ZMEM_STORE_INTERNAL_H
 
+#include <string.h>
+
 #include "zmem/store.h"
+
+/* The options an open function was given, or every default when opts is
+   NULL; the default allocator when none is set. */
+static inline zm_store_opts zm__store_opts(const zm_store_opts *opts) {
+    zm_store_opts o;
+    if (opts != NULL)
+        o = *opts;
+    else
+        memset(&o, 0, sizeof o);
+    if (o.alloc.vtable == NULL) o.alloc = zm_default_allocator();
+    return o;
+}
 
 /* Whether the sqlite backend is built in (sqlite.c: true; sqlite_none.c:
    false). */

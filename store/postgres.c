@@ -408,12 +408,7 @@ static void destroy(zm__pg *s) {
 }
 
 zm_status zm_store_postgres_open(const char *conninfo, const zm_store_opts *opts, zm_store **out) {
-    zm_store_opts o;
-    if (opts != NULL)
-        o = *opts;
-    else
-        memset(&o, 0, sizeof o);
-    if (o.alloc.vtable == NULL) o.alloc = zm_default_allocator();
+    zm_store_opts o = zm__store_opts(opts);
     if (conninfo == NULL || conninfo[0] == '\0')
         return zm_store_fail(ZM_EINVAL, "the PostgreSQL connection string is empty");
     zm__pg *s = zm_create(o.alloc, zm__pg);

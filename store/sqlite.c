@@ -570,12 +570,7 @@ static zm_status prepare_file(const char *path, bool read_only) {
 }
 
 zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_store **out) {
-    zm_store_opts o;
-    if (opts != NULL)
-        o = *opts;
-    else
-        memset(&o, 0, sizeof o);
-    if (o.alloc.vtable == NULL) o.alloc = zm_default_allocator();
+    zm_store_opts o = zm__store_opts(opts);
     if (path == NULL || path[0] == '\0')
         return zm_store_fail(ZM_EINVAL, "the database path is empty");
     zm_status st = prepare_file(path, o.read_only);

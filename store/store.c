@@ -92,12 +92,7 @@ static zm_status unsupported(const zm_store *s, const char *what) {
 
 zm_status zm_store_open(const char *location, const zm_store_opts *opts, zm_store **out) {
     clear_err();
-    zm_store_opts o;
-    if (opts != NULL)
-        o = *opts;
-    else
-        memset(&o, 0, sizeof o);
-    if (o.alloc.vtable == NULL) o.alloc = zm_default_allocator();
+    zm_store_opts o = zm__store_opts(opts);
     if (location == NULL || strcmp(location, ":memory:") == 0)
         return zm_store_memory_create(o.alloc, &o.limits, out);
     if (location[0] == '\0') return zm_store_fail(ZM_EINVAL, "the database path is empty");

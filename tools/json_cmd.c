@@ -276,9 +276,11 @@ static int parse_args(int argc, char **argv, bool fmt, cmd_args *c, FILE *out, F
  * check and fmt
  * ------------------------------------------------------------------------- */
 
-static int cmd_check(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
+/* `check` (fmt false) parses FILE and says only what is wrong; `fmt` also
+   writes it back as the flags ask. */
+static int check_or_fmt(int argc, char **argv, bool fmt, FILE *in, FILE *out, FILE *err) {
     cmd_args c;
-    int rc = parse_args(argc, argv, false, &c, out, err);
+    int rc = parse_args(argc, argv, fmt, &c, out, err);
     if (rc != ARGS_OK) return rc;
     zm_allocator a = zm_default_allocator();
     text t;
@@ -286,22 +288,7 @@ static int cmd_check(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
     if (rc != 0) return rc;
     zm_json_doc *doc = NULL;
     rc = parse_text(a, &t, &c.opts, err, &doc);
-    zm_json_doc_free(doc);
-    text_free(a, &t);
-    return rc;
-}
-
-static int cmd_fmt(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
-    cmd_args c;
-    int rc = parse_args(argc, argv, true, &c, out, err);
-    if (rc != ARGS_OK) return rc;
-    zm_allocator a = zm_default_allocator();
-    text t;
-    rc = read_text(a, c.path, in, err, &t);
-    if (rc != 0) return rc;
-    zm_json_doc *doc = NULL;
-    rc = parse_text(a, &t, &c.opts, err, &doc);
-    if (rc == 0) {
+    if (rc == 0 && fmt) {
         zm_status st = zm_json_write_file(a, zm_json_doc_root(doc), c.write_flags, out);
         if (st == ZM_OK && (fputc('\n', out) == EOF || fflush(out) != 0)) st = ZM_EIO;
         if (st != ZM_OK) {
@@ -406,8 +393,8 @@ static int cmd_bench(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
 int zm_tool_json_run(int argc, char **argv, FILE *in, FILE *out, FILE *err) {
     if (argc < 2) return usage(err);
     const char *cmd = argv[1];
-    if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1, in, out, err);
-    if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 1, argv + 1, in, out, err);
+    if (strcmp(cmd, "check") == 0) return check_or_fmt(argc - 1, argv + 1, false, in, out, err);
+    if (strcmp(cmd, "fmt") == 0) return check_or_fmt(argc - 1, argv + 1, true, in, out, err);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1, in, out, err);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage_text, out);
