@@ -41,8 +41,10 @@
 
 #if defined(__GNUC__)
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
+#define NOINLINE      __attribute__((noinline))
 #else
 #define ALWAYS_INLINE inline
+#define NOINLINE
 #endif
 
 /* Tables of up to SEG slots are one block (the slots, then their control
@@ -211,6 +213,13 @@ static ALWAYS_INLINE uint32_t hash_of(const zm_map *m, const void *key, size_t l
     return h32 ? h32 : 1;
 }
 
+/* hash_of for a map without hooks. */
+static ALWAYS_INLINE uint32_t hash_bytes32(const zm_map *m, const void *key, size_t len) {
+    uint64_t h = zm_hash_bytes(key, len, m->seed);
+    uint32_t h32 = (uint32_t)h ^ (uint32_t)(h >> 32);
+    return h32 ? h32 : 1;
+}
+
 /* Whether the n <= 24 bytes at a and b are equal, reading none past them. */
 static ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *b, size_t n) {
     if (n > 16)
@@ -227,7 +236,11 @@ static ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *
     return true;
 }
 
-static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len) {
+/* Whether the key in s is key. short_key: the map has no hooks and len is at
+   most INLINE_KEY, so that the comparison makes no call. */
+static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len,
+                                 bool short_key) {
+    if (short_key) return s->len == len && eq_short(s->head, (const unsigned char *)key, len);
     if (m->hooks) return m->hooks->eq(s->key, s->len, key, len);
     if (s->len != len) return false;
     const unsigned char *k = (const unsigned char *)key;
@@ -245,7 +258,7 @@ static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key
 __attribute__((always_inline))
 #endif
 static inline size_t
-probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride) {
+probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride, bool short_key) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1, home = h32 & mask;
     /* The key's home first, one byte: a predicted branch lets the processor
@@ -253,7 +266,7 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride)
        below would wait for the control bytes to know which slot to read. */
     if (ctrl[home] == (tag | AT_HOME)) {
         const slot *s = slot_at(m, home, stride);
-        if (s->hash == h32 && key_eq(m, s, key, len)) return home;
+        if (s->hash == h32 && key_eq(m, s, key, len, short_key)) return home;
     }
     /* Then the aligned groups from home on, the first one's bits shifted
        so that bit 0 is home (already looked at). */
@@ -265,7 +278,7 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride)
         for (; match; match &= match - 1) {
             size_t i = pos + (size_t)__builtin_ctz(match);
             const slot *s = slot_at(m, i, stride);
-            if (s->hash == h32 && key_eq(m, s, key, len)) return i;
+            if (s->hash == h32 && key_eq(m, s, key, len, short_key)) return i;
         }
         if (empty) return pos + (size_t)__builtin_ctz(empty);
         pos = base = (base + GROUP) & mask;
@@ -278,7 +291,7 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride)
    before the control byte has arrived (a group's answer would make it
    wait). */
 static ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t len, uint32_t h32,
-                                        size_t stride) {
+                                        size_t stride, bool short_key) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1;
     unsigned char want = tag | AT_HOME; /* in the key's home, then without */
@@ -287,7 +300,7 @@ static ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t
         if (c == 0) return i;
         if (c == want) {
             const slot *s = slot_at(m, i, stride);
-            if (s->hash == h32 && key_eq(m, s, key, len)) return i;
+            if (s->hash == h32 && key_eq(m, s, key, len, short_key)) return i;
         }
     }
 }
@@ -482,9 +495,19 @@ void zm_map_deinit_raw(zm_allocator a, zm_map *m, size_t stride) {
     m->cap = m->count = 0;
 }
 
+/* zm_map_get_raw for keys that cannot be compared in the slot, or with a
+   caller's hash and equality. */
+static NOINLINE void *get_slow(const zm_map *m, const void *key, size_t len, size_t stride) {
+    size_t i = probe(m, key, len, hash_of(m, key, len), stride, false);
+    return ctrl_of(m, stride)[i] ? VALUE(slot_at(m, i, stride), stride) : NULL;
+}
+
 void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride) {
     if (m->count == 0 || len > UINT32_MAX) return NULL;
-    size_t i = probe(m, key, len, hash_of(m, key, len), stride);
+    /* Keys compared in the slot make no call: the function saves no
+       registers. */
+    if (m->hooks || len > INLINE_KEY) return get_slow(m, key, len, stride);
+    size_t i = probe(m, key, len, hash_bytes32(m, key, len), stride, true);
     return ctrl_of(m, stride)[i] ? VALUE(slot_at(m, i, stride), stride) : NULL;
 }
 
@@ -499,7 +522,7 @@ static ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const void
            keys it has. */
         if (m->count) {
             h32 = hash_of(m, key, len);
-            size_t i = probe_bytes(m, key, len, h32, stride);
+            size_t i = probe_bytes(m, key, len, h32, stride, false);
             if (ctrl_of(m, stride)[i]) {
                 *out = slot_at(m, i, stride);
                 *found = true;
@@ -517,7 +540,7 @@ static ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const void
         __builtin_prefetch(VALUE(hs, stride), 1);
         __builtin_prefetch((const char *)(hs + 1) - 1, 1);
     }
-    size_t i = probe_bytes(m, key, len, h32, stride);
+    size_t i = probe_bytes(m, key, len, h32, stride, false);
     unsigned char *ctrl = ctrl_of(m, stride);
     slot *s = slot_at(m, i, stride);
     *found = ctrl[i] != 0;
@@ -547,8 +570,61 @@ zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size
     return ZM_OK;
 }
 
+/* Stores the first min(len, INLINE_KEY) bytes of key in head in as few
+   stores as it can (two for keys of 8 to 32 bytes), reading none past the
+   key; the bytes of head past them are left as they were. */
+static ALWAYS_INLINE void put_head(unsigned char *head, const unsigned char *k, size_t len) {
+    size_t n = len < INLINE_KEY ? len : INLINE_KEY;
+    if (n >= 16) {
+        unsigned char x[16], y[16];
+        memcpy(x, k, 16);
+        memcpy(y, k + n - 16, 16);
+        memcpy(head, x, 16);
+        memcpy(head + n - 16, y, 16);
+    } else if (n >= 8) {
+        uint64_t x = zm__load64(k), y = zm__load64(k + n - 8);
+        memcpy(head, &x, 8);
+        memcpy(head + n - 8, &y, 8);
+    } else {
+        copy_head(head, k, n);
+    }
+}
+
+static zm_status put_slow(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
+                          const void *value, size_t vsize);
+
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
                          const void *value, size_t vsize) {
+    /* The common case (a map with room, a key compared in the slot, an 8-byte
+       value) makes no call, so saves no registers, and stores little: a store
+       that misses the cache holds up the ones after it, the stack's
+       included. */
+    if (m->hooks || len > INLINE_KEY || vsize != 8 || m->cap == 0 || !fits(m->count + 1, m->cap))
+        return put_slow(a, m, key, len, stride, value, vsize);
+    uint32_t h32 = hash_bytes32(m, key, len);
+    size_t mask = m->cap - 1;
+    {
+        const slot *hs = slot_at(m, h32 & mask, stride);
+        __builtin_prefetch(VALUE(hs, stride), 1);
+        __builtin_prefetch((const char *)(hs + 1) - 1, 1);
+    }
+    size_t i = probe_bytes(m, key, len, h32, stride, true);
+    unsigned char *ctrl = ctrl_of(m, stride);
+    slot *s = slot_at(m, i, stride);
+    if (ctrl[i] == 0) {
+        ctrl[i] = ctrl_byte(h32, i, mask);
+        uint64_t hl = (uint64_t)h32 | (uint64_t)len << 32; /* hash, then length */
+        memcpy(&s->hash, &hl, 8);
+        put_head(s->head, (const unsigned char *)key, len);
+        m->count++;
+    }
+    s->key = key;
+    memcpy(VALUE(s, stride), value, 8);
+    return ZM_OK;
+}
+
+static NOINLINE zm_status put_slow(zm_allocator a, zm_map *m, const void *key, size_t len,
+                                   size_t stride, const void *value, size_t vsize) {
     slot *s;
     bool was;
     zm_status st = find_or_add(a, m, key, len, stride, &s, &was);
@@ -561,30 +637,14 @@ zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
     return ZM_OK;
 }
 
-bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old,
-                       size_t vsize) {
-    if (m->count == 0 || len > UINT32_MAX) return false;
-    size_t i = probe(m, key, len, hash_of(m, key, len), stride);
+/* The backward shift into the hole left in slot i, which ends the removal:
+   every later slot of the run that may move into the hole (its home is not
+   cyclically within (hole, j]) moves there, and its old place becomes the
+   hole. */
+static NOINLINE bool shift_back(zm_map *m, size_t i, size_t stride) {
     unsigned char *ctrl = ctrl_of(m, stride);
-    if (ctrl[i] == 0) return false;
-    slot *si = slot_at(m, i, stride);
-    if (old) memcpy(old, VALUE(si, stride), vsize);
     size_t mask = m->cap - 1;
-    /* Mostly no key after the hole can move into it: none of those before the
-       next empty slot is away from its home. Seen in one step, with one
-       branch that goes the same way almost every time (the byte loop below
-       has one per slot, each a guess). */
-    if (i + 1 + GROUP <= m->cap) {
-        uint32_t empty, away = group_away(ctrl + i + 1, &empty);
-        if (empty && (away & ((empty & (0u - empty)) - 1)) == 0) {
-            ctrl[i] = 0;
-            m->count--;
-            return true;
-        }
-    }
-    /* Backward shift: every later slot of the run that may move into the hole
-       (its home is not cyclically within (hole, j]) moves there, and its old
-       place becomes the hole. */
+    slot *si = slot_at(m, i, stride);
     for (size_t j = (i + 1) & mask; ctrl[j] != 0; j = (j + 1) & mask) {
         if (ctrl[j] & AT_HOME) continue; /* stays, without reading its slot */
         slot *sj = slot_at(m, j, stride);
@@ -599,6 +659,47 @@ bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, vo
     ctrl[i] = 0;
     m->count--;
     return true;
+}
+
+/* Removes the key in slot i: mostly no key after the hole can move into it
+   (none of those before the next empty slot is away from its home), seen in
+   one step with one branch that goes the same way almost every time (the
+   byte loop of shift_back has one per slot, each a guess). */
+static ALWAYS_INLINE bool remove_at(zm_map *m, size_t i, size_t stride) {
+    unsigned char *ctrl = ctrl_of(m, stride);
+    if (i + 1 + GROUP <= m->cap) {
+        uint32_t empty, away = group_away(ctrl + i + 1, &empty);
+        if (empty && (away & ((empty & (0u - empty)) - 1)) == 0) {
+            ctrl[i] = 0;
+            m->count--;
+            return true;
+        }
+    }
+    return shift_back(m, i, stride);
+}
+
+/* zm_map_remove_raw for the cases its own code leaves out: a caller's hash
+   and equality, keys that cannot be compared in the slot, values other than
+   8 bytes copied out. */
+static NOINLINE bool remove_slow(zm_map *m, const void *key, size_t len, size_t stride, void *old,
+                                 size_t vsize) {
+    size_t i = probe(m, key, len, hash_of(m, key, len), stride, false);
+    if (ctrl_of(m, stride)[i] == 0) return false;
+    if (old) memcpy(old, VALUE(slot_at(m, i, stride), stride), vsize);
+    return remove_at(m, i, stride);
+}
+
+bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old,
+                       size_t vsize) {
+    if (m->count == 0 || len > UINT32_MAX) return false;
+    /* Keys compared in the slot make no call but shift_back's: the function
+       saves no registers. */
+    if (m->hooks || len > INLINE_KEY || (old && vsize != 8))
+        return remove_slow(m, key, len, stride, old, vsize);
+    size_t i = probe(m, key, len, hash_bytes32(m, key, len), stride, true);
+    if (ctrl_of(m, stride)[i] == 0) return false;
+    if (old) memcpy(old, VALUE(slot_at(m, i, stride), stride), 8);
+    return remove_at(m, i, stride);
 }
 
 void zm_map_clear_raw(zm_map *m, size_t stride) {
