@@ -504,8 +504,7 @@ static NOINLINE void *get_slow(const zm_map *m, const void *key, size_t len, siz
 
 void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride) {
     if (m->count == 0 || len > UINT32_MAX) return NULL;
-    /* Keys compared in the slot make no call: the function saves no
-       registers. */
+    /* Keys compared in the slot take a path without a call. */
     if (m->hooks || len > INLINE_KEY) return get_slow(m, key, len, stride);
     size_t i = probe(m, key, len, hash_bytes32(m, key, len), stride, true);
     return ctrl_of(m, stride)[i] ? VALUE(slot_at(m, i, stride), stride) : NULL;
@@ -570,6 +569,22 @@ zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size
     return ZM_OK;
 }
 
+/* Whether a value of n bytes is one copy_small copies. */
+static ALWAYS_INLINE bool small_size(size_t n) {
+    return n == 8 || n == 4 || n == 16 || n == 2 || n == 1;
+}
+
+/* Copies n bytes, n one of small_size's, without a call. */
+static ALWAYS_INLINE void copy_small(void *d, const void *s, size_t n) {
+    switch (n) {
+    case 1: memcpy(d, s, 1); break;
+    case 2: memcpy(d, s, 2); break;
+    case 4: memcpy(d, s, 4); break;
+    case 8: memcpy(d, s, 8); break;
+    default: memcpy(d, s, 16); break;
+    }
+}
+
 /* Stores the first min(len, INLINE_KEY) bytes of key in head in as few
    stores as it can (two for keys of 8 to 32 bytes), reading none past the
    key; the bytes of head past them are left as they were. */
@@ -595,11 +610,12 @@ static zm_status put_slow(zm_allocator a, zm_map *m, const void *key, size_t len
 
 zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len, size_t stride,
                          const void *value, size_t vsize) {
-    /* The common case (a map with room, a key compared in the slot, an 8-byte
-       value) makes no call, so saves no registers, and stores little: a store
-       that misses the cache holds up the ones after it, the stack's
-       included. */
-    if (m->hooks || len > INLINE_KEY || vsize != 8 || m->cap == 0 || !fits(m->count + 1, m->cap))
+    /* The common case (a map with room, a key compared in the slot, a value
+       of 1, 2, 4, 8 or 16 bytes) makes no call, and stores little: a store
+       that misses the cache holds up the ones after it. The rest go to
+       put_slow. */
+    if (m->hooks || len > INLINE_KEY || !small_size(vsize) || m->cap == 0 ||
+        !fits(m->count + 1, m->cap))
         return put_slow(a, m, key, len, stride, value, vsize);
     uint32_t h32 = hash_bytes32(m, key, len);
     size_t mask = m->cap - 1;
@@ -619,7 +635,7 @@ zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
         m->count++;
     }
     s->key = key;
-    memcpy(VALUE(s, stride), value, 8);
+    copy_small(VALUE(s, stride), value, vsize);
     return ZM_OK;
 }
 
@@ -679,8 +695,8 @@ static ALWAYS_INLINE bool remove_at(zm_map *m, size_t i, size_t stride) {
 }
 
 /* zm_map_remove_raw for the cases its own code leaves out: a caller's hash
-   and equality, keys that cannot be compared in the slot, values other than
-   8 bytes copied out. */
+   and equality, keys that cannot be compared in the slot, values copied out
+   that copy_small does not copy. */
 static NOINLINE bool remove_slow(zm_map *m, const void *key, size_t len, size_t stride, void *old,
                                  size_t vsize) {
     size_t i = probe(m, key, len, hash_of(m, key, len), stride, false);
@@ -692,13 +708,13 @@ static NOINLINE bool remove_slow(zm_map *m, const void *key, size_t len, size_t 
 bool zm_map_remove_raw(zm_map *m, const void *key, size_t len, size_t stride, void *old,
                        size_t vsize) {
     if (m->count == 0 || len > UINT32_MAX) return false;
-    /* Keys compared in the slot make no call but shift_back's: the function
-       saves no registers. */
-    if (m->hooks || len > INLINE_KEY || (old && vsize != 8))
+    /* Keys compared in the slot take a path without a call (but to
+       shift_back, for the rarer removals that move keys). */
+    if (m->hooks || len > INLINE_KEY || (old && !small_size(vsize)))
         return remove_slow(m, key, len, stride, old, vsize);
     size_t i = probe(m, key, len, hash_bytes32(m, key, len), stride, true);
     if (ctrl_of(m, stride)[i] == 0) return false;
-    if (old) memcpy(old, VALUE(slot_at(m, i, stride), stride), 8);
+    if (old) copy_small(old, VALUE(slot_at(m, i, stride), stride), vsize);
     return remove_at(m, i, stride);
 }
 
