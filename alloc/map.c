@@ -28,6 +28,17 @@
  * pointer and its first 24 bytes: a key of up to 24 bytes is compared in the
  * slot itself, without following the pointer (which would cost a second
  * cache miss on a hit).
+ *
+ * get, put and remove of such a key (in a map without hooks, with a value of
+ * 1, 2, 4, 8 or 16 bytes, and for put one that need not grow) take a path
+ * that makes no call: the comparison is inlined, and everything else (long
+ * keys, hooks, other value sizes, growth, and for removal the backward
+ * shift) goes to an out-of-line function. A call anywhere in the common
+ * path made the compiler save and restore registers on every call and spill
+ * more; put also stores the hash and length in one store and the key's
+ * first bytes in two, since at a million keys every store after the slot's
+ * (a cache miss) waits for it. Together 5 to 9% off hits, misses and
+ * removals, and a little off insertion.
  */
 #include <stdatomic.h>
 
