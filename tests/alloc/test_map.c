@@ -308,6 +308,15 @@ static void test_lengths(void) {
         CHECK(int_map_put(a, &m, keys[n], n, (int)n) == ZM_OK);
     }
     CHECK_EQ(int_map_count(&m), MAXLEN + 1);
+    /* Put again through copies: each key's value is replaced, none added. */
+    for (size_t n = 0; n <= MAXLEN; n++) {
+        char *copy = malloc(n ? n : 1);
+        memcpy(copy, keys[n], n);
+        CHECK(int_map_put(a, &m, copy, n, (int)n + 100) == ZM_OK);
+        CHECK(int_map_put(a, &m, keys[n], n, (int)n) == ZM_OK);
+        free(copy);
+    }
+    CHECK_EQ(int_map_count(&m), MAXLEN + 1);
     size_t bad = 0;
     for (size_t n = 0; n <= MAXLEN; n++) {
         char *probe = malloc(n ? n : 1);
@@ -608,6 +617,102 @@ static void test_big_values(void) {
     free(lens);
 }
 
+typedef struct three {
+    uint32_t n[3];
+} three;
+ZM_MAP_TYPED(u8_map, uint8_t);
+ZM_MAP_TYPED(u16_map, uint16_t);
+ZM_MAP_TYPED(three_map, three);
+
+/* The value a map of each type keeps for the number i, and the number a
+   value reads back as (what the map keeps of it). */
+static uint8_t mk_u8(size_t i) {
+    return (uint8_t)(i * 7);
+}
+static uint16_t mk_u16(size_t i) {
+    return (uint16_t)(i * 7);
+}
+static int mk_int(size_t i) {
+    return (int)(i * 7);
+}
+static void *mk_ptr(size_t i) {
+    return (void *)(uintptr_t)(i * 7 + 1);
+}
+static wide mk_wide(size_t i) {
+    wide w;
+    memset(w.bytes, 0x5a, sizeof w.bytes);
+    memcpy(w.bytes + 8, &i, sizeof i); /* the last 8 of the 16 bytes */
+    return w;
+}
+static three mk_three(size_t i) {
+    return (three){{(uint32_t)i, 0x5a5a5a5au, (uint32_t)(i * 3)}};
+}
+static uint64_t rd_num(uint64_t x) {
+    return x;
+}
+static uint64_t rd_ptr(void *p) {
+    return (uint64_t)(uintptr_t)p;
+}
+static uint64_t rd_wide(wide w) {
+    uint64_t x;
+    memcpy(&x, w.bytes + 8, sizeof x);
+    return w.bytes[0] == 0x5a && w.bytes[7] == 0x5a ? x : ~x;
+}
+static uint64_t rd_three(three t) {
+    return t.n[1] == 0x5a5a5a5au ? (uint64_t)t.n[0] << 32 | t.n[2] : 0;
+}
+
+/* Values of every size that put, get and remove copy without a call (1, 2,
+   4, 8 and 16 bytes) and one that they leave to the general path (12):
+   n keys put through growth into segments, put again over every other key,
+   got, a third removed with the old value copied out (and removed again, to
+   no effect), all got again. Key i's value is MAKE(i + 1), or MAKE(i) once
+   put again. M is the map type's prefix, T the value type. */
+#define SMALL_VALUES(M, T, MAKE, READ)                                                             \
+    do {                                                                                           \
+        M##_map m = {0};                                                                           \
+        size_t bad = 0;                                                                            \
+        for (size_t i = 0; i < n; i++)                                                             \
+            CHECK(M##_map_put(a, &m, keys + i * 24, lens[i], MAKE(i + 1)) == ZM_OK);               \
+        for (size_t i = 0; i < n; i += 2)                                                          \
+            CHECK(M##_map_put(a, &m, keys + i * 24, lens[i], MAKE(i)) == ZM_OK);                   \
+        CHECK(m.map.cap > 4096);                                                                   \
+        CHECK_EQ(M##_map_count(&m), n);                                                            \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T *v = M##_map_get(&m, keys + i * 24, lens[i]);                                        \
+            bad += v == NULL || READ(*v) != READ(MAKE(i % 2 ? i + 1 : i));                         \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i += 3) {                                                        \
+            T old;                                                                                 \
+            memset(&old, 0, sizeof old);                                                           \
+            bad += !M##_map_remove(&m, keys + i * 24, lens[i], &old);                              \
+            bad += READ(old) != READ(MAKE(i % 2 ? i + 1 : i));                                     \
+            bad += M##_map_remove(&m, keys + i * 24, lens[i], &old);                               \
+        }                                                                                          \
+        CHECK_EQ(M##_map_count(&m), n - (n + 2) / 3);                                              \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T *v = M##_map_get(&m, keys + i * 24, lens[i]);                                        \
+            bad +=                                                                                 \
+                i % 3 == 0 ? v != NULL : (v == NULL || READ(*v) != READ(MAKE(i % 2 ? i + 1 : i))); \
+        }                                                                                          \
+        CHECK_EQ(bad, 0);                                                                          \
+        M##_map_deinit(a, &m);                                                                     \
+    } while (0)
+
+static void test_small_values(void) {
+    zm_allocator a = zm_default_allocator();
+    size_t n = 20000, *lens;
+    char *keys = make_keys(n, &lens);
+    SMALL_VALUES(u8, uint8_t, mk_u8, rd_num);
+    SMALL_VALUES(u16, uint16_t, mk_u16, rd_num);
+    SMALL_VALUES(int, int, mk_int, rd_num);
+    SMALL_VALUES(ptr, void *, mk_ptr, rd_ptr);
+    SMALL_VALUES(wide, wide, mk_wide, rd_wide);
+    SMALL_VALUES(three, three, mk_three, rd_three);
+    free(keys);
+    free(lens);
+}
+
 int main(void) {
     RUN(test_basics);
     RUN(test_many);
@@ -615,6 +720,7 @@ int main(void) {
     RUN(test_wrap);
     RUN(test_values);
     RUN(test_big_values);
+    RUN(test_small_values);
     RUN(test_lengths);
     RUN(test_collisions);
     RUN(test_seeds);
