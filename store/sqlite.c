@@ -22,6 +22,13 @@
 /* The columns a version is read from, in the order sqlite_read.c expects. */
 #define VERSION_COLS "v.version, v.ts, v.deleted, v.agent, v.session, v.value, v.metadata"
 
+/* A ranked search: the first ?2 rows of the query ranked (columns id, key
+   and km, the score) in order, with the latest version number of each key
+   kept read third (from the versions' primary key, for those rows only). */
+#define LATEST_OF(ranked, order)                                                                   \
+    "SELECT r.id, r.key, (SELECT max(version) FROM zmem_versions WHERE key_id = r.id), r.km "      \
+    "FROM (" ranked "ORDER BY " order " LIMIT ?2) r ORDER BY " order
+
 static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [ZM__SQ_BEGIN_READ] = "BEGIN",
@@ -30,11 +37,14 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_SAVEPOINT] = "SAVEPOINT zmem_op",
     [ZM__SQ_RELEASE] = "RELEASE zmem_op",
     [ZM__SQ_ROLLBACK_TO] = "ROLLBACK TO zmem_op",
-    [ZM__SQ_KEY_FIND] = "SELECT id, latest, latest_ts, live FROM zmem_keys WHERE key = ?1",
-    [ZM__SQ_KEY_INSERT] =
-        "INSERT INTO zmem_keys(key, latest, latest_ts, live) VALUES(?1, ?2, ?3, ?4)",
-    [ZM__SQ_KEY_UPDATE] =
-        "UPDATE zmem_keys SET latest = ?2, latest_ts = ?3, live = ?4 WHERE id = ?1",
+    /* A key's id and its latest version's number, time and whether it is a
+       deletion: the key's index entry (it holds the id) and the last
+       version of that id (the versions' primary key read backwards). */
+    [ZM__SQ_KEY_FIND] = "SELECT k.id, v.deleted, v.version, v.ts FROM zmem_keys k "
+                        "JOIN zmem_versions v ON v.key_id = k.id WHERE k.key = ?1 "
+                        "ORDER BY v.version DESC LIMIT 1",
+    [ZM__SQ_KEY_INSERT] = "INSERT INTO zmem_keys(key, live) VALUES(?1, ?2)",
+    [ZM__SQ_KEY_UPDATE] = "UPDATE zmem_keys SET live = ?2 WHERE id = ?1",
     [ZM__SQ_KEY_DELETE] = "DELETE FROM zmem_keys WHERE id = ?1",
     [ZM__SQ_VER_INSERT] = "INSERT INTO zmem_versions(key_id, version, ts, deleted, agent, session, "
                           "value, metadata) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -59,14 +69,28 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
     [ZM__SQ_FTS_MAX] = "SELECT rowid FROM zmem_fts ORDER BY rowid DESC LIMIT 1",
     [ZM__SQ_FTS_OPTIMIZE] = "INSERT INTO zmem_fts(zmem_fts) VALUES('optimize')",
     [ZM__SQ_PENDING_ADD] = "INSERT OR IGNORE INTO zmem_pending(key_id) VALUES(?1)",
-    [ZM__SQ_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM zmem_pending)",
-    /* The waiting keys, with what to index: the latest value of a live key
-       (CROSS JOIN: the queue first, never a scan of every key). */
-    [ZM__SQ_PENDING_LIST] = "SELECT p.key_id, k.key, k.live, v.value FROM zmem_pending p "
-                            "CROSS JOIN zmem_keys k CROSS JOIN zmem_versions v "
-                            "WHERE k.id = p.key_id AND v.key_id = k.id AND v.version = k.latest",
+    /* Whether a key waits: queued, or added since the last pass (an id above
+       the mark; ids only grow, see zmem_index_mark). */
+    [ZM__SQ_PENDING_ANY] = "SELECT EXISTS(SELECT 1 FROM zmem_pending) OR "
+                           "(SELECT max(id) FROM zmem_keys) > (SELECT id FROM zmem_index_mark)",
+    /* The waiting keys, with what to index: whether each is live and its
+       latest value (the queue and the ids above the mark first, never a
+       scan of every key). */
+    [ZM__SQ_PENDING_LIST] = "SELECT w.id, k.key, k.live, (SELECT value FROM zmem_versions "
+                            "WHERE key_id = k.id ORDER BY version DESC LIMIT 1) "
+                            "FROM (SELECT key_id AS id FROM zmem_pending UNION ALL SELECT id FROM "
+                            "zmem_keys WHERE id > (SELECT id FROM zmem_index_mark) AND id NOT IN "
+                            "(SELECT key_id FROM zmem_pending)) w "
+                            "CROSS JOIN zmem_keys k WHERE k.id = w.id",
     [ZM__SQ_PENDING_DEL] = "DELETE FROM zmem_pending WHERE key_id = ?1",
     [ZM__SQ_PENDING_CLEAR] = "DELETE FROM zmem_pending",
+    /* After a pass: every key there is indexed. */
+    [ZM__SQ_MARK_SET] =
+        "UPDATE zmem_index_mark SET id = coalesce((SELECT max(id) FROM zmem_keys), 0)",
+    /* After a purge: the mark never above the largest id, so the id SQLite
+       gives the next new key (the largest plus one) is above it. */
+    [ZM__SQ_MARK_LOWER] = "UPDATE zmem_index_mark SET id = "
+                          "min(id, coalesce((SELECT max(id) FROM zmem_keys), 0))",
     /* Two seeks: the key's index entry holds its id (the rowid), and the
        last version of that id is the latest. */
     [ZM__SQ_GET_LATEST] = "SELECT " VERSION_COLS " FROM zmem_versions v WHERE v.key_id = "
@@ -84,41 +108,48 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
        ?1 the query, ?2 the limit, ?3 the query followed by 0xFF (above every
        UTF-8 string that starts with the query); ?4 and ?5 the keys left out
        (those from ?4 to below ?5: a prefix and the prefix followed by 0xFF;
-       both empty, none). */
+       both empty, none). The ranked queries read the latest version number
+       of the hits they keep only (LATEST_OF, around the ranked candidates). */
     [ZM__SQ_EXACT_COUNT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
                            "SELECT key_id FROM zmem_strings WHERE s = ?1) "
                            "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
                            " AND NOT (k.key >= ?4 AND k.key < ?5)",
-    [ZM__SQ_EXACT] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
-                     "SELECT key_id FROM zmem_strings WHERE s = ?1) "
-                     "SELECT k.id, k.key, k.latest, k.key = ?1 AS km FROM c JOIN zmem_keys k "
-                     "ON k.id = c.id WHERE k.live AND NOT (k.key >= ?4 AND k.key < ?5) "
-                     "ORDER BY km DESC, k.key LIMIT ?2",
+    [ZM__SQ_EXACT] = LATEST_OF("WITH c(id) AS (SELECT id FROM zmem_keys WHERE key = ?1 UNION "
+                               "SELECT key_id FROM zmem_strings WHERE s = ?1) "
+                               "SELECT k.id AS id, k.key AS key, k.key = ?1 AS km FROM c "
+                               "JOIN zmem_keys k ON k.id = c.id WHERE k.live "
+                               "AND NOT (k.key >= ?4 AND k.key < ?5) ",
+                               "km DESC, key"),
     [ZM__SQ_PREFIX_COUNT] =
         "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
         "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
         "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
         " AND NOT (k.key >= ?4 AND k.key < ?5)",
-    [ZM__SQ_PREFIX] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
-                      "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
-                      "SELECT k.id, k.key, k.latest, (k.key >= ?1 AND k.key < ?3) AS km FROM c "
-                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
-                      " AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY km DESC, k.key LIMIT ?2",
+    [ZM__SQ_PREFIX] =
+        LATEST_OF("WITH c(id) AS (SELECT id FROM zmem_keys WHERE key >= ?1 AND key < ?3 UNION "
+                  "SELECT key_id FROM zmem_strings WHERE s >= ?1 AND s < ?3) "
+                  "SELECT k.id AS id, k.key AS key, (k.key >= ?1 AND k.key < ?3) AS km FROM c "
+                  "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+                  " AND NOT (k.key >= ?4 AND k.key < ?5) ",
+                  "km DESC, key"),
     [ZM__SQ_SUBSTR_COUNT] =
         "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
         "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
         "SELECT count(*) FROM c JOIN zmem_keys k ON k.id = c.id WHERE k.live"
         " AND NOT (k.key >= ?4 AND k.key < ?5)",
-    [ZM__SQ_SUBSTR] = "WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
-                      "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
-                      "SELECT k.id, k.key, k.latest, instr(k.key, ?1) > 0 AS km FROM c "
-                      "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
-                      " AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY km DESC, k.key LIMIT ?2",
+    [ZM__SQ_SUBSTR] =
+        LATEST_OF("WITH c(id) AS (SELECT id FROM zmem_keys WHERE instr(key, ?1) > 0 UNION "
+                  "SELECT key_id FROM zmem_strings WHERE instr(s, ?1) > 0) "
+                  "SELECT k.id AS id, k.key AS key, instr(k.key, ?1) > 0 AS km FROM c "
+                  "JOIN zmem_keys k ON k.id = c.id WHERE k.live"
+                  " AND NOT (k.key >= ?4 AND k.key < ?5) ",
+                  "km DESC, key"),
     [ZM__SQ_TOKEN_COUNT] = "SELECT count(*) FROM zmem_fts f JOIN zmem_keys k ON k.id = f.rowid "
                            "WHERE zmem_fts MATCH ?1 AND NOT (k.key >= ?4 AND k.key < ?5)",
-    [ZM__SQ_TOKEN] = "SELECT f.rowid, k.key, k.latest, -bm25(zmem_fts) AS score FROM zmem_fts f "
-                     "JOIN zmem_keys k ON k.id = f.rowid WHERE zmem_fts MATCH ?1 "
-                     "AND NOT (k.key >= ?4 AND k.key < ?5) ORDER BY score DESC, k.key LIMIT ?2",
+    [ZM__SQ_TOKEN] = LATEST_OF("SELECT f.rowid AS id, k.key AS key, -bm25(zmem_fts) AS km "
+                               "FROM zmem_fts f JOIN zmem_keys k ON k.id = f.rowid "
+                               "WHERE zmem_fts MATCH ?1 AND NOT (k.key >= ?4 AND k.key < ?5) ",
+                               "km DESC, key"),
     [ZM__SQ_NODE_FIND] = "SELECT id FROM zmem_nodes WHERE name = ?1",
     [ZM__SQ_NODE_INSERT] = "INSERT INTO zmem_nodes(name) VALUES(?1)",
     [ZM__SQ_NODE_MAX] = "SELECT coalesce(max(id), 0) FROM zmem_nodes",
@@ -147,19 +178,21 @@ static const char *const stmt_sql[ZM__SQ_STMT_COUNT] = {
 };
 
 /* ---------------------------------------------------------------------------
- * The schema. Each step migrates the schema one version forward: step 0
- * makes version 1 from an empty database. A later version appends a step
- * that alters what the one before left.
+ * The schema. Step 0 makes the current version in an empty database; step
+ * v (from 1) migrates version v one version forward. A later version
+ * appends a step that alters what the one before left, and changes step 0
+ * to make the same tables.
  * ------------------------------------------------------------------------- */
 
 static const char *const migrations[ZM__SQ_SCHEMA] = {
-    /* 0 -> 1 */
+    /* 0 -> 4: a new database gets the current schema at once (the steps
+       below take an older one forward; the schema tests check that both
+       ways give the same tables). */
     "CREATE TABLE zmem_keys("
-    "  id INTEGER PRIMARY KEY,"     /* first-write order */
-    "  key BLOB NOT NULL UNIQUE,"   /* the key's bytes */
-    "  latest INTEGER NOT NULL,"    /* the number of its latest version */
-    "  latest_ts INTEGER NOT NULL," /* that version's time (ms) */
-    "  live INTEGER NOT NULL);"     /* 1 unless the latest version is a deletion */
+    "  id INTEGER PRIMARY KEY,"   /* first-write order */
+    "  key BLOB NOT NULL UNIQUE," /* the key's bytes */
+    "  live INTEGER NOT NULL);"   /* 1 unless the latest version is a deletion */
+    /* Every version of every key; a key's latest is the last of its id. */
     "CREATE TABLE zmem_versions("
     "  key_id INTEGER NOT NULL,"
     "  version INTEGER NOT NULL,"
@@ -178,9 +211,10 @@ static const char *const migrations[ZM__SQ_SCHEMA] = {
     "  s BLOB NOT NULL,"
     "  PRIMARY KEY(key_id, pos)) WITHOUT ROWID;"
     "CREATE INDEX zmem_strings_s ON zmem_strings(s);"
-    /* Token search: one row per live key (rowid = the key's id) holding its
-       key's and content's tokens, already normalized, one space apart. */
-    "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii');"
+    /* Token search: one row per live key (rowid = the key's id) of its
+       key's and content's tokens, already normalized, one space apart; no
+       copy of the text is kept (sqlite_write.c rebuilds it to drop a row). */
+    "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii', content = '');"
     "CREATE TABLE zmem_nodes("
     "  id INTEGER PRIMARY KEY,"
     "  name BLOB NOT NULL UNIQUE);"
@@ -194,7 +228,14 @@ static const char *const migrations[ZM__SQ_SCHEMA] = {
     "  agent BLOB NOT NULL,"
     "  UNIQUE(src, dst, rel));"
     "CREATE INDEX zmem_edges_src ON zmem_edges(src, id);"
-    "CREATE INDEX zmem_edges_dst ON zmem_edges(dst, id);",
+    "CREATE INDEX zmem_edges_dst ON zmem_edges(dst, id);"
+    /* The keys waiting for search (see 1 -> 2 and 3 -> 4 below). */
+    "CREATE TABLE zmem_pending(key_id INTEGER PRIMARY KEY);"
+    "CREATE TABLE zmem_index_mark(id INTEGER NOT NULL);"
+    "INSERT INTO zmem_index_mark(id) VALUES(0);",
+    /* Version 1 had the tables above, but zmem_keys also held each key's
+       latest version number and time (latest, latest_ts), zmem_fts kept a
+       copy of its text, and there was no zmem_pending or zmem_index_mark. */
     /* 1 -> 2: search is brought up to date in bulk (sqlite_write.c). The
        keys whose strings and tokens wait to be rebuilt from their latest
        version; empty when search is up to date. */
@@ -208,6 +249,21 @@ static const char *const migrations[ZM__SQ_SCHEMA] = {
     "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii', content = '');"
     "DELETE FROM zmem_strings;"
     "INSERT OR IGNORE INTO zmem_pending(key_id) SELECT id FROM zmem_keys WHERE live;",
+    /* 3 -> 4: a key's row no longer repeats its latest version's number and
+       time, so a write of an existing key leaves the row alone (it changes
+       only when the key is forgotten or written again after): the latest
+       version is the last of the key's id in zmem_versions. */
+    "ALTER TABLE zmem_keys DROP COLUMN latest;"
+    "ALTER TABLE zmem_keys DROP COLUMN latest_ts;"
+    /* A key's first write queues nothing: the keys with an id above this
+       mark were added since search was last brought up to date, and wait
+       with those of zmem_pending (later writes of a key queue it there).
+       SQLite gives a new key the largest id plus one (until ids reach
+       2^63 - 1), and a purge keeps the mark at most the largest id, so a
+       new key's id is always above the mark. Every key of an older schema
+       waiting is in zmem_pending. */
+    "CREATE TABLE zmem_index_mark(id INTEGER NOT NULL);"
+    "INSERT INTO zmem_index_mark(id) SELECT coalesce(max(id), 0) FROM zmem_keys;",
 };
 
 /* ---------------------------------------------------------------------------
@@ -465,7 +521,8 @@ static zm_status migrate(zm__sq *s) {
     int64_t app, version, tables;
     st = read_header(s, &app, &version, &tables); /* another process may have done it */
     if (st == ZM_OK) st = check_header(s, app, version, tables);
-    for (int64_t v = version; st == ZM_OK && v < ZM__SQ_SCHEMA; v++)
+    /* An empty database (version 0) gets the current schema in one step. */
+    for (int64_t v = version; st == ZM_OK && v < ZM__SQ_SCHEMA; v = v == 0 ? ZM__SQ_SCHEMA : v + 1)
         st = exec_sql(s, migrations[v], "creating the schema");
     if (st == ZM_OK && version < ZM__SQ_SCHEMA)
         st = exec_sql(s,

@@ -20,7 +20,7 @@ static inline bool zm__sq_token(const char *text, size_t len, size_t *pos, size_
 }
 
 /* The schema this build writes and reads (PRAGMA user_version). */
-#define ZM__SQ_SCHEMA 3
+#define ZM__SQ_SCHEMA 4
 /* PRAGMA application_id of a zmem database: "zmem" in ASCII. */
 #define ZM__SQ_APP_ID 0x7A6D656D
 
@@ -56,6 +56,8 @@ typedef enum zm__sq_stmt_id {
     ZM__SQ_PENDING_LIST,
     ZM__SQ_PENDING_DEL,
     ZM__SQ_PENDING_CLEAR,
+    ZM__SQ_MARK_SET,
+    ZM__SQ_MARK_LOWER,
     ZM__SQ_GET_LATEST,
     ZM__SQ_GET_AS_OF,
     ZM__SQ_HISTORY_COUNT,
@@ -177,8 +179,9 @@ zm_status zm__sq_read_begin(zm__sq *s);
 void zm__sq_read_end(zm__sq *s);
 
 /* Search is kept up to date in bulk: a write records its key in
-   zmem_pending (in its own transaction, so nothing acknowledged is ever
-   missing from it), and the key's strings and tokens are rebuilt from its
+   zmem_pending, or adds the key with an id above zmem_index_mark (in its
+   own transaction, so nothing acknowledged is ever missing), and the key's
+   strings and tokens are rebuilt from its
    latest version when search next needs them: before a search, and in the
    write that finds ZM__SQ_QUEUE_MAX keys waiting (in a transaction or not:
    a transaction's keys wait like any others). Indexing costs about 40k

@@ -53,8 +53,8 @@ zm_status zm__sq_head(zm_store *base, const char *key, size_t key_len, uint64_t 
     int rc = zm__sq_bind_bytes(q, 1, key, key_len);
     if (rc == SQLITE_OK) rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        *version = (uint64_t)sqlite3_column_int64(q, 1);
-        st = sqlite3_column_int(q, 3) != 0 ? ZM_OK : ZM_ENOTFOUND;
+        *version = (uint64_t)sqlite3_column_int64(q, 2);
+        st = sqlite3_column_int(q, 1) == 0 ? ZM_OK : ZM_ENOTFOUND;
     } else if (rc == SQLITE_DONE) {
         st = ZM_ENOTFOUND;
     } else {

@@ -4,10 +4,12 @@
    reading the key's latest version number and inserting the next one is one
    step for every process sharing the file.
 
-   A write touches only its key's row, the new version and the queue of keys
-   waiting for search (zmem_pending); the strings and tokens of the queued
-   keys are rebuilt together later (zm__sq_index_pending), which writes each
-   search page once for many keys instead of once per write. */
+   A write touches only the new version and the queue of keys waiting for
+   search (zmem_pending), or for a new key its row instead of the queue
+   (its id, above zmem_index_mark, says it waits); the strings and tokens
+   of the waiting keys are rebuilt together later (zm__sq_index_pending),
+   which writes each search page once for many keys instead of once per
+   write. */
 #include "sqlite_internal.h"
 
 const zm_json zm__sq_null = {.type = ZM_JSON_NULL, .flags = ZM_JSON_F_SHARED};
@@ -271,7 +273,7 @@ static zm_status reindex(zm__sq *s, int64_t id, const char *key, size_t key_len,
  * Versions
  * ------------------------------------------------------------------------- */
 
-/* What the keys table says of a key. */
+/* What the database says of a key: its row and its latest version. */
 typedef struct key_row {
     bool found;
     int64_t id, latest, latest_ts;
@@ -288,9 +290,9 @@ static zm_status find_key(zm__sq *s, const char *key, size_t key_len, key_row *o
     if (rc == SQLITE_ROW) {
         out->found = true;
         out->id = sqlite3_column_int64(q, 0);
-        out->latest = sqlite3_column_int64(q, 1);
-        out->latest_ts = sqlite3_column_int64(q, 2);
-        out->live = sqlite3_column_int(q, 3) != 0;
+        out->live = sqlite3_column_int(q, 1) == 0;
+        out->latest = sqlite3_column_int64(q, 2);
+        out->latest_ts = sqlite3_column_int64(q, 3);
         rc = SQLITE_DONE;
     }
     sqlite3_reset(q);
@@ -327,19 +329,16 @@ static zm_status append(zm__sq *s, const new_version *nv, key_row *k, int64_t *n
     if (!k->found) {
         if ((st = zm__sq_stmt(s, ZM__SQ_KEY_INSERT, &q)) != ZM_OK) return st;
         rc = zm__sq_bind_bytes(q, 1, w->key, w->key_len);
-        sqlite3_bind_int64(q, 2, *number);
-        sqlite3_bind_int64(q, 3, *ts);
-        sqlite3_bind_int(q, 4, !nv->deleted);
+        sqlite3_bind_int(q, 2, !nv->deleted);
         st = rc == SQLITE_OK ? zm__sq_exec(s, ZM__SQ_KEY_INSERT, "adding a key")
                              : zm__sq_fail(s, rc, "adding a key");
         if (st != ZM_OK) return st;
         k->id = sqlite3_last_insert_rowid(s->db);
-    } else {
+    } else if (k->live == nv->deleted) {
+        /* The row changes only when the key is forgotten or comes back. */
         if ((st = zm__sq_stmt(s, ZM__SQ_KEY_UPDATE, &q)) != ZM_OK) return st;
         sqlite3_bind_int64(q, 1, k->id);
-        sqlite3_bind_int64(q, 2, *number);
-        sqlite3_bind_int64(q, 3, *ts);
-        sqlite3_bind_int(q, 4, !nv->deleted);
+        sqlite3_bind_int(q, 2, !nv->deleted);
         if ((st = zm__sq_exec(s, ZM__SQ_KEY_UPDATE, "updating a key")) != ZM_OK) return st;
     }
     if ((st = zm__sq_stmt(s, ZM__SQ_VER_INSERT, &q)) != ZM_OK) return st;
@@ -455,6 +454,7 @@ zm_status zm__sq_index_pending(zm__sq *s) {
     zm_arena_deinit(&ar);
     if (st == ZM_OK && rc != SQLITE_DONE) st = zm__sq_fail(s, rc, "updating the search index");
     if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_PENDING_CLEAR, "updating the search index");
+    if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_MARK_SET, "updating the search index");
     return st;
 }
 
@@ -482,16 +482,18 @@ zm_status zm__sq_index_for_search(zm__sq *s) {
     return st;
 }
 
-/* After a write of key id inside the open write: queues it, and when enough
-   keys wait, indexes them all in this write. *flushed says whether it did. */
 /* Whether the next key queued makes enough wait to index them all. */
 static bool queue_full(const zm__sq *s) {
     return s->queued + s->txn_queued + 1 >= ZM__SQ_QUEUE_MAX;
 }
 
-static zm_status queue_key(zm__sq *s, int64_t id, bool *flushed) {
+/* After a write of key id inside the open write: queues it (in
+   zmem_pending, unless the write added the key: then its id, above the
+   mark, says it waits), and when enough keys wait, indexes them all in this
+   write. *flushed says whether it did. */
+static zm_status queue_key(zm__sq *s, int64_t id, bool added, bool *flushed) {
     *flushed = false;
-    zm_status st = zm__sq_queue(s, id);
+    zm_status st = added ? ZM_OK : zm__sq_queue(s, id);
     if (st != ZM_OK) return st;
     if (!queue_full(s)) return ZM_OK;
     *flushed = true;
@@ -533,8 +535,9 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
         key_row k;
         bool flushed = false;
         st = find_key(s, w->key, w->key_len, &k);
+        bool added = st == ZM_OK && !k.found;
         if (st == ZM_OK) st = append(s, &nv, &k, &number, &ts);
-        if (st == ZM_OK) st = queue_key(s, k.id, &flushed);
+        if (st == ZM_OK) st = queue_key(s, k.id, added, &flushed);
         st = zm__sq_op_end(s, st);
         if (st == ZM_OK) queued(s, flushed);
     }
@@ -545,10 +548,13 @@ zm_status zm__sq_put(zm_store *base, const zm_store_write *w, zm_store_version *
 }
 
 /* Erases every row of the key: its versions, its content and tokens, its
-   place in the queue, the key itself; then compacts the token index so no segment keeps the key's
-   tokens (secure_delete overwrites what is freed). */
+   place in the queue, the key itself (and keeps the mark of new keys at
+   most the largest id left; the statement takes no ?1); then compacts the
+   token index so no segment keeps the key's tokens (secure_delete
+   overwrites what is freed). */
 static zm_status purge(zm__sq *s, const zm_store_write *w, const key_row *k) {
-    static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_PENDING_DEL, ZM__SQ_KEY_DELETE};
+    static const zm__sq_stmt_id ids[] = {ZM__SQ_VER_PURGE, ZM__SQ_PENDING_DEL, ZM__SQ_KEY_DELETE,
+                                         ZM__SQ_MARK_LOWER};
     sqlite3_stmt *q;
     zm_arena ar;
     zm_arena_init(&ar, s->a);
@@ -583,7 +589,7 @@ zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
         did = true;
         new_version nv = {w, "null", 4, NULL, 0, true};
         st = append(s, &nv, &k, &number, &ts);
-        if (st == ZM_OK) st = queue_key(s, k.id, &flushed);
+        if (st == ZM_OK) st = queue_key(s, k.id, false, &flushed);
     }
     st = zm__sq_op_end(s, st);
     if (st != ZM_OK) return st;

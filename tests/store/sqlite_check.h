@@ -13,6 +13,37 @@
 
 #include "../../store/internal.h"
 
+/* SQL that turns a schema 4 database back into schema 3's layout (bar the
+   version number): zmem_keys gets the two columns schema 3 had (each key's
+   latest version number and time), filled in, and the keys added since the
+   last pass (above zmem_index_mark) join zmem_pending, which schema 3 kept
+   every waiting key in. So a test can make an older database from a new
+   one. */
+#define SQ_TO_SCHEMA_3                                                                             \
+    "ALTER TABLE zmem_keys ADD COLUMN latest INTEGER NOT NULL DEFAULT 0;"                          \
+    "ALTER TABLE zmem_keys ADD COLUMN latest_ts INTEGER NOT NULL DEFAULT 0;"                       \
+    "UPDATE zmem_keys SET latest = (SELECT max(version) FROM zmem_versions WHERE key_id = "        \
+    "zmem_keys.id), latest_ts = (SELECT max(ts) FROM zmem_versions WHERE key_id = zmem_keys.id);"  \
+    "INSERT OR IGNORE INTO zmem_pending(key_id) SELECT id FROM zmem_keys WHERE id > "              \
+    "(SELECT id FROM zmem_index_mark);"                                                            \
+    "DROP TABLE zmem_index_mark;"
+
+/* The keys waiting to be indexed in db (queued, or added since the last
+   pass); -1 on error. */
+static long long sq_waiting(sqlite3 *db) {
+    sqlite3_stmt *q = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM zmem_pending) + (SELECT count(*) FROM "
+                           "zmem_keys WHERE id > (SELECT id FROM zmem_index_mark) AND id NOT IN "
+                           "(SELECT key_id FROM zmem_pending))",
+                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
 /* A growing text for sq_fts_consistent. */
 typedef struct ck_text {
     char *p;
@@ -142,7 +173,8 @@ static bool sq_fts_consistent(sqlite3 *db) {
     sqlite3_prepare_v2(db,
                        "SELECT count(*) FROM zmem_fts_docsize d LEFT JOIN zmem_keys k "
                        "ON k.id = d.id WHERE (k.id IS NULL OR NOT k.live) "
-                       "AND d.id NOT IN (SELECT key_id FROM zmem_pending)",
+                       "AND d.id NOT IN (SELECT key_id FROM zmem_pending) "
+                       "AND d.id <= (SELECT id FROM zmem_index_mark)",
                        -1, &q, NULL);
     if (q == NULL || sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != 0) {
         fprintf(stderr, "sq_fts_consistent: a forgotten or purged key has a token row\n");
@@ -178,9 +210,10 @@ static bool sq_fts_consistent(sqlite3 *db) {
     return ok;
 }
 
-/* True when PRAGMA integrity_check says ok, for every key the versions kept
-   are consecutive and end at the key's latest number (no gap, no duplicate,
-   no half-written version), and the token index matches the strings
+/* True when PRAGMA integrity_check says ok, every key has versions, those
+   kept are consecutive (no gap, no duplicate, no half-written version), the
+   key is live unless its latest is a deletion, and the token index matches
+   the strings
    (sq_fts_consistent). Prints what is wrong. */
 static bool sq_consistent(const char *path) {
     sqlite3 *db = NULL;
@@ -202,23 +235,22 @@ static bool sq_consistent(const char *path) {
     }
     sqlite3_finalize(q);
     q = NULL;
-    /* Per key: the versions kept run without a gap up to latest. */
-    const char *sql = "SELECT k.id, k.latest, count(v.version), min(v.version), max(v.version), "
-                      "k.live, (SELECT deleted FROM zmem_versions WHERE key_id = k.id AND "
-                      "version = k.latest) FROM zmem_keys k LEFT JOIN zmem_versions v "
+    /* Per key: the versions kept run without a gap up to the latest, and
+       the key is live unless the latest is a deletion. */
+    const char *sql = "SELECT k.id, count(v.version), min(v.version), max(v.version), k.live, "
+                      "(SELECT deleted FROM zmem_versions WHERE key_id = k.id ORDER BY version "
+                      "DESC LIMIT 1) FROM zmem_keys k LEFT JOIN zmem_versions v "
                       "ON v.key_id = k.id GROUP BY k.id";
     if (ok && sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
         fprintf(stderr, "sq_consistent: %s\n", sqlite3_errmsg(db));
         ok = false;
     }
     while (ok && sqlite3_step(q) == SQLITE_ROW) {
-        long long id = sqlite3_column_int64(q, 0), latest = sqlite3_column_int64(q, 1);
-        long long n = sqlite3_column_int64(q, 2), lo = sqlite3_column_int64(q, 3),
-                  hi = sqlite3_column_int64(q, 4);
-        int live = sqlite3_column_int(q, 5), del = sqlite3_column_int(q, 6);
-        if (n == 0 || hi != latest || hi - lo + 1 != n || live == del) {
-            fprintf(stderr, "key %lld: latest %lld, %lld versions %lld..%lld, live %d\n", id,
-                    latest, n, lo, hi, live);
+        long long id = sqlite3_column_int64(q, 0), n = sqlite3_column_int64(q, 1),
+                  lo = sqlite3_column_int64(q, 2), hi = sqlite3_column_int64(q, 3);
+        int live = sqlite3_column_int(q, 4), del = sqlite3_column_int(q, 5);
+        if (n == 0 || hi - lo + 1 != n || live == del) {
+            fprintf(stderr, "key %lld: %lld versions %lld..%lld, live %d\n", id, n, lo, hi, live);
             ok = false;
         }
     }

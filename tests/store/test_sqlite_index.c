@@ -3,8 +3,9 @@
    the key and its strings. These tests churn keys of every shape and check,
    with SQLite directly, that the index holds exactly the tokens the strings
    give; migrate a schema 2 database (whose index kept its text) forward;
-   and refuse, without touching the index, strings that no longer give the
-   tokens the index holds. */
+   refuse, without touching the index, strings that no longer give the
+   tokens the index holds; and find the keys that wait without a row in the
+   queue (new keys). */
 #define _GNU_SOURCE
 #include "sqlite_check.h"
 #include "sqlite_test.h"
@@ -107,6 +108,7 @@ static void test_from_schema_2(void) {
     sqlite3 *db = NULL;
     CHECK_EQ(sqlite3_open(p, &db), SQLITE_OK);
     CHECK_EQ(sqlite3_exec(db,
+                          SQ_TO_SCHEMA_3
                           "DROP TABLE zmem_fts;"
                           "CREATE VIRTUAL TABLE zmem_fts USING fts5(t, tokenize = 'ascii');"
                           "INSERT INTO zmem_fts(rowid, t) SELECT id, 'fruit apple pie' FROM "
@@ -137,7 +139,7 @@ static void test_from_schema_2(void) {
     sqlite3_stmt *q = NULL;
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
     CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
-    CHECK_EQ(sqlite3_column_int(q, 0), 3);
+    CHECK_EQ(sqlite3_column_int(q, 0), 4);
     sqlite3_finalize(q);
     sqlite3_close(db);
     CHECK(sq_consistent(p));
@@ -314,12 +316,78 @@ static void test_reindex_in_place(void) {
     zm_arena_deinit(&ar);
 }
 
+/* The number of rows of table in the database db (-1 on error). */
+static long long rows_of(sqlite3 *db, const char *table) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *q = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* A key's first write queues no row (its id, above the mark, says it
+   waits); a later write queues it. What waits is indexed by whichever
+   connection searches next, after a reopen too. A purge of the key with the
+   largest id lowers the mark, so the new key that gets that id again waits
+   too (the search finds it, and not the purged key's words). */
+static void test_new_keys_wait(void) {
+    char p[512];
+    st_path(p, sizeof p, "newkeys.db");
+    zm_store *s1 = NULL, *s2 = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s1), ZM_OK);
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s2), ZM_OK);
+    sqlite3 *raw = NULL;
+    CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (s1 == NULL || s2 == NULL || raw == NULL) return;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    size_t n;
+    CHECK_EQ(st_put(s1, &ar, "n/1", "\"alpha words\"", 1, NULL), ZM_OK);
+    CHECK_EQ(rows_of(raw, "zmem_pending"), 0);
+    CHECK_EQ(sq_waiting(raw), 1);
+    CHECK_EQ(token_hits(s2, "alpha", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(sq_waiting(raw), 0);
+    CHECK_EQ(st_put(s1, &ar, "n/1", "\"beta words\"", 2, NULL), ZM_OK);
+    CHECK_EQ(rows_of(raw, "zmem_pending"), 1);
+    CHECK_EQ(st_put(s1, &ar, "top", "\"gamma words\"", 3, NULL), ZM_OK);
+    CHECK_EQ(token_hits(s1, "gamma", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(token_hits(s1, "alpha", &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    bool existed;
+    CHECK_EQ(st_forget(s2, "top", true, 4, &existed), ZM_OK);
+    CHECK(existed);
+    CHECK_EQ(st_put(s2, &ar, "fresh", "\"delta words\"", 5, NULL), ZM_OK);
+    CHECK_EQ(sq_waiting(raw), 1);
+    zm_store_close(s1);
+    zm_store_close(s2);
+    s1 = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s1), ZM_OK);
+    if (s1 == NULL) return;
+    CHECK_EQ(token_hits(s1, "delta", &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(token_hits(s1, "gamma", &n), ZM_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(token_hits(s1, "words", &n), ZM_OK);
+    CHECK_EQ(n, 2);
+    CHECK_EQ(sq_waiting(raw), 0);
+    zm_store_close(s1);
+    sqlite3_close(raw);
+    zm_arena_deinit(&ar);
+    CHECK(sq_consistent(p));
+}
+
 int main(void) {
     st_tmpdir("sqlite-index");
     RUN(test_churn);
     RUN(test_from_schema_2);
     RUN(test_mismatch_refused);
     RUN(test_reindex_in_place);
+    RUN(test_new_keys_wait);
     st_rmdir();
     return zt_finish("store_sqlite_index");
 }

@@ -31,23 +31,38 @@ static void writer(const char *path, int id, int n, int out) {
         snprintf(val, sizeof val, "{\"w\":%d,\"i\":%d}", id, i);
         zm_store_version v;
         bool txn = id == 1 && i % 3 == 0;
-        if (txn && zm_store_begin(s) != ZM_OK) _exit(3);
+        if (txn && zm_store_begin(s) != ZM_OK) {
+            fprintf(stderr, "w%d begin: %s\n", id, zm_store_errmsg());
+            _exit(3);
+        }
         zm_status st = st_put(s, &ar, key, val, i, &v);
         if (st != ZM_OK) {
             fprintf(stderr, "writer %d: %s: %s\n", id, zm_status_str(st), zm_store_errmsg());
             _exit(4);
         }
-        if (txn && zm_store_commit(s) != ZM_OK) _exit(5);
+        if (txn && zm_store_commit(s) != ZM_OK) {
+            fprintf(stderr, "w%d commit: %s\n", id, zm_store_errmsg());
+            _exit(5);
+        }
         int len = snprintf(line, sizeof line, "%d %llu %d\n", k, (unsigned long long)v.version, i);
-        if (write(out, line, (size_t)len) != len) _exit(6);
+        if (write(out, line, (size_t)len) != len) {
+            fprintf(stderr, "w%d pipe\n", id);
+            _exit(6);
+        }
         if (id == 2 && i % 10 == 9) {
             zm_store_version d;
             zm_store_write w = {key, strlen(key), NULL, NULL, NULL, 0, NULL, 0, i, 0};
             bool existed;
-            if (zm_store_forget(s, &w, false, &d, &existed) != ZM_OK) _exit(7);
+            if (zm_store_forget(s, &w, false, &d, &existed) != ZM_OK) {
+                fprintf(stderr, "w%d forget: %s\n", id, zm_store_errmsg());
+                _exit(7);
+            }
             if (existed) {
                 len = snprintf(line, sizeof line, "%d %llu -1\n", k, (unsigned long long)d.version);
-                if (write(out, line, (size_t)len) != len) _exit(6);
+                if (write(out, line, (size_t)len) != len) {
+                    fprintf(stderr, "w%d pipe\n", id);
+                    _exit(6);
+                }
             }
         }
         zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);

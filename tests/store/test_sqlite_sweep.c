@@ -87,12 +87,14 @@ static print fingerprint(const char *path) {
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM zmem_versions), "
-                           "(SELECT total(latest * 1000 + live) FROM zmem_keys), "
-                           "(SELECT count(*) FROM zmem_strings), (SELECT count(*) FROM zmem_fts), "
-                           "(SELECT count(*) FROM zmem_edges), (SELECT count(*) FROM zmem_nodes)",
-                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(
+            db,
+            "SELECT (SELECT count(*) FROM zmem_versions), "
+            "(SELECT total((SELECT max(version) FROM zmem_versions WHERE key_id = k.id) "
+            "* 1000 + live) FROM zmem_keys k), "
+            "(SELECT count(*) FROM zmem_strings), (SELECT count(*) FROM zmem_fts), "
+            "(SELECT count(*) FROM zmem_edges), (SELECT count(*) FROM zmem_nodes)",
+            -1, &q, NULL) == SQLITE_OK &&
         sqlite3_step(q) == SQLITE_ROW)
         for (int i = 0; i < 6; i++) f.n[i] = sqlite3_column_int64(q, i);
     else
