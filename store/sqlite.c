@@ -533,14 +533,29 @@ static zm_status migrate(zm__sq *s) {
     return zm__sq_op_end(s, st);
 }
 
+/* The log (the -wal file) is copied into the database when a commit leaves
+   it past this many pages (SQLite's default is 1000). Each copy syncs the
+   log and the database and writes every page changed since the last one:
+   a write touches the same few pages again and again (the newest versions,
+   the queue), so fewer, larger copies write each of them fewer times. */
+#define CHECKPOINT_PAGES 4000
+/* After a transaction that made the log larger than this many bytes (16
+   MiB), the log is cut back to it when it starts over (else SQLite keeps
+   the file's largest size). */
+#define LOG_LIMIT_BYTES 16777216
+#define LOG_PRAGMAS                                                                                \
+    "PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = " STR(                                 \
+        CHECKPOINT_PAGES) "; PRAGMA journal_size_limit = " STR(LOG_LIMIT_BYTES)
+
 /* What every connection of the store sets: extended result codes, the busy
-   timeout, synchronous and secure delete (WAL is the file's own setting). */
+   timeout, synchronous, secure delete and the log's size (WAL is the file's
+   own setting). */
 static zm_status configure(zm__sq *s) {
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, s->busy_ms);
     return exec_sql(s,
-                    s->sync_full ? "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON"
-                                 : "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON",
+                    s->sync_full ? "PRAGMA synchronous = FULL; " LOG_PRAGMAS
+                                 : "PRAGMA synchronous = NORMAL; " LOG_PRAGMAS,
                     "setting the pragmas");
 }
 

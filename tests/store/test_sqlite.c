@@ -676,6 +676,65 @@ static void test_queue_bound(void) {
     CHECK(sq_consistent(p));
 }
 
+/* The size of the file at path (0 when missing). */
+static long long file_size(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The log (-wal) is checkpointed when a commit leaves it past 4,000 pages
+   (not SQLite's default 1,000): over single writes it grows past 2,000
+   pages and never past 4,000 and one commit's pages. After a transaction
+   larger than 16 MiB, the log is cut back to 16 MiB when it starts over. */
+static void test_log_bound(void) {
+    char p[512], wal[600];
+    st_path(p, sizeof p, "log.db");
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    if (s == NULL) return;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    const long long frame = 2048 + 24;
+    long long most = 0;
+    for (int i = 0; i < 3000; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "log/%d", i);
+        CHECK_EQ(st_put(s, &ar, key, "\"a few words\"", 1, NULL), ZM_OK);
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+        long long n = file_size(wal);
+        if (n > most) most = n;
+    }
+    CHECK(most > 2000 * frame);
+    CHECK(most <= 4100 * frame);
+    /* One transaction of 20 MiB: the log holds it whole. */
+    size_t big = (size_t)1 << 20;
+    char *text = malloc(big + 3);
+    CHECK(text != NULL);
+    if (text == NULL) return;
+    text[0] = '"';
+    memset(text + 1, 'x', big);
+    text[big + 1] = '"';
+    text[big + 2] = '\0';
+    CHECK_EQ(zm_store_begin(s), ZM_OK);
+    for (int i = 0; i < 20; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "big/%d", i);
+        text[1] = (char)('a' + i);
+        CHECK_EQ(st_put(s, &ar, key, text, 2, NULL), ZM_OK);
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    }
+    CHECK_EQ(zm_store_commit(s), ZM_OK);
+    free(text);
+    CHECK(file_size(wal) > 20LL << 20);
+    /* Checkpointed at that commit; the next write starts the log over. */
+    CHECK_EQ(st_put(s, &ar, "after", "1", 3, NULL), ZM_OK);
+    CHECK(file_size(wal) <= 16LL << 20);
+    zm_arena_deinit(&ar);
+    zm_store_close(s);
+    CHECK(sq_consistent(p));
+}
+
 int main(void) {
     st_tmpdir("sqlite");
     RUN(test_versions);
@@ -690,6 +749,7 @@ int main(void) {
     RUN(test_busy);
     RUN(test_wal_gathering);
     RUN(test_queue_bound);
+    RUN(test_log_bound);
     st_rmdir();
     return zt_finish("store_sqlite");
 }
