@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -593,6 +594,30 @@ zm_status zm__sq_ready(zm__sq *s) {
     return ZM_OK;
 }
 
+/* Switches a new database to WAL with 2 KiB pages (an existing one keeps its
+   own): the connection's first statement. Another process may be creating
+   the same file: the busy timeout is set first, so its locks are waited
+   for, and a refusal SQLite gives at once (it does not wait where waiting
+   could deadlock, as when two processes hold the shared lock and both want
+   the file to themselves) is tried again until the timeout has passed. */
+static zm_status switch_to_wal(zm__sq *s) {
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, s->busy_ms);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int rc = sqlite3_exec(s->db, "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL", NULL,
+                              NULL, NULL);
+        if (rc == SQLITE_OK) return ZM_OK;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t waited_ms =
+            (int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= s->busy_ms)
+            return zm__sq_fail(s, rc, "switching to WAL");
+        sqlite3_sleep(2);
+    }
+}
+
 /* Sets the connection up: WAL, then what configure sets, then the schema. */
 static zm_status setup(zm__sq *s, const zm_store_opts *o) {
     zm_status st;
@@ -603,7 +628,7 @@ static zm_status setup(zm__sq *s, const zm_store_opts *o) {
            page it changes is copied whole into the log, checksummed, synced
            at the next checkpoint and copied back; 2 KiB pages cost the
            fewest instructions per write, with no deeper tree for reads. */
-        st = exec_sql(s, "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL", "switching to WAL");
+        st = switch_to_wal(s);
         if (st != ZM_OK) return st;
     }
     st = configure(s);

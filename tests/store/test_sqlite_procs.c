@@ -2,9 +2,12 @@
    of them in transactions, one forgetting now and then): per key the
    versions run 1, 2, 3, ... with no duplicate and no gap, every version a
    process was told it wrote holds that process's value, and the file is
-   consistent. */
+   consistent. Also: opening a database another process holds waits for it
+   (the busy timeout applies from the connection's first statement). */
 #define _GNU_SOURCE
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sqlite_check.h"
 #include "sqlite_test.h"
@@ -75,10 +78,60 @@ static void writer(const char *path, int id, int n, int out) {
 /* writer id and write index of each (key, version), -2 when not reported */
 static int owner[KEYS][4096], index_of[KEYS][4096];
 
+/* A process holds the whole file (SQLite's exclusive locking mode, in a
+   write transaction) while the store is opened: the open waits, within its
+   busy timeout, and succeeds once the file is let go, where it used to be
+   refused at once with ZM_EBUSY. */
+static void test_open_waits(void) {
+    char path[512];
+    st_path(path, sizeof path, "held.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(path, NULL, &s), ZM_OK);
+    zm_store_close(s);
+    int held[2];
+    if (pipe(held) != 0) return;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(held[0]);
+        sqlite3 *db = NULL;
+        int rc = sqlite3_open(path, &db);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db,
+                              "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+                              "CREATE TABLE held(x)",
+                              NULL, NULL, NULL);
+        char c = rc == SQLITE_OK ? 'y' : 'n';
+        if (write(held[1], &c, 1) != 1) _exit(3);
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        rc = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(rc == SQLITE_OK ? 0 : 4);
+    }
+    close(held[1]);
+    char c = 0;
+    CHECK_EQ(read(held[0], &c, 1), 1);
+    CHECK_EQ(c, 'y'); /* the other process holds the file now */
+    close(held[0]);
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.busy_timeout_ms = 30000;
+    zm_status st = zm_store_sqlite_open(path, &o, &s);
+    CHECK_EQ(st, ZM_OK);
+    if (st != ZM_OK) fprintf(stderr, "open while held: %s\n", zm_store_errmsg());
+    zm_store_close(s);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(sq_consistent(path));
+}
+
 int main(void) {
     st_tmpdir("procs");
     char path[512];
     st_path(path, sizeof path, "procs.db");
+    RUN(test_open_waits);
     int n = zt_small() ? 30 : 300;
     zm_store *s = NULL;
     CHECK_EQ(zm_store_sqlite_open(path, NULL, &s), ZM_OK); /* created before the race */
