@@ -207,6 +207,127 @@ static void test_from_schema_3(void) {
     CHECK(same_schema_as_new(p));
 }
 
+/* An export as text, in a fixed buffer. */
+typedef struct sc_text {
+    char buf[8192];
+    size_t len;
+    bool over;
+} sc_text;
+
+static zm_status sc_sink(void *ctx, const char *data, size_t len) {
+    sc_text *t = ctx;
+    if (t->len + len >= sizeof t->buf) {
+        t->over = true;
+        return ZM_OK;
+    }
+    memcpy(t->buf + t->len, data, len);
+    t->len += len;
+    t->buf[t->len] = '\0';
+    return ZM_OK;
+}
+
+/* The export of the database at path as text into *t (false on error). */
+static bool sc_export(const char *path, sc_text *t) {
+    zm_store *s = NULL;
+    t->len = 0;
+    t->buf[0] = '\0';
+    t->over = false;
+    if (zm_store_sqlite_open(path, NULL, &s) != ZM_OK) return false;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_status st = zm_store_export_jsonl(s, &ar, sc_sink, t);
+    zm_arena_deinit(&ar);
+    zm_store_close(s);
+    return st == ZM_OK && !t->over && t->len > 0;
+}
+
+/* A schema 3 database with keys waiting for search (queued, and new since
+   the last search), a purged key and edges, migrated to 4: the export is
+   the same record for record, reads as of a time, the history and the
+   stats are those of the versions kept; search finds every key that
+   waited, by its latest value only; a key added after the migration gets
+   the next id and waits too. */
+static void test_from_schema_3_reads(void) {
+    char p[512];
+    st_path(p, sizeof p, "v3reads.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    if (s == NULL) return;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_allocator a = zm_arena_allocator(&ar);
+    bool existed, created;
+    zm_search_hit *hits;
+    size_t n, total;
+    CHECK_EQ(st_put(s, &ar, "a", "\"plum cake\"", 10, NULL), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "a", "\"apple pie\"", 20, NULL), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "b", "\"old news\"", 30, NULL), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "z", "\"purged words\"", 35, NULL), ZM_OK);
+    CHECK_EQ(zm_store_search(s, "pie", 3, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(st_forget(s, "z", true, 36, &existed), ZM_OK); /* the largest id, purged */
+    CHECK_EQ(st_forget(s, "b", false, 40, &existed), ZM_OK);
+    CHECK_EQ(st_put(s, &ar, "a", "\"cherry tart\"", 50, NULL), ZM_OK); /* queued */
+    CHECK_EQ(st_put(s, &ar, "c", "\"fresh bread\"", 60, NULL), ZM_OK); /* new: waits */
+    CHECK_EQ(st_link(s, "a", "c", "next", &created), ZM_OK);
+    zm_store_close(s);
+    sc_text *before = malloc(sizeof *before), *after = malloc(sizeof *after);
+    if (before == NULL || after == NULL) return;
+    CHECK(sc_export(p, before));
+    raw_exec(p, SQ_TO_SCHEMA_3 "PRAGMA user_version = 3");
+    CHECK_EQ(key_columns(p), 5);
+    CHECK(sc_export(p, after)); /* migrates */
+    CHECK_EQ(key_columns(p), 3);
+    CHECK_EQ(after->len, before->len);
+    CHECK_STR(after->buf, before->buf);
+    s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    if (s == NULL) return;
+    zm_store_version v;
+    CHECK_EQ(zm_store_get(s, "a", 1, 25, a, &v), ZM_OK);
+    CHECK_EQ(v.version, 2);
+    CHECK_EQ(zm_store_get(s, "a", 1, 5, a, &v), ZM_ENOTFOUND);
+    CHECK_EQ(zm_store_get(s, "b", 1, 35, a, &v), ZM_OK);
+    CHECK_EQ(v.version, 1);
+    CHECK_EQ(zm_store_get(s, "b", 1, -1, a, &v), ZM_ENOTFOUND);
+    zm_store_version *h;
+    CHECK_EQ(zm_store_history(s, "a", 1, -1, a, &h, &n), ZM_OK);
+    CHECK_EQ(n, 3);
+    if (n == 3) CHECK_EQ(h[2].timestamp, 50);
+    CHECK_EQ(zm_store_history(s, "a", 1, 20, a, &h, &n), ZM_OK);
+    CHECK_EQ(n, 2);
+    zm_store_stats stats;
+    CHECK_EQ(zm_store_stats_get(s, &stats), ZM_OK);
+    CHECK_EQ(stats.keys, 2);
+    CHECK_EQ(stats.versions, 6);
+    static const char *const found[] = {"cherry", "bread"}, *const gone[] = {"pie", "news",
+                                                                             "purged"};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_EQ(zm_store_search(s, found[i], strlen(found[i]), ZM_SEARCH_TOKEN, 5, a, &hits, &n,
+                                 &total),
+                 ZM_OK);
+        CHECK_EQ(n, 1);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ(
+            zm_store_search(s, gone[i], strlen(gone[i]), ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total),
+            ZM_OK);
+        CHECK_EQ(n, 0);
+    }
+    CHECK_EQ(zm_store_search(s, "cherry tart", 11, ZM_SEARCH_EXACT, 5, a, &hits, &n, &total),
+             ZM_OK);
+    CHECK_EQ(n, 1);
+    if (n == 1) CHECK_EQ(hits[0].version, 3);
+    CHECK_EQ(st_put(s, &ar, "d", "\"later words\"", 70, NULL), ZM_OK);
+    CHECK_EQ(zm_store_search(s, "later", 5, ZM_SEARCH_TOKEN, 5, a, &hits, &n, &total), ZM_OK);
+    CHECK_EQ(n, 1);
+    zm_store_close(s);
+    zm_arena_deinit(&ar);
+    free(before);
+    free(after);
+    CHECK(sq_consistent(p));
+}
+
 /* A database as zmem wrote it at schema version 1 (the tables of that
    version, verbatim): two keys, one with two versions, one forgotten; the
    token index with its own copy of the text. */
@@ -282,6 +403,7 @@ int main(void) {
     st_tmpdir("sqlite_schema");
     RUN(test_schema);
     RUN(test_from_schema_3);
+    RUN(test_from_schema_3_reads);
     RUN(test_from_schema_1);
     st_rmdir();
     return zt_finish("store_sqlite_schema");
