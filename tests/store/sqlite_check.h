@@ -181,6 +181,24 @@ static bool sq_fts_consistent(sqlite3 *db) {
         ok = false;
     }
     sqlite3_finalize(q);
+    /* A live key that does not wait (at or below the mark, not queued) has
+       a token row, and the mark is at most the largest id (so the id SQLite
+       gives a new key, the largest plus one, is above it). */
+    q = NULL;
+    sqlite3_prepare_v2(db,
+                       "SELECT (SELECT count(*) FROM zmem_keys k WHERE k.live AND k.id <= "
+                       "(SELECT id FROM zmem_index_mark) AND k.id NOT IN (SELECT key_id FROM "
+                       "zmem_pending) AND k.id NOT IN (SELECT id FROM zmem_fts_docsize)), "
+                       "(SELECT id FROM zmem_index_mark) > "
+                       "(SELECT coalesce(max(id), 0) FROM zmem_keys)",
+                       -1, &q, NULL);
+    if (q == NULL || sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != 0 ||
+        sqlite3_column_int64(q, 1) != 0) {
+        fprintf(stderr, "sq_fts_consistent: a key neither waits nor has a token row, or the "
+                        "mark is above the largest id\n");
+        ok = false;
+    }
+    sqlite3_finalize(q);
     /* FTS5's totals (the averages record, id 1 of zmem_fts_data: a varint
        row count first) count the token rows: FTS5's own integrity-check does
        not compare them on a contentless table. */
