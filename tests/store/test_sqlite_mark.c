@@ -9,6 +9,9 @@
    call reads every key: each takes as many SQLite steps on a large
    database as on a small one. */
 #define _GNU_SOURCE
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "../../store/sqlite_internal.h"
 #include "sqlite_check.h"
 #include "sqlite_test.h"
@@ -355,11 +358,159 @@ static void test_costs_flat(void) {
     }
 }
 
+/* Processes adding, rewriting, forgetting and purging keys of their own on
+   one file while searching (each search indexes what waits, whoever added
+   it), replayed on one model: the step of process p at i on its keys. */
+#define MK_PROCS 3
+#define MK_PKEYS 6
+typedef struct mk_pstate {
+    mk_key keys[MK_PKEYS];
+    int last_new; /* the key the process added last (-1: none) */
+} mk_pstate;
+
+/* Step i of process p: what it does (*kind: 0 put, 1 forget, 2 purge) to
+   which of its keys (*j; a purge takes the key added last, often the one
+   with the largest id, so the next key added gets its id again). */
+static void mk_proc_step(int p, int i, mk_pstate *ps, int *kind, int *j) {
+    *kind = i % 4 == 2 ? 2 : i % 5 == 4 ? 1 : 0;
+    *j = (i * 5 + p) % MK_PKEYS;
+    if (*kind == 2 && ps->last_new >= 0) *j = ps->last_new;
+    mk_key *k = &ps->keys[*j];
+    if (*kind == 0) {
+        if (!k->exists) ps->last_new = *j;
+        k->ver = k->exists ? k->ver + 1 : 1;
+        k->nvers = k->exists ? k->nvers + 1 : 1;
+        k->exists = k->live = true;
+        k->word = (unsigned)i + 1; /* 0: none */
+    } else if (*kind == 1 && k->live) {
+        k->ver++;
+        k->nvers++;
+        k->live = false;
+    } else if (*kind == 2) {
+        memset(k, 0, sizeof *k);
+        if (ps->last_new == *j) ps->last_new = -1;
+    }
+}
+
+static void mk_proc(const char *path, int p, int n) {
+    zm_store *s = NULL;
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.busy_timeout_ms = 60000;
+    if (zm_store_sqlite_open(path, &o, &s) != ZM_OK) _exit(2);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    mk_pstate ps;
+    memset(&ps, 0, sizeof ps);
+    ps.last_new = -1;
+    char key[32], val[64];
+    for (int i = 0; i < n; i++) {
+        int kind, j;
+        mk_proc_step(p, i, &ps, &kind, &j);
+        snprintf(key, sizeof key, "p%d/%d", p, j);
+        bool existed;
+        zm_status st;
+        if (kind == 0) {
+            snprintf(val, sizeof val, "\"common p%dx%d\"", p, i + 1);
+            st = st_put(s, &ar, key, val, i, NULL);
+        } else {
+            st = st_forget(s, key, kind == 2, i, &existed);
+        }
+        if (st != ZM_OK) {
+            fprintf(stderr, "process %d step %d: %s\n", p, i, zm_store_errmsg());
+            _exit(3);
+        }
+        size_t hits;
+        uint64_t v;
+        /* Its own keys change only here: each search finds each by its
+           latest word, with its latest version (the first indexes what
+           waits, this process's keys and the others'). */
+        for (int c = 0; i % 2 == 1 && c < MK_PKEYS; c++) {
+            char q[32], got[32];
+            snprintf(q, sizeof q, "p%dx%u", p, ps.keys[c].word);
+            snprintf(key, sizeof key, "p%d/%d", p, c);
+            if (mk_search(s, q, ZM_SEARCH_TOKEN, &hits, got, sizeof got, &v) != ZM_OK) {
+                fprintf(stderr, "process %d search: %s\n", p, zm_store_errmsg());
+                _exit(4);
+            }
+            if (hits != (ps.keys[c].live ? 1u : 0u) ||
+                (hits == 1 && (strcmp(got, key) != 0 || v != ps.keys[c].ver))) {
+                fprintf(stderr, "process %d step %d: %s: %zu hits (%s v%llu), want %d (%s v%llu)\n",
+                        p, i, q, hits, got, (unsigned long long)v, ps.keys[c].live, key,
+                        (unsigned long long)ps.keys[c].ver);
+                _exit(5);
+            }
+        }
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    }
+    zm_arena_deinit(&ar);
+    zm_store_close(s);
+    _exit(0);
+}
+
+/* The processes above at once; then every key's latest value is found, in
+   every mode, by its word and nothing else, and the file is consistent. */
+static void test_processes(void) {
+    char p[512], q[64], want[32], got[32];
+    st_path(p, sizeof p, "procs.db");
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK); /* created before the race */
+    zm_store_close(s);
+    int n = zt_small() ? 40 : 200;
+    pid_t pids[MK_PROCS];
+    fflush(NULL);
+    for (int i = 0; i < MK_PROCS; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) mk_proc(p, i, n);
+    }
+    for (int i = 0; i < MK_PROCS; i++) {
+        int status = 0;
+        waitpid(pids[i], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(sq_consistent(p));
+    s = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s), ZM_OK);
+    if (s == NULL) return;
+    size_t live = 0, hits;
+    uint64_t ver;
+    for (int pr = 0; pr < MK_PROCS; pr++) {
+        mk_pstate ps;
+        memset(&ps, 0, sizeof ps);
+        ps.last_new = -1;
+        int kind, jj;
+        for (int i = 0; i < n; i++) mk_proc_step(pr, i, &ps, &kind, &jj);
+        const mk_key *keys = ps.keys;
+        for (int j = 0; j < MK_PKEYS; j++) {
+            live += keys[j].live;
+            snprintf(want, sizeof want, "p%d/%d", pr, j);
+            snprintf(q, sizeof q, "p%dx%u", pr, keys[j].word);
+            CHECK_EQ(mk_search(s, q, ZM_SEARCH_TOKEN, &hits, got, sizeof got, &ver), ZM_OK);
+            CHECK_EQ(hits, keys[j].live ? 1u : 0u);
+            if (keys[j].live && hits == 1) {
+                CHECK_STR(got, want);
+                CHECK_EQ(ver, keys[j].ver);
+            }
+            snprintf(q, sizeof q, "common p%dx%u", pr, keys[j].word);
+            CHECK_EQ(mk_search(s, q, ZM_SEARCH_EXACT, &hits, got, sizeof got, &ver), ZM_OK);
+            CHECK_EQ(hits, keys[j].live ? 1u : 0u);
+        }
+    }
+    CHECK(live > 0);
+    CHECK_EQ(mk_search(s, "common", ZM_SEARCH_TOKEN, &hits, NULL, 0, &ver), ZM_OK);
+    CHECK_EQ(hits, live);
+    CHECK_EQ(mk_search(s, "common p", ZM_SEARCH_PREFIX, &hits, NULL, 0, &ver), ZM_OK);
+    CHECK_EQ(hits, live);
+    zm_store_close(s);
+    CHECK(sq_consistent(p));
+}
+
 int main(void) {
     st_tmpdir("sqlite-mark");
     RUN(test_random);
     RUN(test_pass_rolled_back);
     RUN(test_costs_flat);
+    RUN(test_processes);
     st_rmdir();
     return zt_finish("store_sqlite_mark");
 }
