@@ -2,12 +2,12 @@
    by its id being above zmem_index_mark, so these tests drive what can move
    ids and the mark against each other (purges of the largest keys, ids
    SQLite gives again, transactions rolled back, a pass inside one, the
-   indexing pass of one connection over keys another added) and check every
-   answer against a model of what the store holds: search in each mode finds
-   each live key's latest value and nothing older, with its latest version
-   number; head, history and stats agree; the file stays consistent. And no
-   call reads every key: each takes as many SQLite steps on a large
-   database as on a small one. */
+   indexing pass of one connection or process over keys another added) and
+   check every answer against a model of what the store holds: search in
+   each mode finds each live key's latest value and nothing older, with its
+   latest version number; head, history and stats agree; the file stays
+   consistent. And no call reads every key: each takes as many SQLite steps
+   on a large database as on a small one. */
 #define _GNU_SOURCE
 #include <sys/wait.h>
 #include <unistd.h>
