@@ -1,4 +1,4 @@
-/* Part of the store's conformance suite (included by test_conformance.c,
+/* Part of the store's conformance suite (included by test_conformance_search.c,
    after open_store): search that leaves out the keys under a prefix
    (zm_store_search_skip), and the template built-ins over each backend
    (template_put, render, template_list, template_delete, and search leaving
