@@ -474,7 +474,8 @@ zm_status zm__sq_index_for_search(zm__sq *s) {
     if (s->read_only)
         return zm_store_fail(ZM_EIO,
                              "the search index of %s has updates waiting from a writer, and the "
-                             "store is opened read-only: search after the writer closes",
+                             "store is opened read-only: a search through a store opened for "
+                             "writing brings the index up to date",
                              s->path);
     st = zm__sq_op_begin(s);
     if (st == ZM_OK) st = zm__sq_op_end(s, zm__sq_index_pending(s));

@@ -7,12 +7,36 @@
 # stack) and map gigabytes that TSan would shadow.
 # Sourced by .ci/run ($root, $log, $jobs, count, gate, passed, failed are set).
 
+tsan_srcs=()
 tsan_tests=()
 while IFS= read -r src; do
+    tsan_srcs+=("$src")
     t=$(basename "$src" .c)
     tsan_tests+=("${t#test_}")
 done < <(grep -rlE 'pthread_create|thrd_create' "$root/tests" --include='*.c' |
          grep -v "^$root/tests/bad/" | sort)
+
+# The build's tests whose program is built from one of the given sources (a
+# program may be run by several tests, e.g. once per store backend, and be
+# named apart from its file), from meson's introspection of build-tsan.
+tsan_test_names() {
+    python3 - "$root/build-tsan" "$@" <<'PY'
+import json, os, subprocess, sys
+build, srcs = sys.argv[1], {os.path.realpath(s) for s in sys.argv[2:]}
+def intro(what):
+    return json.loads(subprocess.check_output(["meson", "introspect", build, what]))
+exes = set()
+for t in intro("--targets"):
+    for ts in t.get("target_sources", []):
+        for s in ts.get("sources", []):
+            p = s if os.path.isabs(s) else os.path.join(build, s)
+            if os.path.realpath(p) in srcs:
+                exes.update(os.path.realpath(f) for f in t.get("filename", []))
+for t in intro("--tests"):
+    if t.get("cmd") and os.path.realpath(t["cmd"][0]) in exes:
+        print(t["name"])
+PY
+}
 
 # Runs the chosen tests; TSan on some kernels cannot map its shadow memory
 # with ASLR on ("unexpected memory mapping"): then again with ASLR off.
@@ -40,12 +64,9 @@ else
        CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=false \
             --buildtype=debug >"$log/tsan-setup.txt" 2>&1; then
         if ninja -C build-tsan >"$log/tsan-build.txt" 2>&1; then
-            # Only names the build defines (a test may be named apart from its file).
-            tsan_defined=$(meson test -C build-tsan --list 2>/dev/null | sed -E 's/^.* \/ //')
-            tsan_run_list=()
-            for t in "${tsan_tests[@]}"; do
-                grep -qxF "$t" <<<"$tsan_defined" && tsan_run_list+=("$t")
-            done
+            # The tests that run those programs, by what they are built from.
+            mapfile -t tsan_run_list < <(tsan_test_names "${tsan_srcs[@]}")
+            echo "tsan tests: ${tsan_run_list[*]}"
             if [ ${#tsan_run_list[@]} -gt 0 ]; then
                 tsan_run "$log/tsan.txt" "${tsan_run_list[@]}"
                 count "$log/tsan.txt" tsan

@@ -400,7 +400,9 @@ typedef struct zm_store_opts {
     zm_store_limits limits; /* zeros = defaults */
     zm_store_sync sync;
     int busy_timeout_ms; /* wait for another writer this long, then ZM_EBUSY; 0 = 5000 */
-    bool read_only;      /* open an existing database for reading only */
+    bool read_only;      /* open an existing database for reading only; its search answers
+                            ZM_EIO while writes wait to be indexed (a search through a
+                            store opened for writing indexes them) */
 } zm_store_opts;
 
 #define ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
