@@ -50,14 +50,6 @@
 
 #define INLINE_KEY 24
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE __attribute__((always_inline)) inline
-#define NOINLINE      __attribute__((noinline))
-#else
-#define ALWAYS_INLINE inline
-#define NOINLINE
-#endif
-
 /* Tables of up to SEG slots are one block (the slots, then their control
    bytes); larger ones keep their control bytes in one block, the directory,
    with pointers to segments of SEG slots each, so that growing keeps the
@@ -218,21 +210,21 @@ static inline void copy_head(unsigned char *head, const unsigned char *k, size_t
 }
 
 /* The stored form of a key's hash: 32 bits, never 0. */
-static ALWAYS_INLINE uint32_t hash_of(const zm_map *m, const void *key, size_t len) {
+static ZM__ALWAYS_INLINE uint32_t hash_of(const zm_map *m, const void *key, size_t len) {
     uint64_t h = m->hooks ? m->hooks->hash(key, len, m->seed) : zm_hash_bytes(key, len, m->seed);
     uint32_t h32 = (uint32_t)h ^ (uint32_t)(h >> 32);
     return h32 ? h32 : 1;
 }
 
 /* hash_of for a map without hooks. */
-static ALWAYS_INLINE uint32_t hash_bytes32(const zm_map *m, const void *key, size_t len) {
+static ZM__ALWAYS_INLINE uint32_t hash_bytes32(const zm_map *m, const void *key, size_t len) {
     uint64_t h = zm_hash_bytes(key, len, m->seed);
     uint32_t h32 = (uint32_t)h ^ (uint32_t)(h >> 32);
     return h32 ? h32 : 1;
 }
 
 /* Whether the n <= 24 bytes at a and b are equal, reading none past them. */
-static ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *b, size_t n) {
+static ZM__ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *b, size_t n) {
     if (n > 16)
         return ((zm__load64(a) ^ zm__load64(b)) | (zm__load64(a + 8) ^ zm__load64(b + 8)) |
                 (zm__load64(a + n - 8) ^ zm__load64(b + n - 8))) == 0;
@@ -249,8 +241,8 @@ static ALWAYS_INLINE bool eq_short(const unsigned char *a, const unsigned char *
 
 /* Whether the key in s is key. short_key: the map has no hooks and len is at
    most INLINE_KEY, so that the comparison makes no call. */
-static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len,
-                                 bool short_key) {
+static ZM__ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key, size_t len,
+                                     bool short_key) {
     if (short_key) return s->len == len && eq_short(s->head, (const unsigned char *)key, len);
     if (m->hooks) return m->hooks->eq(s->key, s->len, key, len);
     if (s->len != len) return false;
@@ -265,11 +257,8 @@ static ALWAYS_INLINE bool key_eq(const zm_map *m, const slot *s, const void *key
 /* The index of the slot holding key (hash h32), or of the empty slot where
    it would go. Always inlined: a call would cost a fifth of an insertion's
    instructions. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline size_t
-probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride, bool short_key) {
+static ZM__ALWAYS_INLINE size_t probe(const zm_map *m, const void *key, size_t len, uint32_t h32,
+                                      size_t stride, bool short_key) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1, home = h32 & mask;
     /* The key's home first, one byte: a predicted branch lets the processor
@@ -301,8 +290,8 @@ probe(const zm_map *m, const void *key, size_t len, uint32_t h32, size_t stride,
    guess that the next byte ends the probe lets it start writing the slot
    before the control byte has arrived (a group's answer would make it
    wait). */
-static ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t len, uint32_t h32,
-                                        size_t stride, bool short_key) {
+static ZM__ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t len,
+                                            uint32_t h32, size_t stride, bool short_key) {
     const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
     size_t mask = m->cap - 1;
     unsigned char want = tag | AT_HOME; /* in the key's home, then without */
@@ -508,7 +497,7 @@ void zm_map_deinit_raw(zm_allocator a, zm_map *m, size_t stride) {
 
 /* zm_map_get_raw for keys that cannot be compared in the slot, or with a
    caller's hash and equality. */
-static NOINLINE void *get_slow(const zm_map *m, const void *key, size_t len, size_t stride) {
+static ZM__NOINLINE void *get_slow(const zm_map *m, const void *key, size_t len, size_t stride) {
     size_t i = probe(m, key, len, hash_of(m, key, len), stride, false);
     return ctrl_of(m, stride)[i] ? VALUE(slot_at(m, i, stride), stride) : NULL;
 }
@@ -523,8 +512,8 @@ void *zm_map_get_raw(const zm_map *m, const void *key, size_t len, size_t stride
 
 /* The slot of key, added (hash, length and control byte set, the key and
    value not) when absent. */
-static ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const void *key, size_t len,
-                                           size_t stride, slot **out, bool *found) {
+static ZM__ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const void *key,
+                                               size_t len, size_t stride, slot **out, bool *found) {
     if (len > UINT32_MAX) return ZM_ELIMIT;
     uint32_t h32 = 0;
     if (m->cap == 0 || !fits(m->count + 1, m->cap)) {
@@ -581,12 +570,12 @@ zm_status zm_map_get_or_put_raw(zm_allocator a, zm_map *m, const void *key, size
 }
 
 /* Whether a value of n bytes is one copy_small copies. */
-static ALWAYS_INLINE bool small_size(size_t n) {
+static ZM__ALWAYS_INLINE bool small_size(size_t n) {
     return n == 8 || n == 4 || n == 16 || n == 2 || n == 1;
 }
 
 /* Copies n bytes, n one of small_size's, without a call. */
-static ALWAYS_INLINE void copy_small(void *d, const void *s, size_t n) {
+static ZM__ALWAYS_INLINE void copy_small(void *d, const void *s, size_t n) {
     switch (n) {
     case 1: memcpy(d, s, 1); break;
     case 2: memcpy(d, s, 2); break;
@@ -599,7 +588,7 @@ static ALWAYS_INLINE void copy_small(void *d, const void *s, size_t n) {
 /* Stores the first min(len, INLINE_KEY) bytes of key in head in as few
    stores as it can (two for keys of 8 to 32 bytes), reading none past the
    key; the bytes of head past them are left as they were. */
-static ALWAYS_INLINE void put_head(unsigned char *head, const unsigned char *k, size_t len) {
+static ZM__ALWAYS_INLINE void put_head(unsigned char *head, const unsigned char *k, size_t len) {
     size_t n = len < INLINE_KEY ? len : INLINE_KEY;
     if (n >= 16) {
         unsigned char x[16], y[16];
@@ -650,8 +639,8 @@ zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
     return ZM_OK;
 }
 
-static NOINLINE zm_status put_slow(zm_allocator a, zm_map *m, const void *key, size_t len,
-                                   size_t stride, const void *value, size_t vsize) {
+static ZM__NOINLINE zm_status put_slow(zm_allocator a, zm_map *m, const void *key, size_t len,
+                                       size_t stride, const void *value, size_t vsize) {
     slot *s;
     bool was;
     zm_status st = find_or_add(a, m, key, len, stride, &s, &was);
@@ -668,7 +657,7 @@ static NOINLINE zm_status put_slow(zm_allocator a, zm_map *m, const void *key, s
    every later slot of the run that may move into the hole (its home is not
    cyclically within (hole, j]) moves there, and its old place becomes the
    hole. */
-static NOINLINE bool shift_back(zm_map *m, size_t i, size_t stride) {
+static ZM__NOINLINE bool shift_back(zm_map *m, size_t i, size_t stride) {
     unsigned char *ctrl = ctrl_of(m, stride);
     size_t mask = m->cap - 1;
     slot *si = slot_at(m, i, stride);
@@ -692,7 +681,7 @@ static NOINLINE bool shift_back(zm_map *m, size_t i, size_t stride) {
    (none of those before the next empty slot is away from its home), seen in
    one step with one branch that goes the same way almost every time (the
    byte loop of shift_back has one per slot, each a guess). */
-static ALWAYS_INLINE bool remove_at(zm_map *m, size_t i, size_t stride) {
+static ZM__ALWAYS_INLINE bool remove_at(zm_map *m, size_t i, size_t stride) {
     unsigned char *ctrl = ctrl_of(m, stride);
     if (i + 1 + GROUP <= m->cap) {
         uint32_t empty, away = group_away(ctrl + i + 1, &empty);
@@ -708,8 +697,8 @@ static ALWAYS_INLINE bool remove_at(zm_map *m, size_t i, size_t stride) {
 /* zm_map_remove_raw for the cases its own code leaves out: a caller's hash
    and equality, keys that cannot be compared in the slot, values copied out
    that copy_small does not copy. */
-static NOINLINE bool remove_slow(zm_map *m, const void *key, size_t len, size_t stride, void *old,
-                                 size_t vsize) {
+static ZM__NOINLINE bool remove_slow(zm_map *m, const void *key, size_t len, size_t stride,
+                                     void *old, size_t vsize) {
     size_t i = probe(m, key, len, hash_of(m, key, len), stride, false);
     if (ctrl_of(m, stride)[i] == 0) return false;
     if (old) memcpy(old, VALUE(slot_at(m, i, stride), stride), vsize);

@@ -6,15 +6,9 @@
 #include "zmem/json.h"
 #include "zmem/map.h"
 
-/* For the few small functions a hot loop must not call. */
-#if defined(__GNUC__) || defined(__clang__)
-#define ZM__ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ZM__ALWAYS_INLINE inline
-#endif
-
-/* ZM__HIDDEN (zmem/allocator.h) marks the functions one file of the folder
-   defines and another calls. */
+/* From zmem/allocator.h: ZM__ALWAYS_INLINE, for the few small functions a hot
+   loop must not call, and ZM__HIDDEN, for the functions one file of the
+   folder defines and another calls. */
 
 /* ---------------------------------------------------------------------------
  * Objects: the hash index

@@ -78,6 +78,16 @@ typedef struct zm_allocator {
 #define ZM__HIDDEN
 #endif
 
+/* For zmem's own files: a function always inlined, or never (a slow path
+   kept out of its caller). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZM__ALWAYS_INLINE inline __attribute__((always_inline))
+#define ZM__NOINLINE      __attribute__((noinline))
+#else
+#define ZM__ALWAYS_INLINE inline
+#define ZM__NOINLINE
+#endif
+
 /* True when align is a power of two (and so a valid alignment). */
 static inline bool zm_is_valid_align(size_t align) {
     return align != 0 && (align & (align - 1)) == 0;
