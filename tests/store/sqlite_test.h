@@ -5,6 +5,8 @@
 #define ZMEM_TESTS_SQLITE_TEST_H
 
 #include <dirent.h>
+#include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,32 @@
 
 #include "test.h"
 #include "zmem/store.h"
+
+/* Opens two stores on the database file path and a read-only SQLite
+   connection to it, for a test that looks at the file beside the stores
+   (each open is a check). True when all three opened; what opened is the
+   caller's to close either way. */
+static bool st_open_two(const char *path, zm_store **s1, zm_store **s2, sqlite3 **raw) {
+    *s1 = *s2 = NULL;
+    *raw = NULL;
+    CHECK_EQ(zm_store_sqlite_open(path, NULL, s1), ZM_OK);
+    CHECK_EQ(zm_store_sqlite_open(path, NULL, s2), ZM_OK);
+    CHECK_EQ(sqlite3_open_v2(path, raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return *s1 != NULL && *s2 != NULL && *raw != NULL;
+}
+
+/* The JSON text of a string of n bytes 'x' (quotes and a NUL added), from
+   malloc; NULL (a failed check) when out of memory. */
+static char *st_json_xs(size_t n) {
+    char *text = malloc(n + 3);
+    CHECK(text != NULL);
+    if (text == NULL) return NULL;
+    text[0] = '"';
+    memset(text + 1, 'x', n);
+    text[n + 1] = '"';
+    text[n + 2] = '\0';
+    return text;
+}
 
 /* Makes a store for a test: ZM_OK with *out the caller's. */
 typedef zm_status (*st_factory)(void *ctx, zm_store **out);

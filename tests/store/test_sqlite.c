@@ -561,12 +561,9 @@ static int64_t raw_latest(sqlite3 *db, const char *key) {
 static void test_wal_gathering(void) {
     char p[512];
     st_path(p, sizeof p, "gather.db");
-    zm_store *s1 = NULL, *s2 = NULL;
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s1), ZM_OK);
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s2), ZM_OK);
-    sqlite3 *raw = NULL;
-    CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (s1 == NULL || s2 == NULL || raw == NULL) return;
+    zm_store *s1, *s2;
+    sqlite3 *raw;
+    if (!st_open_two(p, &s1, &s2, &raw)) return;
     zm_arena ar;
     zm_arena_init(&ar, zm_default_allocator());
     for (int i = 1; i <= 40; i++) {
@@ -579,13 +576,8 @@ static void test_wal_gathering(void) {
        spills frames to the log, then rolls back; the other store commits
        at the same place in the log, then the first writes again. */
     size_t big = 16384;
-    char *text = malloc(big + 3);
-    CHECK(text != NULL);
+    char *text = st_json_xs(big);
     if (text == NULL) return;
-    text[0] = '"';
-    memset(text + 1, 'x', big);
-    text[big + 1] = '"';
-    text[big + 2] = '\0';
     CHECK_EQ(zm_store_begin(s1), ZM_OK);
     for (int i = 0; i < 300; i++) {
         char key[32];
@@ -709,13 +701,8 @@ static void test_log_bound(void) {
     CHECK(most <= 4100 * frame);
     /* One transaction of 20 MiB: the log holds it whole. */
     size_t big = (size_t)1 << 20;
-    char *text = malloc(big + 3);
-    CHECK(text != NULL);
+    char *text = st_json_xs(big);
     if (text == NULL) return;
-    text[0] = '"';
-    memset(text + 1, 'x', big);
-    text[big + 1] = '"';
-    text[big + 2] = '\0';
     CHECK_EQ(zm_store_begin(s), ZM_OK);
     for (int i = 0; i < 20; i++) {
         char key[32];

@@ -336,12 +336,9 @@ static long long rows_of(sqlite3 *db, const char *table) {
 static void test_new_keys_wait(void) {
     char p[512];
     st_path(p, sizeof p, "newkeys.db");
-    zm_store *s1 = NULL, *s2 = NULL;
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s1), ZM_OK);
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s2), ZM_OK);
-    sqlite3 *raw = NULL;
-    CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (s1 == NULL || s2 == NULL || raw == NULL) return;
+    zm_store *s1, *s2;
+    sqlite3 *raw;
+    if (!st_open_two(p, &s1, &s2, &raw)) return;
     zm_arena ar;
     zm_arena_init(&ar, zm_default_allocator());
     size_t n;

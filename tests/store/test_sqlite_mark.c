@@ -160,12 +160,9 @@ static void test_random(void) {
     for (unsigned run = 0; run < 12; run++) {
         snprintf(what, sizeof what, "mark-%u.db", run);
         st_path(p, sizeof p, what);
-        zm_store *s[2] = {NULL, NULL};
-        CHECK_EQ(zm_store_sqlite_open(p, NULL, &s[0]), ZM_OK);
-        CHECK_EQ(zm_store_sqlite_open(p, NULL, &s[1]), ZM_OK);
-        sqlite3 *raw = NULL;
-        CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        if (s[0] == NULL || s[1] == NULL || raw == NULL) return;
+        zm_store *s[2];
+        sqlite3 *raw;
+        if (!st_open_two(p, &s[0], &s[1], &raw)) return;
         zm_arena ar;
         zm_arena_init(&ar, zm_default_allocator());
         mk_model m;
@@ -220,12 +217,9 @@ static void test_random(void) {
 static void test_pass_rolled_back(void) {
     char p[512], key[32], val[64];
     st_path(p, sizeof p, "rolled.db");
-    zm_store *s1 = NULL, *s2 = NULL;
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s1), ZM_OK);
-    CHECK_EQ(zm_store_sqlite_open(p, NULL, &s2), ZM_OK);
-    sqlite3 *raw = NULL;
-    CHECK_EQ(sqlite3_open_v2(p, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (s1 == NULL || s2 == NULL || raw == NULL) return;
+    zm_store *s1, *s2;
+    sqlite3 *raw;
+    if (!st_open_two(p, &s1, &s2, &raw)) return;
     zm_arena ar;
     zm_arena_init(&ar, zm_default_allocator());
     size_t n;
