@@ -5,6 +5,7 @@
 #include "counting.h"
 #include "test.h"
 #include "zmem/pool.h"
+#include "zmem/testing.h"
 
 typedef struct node {
     struct node *next;
@@ -242,6 +243,43 @@ static void test_view(void) {
     zm_pool_deinit(&pool);
 }
 
+/* A pool over the sweep's allocator: preheat, creates past it (new slabs),
+   creates through the view, reset and reuse; deinit on every path. */
+static zm_status sweep_pool(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_pool pool;
+    zm_status st = zm_pool_init(&pool, a, sizeof(node), _Alignof(node), 0);
+    if (st != ZM_OK) return st;
+    if ((st = zm_pool_preheat(&pool, 4)) != ZM_OK) goto out;
+    st = ZM_ENOMEM;
+    node *items[40];
+    for (int i = 0; i < 40; i++) {
+        if ((items[i] = zm_pool_create(&pool)) == NULL) goto out;
+        items[i]->key = i;
+    }
+    for (int i = 0; i < 40; i += 2) zm_pool_destroy(&pool, items[i]);
+    zm_allocator v = zm_pool_allocator(&pool);
+    for (int i = 0; i < 30; i++)
+        if (zm_alloc(v, sizeof(node), _Alignof(node)) == NULL) goto out;
+    zm_pool_reset(&pool);
+    if (zm_pool_live(&pool) != 0) return ZM_EINTERNAL;
+    if (zm_pool_preheat(&pool, zm_pool_capacity(&pool) + 10) != ZM_OK) goto out;
+    st = items[1]->key == 1 ? ZM_OK : ZM_EINTERNAL;
+out:
+    zm_pool_deinit(&pool);
+    return st;
+}
+
+/* The pool under the sweep: each slab, and each create through the view,
+   fails in turn. */
+static void test_sweep(void) {
+    CHECK(ZM_CHECK_SWEEP(sweep_pool, NULL));
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_pool, NULL, NULL, &r),
+             ZM_OK);
+    CHECK(r.alloc_count > 30); /* the view's creates count, not only the slabs */
+}
+
 int main(void) {
     RUN(test_init_checks);
     RUN(test_reuse);
@@ -251,5 +289,6 @@ int main(void) {
     RUN(test_reset);
     RUN(test_typed);
     RUN(test_view);
+    RUN(test_sweep);
     return zt_finish("pool");
 }
