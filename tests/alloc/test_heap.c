@@ -8,6 +8,7 @@
 #include "counting.h"
 #include "test.h"
 #include "zmem/heap.h"
+#include "zmem/testing.h"
 
 #ifdef ZMEM_HAVE_MIMALLOC
 #include <mimalloc.h>
@@ -193,9 +194,43 @@ static void test_default_heap(void) {
     zm_heap_deinit(&h);
 }
 
+/* A list heap over the sweep's allocator: allocations, a growth that moves,
+   a shrink, frees, and deinit taking the rest on every path. */
+static zm_status sweep_list_heap(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_heap h;
+    zm_heap_init_backed(&h, a);
+    zm_allocator ha = zm_heap_allocator(&h);
+    zm_status st = ZM_ENOMEM;
+    char *p[12];
+    for (int i = 0; i < 12; i++) {
+        if ((p[i] = zm_alloc(ha, 16 + (size_t)i * 40, (size_t)8 << (i % 4))) == NULL) goto out;
+        memset(p[i], 'a' + i, 16);
+    }
+    char *q = zm_realloc(ha, p[3], 16 + 3 * 40, 4000, 64);
+    if (q == NULL) goto out;
+    if (zm_resize(ha, p[5], 16 + 5 * 40, (size_t)8 << 1, 20)) memset(p[5], 0, 20);
+    for (int i = 0; i < 12; i += 3)
+        if (i != 3) zm_free(ha, p[i], 16 + (size_t)i * 40, (size_t)8 << (i % 4));
+    st = q[0] == 'd' && h.live == 9 ? ZM_OK : ZM_EINTERNAL;
+out:
+    zm_heap_deinit(&h);
+    return st;
+}
+
+/* The list heap under the sweep: each of its blocks fails in turn. */
+static void test_sweep(void) {
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_list_heap, NULL, NULL, &r),
+             ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.alloc_count >= 12);
+}
+
 int main(void) {
     RUN(test_mimalloc_heap);
     RUN(test_list_heap);
     RUN(test_default_heap);
+    RUN(test_sweep);
     return zt_finish("heap");
 }
