@@ -300,10 +300,38 @@ static zm_status sweep_lua(zm_allocator a, void *arg) {
     return use_adapted(zm_lua_allocator(&l));
 }
 
+/* zm_global_* over the swept allocator, bound for the run and unbound after. */
+static zm_status sweep_global(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_allocator before = zm_global_hooks_allocator();
+    zm_global_hooks_set(a);
+    zm_status st = ZM_ENOMEM;
+    char *p = zm_global_malloc(10);
+    if (p == NULL) goto out;
+    memcpy(p, "123456789", 10);
+    char *q = zm_global_realloc(p, 5000);
+    if (q == NULL) goto free_p;
+    p = q;
+    int *n = zm_global_calloc(7, sizeof(int));
+    if (n == NULL) goto free_p;
+    st = n[6] == 0 && strcmp(p, "123456789") == 0 ? ZM_OK : ZM_EINTERNAL;
+    zm_global_free(n);
+free_p:
+    zm_global_free(p);
+out:
+    zm_global_hooks_set(before);
+    return st;
+}
+
 static void test_sweeps(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_hooks, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_trio, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_lua, NULL));
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_global, NULL, NULL, &r),
+             ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.alloc_count >= 2 && r.alloc_count + r.resize_count >= 3); /* the realloc may remap */
 }
 
 int main(void) {
