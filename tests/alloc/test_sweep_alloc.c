@@ -41,6 +41,32 @@ free_d:
     return st;
 }
 
+/* zm_remap directly: grow and shrink a block, allocating and copying when
+   the remap says no (what zm_realloc does for you). */
+static zm_status sweep_remap(zm_allocator a, void *arg) {
+    (void)arg;
+    size_t len = 32;
+    char *p = zm_alloc(a, len, 16);
+    if (p == NULL) return ZM_ENOMEM;
+    memset(p, 'r', len);
+    static const size_t steps[] = {4096, 100, 70000};
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        char *q = zm_remap(a, p, len, 16, steps[i]);
+        if (q == NULL) {
+            if ((q = zm_alloc(a, steps[i], 16)) == NULL) {
+                zm_free(a, p, len, 16);
+                return ZM_ENOMEM;
+            }
+            memcpy(q, p, len < steps[i] ? len : steps[i]);
+            zm_free(a, p, len, 16);
+        }
+        p = q, len = steps[i];
+    }
+    zm_status st = p[0] == 'r' && p[31] == 'r' ? ZM_OK : ZM_EINTERNAL;
+    zm_free(a, p, len, 16);
+    return st;
+}
+
 static void count_cleanup(void *arg) {
     (*(int *)arg)++;
 }
@@ -116,6 +142,10 @@ out:
 static void test_core_wrappers(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_realloc, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_dupes, NULL));
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_remap, NULL, NULL, &r),
+             ZM_OK);
+    CHECK(r.resize_count >= 3); /* every remap failed in turn */
 }
 
 static void test_arena(void) {
