@@ -127,12 +127,17 @@ typedef enum op {
     OP_NEIGHBORS,
     OP_FORGET,
     OP_PURGE,
+    OP_HEAD,
+    OP_SEARCH_SKIP,
+    OP_UNLINK,
+    OP_EXPORT,
     OP_TXN,
 } op;
 
 static const char *const op_names[] = {
-    "open", "put",       "put new", "get",   "history",    "search token", "search substring",
-    "link", "neighbors", "forget",  "purge", "transaction"};
+    "open",   "put",        "put new", "get",   "history", "search token", "search substring",
+    "link",   "neighbors",  "forget",  "purge", "head",    "search skip",  "unlink",
+    "export", "transaction"};
 
 typedef struct run_state {
     op op;
@@ -171,6 +176,25 @@ static zm_status call(zm_store *s, op o, zm_arena *ar, zm_arena *in) {
     }
     case OP_FORGET: return st_forget(s, "k2", false, 9, &b);
     case OP_PURGE: return st_forget(s, "k4", true, 9, &b);
+    case OP_HEAD: {
+        uint64_t latest;
+        return zm_store_head(s, "k3", 2, a, &latest);
+    }
+    case OP_SEARCH_SKIP:
+        return zm_store_search_skip(s, "fruit", 5, ZM_SEARCH_TOKEN, 3, "k1", 2, a, &hits, &n,
+                                    &total);
+    case OP_UNLINK: return zm_store_unlink(s, "k2", 2, "hub", 3, "in", 2, &b);
+    case OP_EXPORT: {
+        zm_store_cursor *c;
+        zm_status st = zm_store_export_open(s, a, &c);
+        if (st != ZM_OK) return st;
+        zm_store_record r;
+        b = false;
+        while ((st = zm_store_cursor_next(c, &r, &b)) == ZM_OK && !b) {
+        }
+        zm_store_cursor_close(c);
+        return st;
+    }
     case OP_TXN: {
         zm_status st = zm_store_begin(s);
         if (st != ZM_OK) return st;
@@ -221,7 +245,8 @@ static zm_status sweep_fn(zm_allocator a, void *arg) {
         /* A search first indexes the keys waiting for it (the template's
            puts), in a write of its own: a search failing after that write
            leaves them indexed, which changes nothing a read can see. */
-        if (!same && (rs->op == OP_SEARCH_TOKEN || rs->op == OP_SEARCH_SUBSTRING))
+        if (!same && (rs->op == OP_SEARCH_TOKEN || rs->op == OP_SEARCH_SUBSTRING ||
+                      rs->op == OP_SEARCH_SKIP))
             same = rs->have_ok && memcmp(&now, &rs->ok_print, sizeof now) == 0;
         /* A purge whose log could not be truncated is done, and says so. */
         if (rs->op == OP_PURGE && strstr(zm_store_errmsg(), "purge again") != NULL)
@@ -285,6 +310,7 @@ int main(void) {
        the first time. */
     for (int keep = 1; keep >= 0; keep--) {
         zm__sq_alloc_keep(keep != 0);
+        size_t open_allocs = 0;
         for (op o = OP_OPEN; o <= OP_TXN; o++) {
             run_state rs;
             memset(&rs, 0, sizeof rs);
@@ -300,6 +326,9 @@ int main(void) {
             if (st != ZM_OK) fprintf(stderr, "sweep of %s: %s\n", op_names[o], rep.message);
             CHECK_EQ(st, ZM_OK);
             CHECK_EQ(rs.bad, 0);
+            /* Each call fails allocations of its own, past those of the open. */
+            if (o == OP_OPEN) open_allocs = rep.alloc_count;
+            CHECK(rep.alloc_count > (o == OP_OPEN ? 0 : open_allocs));
             fprintf(stderr, "%-16s %zu allocations swept (%s)\n", op_names[o], rep.alloc_count,
                     keep ? "freed blocks kept" : "none kept");
         }
