@@ -205,6 +205,81 @@ static void deep_case_init(deep_case *c, char leaf, zm_status expect) {
     c->expect = expect;
 }
 
+/* A block of the sweep's allocator handed to the registry as userdata, and
+   given back through free_userdata when the registry is destroyed. */
+typedef struct owned {
+    zm_allocator a;
+    int *freed; /* counts the frees */
+} owned;
+
+static void free_owned(void *userdata) {
+    owned *o = userdata;
+    (*o->freed)++;
+    zm_free(o->a, o, sizeof *o, _Alignof(owned));
+}
+
+static zm_status sweep_register_with(zm_allocator a, void *arg) {
+    (void)arg;
+    int freed = 0;
+    zm_prim_registry *reg = NULL;
+    zm_status st = zm_prim_registry_create(a, &reg);
+    if (st != ZM_OK) return st;
+    for (int i = 0; i < 3 && st == ZM_OK; i++) {
+        owned *o = zm_alloc(a, sizeof *o, _Alignof(owned));
+        if (o == NULL) {
+            st = ZM_ENOMEM;
+            break;
+        }
+        *o = (owned){a, &freed};
+        static const char *const names[] = {"with0", "with1", "with2"};
+        zm_prim_def def = {names[i], "Holds a block.",
+                           "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}",
+                           deep_noop, o};
+        zm_json_error err;
+        st = zm_prim_register_with(reg, &def, free_owned, &err);
+        if (st != ZM_OK) zm_free(a, o, sizeof *o, _Alignof(owned)); /* still ours */
+    }
+    int registered = (int)zm_prim_registry_count(reg);
+    zm_prim_registry_destroy(reg);
+    if (freed != registered) return ZM_EINTERNAL; /* each taken userdata freed once */
+    return st;
+}
+
+/* zm_prim_validate on a registry and context made from a: a parameter that
+   passes and one that does not, both against the deep enum (its work stack
+   comes from the per-call arena). */
+static zm_status sweep_validate(zm_allocator a, void *arg) {
+    const deep_case *c = arg;
+    zm_prim_registry *reg = NULL;
+    zm_prim_ctx *ctx = NULL;
+    zm_json_doc *doc = NULL;
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.longlived = a;
+    o.arena_block_size = 512;
+    zm_prim_def def = {"deep", "A deep enum.", c->schema, deep_noop, NULL};
+    zm_json_error err;
+    zm_status st = zm_prim_registry_create(a, &reg);
+    if (st == ZM_OK) st = zm_prim_register(reg, &def, &err);
+    if (st == ZM_OK) st = zm_prim_ctx_create(&o, &ctx);
+    const char *params = strstr(c->request, "\"params\":") + 9;
+    if (st == ZM_OK) st = zm_json_parse(a, params, strlen(params) - 1, NULL, &doc, NULL);
+    if (st == ZM_OK) {
+        zm_status v = zm_prim_validate(reg, ctx, "deep", zm_json_doc_root(doc));
+        if (v == ZM_ENOMEM) {
+            zm_prim_error e;
+            zm_prim_last_error(ctx, &e);
+            st = e.code == ZM_PRIM_OUT_OF_MEMORY ? ZM_ENOMEM : ZM_EINTERNAL;
+        } else if (v != c->expect) {
+            st = ZM_EINTERNAL;
+        }
+    }
+    zm_json_doc_free(doc);
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(reg);
+    return st;
+}
+
 static void test_sweeps(void) {
     CHECK(ZM_CHECK_SWEEP(sweep_registry, NULL));
     CHECK(ZM_CHECK_SWEEP(sweep_ctx, NULL));
@@ -237,6 +312,19 @@ static void test_sweeps(void) {
     deep_case_init(&deep_other, '2', ZM_EINVAL);
     CHECK(ZM_CHECK_SWEEP(sweep_deep_enum, &deep_same));
     CHECK(ZM_CHECK_SWEEP(sweep_deep_enum, &deep_other));
+    zm_sweep_report r;
+    CHECK_EQ(
+        zm_check_allocation_failures(zm_default_allocator(), sweep_validate, &deep_same, NULL, &r),
+        ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    size_t set_up = r.alloc_count;
+    CHECK(set_up > 0);
+    CHECK(ZM_CHECK_SWEEP(sweep_validate, &deep_other));
+    CHECK_EQ(
+        zm_check_allocation_failures(zm_default_allocator(), sweep_register_with, NULL, NULL, &r),
+        ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.alloc_count > 3); /* the registry's and the three userdata blocks */
 
     static const char *const mcp_lines[] = {
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
