@@ -131,13 +131,29 @@ typedef enum op {
     OP_SEARCH_SKIP,
     OP_UNLINK,
     OP_EXPORT,
+    OP_STATS,
+    OP_OPEN_LOCATION,
     OP_TXN,
 } op;
 
-static const char *const op_names[] = {
-    "open",   "put",        "put new", "get",   "history", "search token", "search substring",
-    "link",   "neighbors",  "forget",  "purge", "head",    "search skip",  "unlink",
-    "export", "transaction"};
+static const char *const op_names[] = {"open",
+                                       "put",
+                                       "put new",
+                                       "get",
+                                       "history",
+                                       "search token",
+                                       "search substring",
+                                       "link",
+                                       "neighbors",
+                                       "forget",
+                                       "purge",
+                                       "head",
+                                       "search skip",
+                                       "unlink",
+                                       "export",
+                                       "stats",
+                                       "open location",
+                                       "transaction"};
 
 typedef struct run_state {
     op op;
@@ -195,6 +211,11 @@ static zm_status call(zm_store *s, op o, zm_arena *ar, zm_arena *in) {
         zm_store_cursor_close(c);
         return st;
     }
+    case OP_STATS: {
+        zm_store_stats stats;
+        return zm_store_stats_get(s, &stats);
+    }
+    case OP_OPEN_LOCATION: return ZM_OK; /* opened through zm_store_open */
     case OP_TXN: {
         zm_status st = zm_store_begin(s);
         if (st != ZM_OK) return st;
@@ -218,7 +239,8 @@ static zm_status sweep_fn(zm_allocator a, void *arg) {
     memset(&o, 0, sizeof o);
     o.alloc = a;
     zm_store *s = NULL;
-    zm_status st = zm_store_sqlite_open(work, &o, &s);
+    zm_status st = rs->op == OP_OPEN_LOCATION ? zm_store_open(work, &o, &s)
+                                              : zm_store_sqlite_open(work, &o, &s);
     if (st == ZM_OK) {
         zm_arena ar, in;
         zm_arena_init(&ar, a);
@@ -328,7 +350,10 @@ int main(void) {
             CHECK_EQ(rs.bad, 0);
             /* Each call fails allocations of its own, past those of the open. */
             if (o == OP_OPEN) open_allocs = rep.alloc_count;
-            CHECK(rep.alloc_count > (o == OP_OPEN ? 0 : open_allocs));
+            if (o == OP_OPEN_LOCATION)
+                CHECK_EQ(rep.alloc_count, open_allocs);
+            else
+                CHECK(rep.alloc_count > (o == OP_OPEN ? 0 : open_allocs));
             fprintf(stderr, "%-16s %zu allocations swept (%s)\n", op_names[o], rep.alloc_count,
                     keep ? "freed blocks kept" : "none kept");
         }
