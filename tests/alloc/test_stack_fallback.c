@@ -3,6 +3,7 @@
 #include "counting.h"
 #include "test.h"
 #include "zmem/stack_fallback.h"
+#include "zmem/testing.h"
 
 static void test_switches_and_frees_right(void) {
     _Alignas(16) char buf[1024];
@@ -97,8 +98,46 @@ static void test_buffer_behaves_like_fixed_buffer(void) {
     CHECK_EQ(c.live, 0);
 }
 
+/* A stack fallback over the sweep's allocator: the buffer serves the first
+   requests, the rest fall back (and fail in turn); a growth moves a block
+   out of the buffer. */
+static zm_status sweep_fallback(zm_allocator a, void *arg) {
+    (void)arg;
+    _Alignas(16) char buf[256];
+    zm_stack_fallback sf;
+    zm_stack_fallback_init(&sf, buf, sizeof buf, a);
+    zm_allocator fa = zm_stack_fallback_allocator(&sf);
+    char *p[8];
+    size_t len0 = 100; /* p[0]'s length */
+    int n = 0;
+    zm_status st = ZM_ENOMEM;
+    for (; n < 8; n++)
+        if ((p[n] = zm_alloc(fa, 100, 8)) == NULL) goto out;
+    if (!zm_stack_fallback_owns(&sf, p[0]) || zm_stack_fallback_owns(&sf, p[7])) {
+        st = ZM_EINTERNAL;
+        goto out;
+    }
+    memset(p[0], 'f', 100);
+    char *q = zm_realloc(fa, p[0], 100, 1000, 8);
+    if (q == NULL) goto out;
+    p[0] = q, len0 = 1000;
+    st = q[99] == 'f' && !zm_stack_fallback_owns(&sf, q) ? ZM_OK : ZM_EINTERNAL;
+out:
+    while (n-- > 0) zm_free(fa, p[n], n == 0 ? len0 : 100, 8);
+    return st;
+}
+
+static void test_sweep(void) {
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_fallback, NULL, NULL, &r),
+             ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.alloc_count >= 7); /* six fallback blocks and the growth */
+}
+
 int main(void) {
     RUN(test_switches_and_frees_right);
     RUN(test_buffer_behaves_like_fixed_buffer);
+    RUN(test_sweep);
     return zt_finish("stack_fallback");
 }
