@@ -11,6 +11,7 @@
 #include "zmem/heap.h"
 #include "zmem/locked.h"
 #include "zmem/pool.h"
+#include "zmem/testing.h"
 
 /* ---------------------------------------------------------------------------
  * The guard: flags a call entering while another is inside.
@@ -227,10 +228,48 @@ static void test_locked_default(void) {
     zm_locked_deinit(&l);
 }
 
+/* A locked allocator over the sweep's allocator, and an arena over it: each
+   request passes the lock and fails in turn. */
+static zm_status sweep_locked(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_locked l;
+    zm_status st = zm_locked_init(&l, a);
+    if (st != ZM_OK) return st;
+    zm_allocator la = zm_locked_allocator(&l);
+    st = ZM_ENOMEM;
+    char *p = zm_alloc(la, 64, 16);
+    if (p == NULL) goto out;
+    char *q = zm_realloc(la, p, 64, 5000, 16);
+    if (q == NULL) goto free_p;
+    p = q;
+    zm_arena ar;
+    zm_arena_init_sized(&ar, la, 256);
+    bool ok = true;
+    for (int i = 0; i < 20 && ok; i++) ok = zm_arena_alloc(&ar, 40, 8) != NULL;
+    zm_arena_deinit(&ar);
+    st = ok ? ZM_OK : ZM_ENOMEM;
+    zm_free(la, p, 5000, 16);
+    goto out;
+free_p:
+    zm_free(la, p, 64, 16);
+out:
+    zm_locked_deinit(&l);
+    return st;
+}
+
+static void test_sweep(void) {
+    zm_sweep_report r;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), sweep_locked, NULL, NULL, &r),
+             ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.arena_alloc_count >= 20); /* the arena's requests are seen through the lock */
+}
+
 int main(void) {
     RUN(test_locked_heap);
     RUN(test_locked_pool);
     RUN(test_locked_arena);
     RUN(test_locked_default);
+    RUN(test_sweep);
     return zt_finish("locked");
 }
