@@ -307,6 +307,122 @@ static void test_sweep(void) {
     CHECK(!sweep_wrong);
 }
 
+/* What every read of the session's store answers, as text, the results
+   allocated from a: the first status other than ZM_OK and ZM_ENOTFOUND is
+   returned, with what was read up to there. */
+static zm_status read_all(zm_store *s, zm_allocator a, char *buf, size_t size) {
+    size_t pos = 0;
+    zm_status st;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (pos < size) pos += (size_t)snprintf(buf + pos, size - pos, __VA_ARGS__);               \
+    } while (0)
+#define TRY(call)                                                                                  \
+    do {                                                                                           \
+        st = (call);                                                                               \
+        if (st != ZM_OK && st != ZM_ENOTFOUND) return st;                                          \
+        ADD(" %d", (int)st);                                                                       \
+    } while (0)
+    static const char *const keys[] = {"k1", "k2", "k3 beta", "k4", "none"};
+    for (size_t k = 0; k < 5; k++) {
+        zm_store_version v, *h;
+        size_t n = 0;
+        TRY(zm_store_get(s, S(keys[k]), -1, a, &v));
+        if (st == ZM_OK) ADD(" %s@%llu", keys[k], (unsigned long long)v.version);
+        TRY(zm_store_get(s, S(keys[k]), 3, a, &v));
+        TRY(zm_store_history(s, S(keys[k]), -1, a, &h, &n));
+        for (size_t i = 0; i < n; i++)
+            ADD(" %llu/%s", (unsigned long long)h[i].version, h[i].agent);
+    }
+    static const char *const queries[] = {"alpha", "beta", "k", "gamma epsilon", "zeta"};
+    for (size_t q = 0; q < 5; q++) {
+        for (int mode = ZM_SEARCH_EXACT; mode <= ZM_SEARCH_TOKEN; mode++) {
+            zm_search_hit *h;
+            size_t n = 0, total = 0;
+            TRY(zm_store_search(s, S(queries[q]), (zm_search_mode)mode, 3, a, &h, &n, &total));
+            ADD(" %zu:", total);
+            for (size_t i = 0; i < n; i++) ADD("%s,", h[i].key);
+            TRY(zm_store_search_skip(s, S(queries[q]), (zm_search_mode)mode, 3, S("k1"), a, &h, &n,
+                                     &total));
+            ADD(" %zu:", total);
+            for (size_t i = 0; i < n; i++) ADD("%s,", h[i].key);
+        }
+    }
+    zm_store_walk w = {"n1", 2, NULL, 0, ZM_STORE_BOTH, 8, 100};
+    zm_store_hit *nh;
+    size_t n = 0;
+    bool tr = false;
+    TRY(zm_store_neighbors(s, &w, a, &nh, &n, &tr));
+    for (size_t i = 0; i < n; i++) ADD(" %s/%s", nh[i].node, nh[i].edge.relation);
+    zm_store_cursor *c;
+    TRY(zm_store_export_open(s, a, &c));
+    zm_store_record r;
+    bool done = false;
+    while ((st = zm_store_cursor_next(c, &r, &done)) == ZM_OK && !done)
+        ADD(" %d:%s", (int)r.kind, r.kind == ZM_STORE_RECORD_EDGE ? r.edge.from : r.key);
+    zm_store_cursor_close(c);
+    if (st != ZM_OK) return st;
+#undef TRY
+#undef ADD
+    return ZM_OK;
+}
+
+static zm_store *read_store;
+static char read_want[8192];
+static bool read_wrong;
+
+/* One round of reads, every result from an arena over the sweep's
+   allocator: ZM_ENOMEM from any of them, or the same answers as outside
+   the sweep. */
+static zm_status read_session(zm_allocator a, void *arg) {
+    (void)arg;
+    zm_arena reads;
+    zm_arena_init(&reads, a);
+    char got[8192];
+    zm_status st = read_all(read_store, zm_arena_allocator(&reads), got, sizeof got);
+    if (st == ZM_OK && strcmp(got, read_want) != 0) {
+        fprintf(stderr, "reads under the sweep answered\n  %s\nnot\n  %s\n", got, read_want);
+        read_wrong = true;
+    } else if (st != ZM_OK && st != ZM_ENOMEM) {
+        fprintf(stderr, "a read failed with %s under the sweep\n", zm_status_str(st));
+        read_wrong = true;
+    }
+    zm_arena_deinit(&reads);
+    return st;
+}
+
+/* The memory store's reads that allocate (history, search, search with a
+   skip, neighbours, the export cursor) under the sweep, on the session's
+   store, built outside it: each failure is ZM_ENOMEM, leaks nothing, and a
+   read that succeeds answers as it does outside the sweep. */
+static void test_read_sweep(void) {
+    CHECK_EQ(zm_store_memory_create(zm_default_allocator(), NULL, &read_store), ZM_OK);
+    CHECK_EQ(sw_put(read_store, "k1", 0, -1, "agent", "s1", 1), ZM_OK);
+    CHECK_EQ(sw_put(read_store, "k1", 1, 0, "agent", "s2", 2), ZM_OK);
+    CHECK_EQ(sw_put(read_store, "k2", 2, -1, "other agent", NULL, 3), ZM_OK);
+    CHECK_EQ(sw_put(read_store, "k3 beta", 3, -1, NULL, "s1", 4), ZM_OK);
+    CHECK_EQ(sw_put(read_store, "k4", 1, 2, "fourth", "s4", 5), ZM_OK);
+    CHECK_EQ(forget(read_store, "k2", false, 6, NULL, NULL), ZM_OK);
+    CHECK_EQ(lnk(read_store, "n1", "n2", "r", NULL, "agent", 7, NULL), ZM_OK);
+    CHECK_EQ(lnk(read_store, "n2", "n3", "s", sweep_values[0], "x", 8, NULL), ZM_OK);
+    CHECK_EQ(lnk(read_store, "n4", "n1", "r", NULL, NULL, 9, NULL), ZM_OK);
+    zm_arena once;
+    zm_arena_init(&once, zm_default_allocator());
+    CHECK_EQ(read_all(read_store, zm_arena_allocator(&once), read_want, sizeof read_want), ZM_OK);
+    zm_arena_deinit(&once);
+    CHECK(strstr(read_want, "k1@2") != NULL); /* the reads read something */
+    CHECK(strstr(read_want, " n3/s") != NULL);
+    static const zm_sweep_options every = {.skip_arenas = false};
+    zm_sweep_report r;
+    read_wrong = false;
+    CHECK_EQ(zm_check_allocation_failures(zm_default_allocator(), read_session, NULL, &every, &r),
+             ZM_OK);
+    if (r.problem != ZM_SWEEP_OK) fprintf(stderr, "%s\n", r.message);
+    CHECK(r.alloc_count > 0); /* the sweep failed something */
+    CHECK(!read_wrong);
+    zm_store_close(read_store);
+}
+
 /* ---------------------------------------------------------------------------
  * The seeded hash. Keys chosen to collide under the store's hash without a
  * seed (the hash an attacker could compute) land all over a seeded store's
@@ -415,6 +531,7 @@ int main(void) {
     RUN(test_reads_do_not_allocate);
     RUN(test_churn_steady);
     RUN(test_sweep);
+    RUN(test_read_sweep);
     RUN(test_seeded_hash);
     zm_arena_deinit(&ar);
     return zt_finish("store_memory");
