@@ -591,6 +591,7 @@ zm_status zm__sq_ready(zm__sq *s) {
     if (!sqlite3_get_autocommit(old)) sqlite3_exec(old, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close_v2(old);
     s->suspect = false;
+    s->held = s->pinned = false;
     return ZM_OK;
 }
 
@@ -682,6 +683,7 @@ zm_status zm_store_sqlite_open(const char *path, const zm_store_opts *opts, zm_s
     memset(s, 0, sizeof *s);
     s->a = o.alloc;
     s->read_only = o.read_only;
+    s->hold = o.hold_reads && !o.read_only;
     s->busy_ms = o.busy_timeout_ms > 0 ? o.busy_timeout_ms : ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
     s->path_len = strlen(path);
     s->path = zm__sq_strdup(o.alloc, path, s->path_len);
@@ -720,26 +722,101 @@ bool zm__store_have_sqlite(void) {
     return true;
 }
 
+/* ---------------------------------------------------------------------------
+ * The calls: each read first makes the held read current (zm__sq_hold),
+ * each write first ends it (a write must not read through an old one)
+ * ------------------------------------------------------------------------- */
+
+#define SQ(base) ((zm__sq *)(base))
+#define HOLD(base)                                                                                 \
+    do {                                                                                           \
+        zm_status hold_st_ = zm__sq_hold(SQ(base));                                                \
+        if (hold_st_ != ZM_OK) return hold_st_;                                                    \
+    } while (0)
+
+static zm_status c_put(zm_store *s, const zm_store_write *w, zm_store_version *out) {
+    zm__sq_release(SQ(s));
+    return zm__sq_put(s, w, out);
+}
+static zm_status c_get(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
+                       zm_allocator a, zm_store_version *out) {
+    HOLD(s);
+    return zm__sq_get(s, key, key_len, as_of_ms, a, out);
+}
+static zm_status c_history(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
+                           zm_allocator a, zm_store_version **out, size_t *count) {
+    HOLD(s);
+    return zm__sq_history(s, key, key_len, as_of_ms, a, out, count);
+}
+static zm_status c_search(zm_store *s, const char *query, size_t query_len, zm_search_mode mode,
+                          size_t limit, zm_allocator a, zm_search_hit **hits, size_t *count,
+                          size_t *total) {
+    HOLD(s);
+    return zm__sq_search(s, query, query_len, mode, limit, a, hits, count, total);
+}
+static zm_status c_link(zm_store *s, const zm_store_link_req *l, bool *created) {
+    zm__sq_release(SQ(s));
+    return zm__sq_link(s, l, created);
+}
+static zm_status c_unlink(zm_store *s, const char *from, size_t from_len, const char *to,
+                          size_t to_len, const char *rel, size_t rel_len, bool *removed) {
+    zm__sq_release(SQ(s));
+    return zm__sq_unlink(s, from, from_len, to, to_len, rel, rel_len, removed);
+}
+static zm_status c_neighbors(zm_store *s, const zm_store_walk *w, zm_allocator a,
+                             zm_store_hit **hits, size_t *count, bool *truncated) {
+    HOLD(s);
+    return zm__sq_neighbors(s, w, a, hits, count, truncated);
+}
+static zm_status c_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
+                          bool *existed) {
+    zm__sq_release(SQ(s));
+    return zm__sq_forget(s, w, purge, out, existed);
+}
+static zm_status c_stats(zm_store *s, zm_store_stats *out) {
+    HOLD(s);
+    return sq_stats(s, out);
+}
+static zm_status c_export_open(zm_store *s, zm_allocator a, zm_store_cursor **out) {
+    HOLD(s);
+    return zm__sq_export_open(s, a, out);
+}
+static zm_status c_head(zm_store *s, const char *key, size_t key_len, uint64_t *version) {
+    HOLD(s);
+    return zm__sq_head(s, key, key_len, version);
+}
+static zm_status c_search_skip(zm_store *s, const char *query, size_t query_len,
+                               zm_search_mode mode, size_t limit, const char *skip, size_t skip_len,
+                               zm_allocator a, zm_search_hit **hits, size_t *count, size_t *total) {
+    HOLD(s);
+    return zm__sq_search_skip(s, query, query_len, mode, limit, skip, skip_len, a, hits, count,
+                              total);
+}
+static void c_idle(zm_store *s) {
+    zm__sq_release(SQ(s));
+}
+
 static const zm_store_vtable sqlite_vtable = {
     .size = sizeof(zm_store_vtable),
     .name = "sqlite",
     .close = sq_close,
-    .put = zm__sq_put,
-    .get = zm__sq_get,
-    .history = zm__sq_history,
-    .search = zm__sq_search,
-    .link = zm__sq_link,
-    .unlink = zm__sq_unlink,
-    .neighbors = zm__sq_neighbors,
-    .forget = zm__sq_forget,
+    .put = c_put,
+    .get = c_get,
+    .history = c_history,
+    .search = c_search,
+    .link = c_link,
+    .unlink = c_unlink,
+    .neighbors = c_neighbors,
+    .forget = c_forget,
     .begin = zm__sq_begin,
     .commit = zm__sq_commit,
     .rollback = zm__sq_rollback,
-    .stats = sq_stats,
-    .export_open = zm__sq_export_open,
+    .stats = c_stats,
+    .export_open = c_export_open,
     .cursor_next = zm__sq_cursor_next,
     .cursor_close = zm__sq_cursor_close,
-    .head = zm__sq_head,
-    .search_skip = zm__sq_search_skip,
+    .head = c_head,
+    .search_skip = c_search_skip,
     .memory = sq_memory,
+    .idle = c_idle,
 };

@@ -111,6 +111,13 @@ typedef struct zm__sq {
        (zm__sq_op_begin_bare), and whether it has written yet. */
     bool op_bare;
     bool op_wrote;
+    /* Held reads (zm_store_opts.hold_reads): between calls, the read
+       transaction of the last read stays open while the wal-index header
+       shows no commit since it began (held_hdr, read before it began). */
+    bool hold;   /* asked for */
+    bool held;   /* a held read transaction is open */
+    bool pinned; /* a read of several statements is running in it */
+    uint64_t held_hdr[6];
     unsigned txn_queued; /* writes that queued a key in the open transaction */
     unsigned queued;     /* keys this connection queued since it last brought search up to date */
     sqlite3_stmt *stmts[ZM__SQ_STMT_COUNT];
@@ -123,6 +130,12 @@ typedef struct zm__sq {
    *name its name, or NULL when the unix VFS is not there to build it on (the
    default VFS then serves); else SQLite's failure (SQLITE_NOMEM). */
 int zm__sq_vfs(const char **name);
+
+/* Copies the first copy of the shared wal-index header of db's main
+   database (48 bytes: among them a counter every commit changes, the log's
+   last frame and its salts) into out. False when the database file is not
+   open through that VFS or its wal-index is not mapped yet. */
+bool zm__sq_wal_header(sqlite3 *db, uint64_t out[6]);
 
 /* Gives the small blocks SQLite freed and sqlite_alloc.c kept for reuse
    back to the allocator of zm_sqlite_use_allocator (at every store open and
@@ -177,6 +190,16 @@ zm_status zm__sq_op_end(zm__sq *s, zm_status st);
    transaction); zm__sq_read_end closes it. */
 zm_status zm__sq_read_begin(zm__sq *s);
 void zm__sq_read_end(zm__sq *s);
+
+/* Before a call that reads, outside a transaction, with hold_reads: keeps
+   the held read transaction when no commit was published since it began,
+   else ends it and begins another (see sqlite_txn.c). ZM_OK, or the BEGIN's
+   failure. */
+zm_status zm__sq_hold(zm__sq *s);
+
+/* Ends the held read transaction, if any (before a write, a checkpoint, or
+   a wait: zm_store_idle). Cannot fail. */
+void zm__sq_release(zm__sq *s);
 
 /* Search is kept up to date in bulk: a write records its key in
    zmem_pending, or adds the key with an id above zmem_index_mark (in its

@@ -42,7 +42,9 @@ zm_status zm__sq_op_begin(zm__sq *s) {
                                          "roll back and begin again");
         return zm__sq_exec(s, ZM__SQ_SAVEPOINT, "starting a write");
     }
-    /* A rollback that failed earlier may have left one open: end it. */
+    /* A held read ends here; a rollback that failed earlier may have left
+       one open: end it. */
+    zm__sq_release(s);
     if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
     return zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "starting a write");
 }
@@ -93,12 +95,64 @@ zm_status zm__sq_read_begin(zm__sq *s) {
     zm_status st = zm__sq_ready(s);
     if (st == ZM_OK) st = prepare_ends(s);
     if (st != ZM_OK || s->in_txn) return st;
+    if (s->held && !sqlite3_get_autocommit(s->db)) {
+        /* The held read, made current when the call began (zm__sq_hold). */
+        s->pinned = true;
+        return ZM_OK;
+    }
+    zm__sq_release(s);
     if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
     return zm__sq_exec(s, ZM__SQ_BEGIN_READ, "starting a read");
 }
 
 void zm__sq_read_end(zm__sq *s) {
+    if (s->pinned) {
+        s->pinned = false; /* the held read goes on */
+        return;
+    }
     if (s->in_txn || sqlite3_get_autocommit(s->db)) return;
+    exec_quiet(s, ZM__SQ_COMMIT);
+    if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
+}
+
+/* ---------------------------------------------------------------------------
+ * Held reads: a call that reads outside a transaction runs in the read
+ * transaction the last one left open, as long as no commit (of this
+ * connection, another one, or another process) has been published in the
+ * shared wal-index since that transaction began; else it ends that one and
+ * begins another. What such a call reads is what a new transaction would
+ * read, and a request of one read takes no lock of the -shm file. The held
+ * transaction keeps other processes' checkpoints from restarting the log,
+ * so the caller ends it whenever it is about to wait (zm_store_idle); a
+ * write ends it before it begins.
+ * ------------------------------------------------------------------------- */
+
+zm_status zm__sq_hold(zm__sq *s) {
+    if (!s->hold || s->in_txn || s->pinned || s->suspect) return ZM_OK;
+    uint64_t now[6];
+    if (s->held) {
+        if (!sqlite3_get_autocommit(s->db) && zm__sq_wal_header(s->db, now) &&
+            memcmp(now, s->held_hdr, sizeof now) == 0)
+            return ZM_OK;
+        zm__sq_release(s);
+    }
+    /* Before the wal-index is mapped (the connection's first read), the
+       call runs on its own. */
+    if (!sqlite3_get_autocommit(s->db) || !zm__sq_wal_header(s->db, now)) return ZM_OK;
+    zm_status st = prepare_ends(s);
+    if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_BEGIN_READ, "starting a read");
+    if (st != ZM_OK) return st;
+    /* Read before the transaction takes its snapshot (at its first
+       statement): a commit in between makes the next call begin anew. */
+    memcpy(s->held_hdr, now, sizeof now);
+    s->held = true;
+    return ZM_OK;
+}
+
+void zm__sq_release(zm__sq *s) {
+    if (!s->held) return;
+    s->held = s->pinned = false;
+    if (sqlite3_get_autocommit(s->db)) return;
     exec_quiet(s, ZM__SQ_COMMIT);
     if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
 }
@@ -118,6 +172,7 @@ zm_status zm__sq_begin(zm_store *base) {
     if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_SAVEPOINT, &q);
     if (st == ZM_OK) st = zm__sq_stmt(s, ZM__SQ_CHECKPOINT, &q);
     if (st != ZM_OK) return st;
+    zm__sq_release(s);
     if (!sqlite3_get_autocommit(s->db)) exec_quiet(s, ZM__SQ_ROLLBACK);
     st = zm__sq_exec(s, ZM__SQ_BEGIN_IMMEDIATE, "beginning a transaction");
     if (st != ZM_OK) return st;
@@ -169,6 +224,7 @@ zm_status zm__sq_after_purge(zm__sq *s) {
         s->purge_pending = true;
         return ZM_OK;
     }
+    zm__sq_release(s);
     zm_status st = zm__sq_exec(s, ZM__SQ_CHECKPOINT, "checkpointing");
     if (st == ZM_OK) return ZM_OK;
     return zm_store_fail(st,

@@ -16,6 +16,7 @@
    straight to the unix VFS. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "sqlite_internal.h"
 
@@ -34,6 +35,7 @@ typedef struct zfile {
     int len;            /* bytes gathered */
     sqlite3_int64 off;  /* the file offset of buf[0] */
     unsigned char *buf; /* a -wal file: GATHER bytes from sqlite3_malloc */
+    void volatile *shm; /* a database file: its wal-index's first region, once mapped */
 } zfile;
 
 #define ZF(f)   ((zfile *)(f))
@@ -110,7 +112,9 @@ static int x_device(sqlite3_file *f) {
 }
 static int x_shm_map(sqlite3_file *f, int region, int size, int extend, void volatile **pp) {
     if (RM(f)->iVersion < 2) return SQLITE_IOERR_SHMMAP;
-    return RM(f)->xShmMap(REAL(f), region, size, extend, pp);
+    int rc = RM(f)->xShmMap(REAL(f), region, size, extend, pp);
+    if (rc == SQLITE_OK && region == 0 && *pp != NULL) ZF(f)->shm = *pp;
+    return rc;
 }
 static int x_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
     if (RM(f)->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
@@ -127,6 +131,7 @@ static void x_shm_barrier(sqlite3_file *f) {
     if (RM(f)->iVersion >= 2) RM(f)->xShmBarrier(REAL(f));
 }
 static int x_shm_unmap(sqlite3_file *f, int del) {
+    ZF(f)->shm = NULL;
     if (RM(f)->iVersion < 2) return SQLITE_OK;
     return RM(f)->xShmUnmap(REAL(f), del);
 }
@@ -202,6 +207,7 @@ static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
     z->len = 0;
     z->off = 0;
     z->buf = NULL;
+    z->shm = NULL;
     int rc = BASE->xOpen(BASE, name, z->real, flags, out_flags);
     if (rc != SQLITE_OK || z->real->pMethods == NULL) {
         /* SQLite closes what it was given only when pMethods is set. */
@@ -317,4 +323,20 @@ int zm__sq_vfs(const char **name) {
     *name = registered ? ZM__SQ_VFS : NULL;
     pthread_mutex_unlock(&reg_lock);
     return rc;
+}
+
+bool zm__sq_wal_header(sqlite3 *db, uint64_t out[6]) {
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == NULL ||
+        f->pMethods != &fwd_methods || ZF(f)->shm == NULL)
+        return false;
+    /* The first copy of the header, which a commit writes last (after the
+       second copy and a barrier): until it is written the commit is not
+       complete, and its writer has not answered anyone. Read while it is
+       being written, it reads as changed, or as before that commit. */
+    const volatile uint64_t *h = (const volatile uint64_t *)ZF(f)->shm;
+    atomic_thread_fence(memory_order_seq_cst);
+    for (int i = 0; i < 6; i++) out[i] = h[i];
+    atomic_thread_fence(memory_order_seq_cst);
+    return true;
 }

@@ -249,6 +249,13 @@ zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_s
     return st;
 }
 
+void zm_store_idle(zm_store *s) {
+    if (s == NULL || !HAS(s, idle)) return;
+    lock(s);
+    s->vtable->idle(s);
+    unlock(s);
+}
+
 zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out) {
     clear_err();
     memset(out, 0, sizeof *out);

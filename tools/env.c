@@ -81,6 +81,7 @@ static zm_status open_store(zt_env *e, const char *prog, const char *db, bool sy
     memset(&o, 0, sizeof o);
     o.alloc = e->a;
     o.sync = sync_full ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
+    o.hold_reads = true; /* each command idles its store before it waits */
     if (db != NULL && strcmp(db, ":memory:") != 0) pthread_once(&sqlite_once, route_sqlite);
     zm_status st = zm_store_open(db, &o, out);
     if (st != ZM_OK) {

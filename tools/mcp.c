@@ -37,6 +37,7 @@ struct mcp_server {
     const sigset_t *wait_mask; /* see mcp_server_on_signal */
     void (*on_signal)(void *arg);
     void *on_signal_arg;
+    zm_store *idle_store; /* told before each wait (mcp_server_set_store) */
 };
 
 #define ARENA_KEEP ((size_t)4 << 20)
@@ -65,6 +66,10 @@ void mcp_server_destroy(mcp_server *s) {
 
 void mcp_server_set_log(mcp_server *s, FILE *log) {
     s->log = log;
+}
+
+void mcp_server_set_store(mcp_server *s, zm_store *store) {
+    s->idle_store = store;
 }
 
 void mcp_server_on_signal(mcp_server *s, const sigset_t *mask, void (*on_signal)(void *arg),
@@ -634,7 +639,8 @@ zm_status mcp_handle_too_long(mcp_server *s, size_t too_long, size_t max_line,
 /* Standard output, and the first error writing to it. */
 typedef struct out_file {
     FILE *f;
-    int err; /* errno of the first failed write or flush; 0 = none */
+    int err;         /* errno of the first failed write or flush; 0 = none */
+    zm_store *store; /* idled before each wait; NULL = none */
 } out_file;
 
 static zm_status file_write(void *c, const char *data, size_t n) {
@@ -646,9 +652,12 @@ static zm_status file_write(void *c, const char *data, size_t n) {
     return ZM_OK;
 }
 
+/* Before a wait for input: the answers so far go out, and the store gives
+   back what it holds between calls. */
 static void flush_file(void *c) {
     out_file *o = c;
     if (fflush(o->f) != 0 && o->err == 0) o->err = errno ? errno : EIO;
+    zm_store_idle(o->store);
 }
 
 /* True when the last message, which ended the input without a newline, is
@@ -668,7 +677,7 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
         fprintf(stderr, "zmem mcp: out of memory\n");
         return 1;
     }
-    out_file of = {out, 0};
+    out_file of = {out, 0, s->idle_store};
     r.before_wait = flush_file;
     r.before_wait_arg = &of;
     r.wait_mask = s->wait_mask;

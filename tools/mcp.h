@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "zmem/prim.h"
+#include "zmem/store.h"
 
 /* JSON-RPC error codes. */
 #define MCP_PARSE_ERROR      (-32700)
@@ -71,6 +72,10 @@ const char *mcp_server_version(const mcp_server *s);
 /* Sends notes for the operator (a request sent as a notification, which
    gets no response) to log, one line each; NULL (the default) = nowhere. */
 void mcp_server_set_log(mcp_server *s, FILE *log);
+
+/* Makes mcp_serve call zm_store_idle(store) before each wait for input
+   (store borrowed; NULL = none). */
+void mcp_server_set_store(mcp_server *s, zm_store *store);
 
 /* Makes mcp_serve wait for input under mask (pselect) and call
    on_signal(arg) after a signal interrupted a wait or a read, between

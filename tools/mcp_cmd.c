@@ -89,6 +89,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     mcp_server_set_log(s, stderr);
+    mcp_server_set_store(s, env.store);
     /* SIGUSR1 stays blocked except while waiting for input. */
     sigset_t usr1, wait_mask;
     sigemptyset(&usr1);

@@ -86,20 +86,30 @@ void zt_sniff_id(const char *p, size_t n, char *out, size_t cap) {
     out[len] = '\0';
 }
 
-static void flush_out(void *f) {
-    fflush(f);
+/* Before a wait for input: the answers so far go out, and the store gives
+   back what it holds between calls. */
+typedef struct waiting {
+    FILE *out;
+    zm_store *store;
+} waiting;
+
+static void before_wait(void *arg) {
+    waiting *w = arg;
+    fflush(w->out);
+    zm_store_idle(w->store);
 }
 
-int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, int fd, FILE *out, size_t max_line,
-                  zt_run_counts *counts) {
+int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, zm_store *store, int fd, FILE *out,
+                  size_t max_line, zt_run_counts *counts) {
     zt_lines r;
     memset(counts, 0, sizeof *counts);
     if (!zt_lines_init(&r, zm_prim_longlived(ctx), fd, max_line)) {
         fprintf(stderr, "zmem: out of memory\n");
         return 1;
     }
-    r.before_wait = flush_out;
-    r.before_wait_arg = out;
+    waiting w = {out, store};
+    r.before_wait = before_wait;
+    r.before_wait_arg = &w;
     int rc = 0;
     for (;;) {
         const char *line;
@@ -211,7 +221,7 @@ int zm_tool_run_main(int argc, char **argv) {
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     double t0 = now_s();
     zt_run_counts counts;
-    int rc = zt_run_stream(env.reg, env.ctx, fd, stdout, max_line, &counts);
+    int rc = zt_run_stream(env.reg, env.ctx, env.store, fd, stdout, max_line, &counts);
     double t1 = now_s();
     if (co.stats == ZT_STATS_JSON)
         zt_env_print_report(&env, stderr, "zmem run", ZT_STATS_JSON);

@@ -7,6 +7,7 @@
 
 #include "env.h"
 #include "zmem/prim.h"
+#include "zmem/store.h"
 
 #define ZT_DEFAULT_MAX_LINE ((size_t)16 << 20)
 
@@ -19,10 +20,12 @@ typedef struct zt_run_counts {
 /* Answers every request line read from fd on out: each non-blank line gets
    exactly one response line, a line longer than max_line a limit_exceeded
    error (its first max_line bytes kept for its id, the rest read and
-   dropped: never buffered whole). Returns 0 at the end of the
-   input, 1 on a read or write error (after saying so on stderr). */
-int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, int fd, FILE *out, size_t max_line,
-                  zt_run_counts *counts);
+   dropped: never buffered whole). Before each wait for input, out is
+   flushed and zm_store_idle(store) called (store borrowed; NULL = none).
+   Returns 0 at the end of the input, 1 on a read or write error (after
+   saying so on stderr). */
+int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, zm_store *store, int fd, FILE *out,
+                  size_t max_line, zt_run_counts *counts);
 
 /* Writes the best-effort id of a too-long request: the JSON text of the value
    of a leading "id" member when the start of the line has one (a number, a

@@ -318,6 +318,8 @@ typedef struct zm_store_vtable {
                              zm_search_hit **hits, size_t *count, size_t *total);
     /* Optional: what the store holds in memory (see zm_store_memory_get). */
     zm_status (*memory)(zm_store *s, zm_store_memory *out);
+    /* Optional: give back what is held between calls (see zm_store_idle). */
+    void (*idle)(zm_store *s);
 } zm_store_vtable;
 
 /* The header every backend's store starts with. Filled by
@@ -403,6 +405,12 @@ typedef struct zm_store_opts {
     bool read_only;      /* open an existing database for reading only; its search answers
                             ZM_EIO while writes wait to be indexed (a search through a
                             store opened for writing indexes them) */
+    bool hold_reads;     /* sqlite: keep the last read's snapshot open between calls while
+                            no commit (by anyone) has been published since it began, so a
+                            call of one read takes no file lock; reads still see every
+                            acknowledged write. The caller must call zm_store_idle before
+                            it waits (for input, say): a held snapshot stops other
+                            processes' checkpoints from restarting the log */
 } zm_store_opts;
 
 #define ZM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
@@ -535,6 +543,12 @@ zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t
    (may be NULL) describes the deletion (forget only). */
 zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
                           bool *existed);
+
+/* Gives back what the store holds between calls: with hold_reads, the held
+   read snapshot (sqlite). Call it before waiting for anything, for example
+   before a read of input that may block. Nothing for other backends.
+   Cannot fail. */
+void zm_store_idle(zm_store *s);
 
 /* Fills *out with the store's counters. */
 zm_status zm_store_stats_get(zm_store *s, zm_store_stats *out);

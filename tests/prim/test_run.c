@@ -29,7 +29,7 @@ static int temp_with(const char *text, size_t len) {
 /* Runs the loop over fd; returns the output (malloc'd) and the counts. */
 static char *run_fd(zm_prim_ctx *ctx, int fd, size_t max_line, zt_run_counts *counts, int *rc) {
     FILE *out = tmpfile();
-    *rc = zt_run_stream(reg, ctx, fd, out, max_line, counts);
+    *rc = zt_run_stream(reg, ctx, NULL, fd, out, max_line, counts);
     long n = ftell(out);
     char *text = malloc((size_t)n + 1);
     rewind(out);
