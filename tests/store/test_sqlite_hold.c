@@ -4,7 +4,10 @@
    the transaction it holds is real (a checkpoint that restarts the log
    waits for it) and zm_store_idle gives it back. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/wait.h>
+
+#include <stdatomic.h>
 
 #include "sqlite_test.h"
 #include "zmem/arena.h"
@@ -214,6 +217,72 @@ static void test_idle_gives_back(void) {
     zm_store_close(r);
 }
 
+/* Threads on one holding store: two read while a third writes through it
+   and another connection writes: a reader never sees a version go back,
+   and after the writers, every reader sees the last one. */
+enum { THREAD_WRITES = 200 };
+
+typedef struct reader {
+    zm_store *s;
+    bool idles; /* idles the store after each read */
+    bool wrong;
+    atomic_bool *done;
+} reader;
+
+static void *read_loop(void *arg) {
+    reader *r = arg;
+    uint64_t last = 0;
+    while (!atomic_load(r->done)) {
+        uint64_t v = version_of(r->s, "t");
+        if (v < last) r->wrong = true;
+        last = v;
+        if (r->idles) zm_store_idle(r->s);
+    }
+    if (version_of(r->s, "t") != 2 * THREAD_WRITES) r->wrong = true;
+    return NULL;
+}
+
+typedef struct writer {
+    zm_store *s;
+    bool failed;
+} writer;
+
+static void *write_loop(void *arg) {
+    writer *w = arg;
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    for (int i = 0; i < THREAD_WRITES; i++) {
+        if (st_put(w->s, &ar, "t", "1", i, NULL) != ZM_OK) w->failed = true;
+        zm_arena_reset(&ar, ZM_ARENA_RETAIN_CAPACITY, 0);
+    }
+    zm_arena_deinit(&ar);
+    return NULL;
+}
+
+static void test_threads(void) {
+    char p[512];
+    st_path(p, sizeof p, "threads.db");
+    zm_store *s = open_holding(p), *other = NULL;
+    CHECK_EQ(zm_store_sqlite_open(p, NULL, &other), ZM_OK);
+    if (s == NULL || other == NULL) return;
+    atomic_bool done = false;
+    reader rd[2] = {{s, true, false, &done}, {s, false, false, &done}};
+    writer wr[2] = {{s, false}, {other, false}};
+    pthread_t rt[2], wt[2];
+    for (int i = 0; i < 2; i++) CHECK_EQ(pthread_create(&rt[i], NULL, read_loop, &rd[i]), 0);
+    for (int i = 0; i < 2; i++) CHECK_EQ(pthread_create(&wt[i], NULL, write_loop, &wr[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(wt[i], NULL);
+    atomic_store(&done, true);
+    for (int i = 0; i < 2; i++) pthread_join(rt[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(!wr[i].failed);
+        CHECK(!rd[i].wrong);
+    }
+    CHECK_EQ(version_of(s, "t"), 2 * THREAD_WRITES);
+    zm_store_close(other);
+    zm_store_close(s);
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "write") == 0) return writer_main(argv[2], argv[3]);
     self = argv[0];
@@ -222,6 +291,7 @@ int main(int argc, char **argv) {
     RUN(test_own_writes);
     RUN(test_sees_other_process);
     RUN(test_idle_gives_back);
+    RUN(test_threads);
     st_rmdir();
     return zt_finish("store_sqlite_hold");
 }
