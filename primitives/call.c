@@ -230,6 +230,14 @@ static zm_status put_response(writer *w, const zm_json *id, bool optional_id, zm
             *callp = ZM_EINTERNAL;
             return put_response(w, id, optional_id, callp, NULL);
         }
+        if (st == ZM_ELIMIT) {
+            /* The result is larger than the context's response limit. */
+            b->len = mark;
+            set_err(w->ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT,
+                    "the response is larger than the limit of %zu bytes", w->limit);
+            *callp = ZM_ELIMIT;
+            return put_response(w, id, optional_id, callp, NULL);
+        }
         if (st != ZM_OK) goto out;
     } else if ((st = put_error_members(w)) != ZM_OK) {
         goto out;
@@ -603,7 +611,7 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
     zm__ctx_reset_arenas(ctx);
     zm__ctx_clear_error(ctx);
 
-    writer w = {ctx, 0};
+    writer w = {ctx, ctx->response_limit};
     zm_json *req = NULL;
     zm_json_error perr;
     call_parts c;
@@ -629,6 +637,16 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
         zm_json *result = NULL;
         call = run_parts(reg, ctx, &c, NULL, 0, &result);
         st = put_response(&w, c.id, false, &call, result);
+    }
+    if (st == ZM_ELIMIT) {
+        /* A batch whose responses together pass the limit: one error. */
+        b->len = 0;
+        zm__ctx_clear_error(ctx);
+        set_err(ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT,
+                "the response is larger than the limit of %zu bytes", ctx->response_limit);
+        call = ZM_ELIMIT;
+        w.limit = 0;
+        st = put_response(&w, c.id, false, &call, NULL);
     }
     if (st != ZM_OK) {
         put_oom(ctx, c.id);

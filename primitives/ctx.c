@@ -8,6 +8,7 @@
 #define DEFAULT_BLOCK           ((size_t)64 << 10)
 #define DEFAULT_RETAIN          ((size_t)4 << 20)
 #define DEFAULT_RESPONSE_RETAIN ((size_t)1 << 20)
+#define DEFAULT_RESPONSE_LIMIT  ((size_t)256 << 20)
 #define DEFAULT_TEMPLATE_BUDGET ((size_t)1 << 20)
 #define ERR_BUF_INITIAL         256
 
@@ -129,6 +130,8 @@ zm_status zm_prim_ctx_create(const zm_prim_ctx_opts *opts, zm_prim_ctx **out) {
         o.response_retain_limit ? o.response_retain_limit : DEFAULT_RESPONSE_RETAIN;
     if (ctx->response_retain_limit < ZM__RESPONSE_MIN)
         ctx->response_retain_limit = ZM__RESPONSE_MIN;
+    ctx->response_limit = o.response_limit ? o.response_limit : DEFAULT_RESPONSE_LIMIT;
+    if (ctx->response_limit < ZM__RESPONSE_MIN) ctx->response_limit = ZM__RESPONSE_MIN;
     ctx->clock = o.clock ? o.clock : realtime_ms;
     ctx->clock_ctx = o.clock ? o.clock_ctx : NULL;
     ctx->memory_limit = o.memory_limit;

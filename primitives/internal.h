@@ -124,6 +124,7 @@ struct zm_prim_ctx {
     zm_arena req_arena;      /* per-request: the parsed request, kept batch results */
     size_t retain_limit;
     size_t response_retain_limit;
+    size_t response_limit; /* bytes a response may take */
 
     zm_json_pool *pool;
     zm_template_cache *templates;

@@ -239,6 +239,11 @@ typedef struct zm_prim_ctx_opts {
     zm_stats *process_stats; /* borrowed; the process's total that memory reports
                                 (zmem/memory.h) show against its limit and
                                 thresholds; NULL = memory_limit */
+    size_t response_limit;   /* bytes a response may take; 0 = 256 MiB. A result that
+                                would write past it answers limit_exceeded instead, so
+                                a request that multiplies its input (a patch copying
+                                the document into itself, batch references to earlier
+                                results) cannot grow the process without bound */
 } zm_prim_ctx_opts;
 
 /* Makes a context. opts may be NULL (all defaults). Returns ZM_OK with *out
