@@ -361,9 +361,10 @@ typedef struct text_run {
 } text_run;
 
 /* Builds in ar the string of hole h (pieces) with bindings: constant text as
-   it is, a string binding's text, any other binding's compact JSON text. */
-static zm_status interpolate(hole *h, const zm_json *bindings, zm_arena *ar, zm_json **out,
-                             zm_json_error *err) {
+   it is, a string binding's text, any other binding's compact JSON text.
+   *room is what the instance may still build; ZM_ELIMIT past it. */
+static zm_status interpolate(hole *h, const zm_json *bindings, zm_arena *ar, size_t *room,
+                             zm_json **out, zm_json_error *err) {
     text_run *runs = zm_arena_alloc(ar, h->nnames * sizeof *runs, alignof(text_run));
     if (runs == NULL) return ZM_ENOMEM;
     size_t total = 0, k = 0;
@@ -399,9 +400,15 @@ static zm_status interpolate(hole *h, const zm_json *bindings, zm_arena *ar, zm_
             }
             len = r->len;
         }
-        if (len > SIZE_MAX / 2 - total) return ZM_ENOMEM;
+        if (len > *room - total) {
+            zm__template_set_err(err, ZM_ELIMIT,
+                                 "the rendered text would be larger than the limit of %zu bytes",
+                                 ZM_TEMPLATE_MAX_TEXT);
+            return ZM_ELIMIT;
+        }
         total += len;
     }
+    *room -= total;
     zm_json *v = zm_arena_alloc(ar, sizeof *v, alignof(zm_json));
     char *buf = zm_arena_alloc(ar, total + 1, 1);
     if (v == NULL || buf == NULL) return ZM_ENOMEM;
@@ -426,9 +433,9 @@ static zm_status interpolate(hole *h, const zm_json *bindings, zm_arena *ar, zm_
 }
 
 /* The value hole h takes: its binding, or the string built from its pieces. */
-static zm_status fill(hole *h, const zm_json *bindings, zm_arena *ar, zm_json **out,
+static zm_status fill(hole *h, const zm_json *bindings, zm_arena *ar, size_t *room, zm_json **out,
                       zm_json_error *err) {
-    if (h->pieces != NULL) return interpolate(h, bindings, ar, out, err);
+    if (h->pieces != NULL) return interpolate(h, bindings, ar, room, out, err);
     zm_json *v = bind(h->name, h->len, &h->hint, bindings);
     if (v == NULL) {
         missing(err, h->name, h->len);
@@ -479,9 +486,10 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
     pin(tc, t);
 
     zm_status st = ZM_OK;
+    size_t room = ZM_TEMPLATE_MAX_TEXT;
     zm_json *v = t->root;
     if (t->image == NULL) { /* the root is shared, or a string with placeholders */
-        if (t->nholes != 0) st = fill(&t->holes[0], bindings, ar, &v, err);
+        if (t->nholes != 0) st = fill(&t->holes[0], bindings, ar, &room, &v, err);
     } else {
         char *p = zm_arena_alloc(ar, t->spine_bytes, 8);
         if (p == NULL) {
@@ -499,7 +507,7 @@ zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const
             hole *holes = t->holes;
             for (size_t i = 0, n = t->nholes; i < n && st == ZM_OK; i++) {
                 zm_json *b = NULL;
-                st = fill(&holes[i], bindings, ar, &b, err);
+                st = fill(&holes[i], bindings, ar, &room, &b, err);
                 if (st == ZM_OK) memcpy(p + holes[i].off, &b, sizeof b);
             }
             v = (zm_json *)(void *)p;

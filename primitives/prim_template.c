@@ -202,6 +202,7 @@ static zm_status prim_render(zm_prim_ctx *ctx, const zm_json *params, zm_json **
     /* The template is held (just checked): not found is a missing binding. */
     if (st == ZM_ENOTFOUND || st == ZM_EINVAL)
         return zm_prim_fail(ctx, ZM_EINVAL, "/bindings", "%s", err.message);
+    if (st == ZM_ELIMIT) return zm_prim_fail(ctx, ZM_ELIMIT, "/bindings", "%s", err.message);
     if (st != ZM_OK) return zm__bi_oom(ctx);
     *result = out;
     return ZM_OK;

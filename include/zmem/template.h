@@ -89,6 +89,9 @@ bool zm_template_has(const zm_template_cache *tc, const char *name);
 /* Removes the template called name. ZM_OK or ZM_ENOTFOUND. */
 zm_status zm_template_remove(zm_template_cache *tc, const char *name);
 
+/* The most bytes of string text one instance may build (256 MiB). */
+#define ZM_TEMPLATE_MAX_TEXT ((size_t)256 << 20)
+
 /* Instantiates template name with bindings (an object; NULL = none) into ar:
    each "{{key}}" string is replaced by the value of member key of bindings
    (shared, not copied: bindings must live as long as the instance), and each
@@ -97,8 +100,10 @@ zm_status zm_template_remove(zm_template_cache *tc, const char *name);
    NULL nor an object, or a binding inside a string cannot be written as
    JSON (err->message says so); ZM_ENOTFOUND (no such template, or a
    placeholder with no binding: err->message names it when err is not NULL);
-   ZM_ENOMEM (ar rewound, nothing pinned). In steady state it allocates only
-   from ar. */
+   ZM_ELIMIT when the strings it builds would take more than
+   ZM_TEMPLATE_MAX_TEXT bytes together (a short template repeating a
+   placeholder inside a string multiplies its binding); ZM_ENOMEM (ar
+   rewound, nothing pinned). In steady state it allocates only from ar. */
 zm_status zm_template_instantiate(zm_template_cache *tc, const char *name, const zm_json *bindings,
                                   zm_arena *ar, zm_json **out, zm_json_error *err);
 

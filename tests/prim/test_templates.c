@@ -6,6 +6,7 @@
 #include "json_text.h"
 #include "zmem/prim.h"
 #include "zmem/store.h"
+#include "zmem/template.h"
 #include "zmem/testing.h"
 
 static int64_t now_ms = 5000;
@@ -176,6 +177,43 @@ static void test_errors(void) {
     CHECK(call(&e, "store", "{\"key\":\"$templatex\",\"value\":1}") != NULL);
     CHECK(is_json(call(&e, "render", "{\"name\":\"t\",\"bindings\":{\"x\":1,\"y\":\"z\"}}"),
                   "{\"a\":\"1 and z\"}"));
+    env_deinit(&e);
+}
+
+/* A short template repeating a placeholder inside a string multiplies its
+   binding: past ZM_TEMPLATE_MAX_TEXT bytes the render is limit_exceeded,
+   before the text is built. */
+static void test_render_text_limit(void) {
+    env e;
+    CHECK_EQ(env_init(&e, zm_default_allocator(), 0), ZM_OK);
+    char tpl[7000];
+    size_t n = (size_t)snprintf(tpl, sizeof tpl, "{\"name\":\"rep\",\"template\":\"");
+    for (int i = 0; i < 1000; i++) n += (size_t)snprintf(tpl + n, sizeof tpl - n, "{{a}}");
+    snprintf(tpl + n, sizeof tpl - n, "\"}");
+    CHECK(call(&e, "template_put", tpl) != NULL);
+    size_t blen = ZM_TEMPLATE_MAX_TEXT / 1000 + 1000;
+    char *req = malloc(blen + 128);
+    CHECK(req != NULL);
+    if (req == NULL) return;
+    n = (size_t)snprintf(req, 128,
+                         "{\"primitive\":\"render\",\"params\":{\"name\":\"rep\",\"bindings\":"
+                         "{\"a\":\"");
+    memset(req + n, 'x', blen);
+    n += blen;
+    memcpy(req + n, "\"}}}", 5);
+    char *resp;
+    size_t len;
+    CHECK_EQ(zm_prim_call_json(e.reg, e.ctx, req, n + 4, &resp, &len), ZM_ELIMIT);
+    zm_json *err = zm_json_get(J(resp), "error");
+    CHECK_STR(zm_json_str(zm_json_get(err, "code"), NULL), "limit_exceeded");
+    CHECK_STR(zm_json_str(zm_json_get(err, "field"), NULL), "/bindings");
+    CHECK(strstr(zm_json_str(zm_json_get(err, "message"), NULL), "rendered text") != NULL);
+    free(req);
+    /* A binding that fits renders. */
+    zm_json *r = call(&e, "render", "{\"name\":\"rep\",\"bindings\":{\"a\":\"xy\"}}");
+    size_t rlen = 0;
+    CHECK(zm_json_str(r, &rlen) != NULL);
+    CHECK_EQ(rlen, 2000);
     env_deinit(&e);
 }
 
@@ -395,6 +433,7 @@ int main(void) {
     zm_arena_init(&ar, zm_default_allocator());
     RUN(test_put_render_list);
     RUN(test_errors);
+    RUN(test_render_text_limit);
     RUN(test_new_version_everywhere);
     RUN(test_evicted_and_loaded_again);
     RUN(test_delete);
