@@ -42,6 +42,9 @@ struct mcp_server {
 
 #define ARENA_KEEP ((size_t)4 << 20)
 #define OUT_KEEP   ((size_t)1 << 20)
+/* The most bytes a tool's result may take as JSON text (as zm_prim_call_json's
+   default response limit): a larger one is a limit_exceeded tool error. */
+#define RESULT_LIMIT ((size_t)256 << 20)
 
 zm_status mcp_server_create(zm_allocator a, zm_prim_registry *reg, zm_prim_ctx *ctx,
                             mcp_server **out) {
@@ -310,6 +313,18 @@ static zm_json *tool_error(mcp_server *s, const zm_json *id) {
     return tool_result(s, id, text, len, sc, true);
 }
 
+/* The text of a tool's result, built in the line's arena up to RESULT_LIMIT. */
+typedef struct result_text {
+    zm_allocator a;
+    zm_buf b;
+} result_text;
+
+static zm_status result_sink(void *c, const char *data, size_t n) {
+    result_text *t = c;
+    if (n > RESULT_LIMIT - t->b.len) return ZM_ELIMIT;
+    return zm_buf_append(t->a, &t->b, data, n);
+}
+
 static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *params) {
     const zm_json *name = zm_json_get(params, "name");
     const zm_json *args = zm_json_get(params, "arguments");
@@ -327,16 +342,25 @@ static zm_json *do_tools_call(mcp_server *s, const zm_json *id, const zm_json *p
     zm_json *result = NULL;
     zm_status st = zm_prim_call(s->reg, s->ctx, nm, args, &result);
     if (st != ZM_OK) return tool_error(s, id);
-    char *text;
-    size_t len;
-    zm_status ws = zm_json_write(A(s), result, 0, &text, &len);
+    result_text rt = {A(s), {NULL, 0, 0}};
+    zm_status ws = result == NULL ? zm_buf_append(rt.a, &rt.b, "null", 4)
+                                  : zm_json_write_stream(rt.a, result, 0, result_sink, &rt);
     if (ws == ZM_EINVAL) {
         zm_prim_fail(s->ctx, ZM_EINTERNAL, NULL,
                      "the primitive's result is not valid JSON (invalid UTF-8 or a non-finite "
                      "number)");
         return tool_error(s, id);
     }
+    if (ws == ZM_ELIMIT) {
+        /* A request that multiplies itself (a patch copying the document
+           into itself) would otherwise grow the process without bound. */
+        zm_prim_fail(s->ctx, ZM_ELIMIT, NULL, "the result is larger than the limit of %zu bytes",
+                     RESULT_LIMIT);
+        return tool_error(s, id);
+    }
     if (ws != ZM_OK) return NULL;
+    const char *text = rt.b.data;
+    size_t len = rt.b.len;
     zm_json *sc = result;
     if (!zm_json_is_object(result)) {
         /* structuredContent is an object: wrap other results. */

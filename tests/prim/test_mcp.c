@@ -566,6 +566,42 @@ static void test_batches(void) {
     }
 }
 
+/* doubled {"n": N}: N levels of arrays, each holding the level below twice
+   (shared), so a few hundred bytes in the arena write as 2^N leaves. */
+static zm_status tp_doubled(zm_prim_ctx *c, const zm_json *params, zm_json **result) {
+    zm_allocator a = zm_prim_alloc(c);
+    zm_json *v = zm_json_new_string(a, "leaf", 4);
+    for (int64_t i = 0; v != NULL && i < zm_json_int(zm_json_get(params, "n")); i++) {
+        zm_json *up = zm_json_new_array(a, 2);
+        if (up == NULL || zm_json_array_push(a, up, v) != ZM_OK ||
+            zm_json_array_push(a, up, v) != ZM_OK)
+            return ZM_ENOMEM;
+        v = up;
+    }
+    *result = v;
+    return v != NULL ? ZM_OK : ZM_ENOMEM;
+}
+
+/* A result past the limit of a tool's result text is a limit_exceeded tool
+   error, not a line growing the process without bound. */
+static void test_result_limit(void) {
+    static const zm_prim_def def = {"doubled", "2^n leaves.", NULL, tp_doubled, NULL};
+    CHECK_EQ(zm_prim_register(reg, &def, NULL), ZM_OK);
+    mcp_server *s = new_server();
+    init(s, "2025-06-18");
+    reply *r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{"
+                            "\"name\":\"doubled\",\"arguments\":{\"n\":3}}}");
+    CHECK_EQ(zm_json_len(zm_json_get(result_of(r, 7), "structuredContent")), 1);
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"doubled\",\"arguments\":{\"n\":40}}}");
+    const zm_json *res = result_of(r, 8);
+    CHECK(zm_json_bool(zm_json_get(res, "isError")));
+    const zm_json *e = zm_json_get(zm_json_get(res, "structuredContent"), "error");
+    CHECK_STR(zm_json_str(zm_json_get(e, "code"), NULL), "limit_exceeded");
+    CHECK(strstr(zm_json_str(zm_json_get(e, "message"), NULL), "larger than the limit") != NULL);
+    mcp_server_destroy(s);
+}
+
 int main(void) {
     A = zm_default_allocator();
     if (tp_registry_create(&reg, &state) != ZM_OK || zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
@@ -579,6 +615,7 @@ int main(void) {
     RUN(test_batches);
     RUN(test_prompts);
     RUN(test_detail_cut_utf8);
+    RUN(test_result_limit);
     reply_free();
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(reg);
