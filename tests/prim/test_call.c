@@ -366,6 +366,46 @@ static void test_retain_limit(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* A response past the context's response limit is limit_exceeded, whether
+   one result is too large or a batch doubles its results through references
+   (a 2 KiB request that would otherwise answer 2^30 bytes). */
+static void test_response_limit(void) {
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.response_limit = 64 << 10;
+    zm_prim_ctx *ctx = NULL;
+    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    static char big[100000];
+    int n = snprintf(big, sizeof big, "{\"id\":7,\"primitive\":\"echo\",\"params\":{\"value\":\"");
+    memset(big + n, 'z', sizeof big - (size_t)n - 5);
+    memcpy(big + sizeof big - 5, "\"}}", 4);
+    expect_error(ctx, big, ZM_ELIMIT, "limit_exceeded", NULL,
+                 "the response is larger than the limit of 65536 bytes");
+    /* Each call answers its two copies of the one before. */
+    char req[4096];
+    size_t len = (size_t)snprintf(req, sizeof req,
+                                  "{\"id\":8,\"batch\":[{\"primitive\":\"echo\",\"params\":"
+                                  "{\"value\":[1,2,3,4,5,6,7,8]}}");
+    for (int i = 1; i < 30; i++)
+        len += (size_t)snprintf(req + len, sizeof req - len,
+                                ",{\"primitive\":\"echo\",\"params\":{\"value\":[\"$%d.result\","
+                                "\"$%d.result\"]}}",
+                                i - 1, i - 1);
+    snprintf(req + len, sizeof req - len, "]}");
+    char *out;
+    size_t out_len;
+    zm_status st = zm_prim_call_json(reg, ctx, req, strlen(req), &out, &out_len);
+    CHECK(st == ZM_OK || st == ZM_ELIMIT);
+    CHECK(out_len <= (64 << 10));
+    CHECK(strstr(out, "larger than the limit of 65536 bytes") != NULL ||
+          strstr(out, "take more than the limit of 65536 bytes") != NULL);
+    CHECK_EQ(zm_arena_used(zm_prim_arena(ctx)), 0);
+    /* The context goes on answering. */
+    expect_text(ctx, "{\"id\":9,\"primitive\":\"echo\",\"params\":{\"value\":1}}",
+                "{\"id\":9,\"ok\":true,\"result\":1}");
+    zm_prim_ctx_destroy(ctx);
+}
+
 /* ---------------------------------------------------------------------------
  * Batches
  * ------------------------------------------------------------------------- */
@@ -785,6 +825,7 @@ int main(void) {
     RUN(test_out_of_memory);
     RUN(test_reset_on_every_path);
     RUN(test_retain_limit);
+    RUN(test_response_limit);
     RUN(test_batch);
     RUN(test_batch_reference_syntax);
     RUN(test_batch_keeps_results_across_resets);
