@@ -147,7 +147,8 @@ zm_status zm_prim_validate(const zm_prim_registry *reg, zm_prim_ctx *ctx, const 
 
 typedef struct writer {
     zm_prim_ctx *ctx;
-    size_t limit; /* 0, or the length the buffer must not grow past */
+    size_t limit;   /* 0, or the length the buffer must not grow past */
+    bool kept_over; /* a batch's kept results passed the limit (not the text) */
 } writer;
 
 static zm_status sink(void *c, const char *data, size_t n) {
@@ -259,7 +260,7 @@ static void put_oom(zm_prim_ctx *ctx, const zm_json *id) {
     const char *tail = limit ? limit_tail : oom_tail;
     _Static_assert(sizeof limit_tail >= sizeof oom_tail, "the limit tail is the longer");
     zm_buf *b = &ctx->response;
-    writer w = {ctx, ZM__RESPONSE_MIN - sizeof limit_tail - 16};
+    writer w = {ctx, ZM__RESPONSE_MIN - sizeof limit_tail - 16, false};
     b->len = 0;
     RAW(&w, "{\"id\":");
     if (put_json(&w, id) != ZM_OK) {
@@ -402,6 +403,32 @@ static zm_status subst(zm_prim_ctx *ctx, const zm__vpath *p, const zm_json *v, z
     return ZM_OK;
 }
 
+/* Takes from *room about what a deep copy of v takes (its values, item
+   slots, member names and string bytes); false when that is more than *room.
+   A result shares subtrees (a patch copying the document into itself, a
+   reference used twice): its copy can take far more than its text does. */
+static bool copy_fits(const zm_json *v, size_t *room) {
+    size_t need = sizeof(zm_json), n = 0;
+    if (zm_json_is_string(v)) {
+        zm_json_str(v, &n);
+        need += n + 1;
+        n = 0;
+    } else if (zm_json_is_array(v) || zm_json_is_object(v)) {
+        n = zm_json_len(v);
+        need += n * sizeof(zm_json_member);
+    }
+    if (need > *room) return false;
+    *room -= need;
+    bool obj = zm_json_is_object(v);
+    for (size_t i = 0; i < n; i++) {
+        const zm_json_member *m = obj ? zm_json_member_at(v, i) : NULL;
+        if (m != NULL && m->key_len + 1 > *room) return false;
+        if (m != NULL) *room -= m->key_len + 1;
+        if (!copy_fits(m ? m->value : zm_json_at(v, i), room)) return false;
+    }
+    return true;
+}
+
 /* Builds the kept form of a batch call's response in the request arena:
    {"id"?:..., "ok":true, "result":<copy>} or {"id"?, "ok":false, "error":{...}}. */
 static zm_status keep_response(zm_prim_ctx *ctx, const zm_json *id, zm_status call,
@@ -533,6 +560,7 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
     const zm_json *batch = top->batch;
     size_t n = zm_json_len(batch);
     zm_json **kept = NULL;
+    size_t kept_room = ctx->response_limit; /* bytes the kept results may still take */
     if (has_special(batch, 0)) {
         kept = zm_arena_new_array(&ctx->req_arena, zm_json *, n);
         if (kept == NULL) return ZM_ENOMEM;
@@ -551,6 +579,10 @@ static zm_status run_batch(zm_prim_registry *reg, zm_prim_ctx *ctx, const call_p
         if (call == ZM_ENOMEM) return ZM_ENOMEM;
         if ((st = put_response(w, c.id, true, &call, result)) != ZM_OK) return st;
         if (call != ZM_OK) ctx->stats.errors++;
+        if (kept != NULL && call == ZM_OK && result != NULL && !copy_fits(result, &kept_room)) {
+            w->kept_over = true;
+            return ZM_ELIMIT;
+        }
         if (kept != NULL && (st = keep_response(ctx, c.id, call, result, &kept[i])) != ZM_OK)
             return st;
         reset_call_arena(ctx);
@@ -611,7 +643,7 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
     zm__ctx_reset_arenas(ctx);
     zm__ctx_clear_error(ctx);
 
-    writer w = {ctx, ctx->response_limit};
+    writer w = {ctx, ctx->response_limit, false};
     zm_json *req = NULL;
     zm_json_error perr;
     call_parts c;
@@ -642,8 +674,14 @@ static zm_status call_json(zm_prim_registry *reg, zm_prim_ctx *ctx, const char *
         /* A batch whose responses together pass the limit: one error. */
         b->len = 0;
         zm__ctx_clear_error(ctx);
-        set_err(ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT,
-                "the response is larger than the limit of %zu bytes", ctx->response_limit);
+        if (w.kept_over)
+            set_err(ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT,
+                    "the results the batch keeps for its references take more than the limit "
+                    "of %zu bytes",
+                    ctx->response_limit);
+        else
+            set_err(ctx, ZM_PRIM_LIMIT_EXCEEDED, ZM_ELIMIT,
+                    "the response is larger than the limit of %zu bytes", ctx->response_limit);
         call = ZM_ELIMIT;
         w.limit = 0;
         st = put_response(&w, c.id, false, &call, NULL);

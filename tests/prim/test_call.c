@@ -400,6 +400,23 @@ static void test_response_limit(void) {
     CHECK(strstr(out, "larger than the limit of 65536 bytes") != NULL ||
           strstr(out, "take more than the limit of 65536 bytes") != NULL);
     CHECK_EQ(zm_arena_used(zm_prim_arena(ctx)), 0);
+    /* Each call nests the one before a level deeper: the text stays small
+       while the copies the batch keeps for its references grow as the
+       square of its length. */
+    char *chain = malloc(1 << 20);
+    CHECK(chain != NULL);
+    if (chain == NULL) return;
+    len = (size_t)snprintf(
+        chain, 1 << 20, "{\"id\":10,\"batch\":[{\"primitive\":\"echo\",\"params\":{\"value\":1}}");
+    for (int i = 1; i < 5000; i++)
+        len += (size_t)snprintf(chain + len, (1 << 20) - len,
+                                ",{\"primitive\":\"echo\",\"params\":{\"value\":[\"$%d.result\"]}}",
+                                i - 1);
+    snprintf(chain + len, (1 << 20) - len, "]}");
+    expect_error(ctx, chain, ZM_ELIMIT, "limit_exceeded", NULL,
+                 "the results the batch keeps for its references take more than the limit of "
+                 "65536 bytes");
+    free(chain);
     /* The context goes on answering. */
     expect_text(ctx, "{\"id\":9,\"primitive\":\"echo\",\"params\":{\"value\":1}}",
                 "{\"id\":9,\"ok\":true,\"result\":1}");
