@@ -386,7 +386,10 @@ static bool has_prim(mcp_server *s, const char *name) {
 static zm_json *prim_error_response(mcp_server *s, const zm_json *id, const char *what) {
     zm_prim_error e;
     zm_prim_last_error(s->ctx, &e);
-    bool theirs = e.code == ZM_PRIM_NOT_FOUND || e.code == ZM_PRIM_INVALID_PARAMS;
+    /* A limit about one of the client's parameters is theirs too (arguments
+       that would render past the limit); the memory limit names none. */
+    bool theirs = e.code == ZM_PRIM_NOT_FOUND || e.code == ZM_PRIM_INVALID_PARAMS ||
+                  (e.code == ZM_PRIM_LIMIT_EXCEEDED && e.field != NULL);
     return error_response(
         s, id, theirs ? MCP_INVALID_PARAMS : MCP_INTERNAL_ERROR,
         mcp_detail(s, "%s: %s (%s)", what, e.message, zm_prim_errcode_name(e.code)));

@@ -5,6 +5,7 @@
 #include "test.h"
 #include "json_eq.h"
 #include "zmem/store.h"
+#include "zmem/template.h"
 
 static zm_allocator A;
 static zm_prim_registry *reg;
@@ -460,6 +461,31 @@ static void test_prompts(void) {
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"prompts/get\",\"params\":{}}",
                 -32602, 12);
     error_reply(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"prompts/get\"}", -32602, 13);
+    /* Arguments that would render past the limit of the text: the client's
+       arguments are at fault, not the server. */
+    char *big = malloc(ZM_TEMPLATE_MAX_TEXT / 1000 + 8192);
+    CHECK(big != NULL);
+    if (big != NULL) {
+        size_t n = (size_t)snprintf(big, 8192,
+                                    "{\"jsonrpc\":\"2.0\",\"id\":51,\"method\":\"tools/call\","
+                                    "\"params\":{\"name\":\"template_put\",\"arguments\":{"
+                                    "\"name\":\"rep\",\"template\":\"");
+        for (int i = 0; i < 1000; i++) n += (size_t)snprintf(big + n, 8192 - n, "{{a}}");
+        snprintf(big + n, 8192 - n, "\"}}}");
+        CHECK(!zm_json_bool(zm_json_get(result_of(send_line(s, big), 51), "isError")));
+        n = (size_t)snprintf(big, 8192,
+                             "{\"jsonrpc\":\"2.0\",\"id\":52,\"method\":\"prompts/get\","
+                             "\"params\":{\"name\":\"rep\",\"arguments\":{\"a\":\"");
+        memset(big + n, 'x', ZM_TEMPLATE_MAX_TEXT / 1000 + 1);
+        n += ZM_TEMPLATE_MAX_TEXT / 1000 + 1;
+        memcpy(big + n, "\"}}}", 5);
+        error_reply(s, big, -32602, 52);
+        CHECK(strstr(last.out.data, "limit_exceeded") != NULL);
+        free(big);
+        r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":53,\"method\":\"tools/call\",\"params\":{"
+                         "\"name\":\"template_delete\",\"arguments\":{\"name\":\"rep\"}}}");
+        CHECK(!zm_json_bool(zm_json_get(result_of(r, 53), "isError")));
+    }
 
     /* A deleted template is no prompt any more. */
     r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"tools/call\",\"params\":{"
