@@ -132,6 +132,16 @@ static zm_status need_int(const zm_json *o, const char *name, int64_t min, int64
     return ZM_OK;
 }
 
+/* Member "metadata" of o: an object, or NULL when absent or null; anything
+   else (which store and link refuse) is an error. */
+static zm_status need_meta(const zm_json *o, const zm_json **out) {
+    const zm_json *meta = zm_json_get(o, "metadata");
+    *out = meta != NULL && !zm_json_is_null(meta) ? meta : NULL;
+    if (*out != NULL && !zm_json_is_object(*out))
+        return zm_store_fail(ZM_EINVAL, "\"metadata\" must be an object or null");
+    return ZM_OK;
+}
+
 static zm_status import_version(zm_store *s, const zm_json *o) {
     zm_status st = ZM_OK;
     zm_store_write w;
@@ -152,8 +162,7 @@ static zm_status import_version(zm_store *s, const zm_json *o) {
     }
     w.value = zm_json_get(o, "value");
     if (w.value == NULL) return zm_store_fail(ZM_EINVAL, "\"value\" is missing");
-    const zm_json *meta = zm_json_get(o, "metadata");
-    w.metadata = meta != NULL && !zm_json_is_null(meta) ? meta : NULL;
+    if ((st = need_meta(o, &w.metadata)) != ZM_OK) return st;
     return zm_store_put(s, &w, NULL);
 }
 
@@ -169,8 +178,7 @@ static zm_status import_edge(zm_store *s, const zm_json *o) {
         return st;
     if ((st = need_int(o, "timestamp", INT64_MIN, &ts)) != ZM_OK) return st;
     l.ts_ms = ts;
-    const zm_json *meta = zm_json_get(o, "metadata");
-    l.metadata = meta != NULL && !zm_json_is_null(meta) ? meta : NULL;
+    if ((st = need_meta(o, &l.metadata)) != ZM_OK) return st;
     return zm_store_link(s, &l, NULL);
 }
 

@@ -224,6 +224,16 @@ static void test_bad_lines(void) {
          "key is empty"},
         {"{\"type\":\"edge\",\"from\":\"a\",\"to\":\"b\",\"timestamp\":0}", ZM_EINVAL,
          "\"relation\""},
+        /* Metadata is an object, as store and link take it. */
+        {"{\"type\":\"version\",\"key\":\"m\",\"version\":1,\"timestamp\":0,\"value\":1,"
+         "\"metadata\":5}",
+         ZM_EINVAL, "\"metadata\" must be an object"},
+        {"{\"type\":\"edge\",\"from\":\"a\",\"to\":\"b\",\"relation\":\"r\",\"agent\":\"\","
+         "\"timestamp\":0,\"metadata\":[1]}",
+         ZM_EINVAL, "\"metadata\" must be an object"},
+        {"{\"type\":\"version\",\"key\":\"m\",\"version\":1,\"timestamp\":0,\"value\":1,"
+         "\"metadata\":null}",
+         ZM_OK, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         zm_status st = zm_store_import_line(s, &ar, cases[i].line, strlen(cases[i].line));
