@@ -37,7 +37,8 @@ struct mcp_server {
     const sigset_t *wait_mask; /* see mcp_server_on_signal */
     void (*on_signal)(void *arg);
     void *on_signal_arg;
-    zm_store *idle_store; /* told before each wait (mcp_server_set_store) */
+    zm_store *idle_store;  /* told before each wait (mcp_server_set_store) */
+    const zm_json *oom_id; /* the id an out-of-memory answer to this line names */
 };
 
 #define ARENA_KEEP ((size_t)4 << 20)
@@ -581,6 +582,29 @@ static const char oom_line[] =
     "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"Internal error: "
     "out of memory\"}}\n";
 
+/* The out-of-memory answer to the request whose id is id, written into buf
+   without allocating: the id is echoed when it is an integer or a string of
+   at most 128 plain printable ASCII bytes (the ids clients send), else it is
+   null, as when no id could be read. Returns the line's length. */
+static size_t oom_answer(const zm_json *id, char *buf, size_t cap) {
+    char idtext[160] = "null";
+    size_t n = 0;
+    const char *p = zm_json_str(id, &n);
+    if (zm_json_is_int(id)) {
+        snprintf(idtext, sizeof idtext, "%lld", (long long)zm_json_int(id));
+    } else if (p != NULL && n <= 128) {
+        bool plain = true;
+        for (size_t i = 0; i < n; i++)
+            if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\') plain = false;
+        if (plain) snprintf(idtext, sizeof idtext, "\"%.*s\"", (int)n, p);
+    }
+    int len = snprintf(buf, cap,
+                       "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32603,\"message\":"
+                       "\"Internal error: out of memory\"}}\n",
+                       idtext);
+    return len > 0 && (size_t)len < cap ? (size_t)len : 0;
+}
+
 static void end_line(mcp_server *s) {
     zm_prim_ctx_reset(s->ctx);
     zm_arena_reset(&s->ar, ZM_ARENA_RETAIN_WITH_LIMIT, ARENA_KEEP);
@@ -591,7 +615,12 @@ static void end_line(mcp_server *s) {
 /* Writes the output line (if any) and ends the line. */
 static zm_status flush_line(mcp_server *s, bool oom, const mcp_sink *out) {
     zm_status st = ZM_OK;
-    if (oom)
+    char line[256];
+    size_t n = oom ? oom_answer(s->oom_id, line, sizeof line) : 0;
+    s->oom_id = NULL;
+    if (oom && n > 0)
+        st = out->write(out->ctx, line, n);
+    else if (oom)
         st = out->write(out->ctx, oom_line, sizeof oom_line - 1);
     else if (s->out.len > 0)
         st = out->write(out->ctx, s->out.data, s->out.len);
@@ -621,6 +650,9 @@ zm_status mcp_handle_line(mcp_server *s, const char *line, size_t len, const mcp
         return flush_line(s, !ok, out);
     }
     if (!zm_json_is_array(root)) {
+        /* Out of memory, the answer still names the request. */
+        const zm_json *id = zm_json_is_object(root) ? zm_json_get(root, "id") : NULL;
+        s->oom_id = zm_json_is_string(id) || zm_json_is_number(id) ? id : NULL;
         ok = handle_msg(s, root, &resp);
         if (ok && resp != NULL) ok = put(s, resp) == ZM_OK && out_sink(s, "\n", 1) == ZM_OK;
         return flush_line(s, !ok, out);

@@ -4,6 +4,7 @@
 #include "prims.h"
 #include "test.h"
 #include "json_eq.h"
+#include "zmem/failing.h"
 #include "zmem/store.h"
 #include "zmem/template.h"
 
@@ -628,6 +629,48 @@ static void test_result_limit(void) {
     mcp_server_destroy(s);
 }
 
+/* Out of memory while answering a request whose id could be read: the
+   error answer names that id (a number or a short string), not null. */
+static void oom_answers(const char *line, const char *want_id) {
+    zm_failing f;
+    zm_failing_init(&f, zm_default_allocator(), SIZE_MAX, SIZE_MAX);
+    size_t named = 0, unnamed = 0, whole = 0;
+    for (size_t k = 0; k < 200; k++) {
+        zm_failing_reset(&f, SIZE_MAX, SIZE_MAX);
+        mcp_server *s = NULL;
+        CHECK_EQ(mcp_server_create(zm_failing_allocator(&f), reg, ctx, &s), ZM_OK);
+        if (s == NULL) return;
+        zm_failing_reset(&f, k, SIZE_MAX); /* the line's first blocks on */
+        reply *r = send_line(s, line);
+        const zm_json *e = zm_json_get(r->root, "error");
+        if (e == NULL) {
+            whole++;
+        } else if (zm_json_int(zm_json_get(e, "code")) == -32603) {
+            char *id_text = NULL;
+            size_t n = 0;
+            const zm_json *id = zm_json_get(r->root, "id");
+            CHECK(id != NULL);
+            if (zm_json_is_null(id)) {
+                unnamed++;
+            } else if (zm_json_write(zm_default_allocator(), id, 0, &id_text, &n) == ZM_OK) {
+                CHECK(n == strlen(want_id) && memcmp(id_text, want_id, n) == 0);
+                named++;
+                zm_free(zm_default_allocator(), id_text, n + 1, 1);
+            }
+        }
+        mcp_server_destroy(s);
+        if (!f.has_induced_failure) break; /* past the line's last allocation */
+    }
+    CHECK(named > 0);    /* an answer that names the request */
+    CHECK(unnamed <= 1); /* only when reading the line itself failed */
+    CHECK(whole > 0);
+}
+
+static void test_oom_names_id(void) {
+    oom_answers("{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"tools/list\"}", "42");
+    oom_answers("{\"jsonrpc\":\"2.0\",\"id\":\"req-7\",\"method\":\"tools/list\"}", "\"req-7\"");
+}
+
 int main(void) {
     A = zm_default_allocator();
     if (tp_registry_create(&reg, &state) != ZM_OK || zm_prim_ctx_create(NULL, &ctx) != ZM_OK)
@@ -642,6 +685,7 @@ int main(void) {
     RUN(test_prompts);
     RUN(test_detail_cut_utf8);
     RUN(test_result_limit);
+    RUN(test_oom_names_id);
     reply_free();
     zm_prim_ctx_destroy(ctx);
     zm_prim_registry_destroy(reg);
