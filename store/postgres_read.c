@@ -90,7 +90,7 @@ zm_status zm__pg_history(zm_store *base, const char *key, size_t key_len, int64_
 typedef struct pg_cursor {
     zm_store_cursor base;
     zm_allocator a;
-    zm_arena rec; /* the current record's memory, over a */
+    zm_arena rec; /* the current record's memory, over the store's allocator */
     PGresult *batch;
     int row, rows;
     int64_t last_key, last_version, last_edge;
@@ -107,7 +107,10 @@ zm_status zm__pg_export_open(zm_store *base, zm_allocator a, zm_store_cursor **o
     memset(c, 0, sizeof *c);
     c->base.store = base;
     c->a = a;
-    zm_arena_init(&c->rec, a);
+    /* The record's memory is the store's own, not a: zm_store_export_jsonl
+       rewinds an arena a draws from after every line, which would take
+       back blocks this arena still holds. */
+    zm_arena_init(&c->rec, s->a);
     *out = &c->base;
     return ZM_OK;
 }
