@@ -337,8 +337,10 @@ static zm_status mem_forget(zm_store *base, const zm_store_write *w, bool purge,
     zm__mem *s = (zm__mem *)base;
     zm__entry *e = (zm__entry *)entry_get(s, w->key, w->key_len);
     if (!purge) {
+        /* An import (an explicit version) records its deletion even on a
+           key that holds no live value: the export had it. */
         *existed = e != NULL && zm__mem_live(e);
-        if (!*existed) return ZM_OK;
+        if (!*existed && w->version == 0) return ZM_OK;
         return append_version(s, w, NULL, NULL, out);
     }
     *existed = e != NULL && e->nversions > 0;

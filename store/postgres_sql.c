@@ -115,15 +115,20 @@ const char *const zm__pg_sql[ZM__PG_NSTMT] = {
 
     /* $1 key, $2 ts, $3 agent, $4 session, $5 max_versions, $6 the version
        (0 = the next). One row: the version and time written (NULL when none
-       was: the key is not live, or $6 is too low) and whether the key was
-       live. The key leaves the search index. */
+       was: the key is not live and $6 is 0, or $6 is too low) and whether
+       the key was live. An import ($6 > 0) records its deletion on a key
+       that is not live too, adding the key's row when there is none (the
+       upsert, as in PUT, orders writers). The key leaves the search index. */
     [ZM__PG_FORGET] =
         "WITH o AS (SELECT id, live FROM zmem_keys WHERE key = $1::bytea FOR UPDATE),"
-        " k AS (UPDATE zmem_keys SET next_version = CASE WHEN $6::int8 > 0"
-        " THEN $6::int8 + 1 ELSE next_version + 1 END,"
-        " last_ts = greatest(last_ts, $2::int8), live = false"
-        " WHERE key = $1::bytea AND live AND ($6::int8 = 0 OR $6::int8 >= next_version)"
-        " RETURNING id, next_version - 1 AS version, last_ts AS ts),"
+        " k AS (INSERT INTO zmem_keys AS k (key, next_version, last_ts, live)"
+        " SELECT $1::bytea, $6::int8 + 1, $2::int8, false"
+        " WHERE $6::int8 > 0 OR EXISTS (SELECT 1 FROM o WHERE o.live)"
+        " ON CONFLICT (key) DO UPDATE SET next_version = CASE WHEN $6::int8 > 0"
+        " THEN $6::int8 + 1 ELSE k.next_version + 1 END,"
+        " last_ts = greatest(k.last_ts, excluded.last_ts), live = false"
+        " WHERE (k.live OR $6::int8 > 0) AND ($6::int8 = 0 OR $6::int8 >= k.next_version)"
+        " RETURNING k.id, k.next_version - 1 AS version, k.last_ts AS ts),"
         " v AS (INSERT INTO zmem_versions"
         " (key_id, version, ts, deleted, agent, session, value, metadata)"
         " SELECT id, version, ts, true, $3::bytea, $4::bytea, NULL, NULL FROM k),"

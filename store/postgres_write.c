@@ -243,13 +243,14 @@ zm_status zm__pg_forget(zm_store *base, const zm_store_write *w, bool purge, zm_
         zm__pg_p_int8(&p, (int64_t)s->base.limits.max_versions);
         zm__pg_p_int8(&p, (int64_t)w->version);
         st = zm__pg_exec(s, ZM__PG_FORGET, &p, "forgetting a key", &r);
-        if (st == ZM_OK && PQntuples(r) == 1 && zm__pg_bool(r, 0, 2)) {
-            /* The key was live: a deletion was written, unless the version
-               asked for is too low. */
+        bool live = st == ZM_OK && PQntuples(r) == 1 && zm__pg_bool(r, 0, 2);
+        if (st == ZM_OK && PQntuples(r) == 1 && (live || w->version != 0)) {
+            /* The key was live, or this is an import: a deletion was
+               written, unless the version asked for is too low. */
             if (PQgetisnull(r, 0, 0)) {
                 st = version_conflict(w);
             } else {
-                *existed = true;
+                *existed = live;
                 if (out != NULL) fill_out(w, r, &zm__pg_null, NULL, out);
             }
         }

@@ -581,22 +581,28 @@ zm_status zm__sq_forget(zm_store *base, const zm_store_write *w, bool purge_it,
     if (st != ZM_OK) return st;
     key_row k;
     int64_t number = 0, ts = 0;
-    bool did = false, flushed = false;
+    bool did = false, wrote = false, queued_key = false, flushed = false;
     st = find_key(s, w->key, w->key_len, &k);
     if (st == ZM_OK && purge_it && k.found) {
         did = true;
         st = purge(s, w, &k);
-    } else if (st == ZM_OK && !purge_it && k.found && k.live) {
-        did = true;
+    } else if (st == ZM_OK && !purge_it && ((k.found && k.live) || w->version != 0)) {
+        /* An import (an explicit version) records its deletion even on a
+           key that holds no live value: the export had it. Only a key that
+           was live has search entries to drop. */
+        did = k.found && k.live;
+        wrote = true;
         new_version nv = {w, "null", 4, NULL, 0, true};
+        bool added = !k.found;
         st = append(s, &nv, &k, &number, &ts);
-        if (st == ZM_OK) st = queue_key(s, k.id, false, &flushed);
+        queued_key = did || added;
+        if (st == ZM_OK && queued_key) st = queue_key(s, k.id, added, &flushed);
     }
     st = zm__sq_op_end(s, st);
     if (st != ZM_OK) return st;
-    if (did && !purge_it) queued(s, flushed);
+    if (queued_key) queued(s, flushed);
     *existed = did;
     if (purge_it) return zm__sq_after_purge(s);
-    if (did && !purge_it) describe(w, number, ts, &zm__sq_null, NULL, true, out);
+    if (wrote) describe(w, number, ts, &zm__sq_null, NULL, true, out);
     return ZM_OK;
 }

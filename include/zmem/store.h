@@ -539,7 +539,10 @@ zm_status zm_store_history(zm_store *s, const char *key, size_t key_len, int64_t
    database the freed pages are overwritten (secure_delete) and the log
    checkpointed. *existed (may be NULL) says whether the key had a live
    value (forget) or any version (purge); forgetting a missing or already
-   deleted key changes nothing and answers ZM_OK with *existed false. *out
+   deleted key changes nothing and answers ZM_OK with *existed false, unless
+   w->version is set (an import): the deletion is then recorded with that
+   number all the same (above the key's latest, else ZM_ECONFLICT), so a key
+   whose only kept version is a deletion imports as it was exported. *out
    (may be NULL) describes the deletion (forget only). */
 zm_status zm_store_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
                           bool *existed);

@@ -223,6 +223,95 @@ static void test_export_jsonl(void) {
     zm_store_close(s);
 }
 
+/* A key whose only kept version is a deletion (max_versions 1: a write, then
+   a forget) exports as one deletion line; importing it records the deletion
+   with its number, time and writer, so exporting again gives the same text.
+   Then a version after that deletion, and a deletion after kept versions. */
+static void test_import_lone_deletion(void) {
+    zm_store_limits one = {0, 0, 0, 1};
+    zm_store *src = open_store(&one);
+    zm_store_write w = W("gone", J("\"g\""), NULL, "ag", 10);
+    CHECK_EQ(zm_store_put(src, &w, NULL), ZM_OK);
+    w = W("gone", NULL, NULL, "fa", 20);
+    w.session = "fs";
+    w.session_len = 2;
+    CHECK_EQ(zm_store_forget(src, &w, false, NULL, NULL), ZM_OK);
+    CHECK_EQ(put(src, "back", J("\"b1\""), NULL, NULL, 30, NULL), ZM_OK);
+    CHECK_EQ(forget(src, "back", false, 31, NULL, NULL), ZM_OK);
+    CHECK_EQ(put(src, "back", J("\"b3\""), NULL, NULL, 32, NULL), ZM_OK);
+    text_buf *t1 = zm_arena_new(&ar, text_buf), *t2 = zm_arena_new(&ar, text_buf);
+    CHECK_EQ(export_text(src, t1), ZM_OK);
+    CHECK(strstr(t1->data, "\"key\":\"gone\",\"version\":2") != NULL);
+    CHECK(strstr(t1->data, "\"deleted\":true") != NULL);
+    zm_store_close(src);
+
+    zm_store *s = open_store(NULL);
+    CHECK_EQ(import_text(s, t1->data), ZM_OK);
+    CHECK_EQ(export_text(s, t2), ZM_OK);
+    CHECK_STR(t2->data, t1->data);
+    zm_store_version v;
+    memset(&v, 0, sizeof v);
+    CHECK_EQ(get(s, "gone", -1, &v), ZM_ENOTFOUND);
+    CHECK(v.deleted);
+    CHECK_EQ(v.version, 2);
+    CHECK_EQ(v.timestamp, 20);
+    CHECK_STR(v.agent, "fa");
+    CHECK_STR(v.session, "fs");
+    CHECK_EQ(get(s, "gone", 19, &v), ZM_ENOTFOUND);
+    uint64_t head = 0;
+    CHECK_EQ(zm_store_head(s, S("gone"), A(), &head), ZM_ENOTFOUND);
+    CHECK_EQ(head, 2);
+    zm_store_version *h = NULL;
+    size_t n = 0;
+    CHECK_EQ(history(s, "gone", -1, &h, &n), ZM_OK);
+    CHECK_EQ(n, 1);
+    if (n == 1) CHECK(h[0].deleted && h[0].version == 2 && h[0].timestamp == 20);
+    CHECK_EQ(found_by_search(s, "gone"), 0);
+    CHECK_EQ(found_by_search(s, "back"), 1);
+
+    /* The deletion again, or one at or below it: a conflict, as for values. */
+    static const char del2[] = "{\"type\":\"version\",\"key\":\"gone\",\"version\":2,"
+                               "\"timestamp\":20,\"deleted\":true}";
+    CHECK_EQ(zm_store_import_line(s, &ar, S(del2)), ZM_ECONFLICT);
+    CHECK(errmsg_has("version"));
+    /* A version after the kept deletion, then a deletion after it. */
+    static const char put4[] = "{\"type\":\"version\",\"key\":\"gone\",\"version\":4,"
+                               "\"timestamp\":40,\"agent\":\"a4\",\"value\":\"again\"}";
+    CHECK_EQ(zm_store_import_line(s, &ar, S(put4)), ZM_OK);
+    CHECK_EQ(get(s, "gone", -1, &v), ZM_OK);
+    CHECK(is_json(v.value, "\"again\""));
+    CHECK_EQ(v.version, 4);
+    CHECK_EQ(found_by_search(s, "gone"), 1);
+    static const char del6[] = "{\"type\":\"version\",\"key\":\"gone\",\"version\":6,"
+                               "\"timestamp\":60,\"agent\":\"a6\",\"deleted\":true}";
+    CHECK_EQ(zm_store_import_line(s, &ar, S(del6)), ZM_OK);
+    memset(&v, 0, sizeof v);
+    CHECK_EQ(get(s, "gone", -1, &v), ZM_ENOTFOUND);
+    CHECK(v.deleted);
+    CHECK_EQ(v.version, 6);
+    CHECK_STR(v.agent, "a6");
+    CHECK_EQ(get(s, "gone", 50, &v), ZM_OK);
+    CHECK_EQ(v.version, 4);
+    CHECK_EQ(history(s, "gone", -1, &h, &n), ZM_OK);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(h[0].deleted && h[0].version == 2);
+        CHECK(!h[1].deleted && h[1].version == 4);
+        CHECK(h[2].deleted && h[2].version == 6);
+    }
+    CHECK_EQ(found_by_search(s, "gone"), 0);
+    /* A forget that is not an import still records nothing on a deleted key. */
+    bool existed = true;
+    CHECK_EQ(forget(s, "gone", false, 70, NULL, &existed), ZM_OK);
+    CHECK(!existed);
+    CHECK_EQ(history(s, "gone", -1, &h, &n), ZM_OK);
+    CHECK_EQ(n, 3);
+    CHECK_EQ(forget(s, "never", false, 70, NULL, &existed), ZM_OK);
+    CHECK(!existed);
+    CHECK_EQ(get(s, "never", -1, &v), ZM_ENOTFOUND);
+    zm_store_close(s);
+}
+
 /* ---------------------------------------------------------------------------
  * Refusals: the same codes on every backend, and a message naming the
  * problem; a success clears the message.
@@ -458,6 +547,7 @@ static void run_all(void) {
     TEST(test_export);
     TEST(test_explicit_versions);
     TEST(test_export_jsonl);
+    TEST(test_import_lone_deletion);
     TEST(test_refusals);
     TEST(test_odd_bytes);
 }
