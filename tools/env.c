@@ -76,12 +76,13 @@ static void route_sqlite(void) {
 
 /* Opens the store at db for prog, saying why on stderr when it cannot. */
 static zm_status open_store(zt_env *e, const char *prog, const char *db, bool sync_full,
-                            zm_store **out) {
+                            bool read_only, zm_store **out) {
     zm_store_opts o;
     memset(&o, 0, sizeof o);
     o.alloc = e->a;
     o.sync = sync_full ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
     o.hold_reads = true; /* each command idles its store before it waits */
+    o.read_only = read_only;
     if (db != NULL && strcmp(db, ":memory:") != 0) pthread_once(&sqlite_once, route_sqlite);
     zm_status st = zm_store_open(db, &o, out);
     if (st != ZM_OK) {
@@ -92,7 +93,7 @@ static zm_status open_store(zt_env *e, const char *prog, const char *db, bool sy
     return st;
 }
 
-bool zt_default_db_path(char *buf, size_t size, const char *prog) {
+bool zt_default_db_path(char *buf, size_t size, const char *prog, bool create) {
     const char *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
     int n;
@@ -112,8 +113,8 @@ bool zt_default_db_path(char *buf, size_t size, const char *prog) {
         fprintf(stderr, "%s: the data folder's path is too long: give --db PATH\n", prog);
         return false;
     }
-    /* Create each missing folder of the path (the last one private). */
-    for (char *p = dir + 1;; p++) {
+    /* Create each missing folder of the path (the last one private), if asked. */
+    for (char *p = dir + 1; create; p++) {
         bool last = *p == '\0';
         if (*p != '/' && !last) continue;
         *p = '\0';
@@ -147,7 +148,7 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
 #ifdef ZMEM_HAVE_BUILTINS
     if (st == ZM_OK) {
         zm_store *store = NULL;
-        st = open_store(e, prog, db, sync_full, &store);
+        st = open_store(e, prog, db, sync_full, o->read_only, &store);
         if (st != ZM_OK) {
             zt_env_deinit(e);
             return false;

@@ -28,6 +28,8 @@ typedef struct zt_common_opts {
     size_t memory_warn;     /* --memory-warn BYTES; 0 = none */
     size_t memory_critical; /* --memory-critical BYTES; 0 = none */
     int stats;              /* --stats: ZT_STATS_TEXT; --stats=json: ZT_STATS_JSON; 0 = none */
+    bool read_only;         /* open the store for reading only: a missing database is
+                               refused, not created (zmem export) */
 } zt_common_opts;
 
 enum { ZT_STATS_NONE = 0, ZT_STATS_TEXT = 1, ZT_STATS_JSON = 2 };
@@ -56,7 +58,7 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
 bool zt_check_common(const zt_common_opts *o, const char *prog);
 
 /* Sets up e as o says: the store at o->db (":memory:" or an SQLite file
-   path; NULL = ":memory:") with o->sync_full, the registry with the
+   path; NULL = ":memory:") with o->sync_full and o->read_only, the registry with the
    built-ins, a context. Everything goes through one process-wide zm_stats
    (with o->memory_limit as its limit, when set), SQLite's memory too (routed
    before the first SQLite store is opened, counted apart in the stats). The
@@ -68,10 +70,10 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o);
 
 /* The path of the default persistent memory of `zmem mcp`:
    $XDG_DATA_HOME/zmem/memory.db, or ~/.local/share/zmem/memory.db, with its
-   folder created (mode 0700) when missing. Writes it to buf (size bytes).
-   Returns false (after saying why on stderr) when neither variable gives a
-   usable folder. */
-bool zt_default_db_path(char *buf, size_t size, const char *prog);
+   folder created (mode 0700) when missing, if create. Writes it to buf (size
+   bytes). Returns false (after saying why on stderr) when neither variable
+   gives a usable folder. */
+bool zt_default_db_path(char *buf, size_t size, const char *prog, bool create);
 
 /* Sets the agent and session ids of e's context from o (NULL = unset).
    Returns false (after saying so) when out of memory. */

@@ -16,7 +16,8 @@ static const char export_usage[] =
     "usage: zmem export [--db PATH] [FILE|-]\n"
     "  Writes the whole memory at PATH (every version, deletion and edge, with\n"
     "  times and writers) as JSON lines to FILE or standard output. Without --db,\n"
-    "  the memory zmem mcp keeps ($XDG_DATA_HOME/zmem/memory.db).\n";
+    "  the memory zmem mcp keeps ($XDG_DATA_HOME/zmem/memory.db). The database is\n"
+    "  opened for reading only: a missing one is an error, not created.\n";
 
 static const char import_usage[] =
     "usage: zmem import [--db PATH] [FILE|-]\n"
@@ -47,14 +48,17 @@ static int parse(int argc, char **argv, const char *prog, const char *usage, con
     return -1;
 }
 
-/* Opens the store for a command, the default persistent one without --db. */
-static bool open_env(zt_env *env, const char *prog, const char *db) {
+/* Opens the store for a command, the default persistent one without --db.
+   read_only (export): a missing database is refused, and nothing is
+   created, not even the default one's folder. */
+static bool open_env(zt_env *env, const char *prog, const char *db, bool read_only) {
     char path[4200];
     zt_common_opts o;
     memset(&o, 0, sizeof o);
     o.db = db;
+    o.read_only = read_only;
     if (db == NULL) {
-        if (!zt_default_db_path(path, sizeof path, prog)) return false;
+        if (!zt_default_db_path(path, sizeof path, prog, !read_only)) return false;
         o.db = path;
     }
     return zt_env_init(env, prog, &o);
@@ -68,14 +72,13 @@ int zm_tool_export_main(int argc, char **argv) {
     const char *db = NULL, *file = NULL;
     int rc = parse(argc, argv, "zmem export", export_usage, &db, &file);
     if (rc >= 0) return rc;
+    /* The store first: a missing one leaves FILE as it was. */
+    zt_env env;
+    if (!open_env(&env, "zmem export", db, true)) return 1;
     FILE *out = stdout;
     if (file != NULL && strcmp(file, "-") != 0 && (out = fopen(file, "w")) == NULL) {
         fprintf(stderr, "zmem export: cannot write %s: %s\n", file, strerror(errno));
-        return 1;
-    }
-    zt_env env;
-    if (!open_env(&env, "zmem export", db)) {
-        if (out != stdout) fclose(out);
+        zt_env_deinit(&env);
         return 1;
     }
     zm_arena ar;
@@ -106,7 +109,7 @@ int zm_tool_import_main(int argc, char **argv) {
         return 1;
     }
     zt_env env;
-    if (!open_env(&env, "zmem import", db)) {
+    if (!open_env(&env, "zmem import", db, false)) {
         if (fd != 0) close(fd);
         return 1;
     }

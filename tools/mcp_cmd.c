@@ -49,7 +49,7 @@ static void report_if_asked(void *arg) {
 }
 
 int zm_tool_mcp_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);
@@ -72,7 +72,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
         co.db = ":memory:";
     } else if (co.db == NULL) {
         /* By default the memory lasts: a file per user. */
-        if (!zt_default_db_path(path, sizeof path, "zmem mcp")) return 1;
+        if (!zt_default_db_path(path, sizeof path, "zmem mcp", true)) return 1;
         co.db = path;
     }
     if (!zt_env_init(&env, "zmem mcp", &co)) return 1;

@@ -176,7 +176,7 @@ int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const cha
 }
 
 int zm_tool_run_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

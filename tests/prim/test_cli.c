@@ -5,6 +5,7 @@
 
      test_cli ZMEM_EXE */
 #define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -383,6 +384,81 @@ static void test_mcp_persists(void) {
     setenv("XDG_DATA_HOME", keep, 1);
 }
 
+/* zmem export reads: a database that does not exist is refused with its
+   path named, exit 1, and nothing is created (the file, its -wal, the
+   output file, the default memory's folder); zmem import creates it. The
+   README's sample export, whose key "gone" holds only a deletion, goes in
+   and comes out as the same text. */
+static void test_export_missing_db(void) {
+    if (!zm_store_backend_available("sqlite")) {
+        fprintf(stderr, "(sqlite is not built in)\n");
+        return;
+    }
+    char dir[] = "/tmp/zmem-export-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char typo[64], wal[80], out[64], data[64], db[64], in[64];
+    snprintf(typo, sizeof typo, "%s/typo.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", typo);
+    snprintf(out, sizeof out, "%s/out.jsonl", dir);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(db, sizeof db, "%s/new.db", dir);
+    snprintf(in, sizeof in, "%s/in.jsonl", dir);
+    FILE *f = fopen(out, "w");
+    CHECK(f != NULL && fputs("keep\n", f) >= 0 && fclose(f) == 0);
+    struct stat st;
+    proc p = run("", 0, "export", "--db", typo, NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_STR(p.out, "");
+    CHECK_HAS(p.err, typo);
+    CHECK_HAS(p.err, "does not exist");
+    proc_free(&p);
+    CHECK(stat(typo, &st) != 0 && errno == ENOENT);
+    CHECK(stat(wal, &st) != 0 && errno == ENOENT);
+    p = run("", 0, "export", "--db", typo, out, NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, typo);
+    proc_free(&p);
+    CHECK(stat(typo, &st) != 0 && errno == ENOENT);
+    char *kept = slurp(out);
+    CHECK_STR(kept, "keep\n");
+    free(kept);
+    /* Without --db: the default memory, missing, and its folder not made. */
+    char keep[256];
+    const char *saved = getenv("XDG_DATA_HOME");
+    snprintf(keep, sizeof keep, "%s", saved ? saved : "");
+    setenv("XDG_DATA_HOME", data, 1);
+    p = run("", 0, "export", NULL);
+    CHECK_EQ(p.status, 1);
+    CHECK_HAS(p.err, "memory.db");
+    CHECK_HAS(p.err, "does not exist");
+    proc_free(&p);
+    CHECK(stat(data, &st) != 0 && errno == ENOENT);
+    setenv("XDG_DATA_HOME", keep, 1);
+    /* Import creates its database; the export of it is the imported text. */
+    static const char sample[] =
+        "{\"zmem_export\":1}\n"
+        "{\"type\":\"version\",\"key\":\"people/ada\",\"version\":1,\"timestamp\":100,"
+        "\"agent\":\"planner\",\"session\":\"s1\",\"value\":{\"name\":\"Ada\"},\"metadata\":null}\n"
+        "{\"type\":\"version\",\"key\":\"gone\",\"version\":2,\"timestamp\":600,\"agent\":"
+        "\"critic\",\"session\":\"\",\"deleted\":true}\n"
+        "{\"type\":\"edge\",\"from\":\"notes/x\",\"to\":\"people/ada\",\"relation\":\"about\","
+        "\"timestamp\":710,\"agent\":\"critic\",\"metadata\":{\"w\":0.5}}\n";
+    f = fopen(in, "w");
+    CHECK(f != NULL && fputs(sample, f) >= 0 && fclose(f) == 0);
+    p = run("", 0, "import", "--db", db, in, NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+    p = run("", 0, "export", "--db", db, NULL);
+    CHECK_EQ(p.status, 0);
+    CHECK_STR(p.out, sample);
+    CHECK_STR(p.err, "");
+    proc_free(&p);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    CHECK(system(rm) == 0);
+}
+
 /* zmem json check and fmt: a parse option per flag. Each refusal of the
    strict default names the flag that accepts the text (never a C name), and
    the flag accepts it. */
@@ -594,6 +670,7 @@ int main(int argc, char **argv) {
     RUN(test_mcp_disconnect);
     RUN(test_memory_limit);
     RUN(test_mcp_persists);
+    RUN(test_export_missing_db);
     RUN(test_json_flags);
     RUN(test_json_usage);
     char rm[128];
