@@ -638,11 +638,15 @@ static zm_status setup(zm__sq *s, const zm_store_opts *o) {
     st = read_header(s, &app, &version, &tables);
     if (st == ZM_OK) st = check_header(s, app, version, tables);
     if (st != ZM_OK || version == ZM__SQ_SCHEMA) return st;
+    if (o->read_only && version == 0)
+        return zm_store_fail(ZM_EIO, "%s holds no zmem store yet, and is opened read-only",
+                             s->path);
     if (o->read_only)
         return zm_store_fail(ZM_EIO,
-                             "%s needs its schema created or migrated, and is opened "
-                             "read-only",
-                             s->path);
+                             "%s has schema %lld, older than this zmem's %d, and is opened "
+                             "read-only: open it once for writing to migrate it (for "
+                             "example zmem run --db PATH < /dev/null)",
+                             s->path, (long long)version, ZM__SQ_SCHEMA);
     return migrate(s);
 }
 
