@@ -591,7 +591,7 @@ zm_status zm__sq_ready(zm__sq *s) {
     if (!sqlite3_get_autocommit(old)) sqlite3_exec(old, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close_v2(old);
     s->suspect = false;
-    s->held = s->pinned = false;
+    s->held = s->pinned = s->file_known = false;
     return ZM_OK;
 }
 

@@ -114,9 +114,11 @@ typedef struct zm__sq {
     /* Held reads (zm_store_opts.hold_reads): between calls, the read
        transaction of the last read stays open while the wal-index header
        shows no commit since it began (held_hdr, read before it began). */
-    bool hold;   /* asked for */
-    bool held;   /* a held read transaction is open */
-    bool pinned; /* a read of several statements is running in it */
+    bool hold;       /* asked for */
+    bool held;       /* a held read transaction is open */
+    bool pinned;     /* a read of several statements is running in it */
+    bool file_known; /* main_file was looked up for this connection */
+    sqlite3_file *main_file;
     uint64_t held_hdr[6];
     unsigned txn_queued; /* writes that queued a key in the open transaction */
     unsigned queued;     /* keys this connection queued since it last brought search up to date */
@@ -131,11 +133,15 @@ typedef struct zm__sq {
    default VFS then serves); else SQLite's failure (SQLITE_NOMEM). */
 int zm__sq_vfs(const char **name);
 
-/* Copies the first copy of the shared wal-index header of db's main
-   database (48 bytes: among them a counter every commit changes, the log's
-   last frame and its salts) into out. False when the database file is not
-   open through that VFS or its wal-index is not mapped yet. */
-bool zm__sq_wal_header(sqlite3 *db, uint64_t out[6]);
+/* The main database file of db when it is open through that VFS, else
+   NULL: the same for as long as db is open. */
+sqlite3_file *zm__sq_main_file(sqlite3 *db);
+
+/* Copies the first copy of the shared wal-index header of the database file
+   f (from zm__sq_main_file; 48 bytes: among them a counter every commit
+   changes, the log's last frame and its salts) into out. False when f is
+   NULL or its wal-index is not mapped yet. */
+bool zm__sq_wal_header(sqlite3_file *f, uint64_t out[6]);
 
 /* Gives the small blocks SQLite freed and sqlite_alloc.c kept for reuse
    back to the allocator of zm_sqlite_use_allocator (at every store open and

@@ -129,16 +129,20 @@ void zm__sq_read_end(zm__sq *s) {
 
 zm_status zm__sq_hold(zm__sq *s) {
     if (!s->hold || s->in_txn || s->pinned || s->suspect) return ZM_OK;
+    if (!s->file_known) {
+        s->main_file = zm__sq_main_file(s->db);
+        s->file_known = true;
+    }
     uint64_t now[6];
     if (s->held) {
-        if (!sqlite3_get_autocommit(s->db) && zm__sq_wal_header(s->db, now) &&
+        if (!sqlite3_get_autocommit(s->db) && zm__sq_wal_header(s->main_file, now) &&
             memcmp(now, s->held_hdr, sizeof now) == 0)
             return ZM_OK;
         zm__sq_release(s);
     }
     /* Before the wal-index is mapped (the connection's first read), the
        call runs on its own. */
-    if (!sqlite3_get_autocommit(s->db) || !zm__sq_wal_header(s->db, now)) return ZM_OK;
+    if (!sqlite3_get_autocommit(s->db) || !zm__sq_wal_header(s->main_file, now)) return ZM_OK;
     zm_status st = prepare_ends(s);
     if (st == ZM_OK) st = zm__sq_exec(s, ZM__SQ_BEGIN_READ, "starting a read");
     if (st != ZM_OK) return st;

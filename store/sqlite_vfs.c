@@ -325,11 +325,16 @@ int zm__sq_vfs(const char **name) {
     return rc;
 }
 
-bool zm__sq_wal_header(sqlite3 *db, uint64_t out[6]) {
+sqlite3_file *zm__sq_main_file(sqlite3 *db) {
     sqlite3_file *f = NULL;
     if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == NULL ||
-        f->pMethods != &fwd_methods || ZF(f)->shm == NULL)
-        return false;
+        f->pMethods != &fwd_methods)
+        return NULL;
+    return f;
+}
+
+bool zm__sq_wal_header(sqlite3_file *f, uint64_t out[6]) {
+    if (f == NULL || f->pMethods != &fwd_methods || ZF(f)->shm == NULL) return false;
     /* The first copy of the header, which a commit writes last (after the
        second copy and a barrier): until it is written the commit is not
        complete, and its writer has not answered anyone. Read while it is
