@@ -314,6 +314,30 @@ static void make_template(void) {
     zm_store_close(s);
 }
 
+/* What the template looks like to a reader. */
+static print before;
+
+/* Sweeps op (with held reads when hold) from the template: every failure
+   must leave the database as it was. Returns the allocations swept. */
+static size_t sweep_op(op o, bool hold) {
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    rs.op = o;
+    rs.hold = hold;
+    rs.before = before;
+    zm_sweep_report rep;
+    zm_sweep_options so;
+    memset(&so, 0, sizeof so);
+    so.backtrace_depth = -1;
+    if (zt_small()) so.max_runs = 40; /* valgrind: the first allocations only */
+    zm_status st = zm_check_allocation_failures(zm_default_allocator(), sweep_fn, &rs, &so, &rep);
+    if (st != ZM_OK)
+        fprintf(stderr, "%ssweep of %s: %s\n", hold ? "held " : "", op_names[o], rep.message);
+    CHECK_EQ(st, ZM_OK);
+    CHECK_EQ(rs.bad, 0);
+    return rep.alloc_count;
+}
+
 int main(void) {
     /* Thousands of small databases: in memory when the machine has a tmpfs. */
     if (getenv("TMPDIR") == NULL && access("/dev/shm", W_OK) == 0) setenv("TMPDIR", "/dev/shm", 1);
@@ -328,7 +352,7 @@ int main(void) {
     /* Once SQLite is in use, its allocator can no longer change. */
     CHECK_EQ(zm_sqlite_use_allocator(zm_default_allocator()), ZM_EBUSY);
 
-    print before = fingerprint(tmpl);
+    before = fingerprint(tmpl);
     /* First with the backend keeping SQLite's freed small blocks for reuse
        (as it runs), then with that off, so that every allocation SQLite makes
        on each path is one that fails once. A kept block is handed out only
@@ -338,27 +362,14 @@ int main(void) {
         zm__sq_alloc_keep(keep != 0);
         size_t open_allocs = 0;
         for (op o = OP_OPEN; o <= OP_TXN; o++) {
-            run_state rs;
-            memset(&rs, 0, sizeof rs);
-            rs.op = o;
-            rs.before = before;
-            zm_sweep_report rep;
-            zm_sweep_options so;
-            memset(&so, 0, sizeof so);
-            so.backtrace_depth = -1;
-            if (zt_small()) so.max_runs = 40; /* valgrind: the first allocations only */
-            zm_status st =
-                zm_check_allocation_failures(zm_default_allocator(), sweep_fn, &rs, &so, &rep);
-            if (st != ZM_OK) fprintf(stderr, "sweep of %s: %s\n", op_names[o], rep.message);
-            CHECK_EQ(st, ZM_OK);
-            CHECK_EQ(rs.bad, 0);
+            size_t n = sweep_op(o, false);
             /* Each call fails allocations of its own, past those of the open. */
-            if (o == OP_OPEN) open_allocs = rep.alloc_count;
+            if (o == OP_OPEN) open_allocs = n;
             if (o == OP_OPEN_LOCATION)
-                CHECK_EQ(rep.alloc_count, open_allocs);
+                CHECK_EQ(n, open_allocs);
             else
-                CHECK(rep.alloc_count > (o == OP_OPEN ? 0 : open_allocs));
-            fprintf(stderr, "%-16s %zu allocations swept (%s)\n", op_names[o], rep.alloc_count,
+                CHECK(n > (o == OP_OPEN ? 0 : open_allocs));
+            fprintf(stderr, "%-16s %zu allocations swept (%s)\n", op_names[o], n,
                     keep ? "freed blocks kept" : "none kept");
         }
     }
@@ -367,23 +378,9 @@ int main(void) {
     static const op held_ops[] = {OP_GET,    OP_HISTORY, OP_SEARCH_TOKEN, OP_NEIGHBORS, OP_HEAD,
                                   OP_EXPORT, OP_STATS,   OP_PUT,          OP_FORGET};
     for (size_t i = 0; i < sizeof held_ops / sizeof held_ops[0]; i++) {
-        run_state rs;
-        memset(&rs, 0, sizeof rs);
-        rs.op = held_ops[i];
-        rs.hold = true;
-        rs.before = before;
-        zm_sweep_report rep;
-        zm_sweep_options so;
-        memset(&so, 0, sizeof so);
-        so.backtrace_depth = -1;
-        if (zt_small()) so.max_runs = 40;
-        zm_status st =
-            zm_check_allocation_failures(zm_default_allocator(), sweep_fn, &rs, &so, &rep);
-        if (st != ZM_OK) fprintf(stderr, "held sweep of %s: %s\n", op_names[rs.op], rep.message);
-        CHECK_EQ(st, ZM_OK);
-        CHECK_EQ(rs.bad, 0);
-        CHECK(rep.alloc_count > 0);
-        fprintf(stderr, "held %-11s %zu allocations swept\n", op_names[rs.op], rep.alloc_count);
+        size_t n = sweep_op(held_ops[i], true);
+        CHECK(n > 0);
+        fprintf(stderr, "held %-11s %zu allocations swept\n", op_names[held_ops[i]], n);
     }
     st_rmdir();
     return zt_finish("store_sqlite_sweep");
