@@ -29,6 +29,14 @@ void zt_lines_deinit(zt_lines *r) {
     r->cap = r->acc_cap = 0;
 }
 
+/* After a signal interrupted a wait or a read: on_signal, then before_wait
+   again, since the reader waits again and on_signal may have used what
+   before_wait gives back (a store's held read, say). */
+static void signalled(zt_lines *r) {
+    if (r->on_signal) r->on_signal(r->on_signal_arg);
+    if (r->before_wait) r->before_wait(r->before_wait_arg);
+}
+
 /* Refills the read buffer; false at EOF or on error (r->eof tells which). */
 static bool fill(zt_lines *r) {
     if (r->eof) return false;
@@ -40,7 +48,7 @@ static bool fill(zt_lines *r) {
             FD_SET(r->fd, &in);
             if (pselect(r->fd + 1, &in, NULL, NULL, NULL, r->wait_mask) < 0) {
                 if (errno != EINTR) return false;
-                if (r->on_signal) r->on_signal(r->on_signal_arg);
+                signalled(r);
                 continue;
             }
         }
@@ -55,7 +63,7 @@ static bool fill(zt_lines *r) {
             return false;
         }
         if (errno != EINTR) return false;
-        if (r->on_signal) r->on_signal(r->on_signal_arg);
+        signalled(r);
     }
 }
 

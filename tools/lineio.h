@@ -30,7 +30,8 @@ typedef struct zt_lines {
     bool eof;
     bool unterminated;     /* the last line returned had no "\n" (it ended the input) */
     size_t too_long_bytes; /* with ZT_LINE_TOO_LONG: the line's full length */
-    /* Called before a read that may block (when no input is buffered). */
+    /* Called before a read that may block (when no input is buffered), and
+       again after on_signal. */
     void (*before_wait)(void *arg);
     void *before_wait_arg;
     /* When set, the reader waits for input with pselect under this signal
