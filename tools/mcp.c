@@ -433,15 +433,38 @@ static zm_json *text_content(mcp_server *s, zm_json *text) {
     return add(s, c, "type", str_ref(s, "text")) && add(s, c, "text", text) ? c : NULL;
 }
 
+/* Whether member name of o is a string. */
+static bool has_str(const zm_json *o, const char *name) {
+    return zm_json_is_string(zm_json_get(o, name));
+}
+
+/* Whether c is content a prompt message may carry, with the members MCP
+   requires of its type: text (text), image and audio (data, mimeType), a
+   resource link (uri, name), an embedded resource (resource: uri, and text
+   or blob). A client that checks messages refuses anything else. */
+static bool mcp_content(const zm_json *c) {
+    const zm_json *type = zm_json_get(c, "type"), *r = zm_json_get(c, "resource");
+    if (!zm_json_is_object(c)) return false;
+    if (str_is(type, "text")) return has_str(c, "text");
+    if (str_is(type, "image") || str_is(type, "audio"))
+        return has_str(c, "data") && has_str(c, "mimeType");
+    if (str_is(type, "resource_link")) return has_str(c, "uri") && has_str(c, "name");
+    if (str_is(type, "resource"))
+        return zm_json_is_object(r) && has_str(r, "uri") &&
+               (has_str(r, "text") || has_str(r, "blob"));
+    return false;
+}
+
 /* One prompt message from part of a rendered template: an object with role
    ("user" or "assistant") and content (a string, or MCP content as is); a
-   string is a user's text; anything else a user's text holding its JSON. */
+   string is a user's text; anything else (content MCP does not define, or
+   that lacks what its type requires, included) a user's text holding its
+   JSON. */
 static zm_json *prompt_message(mcp_server *s, const zm_json *v) {
     const zm_json *role = zm_json_get(v, "role");
     const zm_json *content = zm_json_get(v, "content");
     bool is_msg = zm_json_is_object(v) && (str_is(role, "user") || str_is(role, "assistant")) &&
-                  (zm_json_is_string(content) ||
-                   (zm_json_is_object(content) && zm_json_is_string(zm_json_get(content, "type"))));
+                  (zm_json_is_string(content) || mcp_content(content));
     zm_json *c;
     if (is_msg && zm_json_is_string(content)) {
         c = text_content(s, (zm_json *)content);

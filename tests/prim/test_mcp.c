@@ -397,6 +397,36 @@ static void test_prompts(void) {
                  "\"text\":\"Hello {{who}}\"}},\"{{who}}\",{\"k\":\"{{who}}\"}]}",
                  NULL);
     put_template(s, "fixed", "{\"a\":[1,2]}", NULL);
+    /* Content MCP requires members of: with them it is kept as it is, without
+       them (an image with no data) the item is a user's text of its JSON. */
+    put_template(s, "media",
+                 "[{\"role\":\"assistant\",\"content\":{\"type\":\"image\",\"data\":\"{{d}}\","
+                 "\"mimeType\":\"image/png\"}},{\"role\":\"assistant\",\"content\":{\"type\":"
+                 "\"image\",\"mimeType\":\"image/png\",\"x\":\"{{d}}\"}},{\"role\":\"user\","
+                 "\"content\":{\"type\":\"resource\",\"resource\":{\"uri\":\"mem://{{d}}\","
+                 "\"text\":\"t\"}}},{\"role\":\"user\",\"content\":{\"type\":\"video\"}}]",
+                 NULL);
+
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":40,\"method\":\"prompts/get\",\"params\":{"
+                     "\"name\":\"media\",\"arguments\":{\"d\":\"QUJD\"}}}");
+    const zm_json *media = zm_json_get(result_of(r, 40), "messages");
+    CHECK_EQ(zm_json_len(media), 4);
+    const zm_json *kept = zm_json_get(zm_json_at(media, 0), "content");
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_at(media, 0), "role"), NULL), "assistant");
+    CHECK_STR(zm_json_str(zm_json_get(kept, "type"), NULL), "image");
+    CHECK_STR(zm_json_str(zm_json_get(kept, "data"), NULL), "QUJD");
+    CHECK_STR(zm_json_str(zm_json_get(zm_json_get(zm_json_at(media, 2), "content"), "type"), NULL),
+              "resource");
+    for (size_t i = 1; i < 4; i += 2) {
+        const zm_json *m = zm_json_at(media, i), *c = zm_json_get(m, "content");
+        CHECK_STR(zm_json_str(zm_json_get(m, "role"), NULL), "user");
+        CHECK_STR(zm_json_str(zm_json_get(c, "type"), NULL), "text");
+        const char *t = zm_json_str(zm_json_get(c, "text"), NULL);
+        CHECK(t != NULL && strstr(t, "\"content\"") != NULL);
+    }
+    r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"tools/call\",\"params\":{"
+                     "\"name\":\"template_delete\",\"arguments\":{\"name\":\"media\"}}}");
+    CHECK(!zm_json_bool(zm_json_get(result_of(r, 41), "isError")));
 
     r = send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"prompts/list\"}");
     const zm_json *prompts = zm_json_get(result_of(r, 4), "prompts");
