@@ -727,8 +727,8 @@ bool zm__store_have_sqlite(void) {
 }
 
 /* ---------------------------------------------------------------------------
- * The calls: each read first makes the held read current (zm__sq_hold),
- * each write first ends it (a write must not read through an old one)
+ * The calls: each read first makes the held read current (zm__sq_hold); a
+ * write ends it where the write begins (zm__sq_op_begin), before it reads
  * ------------------------------------------------------------------------- */
 
 #define SQ(base) ((zm__sq *)(base))
@@ -738,10 +738,6 @@ bool zm__store_have_sqlite(void) {
         if (hold_st_ != ZM_OK) return hold_st_;                                                    \
     } while (0)
 
-static zm_status c_put(zm_store *s, const zm_store_write *w, zm_store_version *out) {
-    zm__sq_release(SQ(s));
-    return zm__sq_put(s, w, out);
-}
 static zm_status c_get(zm_store *s, const char *key, size_t key_len, int64_t as_of_ms,
                        zm_allocator a, zm_store_version *out) {
     HOLD(s);
@@ -758,24 +754,10 @@ static zm_status c_search(zm_store *s, const char *query, size_t query_len, zm_s
     HOLD(s);
     return zm__sq_search(s, query, query_len, mode, limit, a, hits, count, total);
 }
-static zm_status c_link(zm_store *s, const zm_store_link_req *l, bool *created) {
-    zm__sq_release(SQ(s));
-    return zm__sq_link(s, l, created);
-}
-static zm_status c_unlink(zm_store *s, const char *from, size_t from_len, const char *to,
-                          size_t to_len, const char *rel, size_t rel_len, bool *removed) {
-    zm__sq_release(SQ(s));
-    return zm__sq_unlink(s, from, from_len, to, to_len, rel, rel_len, removed);
-}
 static zm_status c_neighbors(zm_store *s, const zm_store_walk *w, zm_allocator a,
                              zm_store_hit **hits, size_t *count, bool *truncated) {
     HOLD(s);
     return zm__sq_neighbors(s, w, a, hits, count, truncated);
-}
-static zm_status c_forget(zm_store *s, const zm_store_write *w, bool purge, zm_store_version *out,
-                          bool *existed) {
-    zm__sq_release(SQ(s));
-    return zm__sq_forget(s, w, purge, out, existed);
 }
 static zm_status c_stats(zm_store *s, zm_store_stats *out) {
     HOLD(s);
@@ -804,14 +786,14 @@ static const zm_store_vtable sqlite_vtable = {
     .size = sizeof(zm_store_vtable),
     .name = "sqlite",
     .close = sq_close,
-    .put = c_put,
+    .put = zm__sq_put,
     .get = c_get,
     .history = c_history,
     .search = c_search,
-    .link = c_link,
-    .unlink = c_unlink,
+    .link = zm__sq_link,
+    .unlink = zm__sq_unlink,
     .neighbors = c_neighbors,
-    .forget = c_forget,
+    .forget = zm__sq_forget,
     .begin = zm__sq_begin,
     .commit = zm__sq_commit,
     .rollback = zm__sq_rollback,

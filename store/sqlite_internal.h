@@ -203,8 +203,8 @@ void zm__sq_read_end(zm__sq *s);
    failure. */
 zm_status zm__sq_hold(zm__sq *s);
 
-/* Ends the held read transaction, if any (before a write, a checkpoint, or
-   a wait: zm_store_idle). Cannot fail. */
+/* Ends the held read transaction, if any: where a write or a transaction
+   begins, and before a wait (zm_store_idle). Cannot fail. */
 void zm__sq_release(zm__sq *s);
 
 /* Search is kept up to date in bulk: a write records its key in

@@ -228,7 +228,6 @@ zm_status zm__sq_after_purge(zm__sq *s) {
         s->purge_pending = true;
         return ZM_OK;
     }
-    zm__sq_release(s);
     zm_status st = zm__sq_exec(s, ZM__SQ_CHECKPOINT, "checkpointing");
     if (st == ZM_OK) return ZM_OK;
     return zm_store_fail(st,
