@@ -150,6 +150,7 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
         zm_store *store = NULL;
         st = open_store(e, prog, db, sync_full, o->read_only, &store);
         if (st != ZM_OK) {
+            if (st == ZM_ENOMEM) zt_env_explain_limit(prog);
             zt_env_deinit(e);
             return false;
         }
@@ -170,10 +171,23 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     }
     if (st != ZM_OK) {
         fprintf(stderr, "%s: cannot set up the primitives: %s\n", prog, zm_status_str(st));
+        if (st == ZM_ENOMEM) zt_env_explain_limit(prog);
         zt_env_deinit(e);
         return false;
     }
     return true;
+}
+
+void zt_env_explain_limit(const char *prog) {
+    zm_stats_config c;
+    zm_memory_stats m;
+    zm_stats_config_get(&process_stats, &c);
+    zm_stats_snapshot(&process_stats, &m);
+    if (c.limit_bytes == 0 || m.failures == 0) return;
+    fprintf(stderr,
+            "%s: --memory-limit %zu is too small to start: it refused memory while starting "
+            "(at most %zu bytes were in use); give a larger limit\n",
+            prog, c.limit_bytes, m.peak_bytes);
 }
 
 void zt_env_thresholds_off(void) {

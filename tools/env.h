@@ -84,6 +84,11 @@ bool zt_env_set_identity(zt_env *e, const zt_common_opts *o, const char *prog);
    zt_env_deinit does it too. */
 void zt_env_thresholds_off(void);
 
+/* After the program could not start: when --memory-limit refused an
+   allocation, says on stderr that the limit is too small to start (how many
+   bytes were in use), since "out of memory" alone would not tell. */
+void zt_env_explain_limit(const char *prog);
+
 /* Frees everything zt_env_init made. */
 void zt_env_deinit(zt_env *e);
 

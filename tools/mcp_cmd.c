@@ -83,6 +83,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
     mcp_server *s;
     if (mcp_server_create(env.a, env.reg, env.ctx, &s) != ZM_OK) {
         fprintf(stderr, "zmem mcp: out of memory\n");
+        zt_env_explain_limit("zmem mcp");
         zt_env_deinit(&env);
         return 1;
     }
@@ -104,6 +105,7 @@ int zm_tool_mcp_main(int argc, char **argv) {
     report_req req = {&env, co.stats == ZT_STATS_JSON ? ZT_STATS_JSON : ZT_STATS_TEXT};
     mcp_server_on_signal(s, &wait_mask, report_if_asked, &req);
     int rc = mcp_serve(s, 0, stdout, co.max_line);
+    if (rc != 0) zt_env_explain_limit("zmem mcp");
     report_if_asked(&req);
     if (co.stats != ZT_STATS_NONE) zt_env_print_report(&env, stderr, "zmem mcp", req.format);
     mcp_server_destroy(s);

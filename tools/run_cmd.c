@@ -104,7 +104,8 @@ int zt_run_stream(zm_prim_registry *reg, zm_prim_ctx *ctx, zm_store *store, int 
     zt_lines r;
     memset(counts, 0, sizeof *counts);
     if (!zt_lines_init(&r, zm_prim_longlived(ctx), fd, max_line)) {
-        fprintf(stderr, "zmem: out of memory\n");
+        fprintf(stderr, "zmem run: out of memory\n");
+        zt_env_explain_limit("zmem run");
         return 1;
     }
     waiting w = {out, store};

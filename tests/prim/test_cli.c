@@ -288,6 +288,19 @@ static void test_memory_limit(void) {
         snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
         CHECK(system(rm) == 0);
     }
+    /* A limit too small to start with is named as the reason, on both
+       programs, before anything is served. */
+    static const char *const too_small[] = {"1", "50K"};
+    for (int i = 0; i < 2; i++) {
+        for (int m = 0; m < 2; m++) {
+            p = run("", 0, m ? "mcp" : "run", "--db", ":memory:", "--memory-limit", too_small[i],
+                    NULL);
+            CHECK_EQ(p.status, 1);
+            CHECK_HAS(p.err, "is too small to start");
+            CHECK_STR(p.out, "");
+            proc_free(&p);
+        }
+    }
     /* A bad value is refused. */
     p = run("", 0, "run", "--memory-limit", "lots", NULL);
     CHECK_EQ(p.status, 2);
