@@ -84,6 +84,7 @@ HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
         size_t now = cur - freed;
         if (n > limit || now > limit - n) {
             add(&st->failures, 1, mt);
+            add(&st->refused, 1, mt);
             return false;
         }
         if (!mt) {
@@ -246,6 +247,7 @@ void zm_stats_init(zm_stats *st, zm_allocator backing, size_t limit_bytes) {
     st->allocs = 0;
     st->frees = 0;
     st->failures = 0;
+    st->refused = 0;
     st->limit = limit_bytes;
     st->level = ZM_STATS_NORMAL;
     zm_stats_set_thresholds(st, 0, 0, 0, NULL, NULL);
@@ -292,6 +294,7 @@ void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out) {
     out->allocs = ld(&st->allocs);
     out->frees = ld(&st->frees);
     out->failures = ld(&st->failures);
+    out->refused = ld(&st->refused);
 }
 
 void zm_stats_reset_peak(zm_stats *st) {
@@ -321,5 +324,6 @@ zm_memory_delta zm_memory_stats_delta(const zm_memory_stats *before, const zm_me
     d.failures = after->failures - before->failures;
     d.active_bytes = (ptrdiff_t)(after->active_bytes - before->active_bytes);
     d.peak_bytes = after->peak_bytes;
+    d.refused = after->refused - before->refused;
     return d;
 }

@@ -289,6 +289,10 @@ int64_t zm_prim_now_ms(const zm_prim_ctx *ctx) {
     return ctx->now_ms;
 }
 
+size_t zm_prim_response_limit(const zm_prim_ctx *ctx) {
+    return ctx->response_limit;
+}
+
 static const char *id_of(const zm_buf *b, size_t *len) {
     if (len) *len = b->len;
     return zm_buf_str(b);
@@ -373,7 +377,7 @@ size_t zm__ctx_limit_failures(const zm_prim_ctx *ctx) {
     if (ctx->memory_limit == NULL) return 0;
     zm_memory_stats m;
     zm_stats_snapshot(ctx->memory_limit, &m);
-    return m.failures;
+    return m.refused;
 }
 
 void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status, const char *field,

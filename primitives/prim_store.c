@@ -120,10 +120,22 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
         zm__b_set(&b, r, "session", zm__b_null(&b));
     }
     if (want_history) {
-        /* Oldest first, up to the version read (deletions included). */
+        /* Oldest first, up to the version read (deletions included). What
+           reading it takes is held to the response's limit, so that a key
+           with more history than a response may carry is refused before all
+           of it is read into memory. */
+        zm_stats budget;
+        zm_stats_init(&budget, b.a, zm_prim_response_limit(ctx));
         zm_store_version *h = NULL;
         size_t n = 0;
-        st = zm_store_history(s, key, klen, as_of, b.a, &h, &n);
+        st = zm_store_history(s, key, klen, as_of, zm_stats_allocator(&budget), &h, &n);
+        zm_memory_stats used;
+        zm_stats_snapshot(&budget, &used);
+        if (st == ZM_ENOMEM && used.refused > 0)
+            return zm_prim_fail(ctx, ZM_ELIMIT, "/history",
+                                "the key's history takes more than the response limit of %zu "
+                                "bytes to read; give as_of to read less of it",
+                                zm_prim_response_limit(ctx));
         if (st != ZM_OK && st != ZM_ENOTFOUND) return zm__bi_fail(ctx, st, NULL, "retrieve");
         zm_json *arr = zm__b_arr(&b, n);
         for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));

@@ -183,7 +183,7 @@ void zt_env_explain_limit(const char *prog) {
     zm_memory_stats m;
     zm_stats_config_get(&process_stats, &c);
     zm_stats_snapshot(&process_stats, &m);
-    if (c.limit_bytes == 0 || m.failures == 0) return;
+    if (c.limit_bytes == 0 || m.refused == 0) return;
     fprintf(stderr,
             "%s: --memory-limit %zu is too small to start: it refused memory while starting "
             "(at most %zu bytes were in use); give a larger limit\n",

@@ -315,6 +315,11 @@ void *zm_prim_userdata(const zm_prim_ctx *ctx);
 /* The call's timestamp in ms since the epoch, read once when the call began. */
 int64_t zm_prim_now_ms(const zm_prim_ctx *ctx);
 
+/* The bytes a response of this context may take (zm_prim_ctx_opts's
+   response_limit, or its default): what a primitive can hold a large read
+   to before it builds a result that would be refused anyway. */
+size_t zm_prim_response_limit(const zm_prim_ctx *ctx);
+
 /* The agent id / session id: "" (len 0) when unset. Owned by the context,
    valid until it is set again. len may be NULL. */
 const char *zm_prim_agent_id(const zm_prim_ctx *ctx, size_t *len);

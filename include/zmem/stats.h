@@ -41,6 +41,7 @@ typedef struct zm_memory_stats {
     size_t allocs;          /* successful allocations */
     size_t frees;           /* frees */
     size_t failures;        /* refused or failed allocations, resizes and remaps */
+    size_t refused;         /* those of the failures that the limit refused */
 } zm_memory_stats;
 
 /* What happened between two snapshots. */
@@ -48,6 +49,7 @@ typedef struct zm_memory_delta {
     size_t allocated_bytes, freed_bytes, allocs, frees, failures;
     ptrdiff_t active_bytes; /* 0: the code gave back exactly what it took */
     size_t peak_bytes;      /* the later snapshot's peak */
+    size_t refused;         /* failures the limit refused */
 } zm_memory_delta;
 
 /* The pressure level, as the threshold hook sees it. */
@@ -66,7 +68,7 @@ typedef void (*zm_stats_hook)(void *ctx, zm_stats_level level, size_t active_byt
 typedef struct zm_stats {
     zm_allocator backing;
     /* private: read them with zm_stats_snapshot (updated atomically) */
-    size_t allocated, freed, peak, allocs, frees, failures;
+    size_t allocated, freed, peak, allocs, frees, failures, refused;
     size_t limit;
     int level;
     size_t up_at[3];   /* active bytes above which the level rises, per level */

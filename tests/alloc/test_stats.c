@@ -74,6 +74,7 @@ static void test_hard_limit(void) {
     zm_stats_snapshot(&st, &s);
     CHECK_EQ(s.active_bytes, 1000);
     CHECK_EQ(s.failures, 2);
+    CHECK_EQ(s.refused, 2); /* both by the limit */
     CHECK_EQ(s.allocs, 2);
     /* Growth counts against the limit too; shrinking frees room. */
     CHECK(!zm_resize(a, q, 400, 1, 401));
@@ -84,6 +85,7 @@ static void test_hard_limit(void) {
     zm_stats_snapshot(&st, &s);
     CHECK_EQ(s.active_bytes, 1000);
     CHECK_EQ(s.failures, 6); /* zm_realloc: the remap and the allocation */
+    CHECK_EQ(s.refused, 6);
     CHECK(zm_alloc(a, SIZE_MAX / 2, 1) == NULL);
     zm_free(a, q, 400, 1);
     zm_free(a, p, 600, 1);
@@ -102,6 +104,7 @@ static void test_hard_limit(void) {
     CHECK(zm_alloc(zm_stats_allocator(&st), 10, 1) == NULL);
     zm_stats_snapshot(&st, &s);
     CHECK_EQ(s.failures, 1);
+    CHECK_EQ(s.refused, 0); /* the limit refused nothing */
     CHECK_EQ(s.allocated_bytes, 0);
     CHECK_EQ(s.allocs, 0);
 }
@@ -162,6 +165,7 @@ static void test_backing_resize_failures(void) {
         CHECK(p != NULL);
         zm_stats_snapshot(&st, &s);
         CHECK_EQ(s.failures, 5);
+        CHECK_EQ(s.refused, 0);
         CHECK_EQ(s.active_bytes, 300);
         zm_free(a, p, 300, 8);
         zm_stats_snapshot(&st, &s);
@@ -289,6 +293,7 @@ static void test_many_threads(void) {
     CHECK_EQ(s.allocs, s.frees);
     CHECK_EQ(s.allocs + refused, 4 * 16 * (size_t)rounds);
     CHECK_EQ(s.failures, refused);
+    CHECK_EQ(s.refused, refused);
     CHECK(s.peak_bytes <= 64 * 40); /* the limit held */
     CHECK_EQ(s.allocated_bytes, 64 * s.allocs);
 }

@@ -1,6 +1,9 @@
 /* The built-in primitives through the runtime: every primitive's answers and
    errors, batches composing them, retrieve making no long-lived allocation,
    and every primitive under the failing-allocator sweep. */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include <stdlib.h>
+
 #include "counting.h"
 #include "test.h"
 #include "zmem/prim.h"
@@ -185,6 +188,62 @@ static void test_store_retrieve(void) {
     CHECK(call_fails(&e, "retrieve", "{\"key\":\"k\",\"history\":\"yes\"}", "invalid_params",
                      "/history"));
     env_deinit(&e);
+}
+
+/* retrieve with history reads the history under the response's limit: a
+   key whose versions take more than a response may is refused with
+   limit_exceeded (on SQLite before all of it is read: each version is
+   parsed into memory), a smaller history is answered, and the context goes
+   on serving. On every backend built in but postgres (which has its own
+   test of the server). */
+static void test_history_budget(void) {
+    static const char *const backends[] = {"memory", "sqlite"};
+    for (int b = 0; b < 2; b++) {
+        if (!zm_store_backend_available(backends[b])) continue;
+        char dir[] = "/tmp/zmem-history-XXXXXX", path[64];
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/h.db", dir);
+        env e;
+        memset(&e, 0, sizeof e);
+        zm_allocator a = zm_default_allocator();
+        zm_store_opts so;
+        memset(&so, 0, sizeof so);
+        so.alloc = a;
+        CHECK_EQ(zm_prim_registry_create(a, &e.reg), ZM_OK);
+        CHECK_EQ(zm_store_open(b == 0 ? ":memory:" : path, &so, &e.store), ZM_OK);
+        CHECK_EQ(zm_prim_register_builtins(e.reg, e.store), ZM_OK);
+        zm_prim_ctx_opts o;
+        memset(&o, 0, sizeof o);
+        o.longlived = a;
+        o.clock = test_clock;
+        o.response_limit = 64 << 10;
+        CHECK_EQ(zm_prim_ctx_create(&o, &e.ctx), ZM_OK);
+        CHECK_EQ(zm_prim_response_limit(e.ctx), 64 << 10);
+        /* 200 versions of 1000 bytes: 200 KB of history. */
+        char params[1200];
+        int n = snprintf(params, sizeof params, "{\"key\":\"big\",\"value\":\"");
+        memset(params + n, 'v', 1000);
+        snprintf(params + n + 1000, sizeof params - (size_t)n - 1000, "\"}");
+        for (int i = 0; i < 200; i++) CHECK(call(&e, "store", params, NULL) != NULL);
+        CHECK(call(&e, "store", "{\"key\":\"small\",\"value\":1}", NULL) != NULL);
+        /* The latest version alone fits. */
+        zm_json *r = call(&e, "retrieve", "{\"key\":\"big\"}", NULL);
+        CHECK_EQ(iget(r, "version"), 200);
+        zm_json *err = NULL;
+        CHECK(call(&e, "retrieve", "{\"key\":\"big\",\"history\":true}", &err) == NULL);
+        CHECK_STR(zm_json_str(zm_json_get(err, "code"), NULL), "limit_exceeded");
+        if (b == 1)
+            CHECK(call_fails_saying(&e, "retrieve", "{\"key\":\"big\",\"history\":true}",
+                                    "limit_exceeded", "/history",
+                                    "history takes more than the response limit of 65536"));
+        r = call(&e, "retrieve", "{\"key\":\"small\",\"history\":true}", NULL);
+        CHECK_EQ(zm_json_len(zm_json_get(r, "history")), 1);
+        CHECK_EQ(zm_arena_used(zm_prim_arena(e.ctx)), 0);
+        env_deinit(&e);
+        char rm[96];
+        snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+        CHECK(system(rm) == 0);
+    }
 }
 
 static void test_store_limits(void) {
@@ -600,6 +659,7 @@ int main(void) {
     zm_arena_init(&ar, zm_default_allocator());
     RUN(test_registered);
     RUN(test_store_retrieve);
+    RUN(test_history_budget);
     RUN(test_store_limits);
     RUN(test_store_refusals);
     RUN(test_search);
