@@ -74,15 +74,17 @@ static void route_sqlite(void) {
     sqlite_routed = zm_sqlite_use_allocator(a);
 }
 
-/* Opens the store at db for prog, saying why on stderr when it cannot. */
-static zm_status open_store(zt_env *e, const char *prog, const char *db, bool sync_full,
-                            bool read_only, zm_store **out) {
+/* Opens the store at db for prog as co says (sync, read-only, versions
+   kept), saying why on stderr when it cannot. */
+static zm_status open_store(zt_env *e, const char *prog, const char *db, const zt_common_opts *co,
+                            zm_store **out) {
     zm_store_opts o;
     memset(&o, 0, sizeof o);
     o.alloc = e->a;
-    o.sync = sync_full ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
+    o.sync = co->sync_full ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
     o.hold_reads = true; /* each command idles its store before it waits */
-    o.read_only = read_only;
+    o.read_only = co->read_only;
+    o.limits.max_versions = co->max_versions;
     if (db != NULL && strcmp(db, ":memory:") != 0) pthread_once(&sqlite_once, route_sqlite);
     zm_status st = zm_store_open(db, &o, out);
     if (st != ZM_OK) {
@@ -131,7 +133,6 @@ bool zt_default_db_path(char *buf, size_t size, const char *prog, bool create) {
 
 bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     const char *db = o->db;
-    bool sync_full = o->sync_full;
     memset(e, 0, sizeof *e);
     pthread_once(&stats_once, init_stats);
     zm_stats_set_limit(&process_stats, o->memory_limit);
@@ -148,7 +149,7 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
 #ifdef ZMEM_HAVE_BUILTINS
     if (st == ZM_OK) {
         zm_store *store = NULL;
-        st = open_store(e, prog, db, sync_full, o->read_only, &store);
+        st = open_store(e, prog, db, o, &store);
         if (st != ZM_OK) {
             if (st == ZM_ENOMEM) zt_env_explain_limit(prog);
             zt_env_deinit(e);
@@ -159,7 +160,6 @@ bool zt_env_init(zt_env *e, const char *prog, const zt_common_opts *o) {
     }
 #else
     (void)db;
-    (void)sync_full;
 #endif
     if (st == ZM_OK) {
         zm_prim_ctx_opts co;
@@ -310,6 +310,18 @@ int zt_parse_common(int argc, char **argv, int *i, zt_common_opts *o, const char
             return 1;
         }
         fprintf(stderr, "%s: --db needs a path (or :memory:)\n", prog);
+        return -1;
+    }
+    v = zt_option_value(argc, argv, i, "--max-versions", &m);
+    if (m) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = v != NULL && v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+        if (n > 0 && errno == 0 && *end == '\0' && n <= SIZE_MAX) {
+            o->max_versions = (size_t)n;
+            return 1;
+        }
+        fprintf(stderr, "%s: --max-versions needs a positive whole number\n", prog);
         return -1;
     }
     v = zt_option_value(argc, argv, i, "--sync", &m);

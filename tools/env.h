@@ -30,15 +30,18 @@ typedef struct zt_common_opts {
     int stats;              /* --stats: ZT_STATS_TEXT; --stats=json: ZT_STATS_JSON; 0 = none */
     bool read_only;         /* open the store for reading only: a missing database is
                                refused, not created (zmem export) */
+    size_t max_versions;    /* --max-versions N: versions kept per key; 0 = all */
 } zt_common_opts;
 
 enum { ZT_STATS_NONE = 0, ZT_STATS_TEXT = 1, ZT_STATS_JSON = 2 };
 
-/* The usage lines of --sync, --memory-limit, --memory-warn and
-   --memory-critical, the same in zmem run and zmem mcp. */
+/* The usage lines of --sync, --max-versions, --memory-limit, --memory-warn
+   and --memory-critical, the same in zmem run and zmem mcp. */
 #define ZT_USAGE_SYNC_MEMORY                                                                       \
     "  --sync MODE       normal (default: an acknowledged write survives a crash of\n"             \
     "                    the process) or full (a power loss too)\n"                                \
+    "  --max-versions N  keep each key's newest N versions: a write drops the older\n"             \
+    "                    ones (default: every version is kept)\n"                                  \
     "  --memory-limit BYTES  refuse calls that would take the process's memory past\n"             \
     "                    BYTES (K, M, G suffixes) with limit_exceeded; it goes on serving\n"       \
     "  --memory-warn BYTES, --memory-critical BYTES  thresholds of the process's\n"                \

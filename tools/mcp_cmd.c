@@ -11,8 +11,8 @@
 #include "zmem/store.h"
 
 static const char usage[] =
-    "usage: zmem mcp [--db PATH] [--sync normal|full] [--max-line BYTES] [--agent ID]\n"
-    "                [--session ID] [--stats[=json]] [--memory-limit BYTES]\n"
+    "usage: zmem mcp [--db PATH] [--sync normal|full] [--max-versions N] [--max-line BYTES]\n"
+    "                [--agent ID] [--session ID] [--stats[=json]] [--memory-limit BYTES]\n"
     "                [--memory-warn BYTES] [--memory-critical BYTES]\n"
     "  Serves the primitives as Model Context Protocol tools over standard input and\n"
     "  output (JSON-RPC 2.0, one message per line). Logs go to standard error.\n"
@@ -49,7 +49,7 @@ static void report_if_asked(void *arg) {
 }
 
 int zm_tool_mcp_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = zt_parse_shared(argc, argv, &i, &co, "zmem mcp", usage);

@@ -13,9 +13,9 @@
 #include "run_cmd.h"
 
 static const char usage[] =
-    "usage: zmem run [--db PATH] [--sync normal|full] [--stats[=json]] [--max-line BYTES]\n"
-    "                [--memory-limit BYTES] [--memory-warn BYTES] [--memory-critical BYTES]\n"
-    "                [--agent ID] [--session ID] [FILE|-]\n"
+    "usage: zmem run [--db PATH] [--sync normal|full] [--max-versions N] [--stats[=json]]\n"
+    "                [--max-line BYTES] [--memory-limit BYTES] [--memory-warn BYTES]\n"
+    "                [--memory-critical BYTES] [--agent ID] [--session ID] [FILE|-]\n"
     "  Reads one JSON request per line from FILE (or standard input) and writes one\n"
     "  response line per request to standard output.\n"
     "  --db PATH         the memory: an SQLite database file (created when missing),\n"
@@ -177,7 +177,7 @@ int zt_parse_shared(int argc, char **argv, int *i, zt_common_opts *co, const cha
 }
 
 int zm_tool_run_main(int argc, char **argv) {
-    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false};
+    zt_common_opts co = {ZT_DEFAULT_MAX_LINE, NULL, NULL, NULL, false, 0, 0, 0, 0, false, 0};
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

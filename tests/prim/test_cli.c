@@ -308,6 +308,66 @@ static void test_memory_limit(void) {
     proc_free(&p);
 }
 
+/* --max-versions N keeps each key's newest N versions (a write drops the
+   older ones) on both backends; a later run without it drops nothing; a
+   value that is not a positive whole number is refused by both programs. */
+static void test_max_versions(void) {
+    static const char five[] =
+        "{\"id\":1,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":1}}\n"
+        "{\"id\":2,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":2}}\n"
+        "{\"id\":3,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":3}}\n"
+        "{\"id\":4,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":4}}\n"
+        "{\"id\":5,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":5}}\n"
+        "{\"id\":6,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k\",\"history\":true}}\n";
+    char dir[] = "/tmp/zmem-versions-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[64];
+    snprintf(db, sizeof db, "%s/v.db", dir);
+    for (int b = 0; b < 2; b++) {
+        if (b == 1 && !zm_store_backend_available("sqlite")) break;
+        proc p = run(five, strlen(five), "run", "--db", b ? db : ":memory:", "--max-versions", "2",
+                     NULL);
+        CHECK_EQ(p.status, 0);
+        const char *h = strstr(line_at(p.out, 5), "\"history\":[");
+        CHECK(h != NULL);
+        if (h != NULL) {
+            CHECK_HAS(h, "{\"version\":4,");
+            CHECK_HAS(h, "{\"version\":5,");
+            CHECK(strstr(h, "\"version\":3") == NULL);
+            CHECK(strstr(h, "\"version\":1") == NULL);
+        }
+        proc_free(&p);
+    }
+    if (zm_store_backend_available("sqlite")) {
+        static const char one[] =
+            "{\"id\":7,\"primitive\":\"store\",\"params\":{\"key\":\"k\",\"value\":6}}\n"
+            "{\"id\":8,\"primitive\":\"retrieve\",\"params\":{\"key\":\"k\",\"history\":"
+            "true}}\n";
+        proc p = run(one, strlen(one), "run", "--db", db, NULL);
+        CHECK_EQ(p.status, 0);
+        const char *h = strstr(line_at(p.out, 1), "\"history\":[");
+        CHECK(h != NULL);
+        if (h != NULL) {
+            CHECK_HAS(h, "{\"version\":4,");
+            CHECK_HAS(h, "{\"version\":6,");
+        }
+        proc_free(&p);
+    }
+    static const char *const bad[] = {"0", "-1", "2.5", "x", "", "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        for (int m = 0; m < 2; m++) {
+            proc p =
+                run("", 0, m ? "mcp" : "run", "--db", ":memory:", "--max-versions", bad[i], NULL);
+            CHECK_EQ(p.status, 2);
+            CHECK_HAS(p.err, "--max-versions needs a positive whole number");
+            proc_free(&p);
+        }
+    }
+    char rm[96];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    CHECK(system(rm) == 0);
+}
+
 /* zmem mcp without --db keeps its memory in $XDG_DATA_HOME/zmem/memory.db
    (folder 0700, file 0600): what one server stored, the next one reads;
    zmem export and zmem import move it to another file and back. */
@@ -682,6 +742,7 @@ int main(int argc, char **argv) {
     RUN(test_write_error);
     RUN(test_mcp_disconnect);
     RUN(test_memory_limit);
+    RUN(test_max_versions);
     RUN(test_mcp_persists);
     RUN(test_export_missing_db);
     RUN(test_json_flags);
