@@ -218,6 +218,16 @@ static void pause_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* Prepares statement id on this connection unless it is already. */
+static zm_status prepare(zm__pg *s, zm__pg_stmt id, const char *name, const char *what) {
+    if (s->prepared[id]) return ZM_OK;
+    PGresult *r = PQprepare(s->conn, name, zm__pg_sql[id], 0, NULL);
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) return fail_result(s, r, what);
+    PQclear(r);
+    s->prepared[id] = true;
+    return ZM_OK;
+}
+
 zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
                       PGresult **res) {
     static const zm__pg_params none = {.n = 0};
@@ -226,12 +236,8 @@ zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const c
     char name[16];
     snprintf(name, sizeof name, "zm%d", (int)id);
     for (int attempt = 1;; attempt++) {
-        if (!s->prepared[id]) {
-            PGresult *r = PQprepare(s->conn, name, zm__pg_sql[id], 0, NULL);
-            if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) return fail_result(s, r, what);
-            PQclear(r);
-            s->prepared[id] = true;
-        }
+        zm_status pst = prepare(s, id, name, what);
+        if (pst != ZM_OK) return pst;
         PGresult *r = PQexecPrepared(s->conn, name, p->n, p->vals, p->lens, p->fmts, 0);
         ExecStatusType es = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
@@ -245,6 +251,32 @@ zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const c
         if (st != ZM_ECONFLICT || in_txn || attempt >= MAX_ATTEMPTS) return st;
         pause_ms(1L << (attempt < 6 ? attempt : 6));
     }
+}
+
+zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
+                           zm_status (*row)(void *ctx, const PGresult *r), void *ctx) {
+    char name[16];
+    snprintf(name, sizeof name, "zm%d", (int)id);
+    zm_status st = prepare(s, id, name, what);
+    if (st != ZM_OK) return st;
+    if (!PQsendQueryPrepared(s->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
+        return fail_result(s, NULL, what);
+    /* Refused only when no query was sent; one was. */
+    (void)PQsetSingleRowMode(s->conn);
+    zm_status row_st = ZM_OK;
+    PGresult *r;
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        ExecStatusType es = PQresultStatus(r);
+        if (es == PGRES_SINGLE_TUPLE) {
+            if (row_st == ZM_OK) row_st = row(ctx, r);
+            PQclear(r);
+        } else if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK || st != ZM_OK) {
+            PQclear(r);
+        } else {
+            st = fail_result(s, r, what); /* clears r */
+        }
+    }
+    return st != ZM_OK ? st : row_st;
 }
 
 /* Runs statement id and clears its result. */

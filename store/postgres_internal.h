@@ -90,6 +90,16 @@ zm_status zm__pg_ready(zm__pg *s);
 zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
                       PGresult **res);
 
+/* Runs prepared statement id with p as zm__pg_exec does (without its
+   retry: for reads), but hands its rows to row one at a time (libpq's
+   single-row mode), so that libpq holds one row at a time however many the
+   answer has. The first error row returns stops the calls to row; the rest
+   of the answer is read and dropped, so the connection is ready for the
+   next statement. Returns ZM_OK, the statement's error (message set, as
+   zm__pg_exec), or else row's first error. */
+zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
+                           zm_status (*row)(void *ctx, const PGresult *r), void *ctx);
+
 /* Ends a call: resets the scratch arena. */
 void zm__pg_done(zm__pg *s);
 

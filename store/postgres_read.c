@@ -2,6 +2,7 @@
    history, and the export cursor. Everything returned is copied or parsed
    into the caller's allocator; every result is cleared before returning. */
 #include "postgres_internal.h"
+#include "zmem/array.h"
 
 /* Rows an export reads per statement. */
 #define EXPORT_BATCH 256
@@ -58,26 +59,49 @@ zm_status zm__pg_get(zm_store *base, const char *key, size_t key_len, int64_t as
     return st;
 }
 
+ZM_ARRAY_TYPED(version_array, zm_store_version);
+
+/* What zm__pg_history's rows are read into. */
+typedef struct history_read {
+    zm__pg *s;
+    zm_allocator a;
+    version_array v;
+} history_read;
+
+static zm_status history_row(void *ctx, const PGresult *r) {
+    history_read *h = ctx;
+    zm_store_version *v = version_array_add_one(h->a, &h->v);
+    if (v == NULL) return ZM_ENOMEM;
+    zm_status st = read_version(h->s, r, 0, h->a, v);
+    if (st != ZM_OK) version_array_pop(&h->v);
+    return st;
+}
+
+/* The rows come one at a time (zm__pg_exec_rows): a history larger than a
+   may give is refused when a refuses, with one row in libpq's memory, not
+   after the server's whole answer was taken in. */
 zm_status zm__pg_history(zm_store *base, const char *key, size_t key_len, int64_t as_of_ms,
                          zm_allocator a, zm_store_version **out, size_t *count) {
     zm__pg *s = (zm__pg *)base;
     *out = NULL;
     *count = 0;
-    PGresult *r;
-    zm_status st = read_key(s, ZM__PG_HISTORY, key, key_len, as_of_ms, &r);
-    size_t n = st == ZM_OK ? (size_t)PQntuples(r) : 0;
-    if (st == ZM_OK && n == 0) st = ZM_ENOTFOUND;
-    zm_store_version *v = NULL;
-    if (st == ZM_OK && (v = zm_alloc_array(a, zm_store_version, n)) == NULL) st = ZM_ENOMEM;
-    for (size_t i = 0; st == ZM_OK && i < n; i++) st = read_version(s, r, (int)i, a, &v[i]);
-    PQclear(r);
+    zm_status st = zm__pg_ready(s);
+    if (st != ZM_OK) return st;
+    zm__pg_params p = {.n = 0};
+    zm__pg_p_text(&p, key, key_len);
+    zm__pg_p_int8(&p, as_of_ms < 0 ? -1 : as_of_ms);
+    history_read h = {s, a, {0}};
+    st = zm__pg_exec_rows(s, ZM__PG_HISTORY, &p, "reading a key", history_row, &h);
     zm__pg_done(s);
+    if (st == ZM_OK && h.v.len == 0) st = ZM_ENOTFOUND;
+    size_t n = h.v.len;
+    if (st == ZM_OK) st = version_array_to_owned(a, &h.v, out, &n);
     if (st != ZM_OK) {
         /* What was parsed into a dies with a (an arena); the array goes back. */
-        if (v != NULL) zm_free_array(a, v, n);
+        version_array_deinit(a, &h.v);
+        *out = NULL;
         return st;
     }
-    *out = v;
     *count = n;
     return ZM_OK;
 }
