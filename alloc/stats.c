@@ -16,8 +16,11 @@
    continues its release sequence), so its later load of allocated sees that
    block's increment or a later value: allocated >= freed in every snapshot.
    A failed backing call takes back only its own increment of allocated,
-   which never counted toward a free. On x86-64 these orderings cost nothing
-   over relaxed ones. */
+   which never counted toward a free. The same holds for refused (a part of
+   failures): a refusal counts its failure, then its refusal as a release;
+   a snapshot reads refused as an acquire, then failures, so it never shows
+   more refusals than failures. On x86-64 these orderings cost nothing over
+   relaxed ones. */
 #include "chain.h"
 #include "zmem/stats.h"
 
@@ -84,7 +87,11 @@ HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
         size_t now = cur - freed;
         if (n > limit || now > limit - n) {
             add(&st->failures, 1, mt);
-            add(&st->refused, 1, mt);
+            /* After the failure it is a part of, as a release (see above). */
+            if (!mt)
+                __atomic_store_n(&st->refused, ld(&st->refused) + 1, RELEASE);
+            else
+                __atomic_fetch_add(&st->refused, 1, RELEASE);
             return false;
         }
         if (!mt) {
@@ -293,8 +300,8 @@ void zm_stats_snapshot(const zm_stats *st, zm_memory_stats *out) {
     out->peak_bytes = ld(&st->peak);
     out->allocs = ld(&st->allocs);
     out->frees = ld(&st->frees);
+    out->refused = __atomic_load_n(&st->refused, ACQUIRE); /* before failures */
     out->failures = ld(&st->failures);
-    out->refused = ld(&st->refused);
 }
 
 void zm_stats_reset_peak(zm_stats *st) {

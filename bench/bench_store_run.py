@@ -148,7 +148,7 @@ def main():
                 label = name if sync is None else "%s (sync %s)" % (name, sync)
                 puts, gets = [], []
                 for r in range(repeat):
-                    db = ":memory:" if name == "memory" else os.path.join(work, "b%d-%d.db" % (batch, r))
+                    db = ":memory:" if name == "memory" else os.path.join(work, "b%d-%s-%d.db" % (batch, sync, r))
                     t_put, t_get = phases(zmem, db, [put, get], sync)
                     puts.append(t_put)
                     gets.append(t_get)
@@ -169,7 +169,7 @@ def main():
         if os.access(floor, os.X_OK):
             # The database of the first batched sqlite run: its stores are
             # the ones the batched retrieves read.
-            store_db = os.path.join(work, "b100-0.db")
+            store_db = os.path.join(work, "b100-normal-0.db")
             p = subprocess.run([floor, work, str(n), store_db], stdout=subprocess.PIPE, check=True)
             f = dict((k, float(v)) for k, v in (l.split() for l in p.stdout.decode().splitlines()))
             get_us = results[(1, "memory", "retrieve")][1] / n * 1e6

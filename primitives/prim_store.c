@@ -68,10 +68,45 @@ const zm_prim_def zm__bi_store = {
  * retrieve {key, history?, as_of?}
  *   -> {exists, key, value, metadata, version, timestamp, agent, history?}
  *
- * Nothing is copied: the value and metadata are the store's own (shared,
- * immutable) nodes, strings borrow the store's bytes, and only the small
- * answer object is built in the per-call arena.
+ * The value and metadata are read into the per-call arena (the memory
+ * store copies its own; a database parses its text), strings borrow them,
+ * and the answer object is built around them there.
  * ------------------------------------------------------------------------- */
+
+/* What reading a history may take, as a multiple of the response limit:
+   the versions parsed into trees take several times their JSON text, so a
+   history whose answer fits the response limit is read, and one many times
+   larger is refused before it is all in memory. */
+#define HISTORY_BUDGET_TIMES 16
+
+/* The arena a history is read into: over a zm_stats with the budget as its
+   limit, itself over the call's arena (so nothing is long-lived and all of
+   it dies with the call). A backend sees an arena (and parses straight into
+   it), and the budget counts the arena's blocks, which is what the read
+   really takes. */
+typedef struct history_arena {
+    zm_stats budget;
+    zm_arena ar;
+    size_t limit;
+} history_arena;
+
+static void history_arena_end(void *arg) {
+    zm_arena_deinit(&((history_arena *)arg)->ar);
+}
+
+/* A history arena in the call's arena a, ended when the call's memory dies;
+   NULL when out of memory. */
+static history_arena *history_arena_begin(zm_prim_ctx *ctx, zm_allocator a) {
+    history_arena *ha = zm_create(a, history_arena);
+    if (ha == NULL) return NULL;
+    size_t rl = zm_prim_response_limit(ctx);
+    ha->limit = rl > SIZE_MAX / HISTORY_BUDGET_TIMES ? SIZE_MAX : rl * HISTORY_BUDGET_TIMES;
+    zm_stats_init(&ha->budget, a, ha->limit);
+    zm_stats_set_single_thread(&ha->budget, true);
+    zm_arena_init(&ha->ar, zm_stats_allocator(&ha->budget));
+    if (zm_arena_on_reset(zm_prim_arena(ctx), history_arena_end, ha) != ZM_OK) return NULL;
+    return ha;
+}
 
 static zm_json *version_json(zm__build *b, const zm_store_version *v) {
     zm_json *o = zm__b_obj(b, 6);
@@ -120,22 +155,22 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
         zm__b_set(&b, r, "session", zm__b_null(&b));
     }
     if (want_history) {
-        /* Oldest first, up to the version read (deletions included). What
-           reading it takes is held to the response's limit, so that a key
-           with more history than a response may carry is refused before all
-           of it is read into memory. */
-        zm_stats budget;
-        zm_stats_init(&budget, b.a, zm_prim_response_limit(ctx));
+        /* Oldest first, up to the version read (deletions included), read
+           into an arena of its own under a budget, so that a key with more
+           history than a response could carry is refused before all of it is
+           in memory (see history_arena). */
+        history_arena *ha = history_arena_begin(ctx, b.a);
+        if (ha == NULL) return zm__bi_oom(ctx);
         zm_store_version *h = NULL;
         size_t n = 0;
-        st = zm_store_history(s, key, klen, as_of, zm_stats_allocator(&budget), &h, &n);
+        st = zm_store_history(s, key, klen, as_of, zm_arena_allocator(&ha->ar), &h, &n);
         zm_memory_stats used;
-        zm_stats_snapshot(&budget, &used);
+        zm_stats_snapshot(&ha->budget, &used);
         if (st == ZM_ENOMEM && used.refused > 0)
             return zm_prim_fail(ctx, ZM_ELIMIT, "/history",
-                                "the key's history takes more than the response limit of %zu "
-                                "bytes to read; give as_of to read less of it",
-                                zm_prim_response_limit(ctx));
+                                "reading the key's history takes more than %zu bytes of memory "
+                                "(%d times the response limit); give as_of to read less of it",
+                                ha->limit, HISTORY_BUDGET_TIMES);
         if (st != ZM_OK && st != ZM_ENOTFOUND) return zm__bi_fail(ctx, st, NULL, "retrieve");
         zm_json *arr = zm__b_arr(&b, n);
         for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));

@@ -121,7 +121,6 @@ int zm_tool_import_main(int argc, char **argv) {
     size_t lineno = 0;
     if (!zt_lines_init(&r, env.a, fd, ZT_DEFAULT_MAX_LINE)) {
         fprintf(stderr, "zmem import: out of memory\n");
-        zt_env_explain_limit("zmem import");
         rc = 1;
     } else if ((st = zm_store_begin(env.store)) != ZM_OK) {
         fprintf(stderr, "zmem import: %s\n", zm_store_errmsg());

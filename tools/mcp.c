@@ -757,7 +757,7 @@ int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line) {
     zt_lines r;
     if (!zt_lines_init(&r, s->a, fd, max_line)) {
         fprintf(stderr, "zmem mcp: out of memory\n");
-        return 1;
+        return 2;
     }
     out_file of = {out, 0, s->idle_store};
     r.before_wait = flush_file;

@@ -89,7 +89,7 @@ void mcp_server_on_signal(mcp_server *s, const sigset_t *mask, void (*on_signal)
    JSON, and dropped (with a note on stderr) when it was cut short. Returns 0
    at the end of input or when the client goes away (EPIPE writing out); 1 on
    a read error, or on any other write error on out (which ends serving, said
-   on stderr). */
+   on stderr); 2 when it could not start: no memory for its line reader. */
 int mcp_serve(mcp_server *s, int fd, FILE *out, size_t max_line);
 
 /* The "zmem mcp" command; argv[0] is "mcp". Returns the exit status. */

@@ -105,7 +105,10 @@ int zm_tool_mcp_main(int argc, char **argv) {
     report_req req = {&env, co.stats == ZT_STATS_JSON ? ZT_STATS_JSON : ZT_STATS_TEXT};
     mcp_server_on_signal(s, &wait_mask, report_if_asked, &req);
     int rc = mcp_serve(s, 0, stdout, co.max_line);
-    if (rc != 0) zt_env_explain_limit("zmem mcp");
+    if (rc == 2) { /* it could not start */
+        zt_env_explain_limit("zmem mcp");
+        rc = 1;
+    }
     report_if_asked(&req);
     if (co.stats != ZT_STATS_NONE) zt_env_print_report(&env, stderr, "zmem mcp", req.format);
     mcp_server_destroy(s);

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+#include "no_resize.h"
 #include "test.h"
 #include "zmem/arena.h"
 #include "zmem/failing.h"
@@ -108,28 +109,6 @@ static void test_hard_limit(void) {
     CHECK_EQ(s.allocated_bytes, 0);
     CHECK_EQ(s.allocs, 0);
 }
-
-/* A backing allocator whose resize and remap always fail (alloc and free go
-   to libc). */
-static void *nr_alloc(void *ctx, size_t len, size_t align, uintptr_t ra) {
-    (void)ctx;
-    zm_allocator c = zm_c_allocator();
-    return c.vtable->alloc(c.ctx, len, align, ra);
-}
-static bool nr_resize(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
-    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
-    return false;
-}
-static void *nr_remap(void *ctx, void *p, size_t len, size_t align, size_t new_len, uintptr_t ra) {
-    (void)ctx, (void)p, (void)len, (void)align, (void)new_len, (void)ra;
-    return NULL;
-}
-static void nr_free(void *ctx, void *p, size_t len, size_t align, uintptr_t ra) {
-    (void)ctx;
-    zm_allocator c = zm_c_allocator();
-    c.vtable->free(c.ctx, p, len, align, ra);
-}
-static const zm_allocator_vtable no_resize_vtable = {nr_alloc, nr_resize, nr_remap, nr_free};
 
 /* A resize or remap that the backing allocator fails is a failure, growing
    or shrinking, in both modes, and changes no byte count. */

@@ -1,5 +1,6 @@
 /* Calls: the response format, every error code, the arena reset on every
    path, batches with references, identity, clock, statistics and limits. */
+#include "no_resize.h"
 #include "prims.h"
 #include "test.h"
 #include "zmem/failing.h"
@@ -423,6 +424,55 @@ static void test_response_limit(void) {
     zm_prim_ctx_destroy(ctx);
 }
 
+/* Takes 16 bytes from the context's limiter (its userdata) and asks to grow
+   them to 64 (the backing refuses) or, with "big", asks for more than the
+   limit allows; then fails as out of memory. */
+static zm_status grow_then_fail(zm_prim_ctx *ctx, const zm_json *params, zm_json **result) {
+    (void)result;
+    zm_allocator a = zm_stats_allocator((zm_stats *)zm_prim_userdata(ctx));
+    if (zm_json_bool(zm_json_get(params, "big"))) {
+        CHECK(zm_alloc(a, (size_t)2 << 20, 1) == NULL);
+    } else {
+        char *p = zm_alloc(a, 16, 1);
+        CHECK(p != NULL);
+        if (p != NULL) {
+            CHECK(!zm_resize(a, p, 16, 1, 64));
+            zm_free(a, p, 16, 1);
+        }
+    }
+    return ZM_ENOMEM;
+}
+
+/* limit_exceeded is for what the memory limit refused, not for any failure
+   of the limiter's backing: a call that fails after the backing refused a
+   resize the limit allowed answers out_of_memory; one whose limit refused
+   answers limit_exceeded. */
+static void test_limit_not_backing(void) {
+    zm_stats lim;
+    zm_stats_init(&lim, (zm_allocator){NULL, &no_resize_vtable}, 1 << 20);
+    zm_prim_registry *r2 = NULL;
+    CHECK_EQ(zm_prim_registry_create(A, &r2), ZM_OK);
+    zm_prim_def d = {.name = "grow", .fn = grow_then_fail, .userdata = &lim};
+    CHECK_EQ(zm_prim_register(r2, &d, NULL), ZM_OK);
+    zm_prim_ctx_opts o;
+    memset(&o, 0, sizeof o);
+    o.memory_limit = &lim;
+    zm_prim_ctx *ctx = NULL;
+    CHECK_EQ(zm_prim_ctx_create(&o, &ctx), ZM_OK);
+    static const char *const reqs[] = {"{\"primitive\":\"grow\",\"params\":{}}",
+                                       "{\"primitive\":\"grow\",\"params\":{\"big\":true}}"};
+    static const char *const want[] = {"\"code\":\"out_of_memory\"", "\"code\":\"limit_exceeded\""};
+    for (int i = 0; i < 2; i++) {
+        char *out;
+        size_t len;
+        zm_prim_call_json(r2, ctx, reqs[i], strlen(reqs[i]), &out, &len);
+        if (strstr(out, want[i]) == NULL) fprintf(stderr, "  %s: %s\n", reqs[i], out);
+        CHECK(strstr(out, want[i]) != NULL);
+    }
+    zm_prim_ctx_destroy(ctx);
+    zm_prim_registry_destroy(r2);
+}
+
 /* ---------------------------------------------------------------------------
  * Batches
  * ------------------------------------------------------------------------- */
@@ -843,6 +893,7 @@ int main(void) {
     RUN(test_reset_on_every_path);
     RUN(test_retain_limit);
     RUN(test_response_limit);
+    RUN(test_limit_not_backing);
     RUN(test_batch);
     RUN(test_batch_reference_syntax);
     RUN(test_batch_keeps_results_across_resets);
