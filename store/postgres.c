@@ -255,15 +255,21 @@ zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const c
 
 zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
                            zm_status (*row)(void *ctx, const PGresult *r), void *ctx) {
+    static const zm__pg_params none = {.n = 0};
+    if (p == NULL) p = &none;
     char name[16];
     snprintf(name, sizeof name, "zm%d", (int)id);
     zm_status st = prepare(s, id, name, what);
     if (st != ZM_OK) return st;
     if (!PQsendQueryPrepared(s->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
         return fail_result(s, NULL, what);
-    /* Refused only when no query was sent; one was. */
-    (void)PQsetSingleRowMode(s->conn);
-    zm_status row_st = ZM_OK;
+    /* Refused only when no query was sent, which cannot be; if it ever
+       were, the rows would come in one result that is not handed to row:
+       say so rather than read them as none. */
+    zm_status row_st =
+        PQsetSingleRowMode(s->conn)
+            ? ZM_OK
+            : zm_store_fail(ZM_EIO, "%s: libpq refused to give rows one at a time", what);
     PGresult *r;
     while ((r = PQgetResult(s->conn)) != NULL) {
         ExecStatusType es = PQresultStatus(r);

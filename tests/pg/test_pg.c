@@ -501,6 +501,17 @@ out:
     return st;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 /* A history read into an allocator with a limit stops at the limit with one
    row at a time in libpq's memory (single-row mode), not after the server's
    whole answer was taken in: 2000 versions of 10 KB (20 MB) read through a
@@ -537,12 +548,20 @@ static void test_history_rows(void) {
     zm_memory_stats m;
     zm_stats_snapshot(&lim, &m);
     CHECK(m.refused > 0);
-    if (!zt_small()) {
+    /* Under valgrind (zt_small) and ASan, freed memory is held back: the
+       peak says nothing there. */
+    if (!zt_small() && !TEST_ASAN) {
         long grew_kib = r1.ru_maxrss - r0.ru_maxrss;
         if (grew_kib >= 8 * 1024) fprintf(stderr, "  peak grew by %ld KiB\n", grew_kib);
         CHECK(grew_kib < 8 * 1024);
     }
     zm_allocator a = zm_arena_allocator(&ar);
+    /* The rest of the refused answer was read off: a history at once after
+       it (sent as the refused one was; a get would hide a connection still
+       busy, since libpq drops what is pending before a plain statement)
+       reads all of it. */
+    CHECK_EQ(zm_store_history(s, "big", 3, -1, a, &h, &n), ZM_OK);
+    CHECK_EQ(n, (size_t)versions);
     zm_store_version v;
     CHECK_EQ(zm_store_get(s, "big", 3, -1, a, &v), ZM_OK);
     CHECK_EQ(v.version, (uint64_t)versions);
