@@ -61,4 +61,16 @@ static inline int zt_small(void) {
     return s != NULL && strcmp(s, "small") == 0;
 }
 
+/* ZT_ASAN: 1 when built with AddressSanitizer (gcc or clang), else 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ZT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ZT_ASAN 1
+#endif
+#endif
+#ifndef ZT_ASAN
+#define ZT_ASAN 0
+#endif
+
 #endif

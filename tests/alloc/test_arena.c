@@ -3,14 +3,7 @@
 #include "test.h"
 #include "zmem/arena.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#ifdef TEST_ASAN
+#if ZT_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -150,7 +143,7 @@ static void test_savepoints_and_cleanups(void) {
 
 /* Under AddressSanitizer, what the arena has not handed out is poisoned. */
 static void test_asan_poisoning(void) {
-#ifdef TEST_ASAN
+#if ZT_ASAN
     zm_arena ar;
     zm_arena_init(&ar, zm_c_allocator());
     char *p = zm_arena_alloc(&ar, 24, 8);

@@ -501,17 +501,6 @@ out:
     return st;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#ifndef TEST_ASAN
-#define TEST_ASAN 0
-#endif
-
 /* A history read into an allocator with a limit stops at the limit with one
    row at a time in libpq's memory (single-row mode), not after the server's
    whole answer was taken in: 2000 versions of 10 KB (20 MB) read through a
@@ -550,7 +539,7 @@ static void test_history_rows(void) {
     CHECK(m.refused > 0);
     /* Under valgrind (zt_small) and ASan, freed memory is held back: the
        peak says nothing there. */
-    if (!zt_small() && !TEST_ASAN) {
+    if (!zt_small() && !ZT_ASAN) {
         long grew_kib = r1.ru_maxrss - r0.ru_maxrss;
         if (grew_kib >= 8 * 1024) fprintf(stderr, "  peak grew by %ld KiB\n", grew_kib);
         CHECK(grew_kib < 8 * 1024);
