@@ -4,7 +4,11 @@
    times over one database, reopening it each time. Every acknowledged write
    must be there with its value, a transaction all there or not at all, at
    most the one write in flight at the kill beyond what was acknowledged,
-   and the file consistent (integrity_check, versions without gaps). */
+   and the file consistent (integrity_check, versions without gaps). Then
+   the same over a second database opened with max_versions (what zmem's
+   --max-versions sets): each write also drops the key's older versions, in
+   the same commit, so a key holds at most that many, the newest, without
+   gaps, the latest acknowledged among them. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,6 +28,9 @@ typedef struct ack {
 static ack acked[KEYS];
 static long long next_seq = 1;
 
+/* The versions each key keeps (max_versions; 0 = all). */
+static size_t keep;
+
 /* The child: writes until killed. Single puts, and every fourth step a
    transaction of three puts on different keys; reports "key version seq"
    per write after the call (after the commit for a transaction). */
@@ -31,6 +38,7 @@ static void child(const char *path, int out, unsigned seed, long long seq) {
     zm_store_opts o;
     memset(&o, 0, sizeof o);
     o.sync = seed % 2 ? ZM_STORE_SYNC_FULL : ZM_STORE_SYNC_NORMAL;
+    o.limits.max_versions = keep;
     zm_store *s = NULL;
     if (zm_store_sqlite_open(path, &o, &s) != ZM_OK) {
         fprintf(stderr, "child: %s\n", zm_store_errmsg());
@@ -126,8 +134,12 @@ static void verify(const char *path) {
             CHECK_EQ(st, ZM_OK);
         }
         long long last = 0;
+        /* All versions from 1, or with keep the newest keep at most. */
+        CHECK(keep == 0 || n <= keep);
+        uint64_t first = n > 0 ? h[0].version : 1;
+        if (keep == 0) CHECK_EQ(first, 1);
         for (size_t i = 0; i < n; i++) {
-            CHECK_EQ(h[i].version, (uint64_t)(i + 1));
+            CHECK_EQ(h[i].version, first + i);
             long long seq = zm_json_int(zm_json_get(h[i].value, "seq"));
             CHECK(seq > last); /* each version holds a whole value, newer than the last */
             last = seq;
@@ -140,19 +152,20 @@ static void verify(const char *path) {
                 if (seq >= next_seq) next_seq = seq + 1;
             }
         }
-        CHECK(n >= (size_t)acked[k].version);
+        CHECK(n > 0 ? h[n - 1].version >= (uint64_t)acked[k].version : acked[k].version == 0);
+        if (keep == 0) CHECK(n >= (size_t)acked[k].version);
     }
     CHECK(beyond <= 3); /* at most the write (or transaction) in flight */
     zm_arena_deinit(&ar);
     zm_store_close(s);
 }
 
-int main(void) {
-    st_tmpdir("crash");
-    char path[512];
-    st_path(path, sizeof path, "crash.db");
-    int rounds = zt_small() ? 6 : 60;
-    unsigned seed = 12345;
+/* rounds kills over the database at path, each key keeping keep_versions
+   versions (0 = all); returns the acknowledged writes checked. */
+static int kill_rounds(const char *path, size_t keep_versions, int rounds, unsigned seed) {
+    keep = keep_versions;
+    memset(acked, 0, sizeof acked);
+    next_seq = 1;
     int total = 0;
     for (int r = 0; r < rounds; r++) {
         seed = seed * 1103515245u + 12345u;
@@ -170,7 +183,18 @@ int main(void) {
         close(fds[0]);
         verify(path);
     }
-    fprintf(stderr, "%d kills, %d acknowledged writes checked\n", rounds, total);
+    fprintf(stderr, "%d kills (versions kept: %zu), %d acknowledged writes checked\n", rounds,
+            keep_versions, total);
+    return total;
+}
+
+int main(void) {
+    st_tmpdir("crash");
+    char path[512];
+    st_path(path, sizeof path, "crash.db");
+    kill_rounds(path, 0, zt_small() ? 6 : 60, 12345);
+    st_path(path, sizeof path, "crash-keep.db");
+    kill_rounds(path, 3, zt_small() ? 4 : 30, 54321);
     st_rmdir();
     return zt_finish("store_sqlite_crash");
 }
