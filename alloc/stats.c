@@ -58,12 +58,12 @@ HOT size_t add(size_t *x, size_t n, bool mt) {
     return __atomic_fetch_add(x, n, RELAXED) + n;
 }
 
-/* Adds n to the freed counter, as a release (see above). */
-HOT void add_freed(zm_stats *st, size_t n, bool mt) {
+/* Adds n to *x as a release: the freed and refused counters (see above). */
+HOT void add_release(size_t *x, size_t n, bool mt) {
     if (!mt)
-        __atomic_store_n(&st->freed, ld(&st->freed) + n, RELEASE);
+        __atomic_store_n(x, ld(x) + n, RELEASE);
     else
-        __atomic_fetch_add(&st->freed, n, RELEASE);
+        __atomic_fetch_add(x, n, RELEASE);
 }
 
 HOT void sub(size_t *x, size_t n, bool mt) {
@@ -87,11 +87,7 @@ HOT bool take(zm_stats *st, size_t n, size_t *active, bool mt) {
         size_t now = cur - freed;
         if (n > limit || now > limit - n) {
             add(&st->failures, 1, mt);
-            /* After the failure it is a part of, as a release (see above). */
-            if (!mt)
-                __atomic_store_n(&st->refused, ld(&st->refused) + 1, RELEASE);
-            else
-                __atomic_fetch_add(&st->refused, 1, RELEASE);
+            add_release(&st->refused, 1, mt); /* after the failure it is a part of */
             return false;
         }
         if (!mt) {
@@ -169,7 +165,7 @@ HOT void *do_alloc(zm_stats *st, size_t len, size_t align, uintptr_t ra, bool mt
 
 HOT void do_free(zm_stats *st, void *ptr, size_t len, size_t align, uintptr_t ra, bool mt) {
     st->backing.vtable->free(st->backing.ctx, ptr, len, align, ra);
-    add_freed(st, len, mt);
+    add_release(&st->freed, len, mt);
     add(&st->frees, 1, mt);
     fell_to(st);
 }
@@ -181,7 +177,7 @@ HOT bool do_resize(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
             add(&st->failures, 1, mt);
             return false;
         }
-        add_freed(st, len - new_len, mt);
+        add_release(&st->freed, len - new_len, mt);
         fell_to(st);
         return true;
     }
@@ -204,7 +200,7 @@ HOT void *do_remap(zm_stats *st, void *ptr, size_t len, size_t align, size_t new
             add(&st->failures, 1, mt);
             return NULL;
         }
-        add_freed(st, len - new_len, mt);
+        add_release(&st->freed, len - new_len, mt);
         fell_to(st);
         return p;
     }

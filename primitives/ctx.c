@@ -373,7 +373,7 @@ static void copy_truncating(zm_allocator a, zm_buf *b, const char *s, size_t n) 
     b->len = k;
 }
 
-size_t zm__ctx_limit_failures(const zm_prim_ctx *ctx) {
+size_t zm__ctx_limit_refusals(const zm_prim_ctx *ctx) {
     if (ctx->memory_limit == NULL) return 0;
     zm_memory_stats m;
     zm_stats_snapshot(ctx->memory_limit, &m);

@@ -133,7 +133,7 @@ struct zm_prim_ctx {
     zm_prim_clock_fn clock;
     void *clock_ctx;
     zm_stats *memory_limit; /* borrowed, or NULL */
-    size_t limit_failures;  /* its refusal count when the call began */
+    size_t limit_refusals;  /* its refusal count when the call began */
     int64_t now_ms;
     void *userdata; /* of the primitive running now */
     bool busy;      /* a call is running: nested calls are refused */
@@ -184,17 +184,17 @@ void zm__ctx_set_error(zm_prim_ctx *ctx, zm_prim_errcode code, zm_status status,
 void zm__ctx_sanitize_error(zm_prim_ctx *ctx);
 
 /* How many allocations the context's memory limiter has refused (0 without one). */
-size_t zm__ctx_limit_failures(const zm_prim_ctx *ctx);
+size_t zm__ctx_limit_refusals(const zm_prim_ctx *ctx);
 
 /* Whether the context's memory limiter refused an allocation since the call
    began. */
 static inline bool zm__ctx_limit_hit(const zm_prim_ctx *ctx) {
-    return ctx->memory_limit != NULL && zm__ctx_limit_failures(ctx) != ctx->limit_failures;
+    return ctx->memory_limit != NULL && zm__ctx_limit_refusals(ctx) != ctx->limit_refusals;
 }
 
 /* Clears the recorded error. */
 static inline void zm__ctx_clear_error(zm_prim_ctx *ctx) {
-    if (ctx->memory_limit != NULL) ctx->limit_failures = zm__ctx_limit_failures(ctx);
+    if (ctx->memory_limit != NULL) ctx->limit_refusals = zm__ctx_limit_refusals(ctx);
     ctx->err_code = ZM_PRIM_OK;
     ctx->err_status = ZM_OK;
     ctx->has_field = false;

@@ -87,7 +87,6 @@ const zm_prim_def zm__bi_store = {
 typedef struct history_arena {
     zm_stats budget;
     zm_arena ar;
-    size_t limit;
 } history_arena;
 
 static void history_arena_end(void *arg) {
@@ -100,8 +99,8 @@ static history_arena *history_arena_begin(zm_prim_ctx *ctx, zm_allocator a) {
     history_arena *ha = zm_create(a, history_arena);
     if (ha == NULL) return NULL;
     size_t rl = zm_prim_response_limit(ctx);
-    ha->limit = rl > SIZE_MAX / HISTORY_BUDGET_TIMES ? SIZE_MAX : rl * HISTORY_BUDGET_TIMES;
-    zm_stats_init(&ha->budget, a, ha->limit);
+    zm_stats_init(&ha->budget, a,
+                  rl > SIZE_MAX / HISTORY_BUDGET_TIMES ? SIZE_MAX : rl * HISTORY_BUDGET_TIMES);
     zm_stats_set_single_thread(&ha->budget, true);
     zm_arena_init(&ha->ar, zm_stats_allocator(&ha->budget));
     if (zm_arena_on_reset(zm_prim_arena(ctx), history_arena_end, ha) != ZM_OK) return NULL;
@@ -166,11 +165,14 @@ static zm_status prim_retrieve(zm_prim_ctx *ctx, const zm_json *params, zm_json 
         st = zm_store_history(s, key, klen, as_of, zm_arena_allocator(&ha->ar), &h, &n);
         zm_memory_stats used;
         zm_stats_snapshot(&ha->budget, &used);
-        if (st == ZM_ENOMEM && used.refused > 0)
+        if (st == ZM_ENOMEM && used.refused > 0) {
+            zm_stats_config cfg;
+            zm_stats_config_get(&ha->budget, &cfg);
             return zm_prim_fail(ctx, ZM_ELIMIT, "/history",
                                 "reading the key's history takes more than %zu bytes of memory "
                                 "(%d times the response limit); give as_of to read less of it",
-                                ha->limit, HISTORY_BUDGET_TIMES);
+                                cfg.limit_bytes, HISTORY_BUDGET_TIMES);
+        }
         if (st != ZM_OK && st != ZM_ENOTFOUND) return zm__bi_fail(ctx, st, NULL, "retrieve");
         zm_json *arr = zm__b_arr(&b, n);
         for (size_t i = 0; i < n && !b.oom; i++) zm__b_push(&b, arr, version_json(&b, &h[i]));
