@@ -7,7 +7,14 @@
  * rehashes in place (rehash_in_place), so the slots it has are neither
  * copied nor faulted in again (at a million keys, that was close to half of
  * the time of insertion), and a map's freed segments are ordinary blocks the
- * allocator gives to the next one.
+ * allocator gives to the next one. A segment is 2048 slots: 96 KiB with
+ * 8-byte values, under the 128 KiB past which allocators hand a freed block
+ * back to the kernel (glibc's mmap threshold, mimalloc's large objects), so
+ * that the next segment is not faulted in again (segments of 4096 slots
+ * faulted in 23 MB a round of the map benchmark, these 5 MB). The rehash
+ * reads the old slots once, in order, and writes the keys that move in one
+ * stream (rehash_runs); only the run that wraps past the last slot takes the
+ * general way (rehash_wrapped).
  *
  * A control byte is 0 for an empty slot, else 0x80 | AT_HOME when the key
  * is in its home slot | 6 bits of the key's hash: a key is looked for with
@@ -55,11 +62,12 @@
    with pointers to segments of SEG slots each, so that growing keeps the
    segments it has and rehashes in place: the slots are neither copied nor
    faulted in again, and segments freed by one map are blocks the allocator
-   can give the next. */
+   can give the next (2048 slots: under 128 KiB for values of up to 24
+   bytes). */
 enum {
     GROUP = 16,
     MIN_CAP = 16,
-    SEG_SHIFT = 12,
+    SEG_SHIFT = 11,
     SEG = 1 << SEG_SHIFT,
     PENDING = 1,
     AT_HOME = 0x40
@@ -372,55 +380,116 @@ static inline slot *seg_slot(char *const *segs, size_t i, size_t stride) {
                             sizeof(slot));
 }
 
-/* Rehashes m (now cap slots, segmented, its first ocap holding the keys, the
-   rest empty) in place: every key is marked PENDING, then each in slot order
-   goes to the first slot from its new home that is empty or still PENDING,
-   swapping with a PENDING key (handled next, from the same slot). Every slot
-   between a key's home and its place holds a key already placed, and placed
-   keys never move again, so every key is found from its home.
-   Half the keys stay and half move, at random: a key that stays is copied
-   onto a scratch slot instead of branching on it (a branch would be
-   mispredicted for one key in two), and the keys are found 16 control bytes
-   at a time. */
-static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
+/* A bit for each used slot among the GROUP control bytes at p (aligned). */
+static inline uint32_t group_used(const unsigned char *p) {
+#if defined(__SSE2__)
+    return (uint32_t)_mm_movemask_epi8(_mm_load_si128((const __m128i *)(const void *)p));
+#else
+    uint32_t u = 0;
+    for (unsigned k = 0; k < GROUP; k++) u |= (uint32_t)(p[k] != 0) << k;
+    return u;
+#endif
+}
+
+/* Moves the key in slot i (header s, hash h), whose control byte is already
+   0, to the first empty slot from its new home, and sets that slot's control
+   byte. A key that stays in slot i is copied onto a scratch slot instead of
+   branching on it (a branch would be mispredicted for about one key in two). */
+static ZM__ALWAYS_INLINE void move_key(unsigned char *ctrl, char *const *segs, size_t i, slot *s,
+                                       uint32_t h, size_t mask, size_t stride, slot *spare) {
+    size_t t = h & mask;
+    while (ctrl[t] != 0) t = (t + 1) & mask;
+    slot *d = seg_slot(segs, t, stride);
+    if (stride <= 64)
+        copy_slot(t == i ? spare : d, s, stride);
+    else if (t != i)
+        copy_slot(d, s, stride);
+    ctrl[t] = ctrl_byte(h, t, mask);
+}
+
+/* Rehashes the keys of slots [first, last) of m, in slot order, where no
+   cluster crosses first or last (slot first - 1 is empty or first is 0, slot
+   last - 1 is empty or last is the old capacity, and no cluster wraps): each
+   key goes to the first empty slot from its new home. That slot is never
+   past the key's old place in its part of the new table (by induction on
+   slot order: the keys before it there came from slots before it), so every
+   slot a key passes holds a key already placed, and it needs no mark. The
+   slots are read 16 control bytes at a time and prefetched well ahead. */
+static void rehash_runs(zm_map *m, size_t first, size_t last, size_t stride, slot *spare) {
     unsigned char *ctrl = ctrl_of(m, stride);
     char *const *segs = segs_of(m);
     size_t mask = m->cap - 1;
-    _Alignas(16) char scratch[64]; /* a slot for strides of up to 64 bytes */
-    slot *const spare = (slot *)(void *)(scratch + sizeof scratch - sizeof(slot));
-    for (size_t i = 0; i < ocap; i++) ctrl[i] = ctrl[i] >> 7; /* occupied: PENDING */
-    for (size_t base = 0; base < ocap; base += GROUP) {
+    for (size_t base = first & ~(size_t)(GROUP - 1); base < last; base += GROUP) {
         /* The header of slot base; a group never straddles two segments. */
         char *row = (char *)seg_slot(segs, base, stride);
-        uint32_t match;
-        (void)group_scan(ctrl + base, PENDING, &match);
-        for (; match; match &= match - 1) {
-            size_t k = (size_t)__builtin_ctz(match), i = base + k;
-            if (ctrl[i] != PENDING) continue; /* placed here by a swap */
+        uint32_t used = group_used(ctrl + base);
+        if (base < first) used &= ~0u << (first - base);
+        if (last - base < GROUP) used &= (1u << (last - base)) - 1;
+        /* Keys placed in this group land at or before their old slots, on
+           bits already taken from used. */
+        for (; used; used &= used - 1) {
+            size_t k = (size_t)__builtin_ctz(used), i = base + k;
             slot *s = (slot *)(void *)(row + k * stride);
-            for (;;) {
-                uint32_t h = s->hash;
-                size_t t = h & mask;
-                while (ctrl[t] > PENDING) t = (t + 1) & mask;
-                unsigned char tag = ctrl_byte(h, t, mask);
-                slot *d = seg_slot(segs, t, stride);
-                if (ctrl[t] == PENDING && t != i) {
-                    /* Swapped with a key still pending, now in slot i. */
-                    swap_slots(d, s, stride);
-                    ctrl[t] = tag;
-                    continue;
-                }
-                /* t is i or empty: move there (onto the spare slot when t is i). */
-                if (stride <= sizeof scratch)
-                    copy_slot(t == i ? spare : d, s, stride);
-                else if (t != i)
-                    copy_slot(d, s, stride);
-                ctrl[i] = 0;
-                ctrl[t] = tag;
-                break;
-            }
+            __builtin_prefetch((const void *)((uintptr_t)s + 32 * stride));
+            ctrl[i] = 0;
+            move_key(ctrl, segs, i, s, s->hash, mask, stride, spare);
         }
     }
+}
+
+/* Rehashes the keys of slots [0, e) and [top, ocap): the old table's last
+   cluster, which wraps to slot 0, where a key may land past slots still to be
+   done. Each is marked PENDING, then each in turn goes to the first slot from
+   its new home that is empty or still PENDING, swapping with a PENDING key
+   (handled next, from the same slot). Every slot between a key's home and its
+   place holds a key already placed, and placed keys never move again. */
+static void rehash_wrapped(zm_map *m, size_t e, size_t top, size_t ocap, size_t stride,
+                           slot *spare) {
+    unsigned char *ctrl = ctrl_of(m, stride);
+    char *const *segs = segs_of(m);
+    size_t mask = m->cap - 1;
+    for (size_t i = 0; i < e; i++) ctrl[i] = PENDING;
+    for (size_t i = top; i < ocap; i++) ctrl[i] = PENDING;
+    for (size_t n = 0; n < e + (ocap - top); n++) {
+        size_t i = n < e ? n : top + (n - e);
+        if (ctrl[i] != PENDING) continue; /* placed here by a swap */
+        slot *s = seg_slot(segs, i, stride);
+        for (;;) {
+            uint32_t h = s->hash;
+            size_t t = h & mask;
+            while (ctrl[t] > PENDING) t = (t + 1) & mask;
+            if (ctrl[t] == PENDING && t != i) {
+                /* Swapped with a key still pending, now in slot i. */
+                swap_slots(seg_slot(segs, t, stride), s, stride);
+                ctrl[t] = ctrl_byte(h, t, mask);
+                continue;
+            }
+            ctrl[i] = 0;
+            move_key(ctrl, segs, i, s, h, mask, stride, spare);
+            break;
+        }
+    }
+}
+
+/* Rehashes m (now cap slots, segmented, its first ocap holding the keys, the
+   rest empty) in place. The keys of every cluster but the one that wraps
+   from the old table's end to slot 0 are rehashed in slot order without
+   marks (rehash_runs); the wrapping one, if any, the general way
+   (rehash_wrapped). Half the keys stay and half move, at random, and the
+   moves go to slots never used, so the work is one pass over the old slots
+   and one stream of writes. */
+static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
+    const unsigned char *ctrl = ctrl_of(m, stride);
+    _Alignas(16) char scratch[64]; /* a slot for strides of up to 64 bytes */
+    slot *const spare = (slot *)(void *)(scratch + sizeof scratch - sizeof(slot));
+    size_t e = 0, top = ocap;
+    if (ctrl[ocap - 1] != 0) {
+        /* At most 3/4 full: there is an empty slot, and e < top. */
+        while (ctrl[e] != 0) e++;
+        while (ctrl[top - 1] != 0) top--;
+    }
+    rehash_runs(m, top == ocap ? 0 : e + 1, top, stride, spare);
+    if (top < ocap) rehash_wrapped(m, e, top, ocap, stride, spare);
 }
 
 /* Grows m, of SEG slots or more, to ncap slots: a new directory and new

@@ -25,8 +25,8 @@
  * compares 16 of them at once (SSE2 where there is SSE2): a miss seldom
  * reads a slot at all. A slot holds the value, the key's 32-bit hash, its
  * length and pointer, and its first 24 bytes (a key that short is compared
- * in the slot, without following the pointer). Past 4096 slots the slots
- * are kept in segments of 4096, which growing keeps (it allocates the new
+ * in the slot, without following the pointer). Past 2048 slots the slots
+ * are kept in segments of 2048, which growing keeps (it allocates the new
  * ones and rehashes in place). Removal is backward-shift deletion: no
  * tombstones, so a map that sees endless inserts and removals never degrades
  * and never needs a rehash. Every map hashes with its own seed

@@ -170,6 +170,66 @@ static void test_wrap(void) {
     }
 }
 
+/* Growth in place of a table of segments whose last run wraps past its last
+   slot to slot 0 (the keys of that run are rehashed apart from the rest), or
+   ends at its last slot, or there is none: by doubling and by a reserve that
+   grows four times over, every key is found after each. */
+static void test_wrap_growth(void) {
+    static const zm_map_hooks hooks = {number_hash, bytes_eq};
+    /* Homes in 4096 slots: 4093 to 4095 and 0 to 2 (a run that must wrap),
+       half of them moving at each doubling; in 8192 slots, 8189 to 8191 and
+       0 (a run that wraps again). */
+    static const char *const wrap[] = {"4093",  "8189",  "4094",  "12286", "4095",  "8191",
+                                       "4096",  "8192",  "16385", "16386", "16381", "24573",
+                                       "16382", "24575", "24576", "20479", "8190"};
+    /* Homes 4094 and 4095 only: a run that ends at the last slot. */
+    static const char *const edge[] = {"4094", "8190", "4095"};
+    static const struct {
+        const char *const *keys;
+        size_t n;
+    } cases[] = {{wrap, sizeof wrap / sizeof *wrap}, {edge, sizeof edge / sizeof *edge}, {NULL, 0}};
+    zm_allocator a = zm_default_allocator();
+    enum { FILL = 2500 };
+    char(*fill)[24] = malloc(FILL * sizeof *fill);
+    for (size_t i = 0; i < FILL; i++) snprintf(fill[i], sizeof fill[i], "%zu", 100000 + i * 7);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int_map m;
+        int_map_init(&m, &hooks);
+        CHECK(int_map_reserve(a, &m, 3000) == ZM_OK);
+        CHECK_EQ(m.map.cap, 4096);
+        for (size_t i = 0; i < cases[c].n; i++)
+            CHECK(int_map_put_str(a, &m, cases[c].keys[i], (int)i) == ZM_OK);
+        for (size_t i = 0; i < FILL; i++)
+            CHECK(int_map_put_str(a, &m, fill[i], (int)(1000 + i)) == ZM_OK);
+        static const size_t grow_to[] = {3073, 6145, 30000};
+        static const size_t caps[] = {8192, 16384, 65536};
+        for (size_t g = 0; g < 3; g++) {
+            CHECK(int_map_reserve(a, &m, grow_to[g]) == ZM_OK);
+            CHECK_EQ(m.map.cap, caps[g]);
+            size_t bad = 0;
+            for (size_t i = 0; i < cases[c].n; i++) {
+                int *v = int_map_get_str(&m, cases[c].keys[i]);
+                bad += v == NULL || *v != (int)i;
+            }
+            for (size_t i = 0; i < FILL; i++) {
+                int *v = int_map_get_str(&m, fill[i]);
+                bad += v == NULL || *v != (int)(1000 + i);
+            }
+            CHECK_EQ(bad, 0);
+            CHECK_EQ(int_map_count(&m), cases[c].n + FILL);
+            CHECK(int_map_get_str(&m, "4097") == NULL && int_map_get_str(&m, "12285") == NULL);
+        }
+        /* Removing every wrapped key leaves the rest found. */
+        for (size_t i = 0; i < cases[c].n; i++)
+            CHECK(int_map_remove_str(&m, cases[c].keys[i], NULL));
+        size_t bad = 0;
+        for (size_t i = 0; i < FILL; i++) bad += int_map_get_str(&m, fill[i]) == NULL;
+        CHECK_EQ(bad, 0);
+        int_map_deinit(a, &m);
+    }
+    free(fill);
+}
+
 /* Case-insensitive keys through the caller's hooks. */
 static uint64_t nocase_hash(const void *key, size_t len, uint64_t seed) {
     char low[64];
@@ -718,6 +778,7 @@ int main(void) {
     RUN(test_many);
     RUN(test_hooks);
     RUN(test_wrap);
+    RUN(test_wrap_growth);
     RUN(test_values);
     RUN(test_big_values);
     RUN(test_small_values);
