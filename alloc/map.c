@@ -26,7 +26,7 @@
  * empty slot: a miss seldom touches a slot at all, and has no branch to
  * mispredict on how far the run goes; a hit usually finds its key in its
  * home slot, read while the control bytes are on their way. Insertion reads
- * one control byte at a time instead (see probe_bytes), and prefetches its
+ * its home byte alone first instead (see probe_insert), and prefetches its
  * home slot for writing while the first byte is on its way. A removal reads
  * the GROUP control bytes after the hole in one step: when none of the keys
  * before the next empty slot is away from its home (most removals), none
@@ -294,23 +294,35 @@ static ZM__ALWAYS_INLINE size_t probe(const zm_map *m, const void *key, size_t l
     }
 }
 
-/* probe, one control byte at a time: for insertion, where the processor's
-   guess that the next byte ends the probe lets it start writing the slot
-   before the control byte has arrived (a group's answer would make it
-   wait). */
-static ZM__ALWAYS_INLINE size_t probe_bytes(const zm_map *m, const void *key, size_t len,
-                                            uint32_t h32, size_t stride, bool short_key) {
-    const unsigned char *ctrl = ctrl_of(m, stride), tag = tag_of(h32);
-    size_t mask = m->cap - 1;
-    unsigned char want = tag | AT_HOME; /* in the key's home, then without */
-    for (size_t i = h32 & mask;; i = (i + 1) & mask, want = tag) {
-        unsigned char c = ctrl[i];
-        if (c == 0) return i;
-        if (c == want) {
-            const slot *s = slot_at(m, i, stride);
-            if (s->hash == h32 && key_eq(m, s, key, len, short_key)) return i;
+/* probe for insertion. The key's home byte alone first: the processor's
+   guess that it is empty (a new key, its home free) lets it start writing
+   the slot before the byte has arrived, where a group's answer would make
+   it wait. Past the home, the 16 bytes after it in one step: one answer
+   instead of a guess a byte (a guess per byte was mispredicted about once
+   an insertion). */
+static ZM__ALWAYS_INLINE size_t probe_insert(const zm_map *m, const void *key, size_t len,
+                                             uint32_t h32, size_t stride, bool short_key) {
+    const unsigned char *ctrl = ctrl_of(m, stride);
+    size_t home = h32 & (m->cap - 1);
+    if (ctrl[home] == 0) return home;
+#if defined(__SSE2__)
+    const unsigned char tag = tag_of(h32);
+    if (home + 1 + GROUP <= m->cap && ctrl[home] != (tag | AT_HOME)) {
+        __m128i g = _mm_loadu_si128((const __m128i *)(const void *)(ctrl + home + 1));
+        uint32_t empty = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_setzero_si128()));
+        uint32_t match = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)tag)));
+        if (empty) {
+            match &= (empty & (0u - empty)) - 1; /* only before the first empty */
+            for (; match; match &= match - 1) {
+                size_t i = home + 1 + (size_t)__builtin_ctz(match);
+                const slot *s = slot_at(m, i, stride);
+                if (s->hash == h32 && key_eq(m, s, key, len, short_key)) return i;
+            }
+            return home + 1 + (size_t)__builtin_ctz(empty);
         }
     }
+#endif
+    return probe(m, key, len, h32, stride, short_key);
 }
 
 /* True when n keys fit in cap slots (at most 3/4 full). */
@@ -590,7 +602,7 @@ static ZM__ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const 
            keys it has. */
         if (m->count) {
             h32 = hash_of(m, key, len);
-            size_t i = probe_bytes(m, key, len, h32, stride, false);
+            size_t i = probe_insert(m, key, len, h32, stride, false);
             if (ctrl_of(m, stride)[i]) {
                 *out = slot_at(m, i, stride);
                 *found = true;
@@ -608,7 +620,7 @@ static ZM__ALWAYS_INLINE zm_status find_or_add(zm_allocator a, zm_map *m, const 
         __builtin_prefetch(VALUE(hs, stride), 1);
         __builtin_prefetch((const char *)(hs + 1) - 1, 1);
     }
-    size_t i = probe_bytes(m, key, len, h32, stride, false);
+    size_t i = probe_insert(m, key, len, h32, stride, false);
     unsigned char *ctrl = ctrl_of(m, stride);
     slot *s = slot_at(m, i, stride);
     *found = ctrl[i] != 0;
@@ -693,7 +705,7 @@ zm_status zm_map_put_raw(zm_allocator a, zm_map *m, const void *key, size_t len,
         __builtin_prefetch(VALUE(hs, stride), 1);
         __builtin_prefetch((const char *)(hs + 1) - 1, 1);
     }
-    size_t i = probe_bytes(m, key, len, h32, stride, true);
+    size_t i = probe_insert(m, key, len, h32, stride, true);
     unsigned char *ctrl = ctrl_of(m, stride);
     slot *s = slot_at(m, i, stride);
     if (ctrl[i] == 0) {
