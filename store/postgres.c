@@ -174,7 +174,7 @@ static zm_status fail_result(zm__pg *s, PGresult *r, const char *what) {
     } else if (state_is(state, "40001") || state_is(state, "40P01")) {
         st = ZM_ECONFLICT;
     } else if (state_is(state, "55P03") || state_is(state, "57014")) {
-        st = ZM_EBUSY;
+        st = ZM_EBUSY; /* a lock wait past lock_timeout, or a statement cancelled */
     } else if (state_is(state, "54")) {
         st = ZM_ELIMIT;
     } else if (state_is(state, "22")) {
@@ -196,6 +196,11 @@ static zm_status fail_result(zm__pg *s, PGresult *r, const char *what) {
                              "call reconnects)",
                              what, msg);
     case ZM_EBUSY:
+        if (state_is(state, "57014"))
+            return zm_store_fail(st,
+                                 "%s was cancelled by the server (a statement_timeout, or a "
+                                 "cancel request): %s",
+                                 what, msg);
         return zm_store_fail(st, "%s waited %d ms for a lock: %s", what, s->busy_ms, msg);
     case ZM_ECORRUPT:
         return zm_store_fail(st, "%s: the database's tables are not zmem's: %s", what, msg);

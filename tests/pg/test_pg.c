@@ -182,6 +182,56 @@ static void test_versions(void) {
     zm_store_close(s);
 }
 
+/* A write blocked by another session's lock: past the busy timeout it is
+   ZM_EBUSY naming the wait; cancelled first by the server's
+   statement_timeout it is ZM_EBUSY naming the cancel, not a lock wait. The
+   store goes on once the lock is gone. */
+static void test_lock_and_timeout(void) {
+    pt_reset();
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.busy_timeout_ms = 300;
+    zm_store *s = pt_open(&o);
+    zm_arena ar;
+    zm_arena_init(&ar, zm_default_allocator());
+    zm_store_write w = pt_write(&ar, "k", "1", 1);
+    CHECK_EQ(zm_store_put(s, &w, NULL), ZM_OK);
+    char ci[sizeof pt_conninfo + 128];
+    snprintf(ci, sizeof ci, "%s options='-c search_path=%s -c statement_timeout=300'", pt_conninfo,
+             pt_schema);
+    zm_store *t = NULL;
+    o.busy_timeout_ms = 20000;
+    CHECK_EQ(zm_store_open(ci, &o, &t), ZM_OK);
+    PGconn *c = pt_connect(true);
+    PQclear(pt_sql(c, "BEGIN"));
+    PQclear(pt_sql(c, "LOCK TABLE zmem_keys IN ACCESS EXCLUSIVE MODE"));
+    w = pt_write(&ar, "k", "2", 2);
+    CHECK_EQ(zm_store_put(s, &w, NULL), ZM_EBUSY);
+    CHECK(strstr(zm_store_errmsg(), "waited 300 ms for a lock") != NULL);
+    if (t != NULL) {
+        w = pt_write(&ar, "k", "3", 3);
+        CHECK_EQ(zm_store_put(t, &w, NULL), ZM_EBUSY);
+        const char *m = zm_store_errmsg();
+        CHECK(strstr(m, "cancelled by the server") != NULL &&
+              strstr(m, "statement timeout") != NULL);
+        CHECK(strstr(m, "for a lock") == NULL);
+    }
+    PQclear(pt_sql(c, "COMMIT"));
+    PQfinish(c);
+    zm_store_version v;
+    w = pt_write(&ar, "k", "4", 4);
+    CHECK_EQ(zm_store_put(s, &w, &v), ZM_OK);
+    CHECK_EQ(v.version, 2);
+    if (t != NULL) {
+        w = pt_write(&ar, "k", "5", 5);
+        CHECK_EQ(zm_store_put(t, &w, &v), ZM_OK);
+        CHECK_EQ(v.version, 3);
+        zm_store_close(t);
+    }
+    zm_arena_deinit(&ar);
+    zm_store_close(s);
+}
+
 /* Purge erases rows and search entries: the tables say so. */
 static void test_purge_rows(void) {
     pt_reset();
@@ -569,6 +619,7 @@ int main(void) {
     RUN(test_purge_rows);
     RUN(test_agree_with_memory);
     RUN(test_transactions);
+    RUN(test_lock_and_timeout);
     RUN(test_schema_version);
     RUN(test_export);
     CHECK(ZM_CHECK_SWEEP(sweep_fn, NULL));
