@@ -4,6 +4,7 @@
 #define ZMEM_PRIM_INTERNAL_H
 
 #include "zmem/buf.h"
+#include "zmem/map.h"
 #include "zmem/prim.h"
 
 /* ---------------------------------------------------------------------------
@@ -85,7 +86,6 @@ zm_status zm__schema_validate(zm_prim_ctx *ctx, const zm__schema *s, const zm_js
 typedef struct zm__prim {
     const char *name;
     size_t name_len;
-    uint64_t hash;
     const char *description;
     const char *schema_text;
     const zm_json *schema;
@@ -95,13 +95,16 @@ typedef struct zm__prim {
     void (*free_userdata)(void *userdata); /* run at registry destroy, or NULL */
 } zm__prim;
 
+/* Positions in the registry's array by name (the names borrowed from its
+   arena). */
+ZM_MAP_TYPED(zm__prim_index, uint32_t);
+
 struct zm_prim_registry {
     zm_allocator a;
     zm_arena ar; /* names, descriptions, schemas: everything registered */
     zm__prim *prims;
     size_t count, cap;
-    uint32_t *index; /* index_cap slots: position + 1, 0 = empty */
-    size_t index_cap;
+    zm__prim_index index;
     zm_prim_batch_hooks batch_hooks; /* zeroed: none */
 };
 

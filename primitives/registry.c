@@ -1,20 +1,10 @@
-/* The registry: primitives by name (an open-addressing hash index over an
-   array kept in registration order), with their copied names, descriptions
-   and compiled schemas in one arena. */
+/* The registry: primitives by name (a zm_map of positions in an array kept
+   in registration order), with their copied names, descriptions and
+   compiled schemas in one arena. */
 #include <stdio.h>
 
 #include "internal.h"
 #include "zmem/array.h"
-
-/* FNV-1a, 64 bits. */
-static uint64_t hash_name(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
 
 zm_status zm_prim_registry_create(zm_allocator a, zm_prim_registry **out) {
     zm_prim_registry *reg = zm_create(a, zm_prim_registry);
@@ -34,7 +24,7 @@ void zm_prim_registry_destroy(zm_prim_registry *reg) {
             reg->prims[i].free_userdata(reg->prims[i].userdata);
     zm_arena_deinit(&reg->ar);
     zm_free_array(reg->a, reg->prims, reg->cap);
-    zm_free_array(reg->a, reg->index, reg->index_cap);
+    zm__prim_index_deinit(reg->a, &reg->index);
     zm_destroy(reg->a, reg);
 }
 
@@ -46,46 +36,22 @@ void zm_prim_registry_set_batch_hooks(zm_prim_registry *reg, const zm_prim_batch
 }
 
 const zm__prim *zm__registry_find(const zm_prim_registry *reg, const char *name, size_t len) {
-    if (reg->index_cap == 0) return NULL;
-    uint64_t h = hash_name(name, len);
-    size_t mask = reg->index_cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t slot = reg->index[i];
-        if (slot == 0) return NULL;
-        const zm__prim *p = &reg->prims[slot - 1];
-        if (p->hash == h && p->name_len == len && memcmp(p->name, name, len) == 0) return p;
-    }
+    const uint32_t *pos = zm__prim_index_get(&reg->index, name, len);
+    return pos ? &reg->prims[*pos] : NULL;
 }
 
-/* Puts position pos (of prims) into index, which has room. */
-static void index_put(uint32_t *index, size_t cap, uint64_t h, size_t pos) {
-    size_t mask = cap - 1;
-    size_t i = (size_t)h & mask;
-    while (index[i] != 0) i = (i + 1) & mask;
-    index[i] = (uint32_t)(pos + 1);
-}
-
-/* Makes room for one more primitive in prims and index. */
+/* Makes room for one more primitive in prims and index, so that adding it
+   cannot fail. */
 static zm_status reserve_one(zm_prim_registry *reg) {
+    if (reg->count >= UINT32_MAX - 1) return ZM_ELIMIT;
     if (reg->count == reg->cap) {
-        if (reg->count >= UINT32_MAX - 1) return ZM_ELIMIT;
         zm__prim *p = zm_array_grow_raw(reg->a, reg->prims, &reg->cap, reg->count + 1, sizeof *p,
                                         _Alignof(zm__prim));
         if (p == NULL) return ZM_ENOMEM;
         reg->prims = p;
     }
-    /* Keep the index at most half full. */
-    if ((reg->count + 1) * 2 > reg->index_cap) {
-        size_t cap = reg->index_cap ? reg->index_cap * 2 : 16;
-        uint32_t *index = zm_alloc_array(reg->a, uint32_t, cap);
-        if (index == NULL) return ZM_ENOMEM;
-        memset(index, 0, cap * sizeof *index);
-        for (size_t i = 0; i < reg->count; i++) index_put(index, cap, reg->prims[i].hash, i);
-        zm_free_array(reg->a, reg->index, reg->index_cap);
-        reg->index = index;
-        reg->index_cap = cap;
-    }
-    return ZM_OK;
+    /* At most half full, as lookups on every call seldom pass the home slot. */
+    return zm__prim_index_reserve(reg->a, &reg->index, 2 * (reg->count + 1));
 }
 
 static zm_status fail_with(zm_json_error *err, zm_status st, const char *msg) {
@@ -114,7 +80,6 @@ zm_status zm_prim_register_with(zm_prim_registry *reg, const zm_prim_def *def,
     zm__prim p;
     memset(&p, 0, sizeof p);
     p.name_len = name_len;
-    p.hash = hash_name(def->name, name_len);
     p.fn = def->fn;
     p.userdata = def->userdata;
     p.free_userdata = free_userdata;
@@ -148,9 +113,10 @@ zm_status zm_prim_register_with(zm_prim_registry *reg, const zm_prim_def *def,
     }
     st = reserve_one(reg);
     if (st != ZM_OK) goto fail;
-    reg->prims[reg->count] = p;
-    index_put(reg->index, reg->index_cap, p.hash, reg->count);
-    reg->count++;
+    /* reserve_one made room: only a name past UINT32_MAX bytes is refused. */
+    st = zm__prim_index_put(reg->a, &reg->index, p.name, name_len, (uint32_t)reg->count);
+    if (st != ZM_OK) goto fail;
+    reg->prims[reg->count++] = p;
     return ZM_OK;
 fail:
     zm_arena_restore(&reg->ar, mark);
