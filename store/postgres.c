@@ -258,6 +258,19 @@ zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const c
     }
 }
 
+/* Asks the server to stop the statement running on s's connection (a new
+   connection of libpq's, which waits for the server to take the request);
+   false when it could not be asked. The statement may end before the request
+   arrives, and then nothing is cancelled. */
+static bool cancel(zm__pg *s) {
+    PGcancel *c = PQgetCancel(s->conn);
+    if (c == NULL) return false;
+    char err[256];
+    int ok = PQcancel(c, err, sizeof err);
+    PQfreeCancel(c);
+    return ok == 1;
+}
+
 zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
                            zm_status (*row)(void *ctx, const PGresult *r), void *ctx) {
     static const zm__pg_params none = {.n = 0};
@@ -276,13 +289,24 @@ zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, co
             ? ZM_OK
             : zm_store_fail(ZM_EIO, "%s: libpq refused to give rows one at a time", what);
     PGresult *r;
+    bool cancelled = false;
     while ((r = PQgetResult(s->conn)) != NULL) {
         ExecStatusType es = PQresultStatus(r);
         if (es == PGRES_SINGLE_TUPLE) {
-            if (row_st == ZM_OK) row_st = row(ctx, r);
+            if (row_st == ZM_OK) {
+                row_st = row(ctx, r);
+                /* The rest is read off and dropped, so that the connection is
+                   ready; outside a transaction the server is asked to stop
+                   sending it (inside one, a cancelled statement would end
+                   the caller's transaction). */
+                if (row_st != ZM_OK && !s->in_txn) cancelled = cancel(s);
+            }
             PQclear(r);
         } else if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK || st != ZM_OK) {
             PQclear(r);
+        } else if (cancelled && row_st != ZM_OK &&
+                   state_is(PQresultErrorField(r, PG_DIAG_SQLSTATE), "57014")) {
+            PQclear(r); /* the cancel asked for above */
         } else {
             st = fail_result(s, r, what); /* clears r */
         }
