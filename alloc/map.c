@@ -62,7 +62,7 @@
    with pointers to segments of SEG slots each, so that growing keeps the
    segments it has and rehashes in place: the slots are neither copied nor
    faulted in again, and segments freed by one map are blocks the allocator
-   can give the next (2048 slots: under 128 KiB for values of up to 24
+   can give the next (2048 slots: under 128 KiB for values of up to 16
    bytes). */
 enum {
     GROUP = 16,
