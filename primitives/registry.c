@@ -50,7 +50,8 @@ static zm_status reserve_one(zm_prim_registry *reg) {
         if (p == NULL) return ZM_ENOMEM;
         reg->prims = p;
     }
-    /* At most half full, as lookups on every call seldom pass the home slot. */
+    /* Room for twice the names (the map then at most 3/8 full): lookups, one
+       a call, seldom pass the home slot. */
     return zm__prim_index_reserve(reg->a, &reg->index, 2 * (reg->count + 1));
 }
 

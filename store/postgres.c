@@ -279,6 +279,8 @@ zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, co
     snprintf(name, sizeof name, "zm%d", (int)id);
     zm_status st = prepare(s, id, name, what);
     if (st != ZM_OK) return st;
+    /* Its own transaction: no transaction block is open on the server. */
+    bool own_txn = !s->in_txn && PQtransactionStatus(s->conn) == PQTRANS_IDLE;
     if (!PQsendQueryPrepared(s->conn, name, p->n, p->vals, p->lens, p->fmts, 0))
         return fail_result(s, NULL, what);
     /* Refused only when no query was sent, which cannot be; if it ever
@@ -299,7 +301,7 @@ zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, co
                    ready; outside a transaction the server is asked to stop
                    sending it (inside one, a cancelled statement would end
                    the caller's transaction). */
-                if (row_st != ZM_OK && !s->in_txn) cancelled = cancel(s);
+                if (row_st != ZM_OK && own_txn) cancelled = cancel(s);
             }
             PQclear(r);
         } else if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK || st != ZM_OK) {

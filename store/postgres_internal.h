@@ -95,7 +95,10 @@ zm_status zm__pg_exec(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const c
    single-row mode), so that libpq holds one row at a time however many the
    answer has. The first error row returns stops the calls to row; the rest
    of the answer is read and dropped, so the connection is ready for the
-   next statement. Returns ZM_OK, the statement's error (message set, as
+   next statement. When the statement is its own transaction, the server is
+   first asked to cancel it (libpq's cancel request), so that the rest is
+   short; inside a transaction it is not, since that would end the
+   transaction. Returns ZM_OK, the statement's error (message set, as
    zm__pg_exec), or else row's first error. */
 zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, const char *what,
                            zm_status (*row)(void *ctx, const PGresult *r), void *ctx);

@@ -185,16 +185,31 @@ static void test_versions(void) {
     zm_store_close(s);
 }
 
+/* zm_store_open, again while it is ZM_EBUSY (up to 200 times, 50 ms apart):
+   every open waits on a lock other test programs' opens take too, and a
+   short timeout may give up on it. */
+static zm_status open_retry(const char *conninfo, const zm_store_opts *o, zm_store **out) {
+    zm_status st = ZM_EBUSY;
+    for (int i = 0; i < 200 && st == ZM_EBUSY; i++) {
+        if (i > 0) nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+        st = zm_store_open(conninfo, o, out);
+    }
+    return st;
+}
+
 /* A write blocked by another session's lock: past the busy timeout it is
    ZM_EBUSY naming the wait; cancelled first by the server's
    statement_timeout it is ZM_EBUSY naming the cancel, not a lock wait. The
    store goes on once the lock is gone. */
 static void test_lock_and_timeout(void) {
     pt_reset();
+    zm_store_close(pt_open(NULL)); /* the tables, made with the default timeout */
     zm_store_opts o;
     memset(&o, 0, sizeof o);
     o.busy_timeout_ms = 300;
-    zm_store *s = pt_open(&o);
+    zm_store *s = NULL;
+    CHECK_EQ(open_retry(pt_conninfo, &o, &s), ZM_OK);
+    if (s == NULL) return;
     zm_arena ar;
     zm_arena_init(&ar, zm_default_allocator());
     zm_store_write w = pt_write(&ar, "k", "1", 1);
@@ -204,7 +219,7 @@ static void test_lock_and_timeout(void) {
              pt_schema);
     zm_store *t = NULL;
     o.busy_timeout_ms = 20000;
-    CHECK_EQ(zm_store_open(ci, &o, &t), ZM_OK);
+    CHECK_EQ(open_retry(ci, &o, &t), ZM_OK);
     PGconn *c = pt_connect(true);
     PQclear(pt_sql(c, "BEGIN"));
     PQclear(pt_sql(c, "LOCK TABLE zmem_keys IN ACCESS EXCLUSIVE MODE"));
@@ -571,6 +586,14 @@ ssize_t recv(int fd, void *buf, size_t n, int flags) {
     return r;
 }
 
+/* A history read into an allocator with a limit stops at the limit with one
+   row at a time in libpq's memory (single-row mode), not after the server's
+   whole answer was taken in: 2000 versions of 10 KB (20 MB) read through a
+   256 KiB limit raise the process's peak resident memory by far less than
+   the answer, and outside a transaction the server is asked to stop sending
+   (far fewer bytes than the answer arrive). The connection is ready for the
+   next call after. Inside a transaction the refused read does not end the
+   transaction. Runs first, before any other test raised the peak. */
 static void test_history_rows(void) {
     zm_store *s = pt_open(NULL);
     zm_arena ar;
@@ -606,7 +629,7 @@ static void test_history_rows(void) {
         if (read1 - read0 >= (long long)versions * 10000 / 4)
             fprintf(stderr, "  read %lld bytes for the refused history\n", read1 - read0);
         CHECK(read1 - read0 < (long long)versions * 10000 / 4);
-        CHECK(read1 - read0 > 256 << 10); /* what the limit let in, at least */
+        CHECK(read1 - read0 > 10000); /* the first version, at least, came */
     }
     zm_memory_stats m;
     zm_stats_snapshot(&lim, &m);
