@@ -162,8 +162,11 @@ static bool state_is(const char *state, const char *class) {
 /* Turns a failed result (r may be NULL; it is cleared) into a status and a
    message, recording a lost connection or a failed transaction. */
 static zm_status fail_result(zm__pg *s, PGresult *r, const char *what) {
-    char msg[200];
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    char msg[200], code[8] = "";
+    /* Copied: the field lives in r, which is cleared below. */
+    const char *field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (field != NULL) snprintf(code, sizeof code, "%s", field);
+    const char *state = field != NULL ? code : NULL;
     error_text(s, r, msg, sizeof msg);
     bool lost = PQstatus(s->conn) != CONNECTION_OK || state_is(state, "08") ||
                 state_is(state, "57P01") || state_is(state, "57P02") || state_is(state, "57P03");
