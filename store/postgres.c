@@ -420,9 +420,28 @@ zm_status zm__pg_ready(zm__pg *s) {
     return session_setup(s);
 }
 
+/* Whether the schema is there at this zmem's version: read without a lock,
+   so that opens of a current schema do not wait on one another (a schema's
+   version row commits with its migration, so what it says is whole). */
+static bool schema_current(zm__pg *s) {
+    PGresult *r = PQexecParams(s->conn, "SELECT to_regclass('zmem_schema') IS NOT NULL", 0, NULL,
+                               NULL, NULL, NULL, 0);
+    bool exists = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                  strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!exists) return false;
+    r = PQexecParams(s->conn, "SELECT coalesce(max(version), 0) FROM zmem_schema", 0, NULL, NULL,
+                     NULL, NULL, 0);
+    bool current = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                   zm__pg_int(r, 0, 0) == ZM__PG_SCHEMA_VERSION;
+    PQclear(r);
+    return current;
+}
+
 /* Creates the schema or migrates it forward, one opener at a time; refuses a
    newer one. */
 static zm_status migrate(zm__pg *s) {
+    if (!s->read_only && schema_current(s)) return ZM_OK;
     zm_status st = exec_sql(s, "BEGIN", "creating the schema");
     if (st != ZM_OK) return st;
     char sql[96];

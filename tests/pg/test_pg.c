@@ -250,6 +250,30 @@ static void test_lock_and_timeout(void) {
     zm_store_close(s);
 }
 
+/* Opening a store whose schema is current takes no lock: it opens while
+   another session holds the lock that migrations take (the backend's
+   advisory lock 0x7a6d656d), with a 300 ms busy timeout. A schema to create
+   still waits for that lock, past the timeout. */
+static void test_open_unlocked(void) {
+    pt_reset();
+    zm_store_close(pt_open(NULL));
+    PGconn *c = pt_connect(true);
+    PQclear(pt_sql(c, "BEGIN"));
+    PQclear(pt_sql(c, "SELECT pg_advisory_xact_lock(%d)", 0x7a6d656d));
+    zm_store_opts o;
+    memset(&o, 0, sizeof o);
+    o.busy_timeout_ms = 300;
+    zm_store *s = NULL;
+    CHECK_EQ(zm_store_open(pt_conninfo, &o, &s), ZM_OK);
+    zm_store_close(s);
+    pt_reset();
+    s = NULL;
+    CHECK_EQ(zm_store_open(pt_conninfo, &o, &s), ZM_EBUSY);
+    zm_store_close(s);
+    PQclear(pt_sql(c, "COMMIT"));
+    PQfinish(c);
+}
+
 /* Purge erases rows and search entries: the tables say so. */
 static void test_purge_rows(void) {
     pt_reset();
@@ -679,6 +703,7 @@ int main(void) {
     RUN(test_agree_with_memory);
     RUN(test_transactions);
     RUN(test_lock_and_timeout);
+    RUN(test_open_unlocked);
     RUN(test_schema_version);
     RUN(test_export);
     CHECK(ZM_CHECK_SWEEP(sweep_fn, NULL));
