@@ -70,7 +70,8 @@ enum {
     SEG_SHIFT = 11,
     SEG = 1 << SEG_SHIFT,
     PENDING = 1,
-    AT_HOME = 0x40
+    AT_HOME = 0x40,
+    SPARE = 64 /* the rehash's scratch slot: strides up to this use it */
 };
 
 /* A slot is its value (at offset 0, so aligned as the block is), padding to
@@ -412,7 +413,7 @@ static ZM__ALWAYS_INLINE void move_key(unsigned char *ctrl, char *const *segs, s
     size_t t = h & mask;
     while (ctrl[t] != 0) t = (t + 1) & mask;
     slot *d = seg_slot(segs, t, stride);
-    if (stride <= 64)
+    if (stride <= SPARE)
         copy_slot(t == i ? spare : d, s, stride);
     else if (t != i)
         copy_slot(d, s, stride);
@@ -492,7 +493,7 @@ static void rehash_wrapped(zm_map *m, size_t e, size_t top, size_t ocap, size_t 
    and one stream of writes. */
 static void rehash_in_place(zm_map *m, size_t ocap, size_t stride) {
     const unsigned char *ctrl = ctrl_of(m, stride);
-    _Alignas(16) char scratch[64]; /* a slot for strides of up to 64 bytes */
+    _Alignas(16) char scratch[SPARE];
     slot *const spare = (slot *)(void *)(scratch + sizeof scratch - sizeof(slot));
     size_t e = 0, top = ocap;
     if (ctrl[ocap - 1] != 0) {

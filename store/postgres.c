@@ -309,8 +309,7 @@ zm_status zm__pg_exec_rows(zm__pg *s, zm__pg_stmt id, const zm__pg_params *p, co
             PQclear(r);
         } else if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK || st != ZM_OK) {
             PQclear(r);
-        } else if (cancelled && row_st != ZM_OK &&
-                   state_is(PQresultErrorField(r, PG_DIAG_SQLSTATE), "57014")) {
+        } else if (cancelled && state_is(PQresultErrorField(r, PG_DIAG_SQLSTATE), "57014")) {
             PQclear(r); /* the cancel asked for above */
         } else {
             st = fail_result(s, r, what); /* clears r */
@@ -420,6 +419,9 @@ zm_status zm__pg_ready(zm__pg *s) {
     return session_setup(s);
 }
 
+/* The schema's version (0 for none yet), in a table of its own. */
+static const char version_sql[] = "SELECT coalesce(max(version), 0) FROM zmem_schema";
+
 /* Whether the schema is there at this zmem's version: read without a lock,
    so that opens of a current schema do not wait on one another (a schema's
    version row commits with its migration, so what it says is whole). */
@@ -430,8 +432,7 @@ static bool schema_current(zm__pg *s) {
                   strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!exists) return false;
-    r = PQexecParams(s->conn, "SELECT coalesce(max(version), 0) FROM zmem_schema", 0, NULL, NULL,
-                     NULL, NULL, 0);
+    r = PQexecParams(s->conn, version_sql, 0, NULL, NULL, NULL, NULL, 0);
     bool current = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
                    zm__pg_int(r, 0, 0) == ZM__PG_SCHEMA_VERSION;
     PQclear(r);
@@ -454,8 +455,7 @@ static zm_status migrate(zm__pg *s) {
     }
     int version = 0;
     if (st == ZM_OK) {
-        PGresult *r = PQexecParams(s->conn, "SELECT coalesce(max(version), 0) FROM zmem_schema", 0,
-                                   NULL, NULL, NULL, NULL, 0);
+        PGresult *r = PQexecParams(s->conn, version_sql, 0, NULL, NULL, NULL, NULL, 0);
         if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
             version = (int)zm__pg_int(r, 0, 0);
             PQclear(r);
